@@ -1,0 +1,184 @@
+// The audit trail: append-only events in PostgreSQL. Each writer (one per process) keeps its own hash
+// chain, so instances never serialise on one another; an edited, removed or reordered event breaks
+// its writer's chain, and verifyChain() says where.
+import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Database } from '../storage/database.ts';
+
+export type AuditEventType =
+  | 'signin.succeeded'
+  | 'signin.failed'
+  | 'signin.refused'
+  | 'account.locked'
+  | 'consent.given'
+  | 'consent.withdrawn'
+  | 'token.issued'
+  | 'claims.released'
+  | 'logout'
+  | 'registry.changed'
+  | 'admin.action';
+
+export interface AuditEvent {
+  readonly type: AuditEventType;
+  /** Who acted: an account id, an administrator, a client, or `system`. */
+  readonly actor?: string;
+  /** The citizen whom the event concerns (internal account UUID, never the ID number). */
+  readonly accountId?: string;
+  readonly clientId?: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+export interface RecordedAuditEvent extends AuditEvent {
+  readonly writerId: string;
+  readonly seq: number;
+  readonly occurredAt: Date;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export interface ChainVerification {
+  readonly writerId: string;
+  readonly events: number;
+  readonly intact: boolean;
+  /** The first sequence number whose event does not match its hash or its predecessor. */
+  readonly brokenAt?: number;
+}
+
+const GENESIS = 'genesis';
+
+/** JSON with object keys sorted, so the hash does not depend on key order in jsonb. */
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, inner]) => inner !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonical(inner)}`).join(',')}}`;
+}
+
+function eventHash(prevHash: string, event: Omit<RecordedAuditEvent, 'hash' | 'prevHash'>): string {
+  const body = canonical({
+    writerId: event.writerId,
+    seq: event.seq,
+    occurredAt: event.occurredAt.toISOString(),
+    type: event.type,
+    actor: event.actor ?? null,
+    accountId: event.accountId ?? null,
+    clientId: event.clientId ?? null,
+    data: event.data ?? {},
+  });
+  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+}
+
+interface AuditRow {
+  writer_id: string;
+  seq: string;
+  occurred_at: Date;
+  type: AuditEventType;
+  actor: string | null;
+  account_id: string | null;
+  client_id: string | null;
+  data: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+function fromRow(row: AuditRow): RecordedAuditEvent {
+  return {
+    writerId: row.writer_id,
+    seq: Number(row.seq),
+    occurredAt: row.occurred_at,
+    type: row.type,
+    ...(row.actor !== null && { actor: row.actor }),
+    ...(row.account_id !== null && { accountId: row.account_id }),
+    ...(row.client_id !== null && { clientId: row.client_id }),
+    data: row.data,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export class AuditLog {
+  readonly writerId: string;
+  readonly #db: Database;
+  #seq = 0;
+  #head = GENESIS;
+  // Appends from one process go one after another, so the chain has no forks.
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(db: Database, writerId = `${hostname()}:${process.pid}:${randomUUID()}`) {
+    this.#db = db;
+    this.writerId = writerId;
+  }
+
+  /** Appends one event to this writer's chain and resolves once it is stored. */
+  record(event: AuditEvent): Promise<RecordedAuditEvent> {
+    const next = this.#tail.then(() => this.#append(event));
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+
+  async #append(event: AuditEvent): Promise<RecordedAuditEvent> {
+    const unhashed = {
+      ...event,
+      data: event.data ?? {},
+      writerId: this.writerId,
+      seq: this.#seq + 1,
+      occurredAt: new Date(),
+    };
+    const hash = eventHash(this.#head, unhashed);
+    await this.#db('audit_events').insert({
+      writer_id: unhashed.writerId,
+      seq: unhashed.seq,
+      occurred_at: unhashed.occurredAt,
+      type: unhashed.type,
+      actor: unhashed.actor ?? null,
+      account_id: unhashed.accountId ?? null,
+      client_id: unhashed.clientId ?? null,
+      data: JSON.stringify(unhashed.data),
+      prev_hash: this.#head,
+      hash,
+    });
+    const recorded = { ...unhashed, prevHash: this.#head, hash };
+    this.#seq = unhashed.seq;
+    this.#head = hash;
+    return recorded;
+  }
+
+  /** Recomputes a writer's chain from its first event. */
+  async verifyChain(writerId: string): Promise<ChainVerification> {
+    const rows = await this.#db<AuditRow>('audit_events').where({ writer_id: writerId }).orderBy('seq', 'asc');
+    let prevHash = GENESIS;
+    let expectedSeq = 1;
+    for (const row of rows) {
+      const event = fromRow(row);
+      const { hash, prevHash: storedPrev, ...unhashed } = event;
+      if (event.seq !== expectedSeq || storedPrev !== prevHash || eventHash(prevHash, unhashed) !== hash) {
+        return { writerId, events: rows.length, intact: false, brokenAt: event.seq };
+      }
+      prevHash = hash;
+      expectedSeq += 1;
+    }
+    return { writerId, events: rows.length, intact: true };
+  }
+
+  /** Every writer that has ever written, for a full verification. */
+  async writers(): Promise<string[]> {
+    const rows = await this.#db('audit_events').distinct('writer_id');
+    return rows.map((row: { writer_id: string }) => row.writer_id);
+  }
+
+  /** Events about one citizen, newest first: the base of their data-access history. */
+  async eventsForAccount(accountId: string, limit = 100): Promise<RecordedAuditEvent[]> {
+    const rows = await this.#db<AuditRow>('audit_events')
+      .where({ account_id: accountId })
+      .orderBy('occurred_at', 'desc')
+      .limit(limit);
+    return rows.map(fromRow);
+  }
+
+  /** Resolves when every event recorded so far is stored (used at shutdown). */
+  async flush(): Promise<void> {
+    await this.#tail;
+  }
+}

@@ -1,0 +1,276 @@
+// Reads config/<env>.json over config/default.json, overlays the environment, validates once and
+// returns one frozen, typed Config. A bad setting throws a ConfigError naming the setting.
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+export type Environment = 'development' | 'test' | 'production';
+
+export interface Ttl {
+  readonly session: number;
+  readonly interaction: number;
+  readonly authorizationCode: number;
+  readonly accessToken: number;
+  readonly clientCredentials: number;
+  readonly idToken: number;
+  readonly refreshToken: number;
+  readonly grant: number;
+}
+
+export interface Config {
+  readonly env: Environment;
+  readonly port: number;
+  readonly adminPort: number;
+  /** Address both listeners bind to. */
+  readonly host: string;
+  readonly issuer: string;
+  /** Absent: the embedded quickstart PostgreSQL under dataDir. */
+  readonly databaseUrl?: string | undefined;
+  /** Absent: the single-process in-memory store. */
+  readonly redisUrl?: string | undefined;
+  /** 32 bytes; absent only outside production, where the quickstart generates one under dataDir. */
+  readonly keyEncryptionKey: Buffer | undefined;
+  /** 32 bytes; absent only outside production, likewise. */
+  readonly pairwiseKey: Buffer | undefined;
+  /** Peers whose X-Forwarded-For is believed: IP addresses or CIDR ranges. */
+  readonly trustedProxies: readonly string[];
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly dataDir: string;
+  readonly embeddedPostgresPort: number;
+  readonly demo: { readonly seed: boolean; readonly portalPort: number };
+  readonly ttl: Ttl;
+  readonly argon2: { readonly memoryKiB: number; readonly iterations: number; readonly parallelism: number };
+}
+
+/** A setting that cannot be used; `message` is one line that names it and says what is expected. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly setting: string;
+  readonly expected: string;
+  constructor(setting: string, expected: string) {
+    super(`${setting}: ${expected}`);
+    this.setting = setting;
+    this.expected = expected;
+  }
+}
+
+/** Where each setting can be overridden from the environment; also names settings in errors. */
+const ENVIRONMENT_NAMES: Record<string, string> = {
+  port: 'PORT',
+  adminPort: 'ADMIN_PORT',
+  host: 'HOST',
+  issuer: 'ISSUER',
+  databaseUrl: 'DATABASE_URL',
+  redisUrl: 'REDIS_URL',
+  keyEncryptionKey: 'KEY_ENCRYPTION_KEY',
+  pairwiseKey: 'PAIRWISE_KEY',
+  trustedProxies: 'TRUSTED_PROXIES',
+  logLevel: 'LOG_LEVEL',
+  dataDir: 'DATA_DIR',
+  embeddedPostgresPort: 'EMBEDDED_POSTGRES_PORT',
+};
+
+const port = z.coerce
+  .number({ error: 'expected a port number from 1 to 65535' })
+  .int('expected a port number from 1 to 65535')
+  .min(1, 'expected a port number from 1 to 65535')
+  .max(65535, 'expected a port number from 1 to 65535');
+
+const seconds = z.number().int().positive('expected a positive number of seconds');
+
+function key32(name: string) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return undefined;
+      const decoded = decodeKey(value);
+      if (!decoded) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected 32 random bytes as 64 hex characters or base64 (generate one with: openssl rand -base64 32); the ${name} given does not decode to 32 bytes`,
+        });
+        return z.NEVER;
+      }
+      return decoded;
+    });
+}
+
+function decodeKey(value: string): Buffer | undefined {
+  const trimmed = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed)) {
+    const bytes = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (bytes.length === 32) return bytes;
+  }
+  return undefined;
+}
+
+function isProxyAddress(entry: string): boolean {
+  const [address, bits, ...rest] = entry.split('/');
+  if (rest.length > 0 || address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  const prefix = Number(bits);
+  return Number.isInteger(prefix) && prefix >= 0 && prefix <= (family === 4 ? 32 : 128) && /^\d+$/.test(bits);
+}
+
+const url = (what: string) =>
+  z.string().refine((value) => URL.canParse(value), { message: `expected ${what}`, abort: true });
+
+const schema = z.object({
+  env: z.enum(['development', 'test', 'production'], { error: 'expected development, test or production' }),
+  port,
+  adminPort: port,
+  host: z.string().refine((value) => isIP(value) !== 0 || value === 'localhost', {
+    message: 'expected an IP address to bind to, such as 127.0.0.1 or 0.0.0.0',
+  }),
+  issuer: url('an absolute URL such as https://id.example.vn').refine(
+    (value) => {
+      const parsed = new URL(value);
+      return (parsed.protocol === 'https:' || parsed.protocol === 'http:') && !parsed.search && !parsed.hash;
+    },
+    { message: 'expected an http(s) URL without query or fragment' },
+  ),
+  databaseUrl: url('a PostgreSQL URL such as postgres://user@127.0.0.1:5432/citizen_idp')
+    .refine((value) => /^postgres(ql)?:$/.test(new URL(value).protocol), {
+      message: 'expected a postgres:// or postgresql:// URL',
+    })
+    .optional(),
+  redisUrl: url('a Redis URL such as redis://127.0.0.1:6379/0')
+    .refine((value) => /^rediss?:$/.test(new URL(value).protocol), {
+      message: 'expected a redis:// or rediss:// URL',
+    })
+    .optional(),
+  keyEncryptionKey: key32('KEY_ENCRYPTION_KEY'),
+  pairwiseKey: key32('PAIRWISE_KEY'),
+  trustedProxies: z.array(
+    z.string().refine(isProxyAddress, { message: 'expected IP addresses or CIDR ranges separated by commas' }),
+  ),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    error: 'expected one of fatal, error, warn, info, debug, trace, silent',
+  }),
+  dataDir: z.string().min(1, 'expected a directory path'),
+  embeddedPostgresPort: port,
+  demo: z.object({ seed: z.boolean(), portalPort: port }),
+  ttl: z.object({
+    session: seconds,
+    interaction: seconds,
+    authorizationCode: seconds.max(600, 'expected at most 600 seconds'),
+    accessToken: seconds,
+    clientCredentials: seconds,
+    idToken: seconds,
+    refreshToken: seconds,
+    grant: seconds,
+  }),
+  argon2: z.object({
+    // OWASP's minimum for argon2id; never lower.
+    memoryKiB: z.number().int().min(19456, 'expected at least 19456 KiB (OWASP minimum)'),
+    iterations: z.number().int().min(2, 'expected at least 2 (OWASP minimum)'),
+    parallelism: z.number().int().min(1).max(16),
+  }),
+});
+
+type Environ = Readonly<Record<string, string | undefined>>;
+
+/** Settings files merged over each other; later ones win, objects merge key by key. */
+function readSettingsFile(file: string): Record<string, unknown> {
+  if (!existsSync(file)) return {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as Record<string, unknown>;
+  } catch (cause) {
+    throw new ConfigError(path.basename(file), `expected a JSON object (${(cause as Error).message})`);
+  }
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object'
+        ? merge(current as Record<string, unknown>, value as Record<string, unknown>)
+        : value;
+  }
+  return out;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export interface LoadOptions {
+  /** Folder holding default.json and <env>.json. */
+  readonly configDir?: string;
+  /** Settings laid over files and environment (tests use it). */
+  readonly overrides?: Partial<Record<keyof Config, unknown>>;
+}
+
+export function loadConfig(environ: Environ = process.env, options: LoadOptions = {}): Config {
+  const configDir = options.configDir ?? path.resolve(import.meta.dirname, '../../config');
+  const envName = environ.NODE_ENV ?? 'development';
+  if (!['development', 'test', 'production'].includes(envName)) {
+    throw new ConfigError('NODE_ENV', `expected development, test or production, got "${envName}"`);
+  }
+  let raw = merge(readSettingsFile(path.join(configDir, 'default.json')), readSettingsFile(path.join(configDir, `${envName}.json`)));
+  raw.env = envName;
+  for (const [setting, name] of Object.entries(ENVIRONMENT_NAMES)) {
+    const value = environ[name];
+    if (value === undefined || value === '') continue;
+    raw[setting] =
+      setting === 'trustedProxies'
+        ? value.split(',').map((entry) => entry.trim()).filter(Boolean)
+        : value;
+  }
+  if (options.overrides) raw = merge(raw, options.overrides);
+
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const [first, ...restPath] = issue.path.map(String);
+    const setting = first ? (ENVIRONMENT_NAMES[first] ?? [first, ...restPath].join('.')) : 'configuration';
+    throw new ConfigError(setting, issue.message);
+  }
+  const config = parsed.data satisfies Config;
+  assertDeployable(config);
+  return deepFreeze(config);
+}
+
+/** Production refuses everything that only makes sense on a laptop. */
+function assertDeployable(config: Config): void {
+  if (config.port === config.adminPort) {
+    throw new ConfigError('ADMIN_PORT', 'expected a port different from PORT (the admin API listens apart)');
+  }
+  if (config.env !== 'production') return;
+  if (new URL(config.issuer).protocol !== 'https:') {
+    throw new ConfigError('ISSUER', 'expected an https:// URL in production');
+  }
+  if (!config.databaseUrl) {
+    throw new ConfigError('DATABASE_URL', 'expected a PostgreSQL URL in production (the embedded database is for the quickstart only)');
+  }
+  if (!config.redisUrl) {
+    throw new ConfigError('REDIS_URL', 'expected a Redis URL in production (the in-memory store is for the quickstart only)');
+  }
+  if (!config.keyEncryptionKey) {
+    throw new ConfigError('KEY_ENCRYPTION_KEY', 'expected 32 random bytes (base64 or hex) in production');
+  }
+  if (!config.pairwiseKey) {
+    throw new ConfigError('PAIRWISE_KEY', 'expected 32 random bytes (base64 or hex) in production');
+  }
+  if (config.demo.seed) {
+    throw new ConfigError('demo.seed', 'expected false in production (demo citizens and clients are never loaded there)');
+  }
+}
+
+/** True when any part runs embedded: the quickstart. */
+export function isQuickstart(config: Config): boolean {
+  return config.databaseUrl === undefined || config.redisUrl === undefined;
+}

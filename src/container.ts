@@ -1,0 +1,133 @@
+// Builds every long-lived part once, in dependency order: configuration → PostgreSQL and Redis (or
+// their quickstart stand-ins) → repositories → provider. No module-level singletons: each call builds
+// a new world, which is how tests get their own.
+import type Provider from 'oidc-provider';
+import type { Config } from './config/config.ts';
+import { resolveSecrets } from './config/quickstart-secrets.ts';
+import { createDatabase, type Database } from './storage/database.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './storage/embedded-postgres.ts';
+import { migrateToLatest } from './storage/migrate.ts';
+import { createRedis } from './storage/redis.ts';
+import type { EphemeralStore } from './storage/ephemeral-store.ts';
+import { RedisEphemeralStore } from './storage/ephemeral-store-redis.ts';
+import { MemoryEphemeralStore } from './storage/ephemeral-store-memory.ts';
+import { KeyEncryption } from './storage/key-encryption.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { KeyRepository } from './oidc/keys.ts';
+import { ClientRepository } from './oidc/clients.ts';
+import { EphemeralModelStore } from './oidc/ephemeral-model-store.ts';
+import { DurableModelStore } from './oidc/durable-model-store.ts';
+import { createAdapterClass } from './oidc/adapter.ts';
+import { createProvider } from './oidc/provider.ts';
+import { SessionTerminator } from './oidc/sessions.ts';
+import { errorPages } from './interactions/pages.ts';
+
+export interface Container {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: Database;
+  readonly ephemeral: EphemeralStore;
+  readonly audit: AuditLog;
+  readonly keys: KeyRepository;
+  readonly clients: ClientRepository;
+  readonly durableModels: DurableModelStore;
+  readonly ephemeralModels: EphemeralModelStore;
+  readonly sessions: SessionTerminator;
+  readonly provider: Provider;
+  /** Closes pools and stops the embedded database, if any. */
+  close(): Promise<void>;
+}
+
+export interface ContainerOptions {
+  readonly logger?: Logger;
+  /** Skip migrations (the CLI's `migrate` runs them itself). */
+  readonly migrate?: boolean;
+}
+
+/** Connects storage only: enough for migrations and CLI commands. */
+export async function openStorage(
+  config: Config,
+  logger: Logger,
+): Promise<{ db: Database; embedded: EmbeddedDatabase | undefined }> {
+  let embedded: EmbeddedDatabase | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    const pgLog = logger.child({ component: 'embedded-postgres' });
+    embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPostgresPort, (line) => pgLog.debug(line));
+    url = embedded.url;
+    logger.info({ dataDir: config.dataDir, port: config.embeddedPostgresPort }, 'embedded PostgreSQL started');
+  }
+  return { db: createDatabase(url), embedded };
+}
+
+export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const secrets = resolveSecrets(config);
+  const { db, embedded } = await openStorage(config, logger);
+  const closers: (() => Promise<unknown>)[] = [];
+  closers.push(async () => {
+    await db.destroy();
+    await embedded?.stop();
+  });
+  try {
+    if (options.migrate !== false) {
+      const applied = await migrateToLatest(db);
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    }
+
+    let ephemeral: EphemeralStore;
+    if (config.redisUrl) {
+      const redis = createRedis(config.redisUrl);
+      await redis.connect();
+      ephemeral = new RedisEphemeralStore(redis);
+    } else {
+      ephemeral = new MemoryEphemeralStore();
+      logger.info('no REDIS_URL: sessions and tokens live in this process only (quickstart)');
+    }
+    closers.unshift(() => ephemeral.close());
+
+    const sealer = new KeyEncryption(secrets.keyEncryptionKey);
+    const keys = new KeyRepository(db, sealer);
+    await keys.ensureKeys();
+    const clients = new ClientRepository(db, sealer);
+    const audit = new AuditLog(db);
+    closers.unshift(() => audit.flush());
+    const ephemeralModels = new EphemeralModelStore(ephemeral);
+    const durableModels = new DurableModelStore(db);
+    const adapter = createAdapterClass({ ephemeral: ephemeralModels, durable: durableModels, clients });
+
+    const provider = createProvider({
+      config,
+      adapter,
+      jwks: await keys.signingJwks(),
+      cookieKeys: await keys.cookieKeys(),
+      pairwiseKey: secrets.pairwiseKey,
+      findAccount: () => undefined,
+      pages: errorPages,
+      audit,
+      logger,
+    });
+    const sessions = new SessionTerminator(ephemeralModels, durableModels);
+
+    return {
+      config,
+      logger,
+      db,
+      ephemeral,
+      audit,
+      keys,
+      clients,
+      durableModels,
+      ephemeralModels,
+      sessions,
+      provider,
+      async close() {
+        for (const close of closers) await close();
+      },
+    };
+  } catch (error) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw error;
+  }
+}

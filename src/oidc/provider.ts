@@ -1,0 +1,137 @@
+// Builds the oidc-provider instance from our configuration and stores. Everything the provider is
+// configured with lives here; other folders reach it only through the hooks they pass in.
+import { createHmac } from 'node:crypto';
+import Provider, { type AdapterConstructor, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
+import type { JWK } from 'jose';
+import type { Config } from '../config/config.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { Logger } from '../observability/logger.ts';
+import { PROFILE_RULES, type ClientProfile } from './client-profiles.ts';
+import { SCOPE_CLAIMS } from './claims.ts';
+
+/** Pages the provider shows itself (errors, logout); rendered by the interactions folder. */
+export interface ProviderPages {
+  errorPage(ctx: KoaContextWithOIDC, error: { error: string; error_description?: string }): string;
+  logoutConfirmationPage(ctx: KoaContextWithOIDC, form: string): string;
+  logoutDonePage(ctx: KoaContextWithOIDC): string;
+}
+
+export interface ProviderDependencies {
+  readonly config: Config;
+  readonly adapter: AdapterConstructor;
+  readonly jwks: { keys: JWK[] };
+  readonly cookieKeys: string[];
+  readonly pairwiseKey: Buffer;
+  readonly findAccount: FindAccount;
+  readonly pages: ProviderPages;
+  readonly audit: AuditLog;
+  readonly logger: Logger;
+}
+
+/** `sub` for a pairwise client: HMAC-SHA256 over the sector and the account's internal id. */
+export function pairwiseSubject(pairwiseKey: Buffer, sector: string, accountId: string): string {
+  return createHmac('sha256', pairwiseKey).update(`${sector}\n${accountId}`).digest('base64url');
+}
+
+/** The profile an administrator gave the client (extra metadata, camel-cased onto the Client). */
+export function profileOf(client: object | undefined): ClientProfile | undefined {
+  const profile = (client as { profile?: unknown } | undefined)?.profile;
+  return typeof profile === 'string' ? (profile as ClientProfile) : undefined;
+}
+
+export function createProvider(deps: ProviderDependencies): Provider {
+  const { config } = deps;
+  const secureCookies = new URL(config.issuer).protocol === 'https:';
+
+  const configuration: Configuration = {
+    adapter: deps.adapter,
+    jwks: deps.jwks,
+    findAccount: deps.findAccount,
+    cookies: {
+      keys: deps.cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax', secure: secureCookies },
+      short: { signed: true, httpOnly: true, sameSite: 'lax', secure: secureCookies },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      claimsParameter: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.body = deps.pages.logoutConfirmationPage(ctx, form);
+        },
+        postLogoutSuccessSource: (ctx) => {
+          ctx.body = deps.pages.logoutDonePage(ctx);
+        },
+      },
+    },
+    // PKCE (S256, the only method oidc-provider 9 knows) for every authorization request.
+    pkce: { required: () => true },
+    responseTypes: ['code'],
+    scopes: Object.keys(SCOPE_CLAIMS).concat('offline_access'),
+    claims: SCOPE_CLAIMS,
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: (_ctx, accountId, client) => pairwiseSubject(deps.pairwiseKey, String(client.sectorIdentifier), accountId),
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'ES256',
+    },
+    clientAuthMethods: ['client_secret_basic', 'private_key_jwt', 'none'],
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'PS256', 'RS256'],
+      userinfoSigningAlgValues: ['ES256', 'PS256', 'RS256'],
+      introspectionSigningAlgValues: ['ES256', 'PS256', 'RS256'],
+      clientAuthSigningAlgValues: ['ES256', 'PS256', 'RS256', 'EdDSA'],
+    },
+    extraClientMetadata: {
+      properties: ['profile', 'approved_scopes'],
+    },
+    ttl: {
+      AccessToken: config.ttl.accessToken,
+      AuthorizationCode: config.ttl.authorizationCode,
+      ClientCredentials: config.ttl.clientCredentials,
+      IdToken: config.ttl.idToken,
+      Interaction: config.ttl.interaction,
+      Session: config.ttl.session,
+      Grant: config.ttl.grant,
+      RefreshToken: config.ttl.refreshToken,
+    },
+    // Refresh tokens rotate per profile; set explicitly, since the library's default keeps a
+    // confidential client's token until 70% of its life (DESIGN.md).
+    rotateRefreshToken: (ctx) => {
+      const profile = profileOf(ctx.oidc.client);
+      return profile !== undefined && profile !== 'bank' && PROFILE_RULES[profile].rotateRefreshTokens;
+    },
+    renderError: (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = deps.pages.errorPage(ctx, out);
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  // Forwarded headers are stripped from untrusted peers before requests reach the provider.
+  provider.proxy = config.trustedProxies.length > 0;
+
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const body = ctx.body as { scope?: string } | undefined;
+    void deps.audit
+      .record({
+        type: 'token.issued',
+        actor: ctx.oidc.client?.clientId,
+        clientId: ctx.oidc.client?.clientId,
+        accountId: ctx.oidc.account?.accountId,
+        data: { grantType: ctx.oidc.params?.grant_type, scope: body?.scope ?? null },
+      })
+      .catch((error: unknown) => deps.logger.error({ err: error }, 'could not write the audit event for a token'));
+  });
+  provider.on('server_error', (_ctx: unknown, error: Error) => {
+    deps.logger.error({ err: error }, 'the provider failed on a request');
+  });
+
+  return provider;
+}

@@ -1,0 +1,38 @@
+// Ends every session of one citizen in one call (death in the registry, lock, password reset, the
+// citizen's own request): deletes the sessions and revokes the grants they authorised.
+import type { EphemeralModelStore } from './ephemeral-model-store.ts';
+import type { DurableModelStore } from './durable-model-store.ts';
+
+export class SessionTerminator {
+  readonly #ephemeral: EphemeralModelStore;
+  readonly #durable: DurableModelStore;
+
+  constructor(ephemeral: EphemeralModelStore, durable: DurableModelStore) {
+    this.#ephemeral = ephemeral;
+    this.#durable = durable;
+  }
+
+  /** Returns how many sessions were ended. */
+  async endAllSessions(accountId: string): Promise<number> {
+    const ids = await this.#ephemeral.sessionIdsOfAccount(accountId);
+    let ended = 0;
+    for (const id of ids) {
+      const session = await this.#ephemeral.find('Session', id);
+      if (session) {
+        const grantIds = Object.values(session.authorizations ?? {})
+          .map((authorization) => authorization.grantId)
+          .filter((grantId): grantId is string => typeof grantId === 'string');
+        for (const grantId of grantIds) {
+          await Promise.all([
+            this.#ephemeral.revokeByGrantId(grantId),
+            this.#durable.revokeByGrantId(grantId),
+            this.#durable.destroy('Grant', grantId),
+          ]);
+        }
+        ended += 1;
+      }
+      await this.#ephemeral.destroy('Session', id);
+    }
+    return ended;
+  }
+}

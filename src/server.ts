@@ -1,0 +1,94 @@
+// The composition root's HTTP side: builds the public app (sign-in pages + the provider) and the admin
+// app from a container, without listening; main.ts listens, tests listen on their own ports.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Koa from 'koa';
+import type { Config } from './config/config.ts';
+import { createContainer, type Container, type ContainerOptions } from './container.ts';
+import { forwardedHeaders, requestLog } from './observability/http.ts';
+import { readiness } from './observability/health.ts';
+
+export interface Server {
+  readonly container: Container;
+  readonly publicApp: Koa;
+  readonly adminApp: Koa;
+  close(): Promise<void>;
+}
+
+const STYLESHEET = readFileSync(path.join(import.meta.dirname, 'interactions/assets/site.css'));
+
+/** Headers for every response of the public port; pages get no-store and a strict CSP. */
+function securityHeaders(): Koa.Middleware {
+  return async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set(
+      'Content-Security-Policy',
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  };
+}
+
+export function buildPublicApp(container: Container): Koa {
+  const { config, provider, logger } = container;
+  const app = new Koa({ proxy: config.trustedProxies.length > 0, maxIpsCount: 1 });
+  const providerCallback = provider.callback();
+
+  app.use(requestLog(logger));
+  app.use(forwardedHeaders(config.trustedProxies));
+  app.use(securityHeaders());
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/healthz') {
+      ctx.body = { status: 'ok' };
+      return;
+    }
+    if (ctx.path === '/readyz') {
+      const report = await readiness(container);
+      ctx.status = report.ready ? 200 : 503;
+      ctx.body = report;
+      return;
+    }
+    if (ctx.path === '/assets/site.css') {
+      ctx.type = 'text/css';
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = STYLESHEET;
+      return;
+    }
+    await next();
+  });
+  // Everything else is the provider's. Handing it the raw request keeps its own cookie keys in force
+  // (mounting it as middleware would sign cookies with this app's keys instead).
+  app.use((ctx) => {
+    ctx.respond = false;
+    return providerCallback(ctx.req, ctx.res);
+  });
+  return app;
+}
+
+export function buildAdminApp(container: Container): Koa {
+  const app = new Koa();
+  app.use(requestLog(container.logger.child({ port: 'admin' })));
+  app.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    if (ctx.path === '/healthz') {
+      ctx.body = { status: 'ok' };
+      return;
+    }
+    await next();
+    if (ctx.status === 404 && ctx.body === undefined) ctx.body = { error: 'not_found' };
+  });
+  return app;
+}
+
+export async function buildServer(config: Config, options: ContainerOptions = {}): Promise<Server> {
+  const container = await createContainer(config, options);
+  return {
+    container,
+    publicApp: buildPublicApp(container),
+    adminApp: buildAdminApp(container),
+    close: () => container.close(),
+  };
+}

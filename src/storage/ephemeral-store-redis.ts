@@ -1,0 +1,93 @@
+// The Redis store. Items are hashes {payload, consumed}; consumption is one Lua script (compare and
+// set on one key), replay ids are SET NX: no read-then-write anywhere.
+import type { Redis, Cluster } from 'ioredis';
+import type { ConsumeOutcome, EphemeralStore, StoredItem } from './ephemeral-store.ts';
+
+// KEYS[1] item; ARGV[1] epoch seconds. Returns 1 consumed, 0 already consumed, -1 missing.
+const CONSUME = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
+
+// KEYS[1] set; ARGV[1] member; ARGV[2] ttl seconds or '' for none. Never shortens the set's life.
+const ADD_TO_SET = `
+local existed = redis.call('EXISTS', KEYS[1])
+redis.call('SADD', KEYS[1], ARGV[1])
+if ARGV[2] == '' then redis.call('PERSIST', KEYS[1]) return 1 end
+local ttl = redis.call('TTL', KEYS[1])
+if existed == 0 or (ttl >= 0 and ttl < tonumber(ARGV[2])) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
+// KEYS[1] counter; ARGV[1] window seconds.
+const INCREMENT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count`;
+
+export class RedisEphemeralStore implements EphemeralStore {
+  readonly #redis: Redis | Cluster;
+
+  constructor(redis: Redis | Cluster) {
+    this.#redis = redis;
+  }
+
+  async putItem(key: string, payload: string, ttlSeconds: number | undefined): Promise<void> {
+    const transaction = this.#redis.multi().hset(key, 'payload', payload);
+    if (ttlSeconds === undefined) transaction.persist(key);
+    else transaction.expire(key, Math.max(1, Math.ceil(ttlSeconds)));
+    await transaction.exec();
+  }
+
+  async getItem(key: string): Promise<StoredItem | undefined> {
+    const [payload, consumed] = await this.#redis.hmget(key, 'payload', 'consumed');
+    if (payload == null) return undefined;
+    return { payload, consumedAt: consumed == null ? undefined : Number(consumed) };
+  }
+
+  async consumeItem(key: string, atEpochSeconds: number): Promise<ConsumeOutcome> {
+    const result = (await this.#redis.eval(CONSUME, 1, key, String(atEpochSeconds))) as number;
+    return result === 1 ? 'consumed' : result === 0 ? 'already-consumed' : 'missing';
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.#redis.get(key)) ?? undefined;
+  }
+
+  async put(key: string, value: string, ttlSeconds: number | undefined): Promise<void> {
+    if (ttlSeconds === undefined) await this.#redis.set(key, value);
+    else await this.#redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds)));
+  }
+
+  async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    const reply = await this.#redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX');
+    return reply === 'OK';
+  }
+
+  async delete(...keys: string[]): Promise<void> {
+    await Promise.all(keys.map((key) => this.#redis.del(key)));
+  }
+
+  async addToSet(key: string, member: string, ttlSeconds: number | undefined): Promise<void> {
+    const ttl = ttlSeconds === undefined ? '' : String(Math.max(1, Math.ceil(ttlSeconds)));
+    await this.#redis.eval(ADD_TO_SET, 1, key, member, ttl);
+  }
+
+  async setMembers(key: string): Promise<string[]> {
+    return this.#redis.smembers(key);
+  }
+
+  async removeFromSet(key: string, member: string): Promise<void> {
+    await this.#redis.srem(key, member);
+  }
+
+  async increment(key: string, ttlSeconds: number): Promise<number> {
+    return (await this.#redis.eval(INCREMENT, 1, key, String(Math.max(1, Math.ceil(ttlSeconds))))) as number;
+  }
+
+  async ping(): Promise<void> {
+    await this.#redis.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit();
+  }
+}
