@@ -21,7 +21,13 @@ import { DurableModelStore } from './oidc/durable-model-store.ts';
 import { createAdapterClass } from './oidc/adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { SessionTerminator } from './oidc/sessions.ts';
-import { errorPages } from './interactions/pages.ts';
+import { providerPages } from './interactions/pages.ts';
+import { RegistryRepository } from './registry/registry.ts';
+import { AccountRepository } from './accounts/accounts.ts';
+import { PasswordHasher } from './accounts/passwords.ts';
+import { PasswordSignIn } from './accounts/sign-in.ts';
+import { createFindAccount } from './oidc/account-claims.ts';
+import { InteractionService } from './oidc/interactions.ts';
 
 export interface Container {
   readonly config: Config;
@@ -35,6 +41,12 @@ export interface Container {
   readonly ephemeralModels: EphemeralModelStore;
   readonly sessions: SessionTerminator;
   readonly provider: Provider;
+  readonly sealer: KeyEncryption;
+  readonly registry: RegistryRepository;
+  readonly accounts: AccountRepository;
+  readonly passwords: PasswordHasher;
+  readonly signIn: PasswordSignIn;
+  readonly interactions: InteractionService;
   /** Closes pools and stops the embedded database, if any. */
   close(): Promise<void>;
 }
@@ -93,6 +105,10 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const clients = new ClientRepository(db, sealer);
     const audit = new AuditLog(db);
     closers.unshift(() => audit.flush());
+    const registry = new RegistryRepository(db);
+    const accounts = new AccountRepository(db);
+    const passwords = new PasswordHasher(config.argon2);
+    const signIn = new PasswordSignIn({ accounts, registry, hasher: passwords, audit });
     const ephemeralModels = new EphemeralModelStore(ephemeral);
     const durableModels = new DurableModelStore(db);
     const adapter = createAdapterClass({ ephemeral: ephemeralModels, durable: durableModels, clients });
@@ -103,12 +119,13 @@ export async function createContainer(config: Config, options: ContainerOptions 
       jwks: await keys.signingJwks(),
       cookieKeys: await keys.cookieKeys(),
       pairwiseKey: secrets.pairwiseKey,
-      findAccount: () => undefined,
-      pages: errorPages,
+      findAccount: createFindAccount({ accounts, registry, audit, logger }),
+      pages: providerPages,
       audit,
       logger,
     });
     const sessions = new SessionTerminator(ephemeralModels, durableModels);
+    const interactions = new InteractionService(provider, audit);
 
     return {
       config,
@@ -122,6 +139,12 @@ export async function createContainer(config: Config, options: ContainerOptions 
       ephemeralModels,
       sessions,
       provider,
+      sealer,
+      registry,
+      accounts,
+      passwords,
+      signIn,
+      interactions,
       async close() {
         for (const close of closers) await close();
       },

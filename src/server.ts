@@ -7,6 +7,8 @@ import type { Config } from './config/config.ts';
 import { createContainer, type Container, type ContainerOptions } from './container.ts';
 import { forwardedHeaders, requestLog } from './observability/http.ts';
 import { readiness } from './observability/health.ts';
+import { contentSecurityPolicy } from './interactions/security.ts';
+import { interactionRoutes } from './interactions/routes.ts';
 
 export interface Server {
   readonly container: Container;
@@ -23,10 +25,7 @@ function securityHeaders(): Koa.Middleware {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set(
-      'Content-Security-Policy',
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    );
+    ctx.set('Content-Security-Policy', contentSecurityPolicy());
     ctx.set('Cache-Control', 'no-store');
     await next();
   };
@@ -59,6 +58,7 @@ export function buildPublicApp(container: Container): Koa {
     }
     await next();
   });
+  app.use(interactionRoutes({ interactions: container.interactions, signIn: container.signIn }));
   // Everything else is the provider's. Handing it the raw request keeps its own cookie keys in force
   // (mounting it as middleware would sign cookies with this app's keys instead).
   app.use((ctx) => {

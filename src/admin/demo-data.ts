@@ -1,6 +1,99 @@
-// DESIGN.md's demo data (a contract outside automation relies on), loaded idempotently.
+// DESIGN.md's demo data — a contract outside automation relies on — loaded idempotently: running the
+// seed again puts every demo citizen, account and client back as described there.
 import type { Container } from '../container.ts';
 import type { ClientRegistration } from '../oidc/clients.ts';
+import { cardExpiry, type NewRegistryRecord } from '../registry/registry.ts';
+import type { AccountLevel } from '../accounts/accounts.ts';
+
+interface DemoCitizen {
+  readonly record: NewRegistryRecord;
+  readonly account?: { readonly level: AccountLevel; readonly password: string; readonly totpSecret?: string };
+}
+
+const ISSUED = '2021-04-01';
+
+function citizen(
+  fields: Pick<NewRegistryRecord, 'nationalId' | 'fullName' | 'gender' | 'birthDate' | 'placeOfOrigin' | 'permanentAddress' | 'contactPhone'> & {
+    diedOn?: string;
+  },
+): NewRegistryRecord {
+  return {
+    ...fields,
+    birthRegistrationProvince: fields.nationalId.slice(0, 3),
+    ethnicity: 'Kinh',
+    nationality: 'VN',
+    idCardIssueDate: ISSUED,
+    idCardExpiryDate: cardExpiry(fields.birthDate, ISSUED),
+    temporaryAddress: null,
+    diedOn: fields.diedOn ?? null,
+    missingSince: null,
+    contactEmail: null,
+  };
+}
+
+export const DEMO_CITIZENS: readonly DemoCitizen[] = [
+  {
+    record: citizen({
+      nationalId: '001099012345',
+      fullName: 'Nguyễn Văn An',
+      gender: 'male',
+      birthDate: '1999-03-15',
+      placeOfOrigin: 'Hà Nội',
+      permanentAddress: { streetAddress: '12 Phố Điện Biên Phủ', locality: 'Phường Ba Đình', region: 'Thành phố Hà Nội', country: 'VN' },
+      contactPhone: '+84900000001',
+    }),
+    account: { level: 2, password: 'An#Demo2026', totpSecret: 'JBSWY3DPEHPK3PXP' },
+  },
+  {
+    record: citizen({
+      nationalId: '079185000123',
+      fullName: 'Trần Thị Bích',
+      gender: 'female',
+      birthDate: '1985-07-02',
+      placeOfOrigin: 'TP Hồ Chí Minh',
+      permanentAddress: { streetAddress: '45 Đường Lê Lợi', locality: 'Phường Sài Gòn', region: 'Thành phố Hồ Chí Minh', country: 'VN' },
+      contactPhone: '+84900000002',
+    }),
+    account: { level: 1, password: 'Bich#Demo2026' },
+  },
+  {
+    record: citizen({
+      nationalId: '048203000777',
+      fullName: 'Lê Minh Khoa',
+      gender: 'male',
+      birthDate: '2003-11-20',
+      placeOfOrigin: 'Đà Nẵng',
+      permanentAddress: { streetAddress: '8 Đường Bạch Đằng', locality: 'Phường Hải Châu', region: 'Thành phố Đà Nẵng', country: 'VN' },
+      contactPhone: '+84900000003',
+    }),
+    account: { level: 2, password: 'Khoa#Demo2026', totpSecret: 'KRSXG5CTMVRXEZLU' },
+  },
+  {
+    record: citizen({
+      nationalId: '031190004567',
+      fullName: 'Phạm Thu Hà',
+      gender: 'female',
+      birthDate: '1990-01-09',
+      placeOfOrigin: 'Hải Phòng',
+      permanentAddress: { streetAddress: '20 Đường Điện Biên Phủ', locality: 'Phường Hồng Bàng', region: 'Thành phố Hải Phòng', country: 'VN' },
+      contactPhone: '+84900000004',
+    }),
+  },
+  {
+    record: citizen({
+      nationalId: '036080001111',
+      fullName: 'Đỗ Văn Tùng',
+      gender: 'male',
+      birthDate: '1980-05-30',
+      placeOfOrigin: 'Nam Định',
+      // Nam Định province joined Ninh Bình on 1 July 2025; addresses name the current province.
+      permanentAddress: { streetAddress: '3 Đường Trần Hưng Đạo', locality: 'Phường Nam Định', region: 'Tỉnh Ninh Bình', country: 'VN' },
+      contactPhone: '+84900000005',
+      diedOn: '2025-12-01',
+    }),
+    account: { level: 1, password: 'Tung#Demo2026' },
+  },
+];
 
 export const DEMO_CLIENTS: readonly ClientRegistration[] = [
   {
@@ -41,5 +134,19 @@ export const DEMO_CLIENTS: readonly ClientRegistration[] = [
 
 export async function seedDemoData(container: Container): Promise<void> {
   if (container.config.env === 'production') throw new Error('demo data is never loaded in production');
+  for (const { record, account } of DEMO_CITIZENS) {
+    await container.registry.upsert(record);
+    if (!account) continue;
+    await container.accounts.enrol({
+      nationalId: record.nationalId,
+      level: account.level,
+      passwordHash: await container.passwords.hash(account.password),
+      totpSecretSealed: account.totpSecret ? container.sealer.seal(account.totpSecret, `totp:${record.nationalId}`) : null,
+      phoneNumber: record.contactPhone,
+      phoneNumberVerified: true,
+      email: null,
+      emailVerified: false,
+    });
+  }
   for (const client of DEMO_CLIENTS) await container.clients.save(client);
 }

@@ -23,12 +23,75 @@ const MESSAGES = {
   'logout.yes': { vi: 'Đăng xuất', en: 'Sign out' },
   'logout.no': { vi: 'Không, giữ đăng nhập', en: 'No, stay signed in' },
   'logout.done': { vi: 'Bạn đã đăng xuất.', en: 'You have signed out.' },
+  'error.expired': {
+    vi: 'Phiên đăng nhập này đã hết hạn hoặc không còn hợp lệ. Hãy quay lại dịch vụ bạn đang dùng và đăng nhập lại.',
+    en: 'This sign-in has expired or is no longer valid. Go back to the service you were using and sign in again.',
+  },
+  'error.too_large': { vi: 'Dữ liệu gửi lên quá lớn.', en: 'The submitted data is too large.' },
+  'login.title': { vi: 'Đăng nhập', en: 'Sign in' },
+  'login.continue_to': { vi: 'để tiếp tục đến', en: 'to continue to' },
+  'login.username': { vi: 'Số định danh cá nhân', en: 'Personal identification number' },
+  'login.username_hint': {
+    vi: '12 chữ số in trên thẻ căn cước của bạn.',
+    en: 'The 12 digits printed on your identity card.',
+  },
+  'login.password': { vi: 'Mật khẩu', en: 'Password' },
+  'login.submit': { vi: 'Đăng nhập', en: 'Sign in' },
+  'login.cancel': { vi: 'Hủy và quay lại dịch vụ', en: 'Cancel and return to the service' },
+  'login.invalid': {
+    vi: 'Số định danh cá nhân hoặc mật khẩu không đúng.',
+    en: 'The identification number or password is incorrect.',
+  },
+  'login.missing': {
+    vi: 'Hãy nhập số định danh cá nhân gồm 12 chữ số và mật khẩu.',
+    en: 'Enter your 12-digit identification number and your password.',
+  },
+  'login.refused': {
+    vi: 'Tài khoản định danh điện tử này không thể dùng để đăng nhập. Vui lòng liên hệ cơ quan Công an nơi gần nhất.',
+    en: 'This electronic identity account cannot be used to sign in. Please contact your nearest police office.',
+  },
+  'consent.title': { vi: 'Chia sẻ thông tin', en: 'Share your information' },
+  'consent.lead': { vi: 'yêu cầu được nhận các thông tin sau của bạn:', en: 'asks to receive this information about you:' },
+  'consent.sensitive': {
+    vi: 'Dữ liệu nhạy cảm — chỉ chia sẻ khi bạn thật sự đồng ý:',
+    en: 'Sensitive data — share it only if you really agree:',
+  },
+  'consent.agree': { vi: 'Đồng ý chia sẻ', en: 'Agree and share' },
+  'consent.refuse': { vi: 'Từ chối', en: 'Refuse' },
+  'consent.note': {
+    vi: 'Bạn có thể rút lại sự đồng ý bất cứ lúc nào. Mỗi lần chia sẻ đều được ghi lại để bạn xem.',
+    en: 'You can withdraw your consent at any time. Every release is recorded for you to see.',
+  },
+  'scope.openid': {
+    vi: 'Mã định danh riêng của bạn tại dịch vụ này (không phải số định danh cá nhân)',
+    en: 'An identifier for you that is unique to this service (not your ID number)',
+  },
+  'scope.profile': { vi: 'Họ và tên, ngày sinh, giới tính', en: 'Your full name, date of birth and gender' },
+  'scope.national_id': { vi: 'Số định danh cá nhân (12 chữ số)', en: 'Your personal identification number (12 digits)' },
+  'scope.identity_document': {
+    vi: 'Thẻ căn cước: ngày cấp, ngày hết hạn; quốc tịch; quê quán',
+    en: 'Your identity card: issue and expiry dates; nationality; place of origin',
+  },
+  'scope.address': { vi: 'Địa chỉ thường trú', en: 'Your permanent address' },
+  'scope.phone': { vi: 'Số điện thoại', en: 'Your phone number' },
+  'scope.email': { vi: 'Địa chỉ email', en: 'Your email address' },
+  'scope.ethnicity': { vi: 'Dân tộc', en: 'Your ethnicity' },
+  'scope.offline_access': {
+    vi: 'Tiếp tục truy cập các thông tin trên cả khi bạn không sử dụng dịch vụ',
+    en: 'Keep access to this information while you are not using the service',
+  },
+  'claim.other': { vi: 'Thông tin riêng được yêu cầu', en: 'Individually requested information' },
 } as const satisfies Record<string, Record<Locale, string>>;
 
 export type MessageKey = keyof typeof MESSAGES;
 
 export function translate(locale: Locale, key: MessageKey): string {
   return MESSAGES[key][locale];
+}
+
+/** A message key chosen at run time (for example `scope.<name>`), if it exists. */
+export function translateIfKnown(locale: Locale, key: string): string | undefined {
+  return key in MESSAGES ? MESSAGES[key as MessageKey][locale] : undefined;
 }
 
 export function isLocale(value: unknown): value is Locale {

@@ -1,37 +1,127 @@
-// The pages the provider itself shows: the error page and the logout pages.
-import type { KoaContextWithOIDC } from 'oidc-provider';
+// The pages a citizen sees: login, consent, errors, logout. Plain HTML forms that work without
+// JavaScript; field names are a contract (DESIGN.md "Demo data"): username, password, otp.
 import { Html, html, layout } from './html.ts';
-import { pickLocale, translate, type Locale } from './i18n.ts';
-import type { ProviderPages } from '../oidc/provider.ts';
+import { pickLocale, translate, translateIfKnown, type Locale } from './i18n.ts';
+import { SENSITIVE_SCOPES } from '../oidc/claims.ts';
+import type { PageRequest, ProviderPages } from '../oidc/provider.ts';
+import { contentSecurityPolicy } from './security.ts';
 
-/** ?lang= wins, then the language cookie, then ui_locales, then Vietnamese. */
-export function localeOf(ctx: { query: Record<string, unknown>; cookies: { get(name: string): string | undefined } }): Locale {
+type PageContext = Pick<PageRequest, 'query' | 'cookies'>;
+
+/** ?lang= wins, then the language cookie, then the request's ui_locales, then Vietnamese. */
+export function localeOf(ctx: PageContext, uiLocales?: string): Locale {
   const asString = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  return pickLocale(asString(ctx.query.lang), ctx.cookies.get('lang'), asString(ctx.query.ui_locales));
+  return pickLocale(asString(ctx.query.lang), ctx.cookies.get('lang'), asString(ctx.query.ui_locales), uiLocales);
 }
 
-function withLang(url: string, locale: Locale): string {
-  const parsed = new URL(url, 'http://x');
-  parsed.searchParams.set('lang', locale);
+/** The same page in the other language. */
+export function switchHref(originalUrl: string, locale: Locale): string {
+  const parsed = new URL(originalUrl, 'http://x');
+  parsed.searchParams.set('lang', locale === 'vi' ? 'en' : 'vi');
   return `${parsed.pathname}${parsed.search}`;
 }
 
-export const errorPages: ProviderPages = {
+export function errorPage(locale: Locale, options: { lead?: string; code?: string; description?: string; switchHref?: string }): string {
+  return layout({
+    locale,
+    title: translate(locale, 'error.title'),
+    body: html`<h1>${translate(locale, 'error.title')}</h1>
+<p role="alert">${options.lead ?? translate(locale, 'error.lead')}</p>
+${options.code ? html`<p class="muted">${translate(locale, 'error.code')}: <code>${options.code}</code>${options.description ? html` — ${options.description}` : ''}</p>` : ''}`,
+    ...(options.switchHref && { switchHref: options.switchHref }),
+  });
+}
+
+export interface LoginPageModel {
+  readonly locale: Locale;
+  readonly uid: string;
+  readonly clientName: string;
+  readonly username: string;
+  readonly error?: 'invalid' | 'missing' | 'refused';
+  readonly switchHref: string;
+}
+
+export function loginPage(model: LoginPageModel): string {
+  const { locale } = model;
+  const t = (key: Parameters<typeof translate>[1]) => translate(locale, key);
+  const errorText = model.error && t(`login.${model.error}`);
+  return layout({
+    locale,
+    title: t('login.title'),
+    switchHref: model.switchHref,
+    body: html`<h1>${t('login.title')}</h1>
+<p>${t('login.continue_to')} <strong>${model.clientName}</strong></p>
+${errorText ? html`<p role="alert" id="login-error">${errorText}</p>` : ''}
+<form method="post" action="/interaction/${model.uid}/login">
+<input type="hidden" name="lang" value="${locale}">
+<label for="username">${t('login.username')}</label>
+<input id="username" name="username" type="text" inputmode="numeric" autocomplete="username" required value="${model.username}" aria-describedby="username-hint"${errorText ? html` aria-invalid="true"` : ''}>
+<p class="muted" id="username-hint">${t('login.username_hint')}</p>
+<label for="password">${t('login.password')}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<div class="actions"><button type="submit" class="primary">${t('login.submit')}</button></div>
+</form>
+<form method="post" action="/interaction/${model.uid}/abort">
+<input type="hidden" name="lang" value="${locale}">
+<div class="actions"><button type="submit" class="secondary">${t('login.cancel')}</button></div>
+</form>`,
+  });
+}
+
+export interface ConsentPageModel {
+  readonly locale: Locale;
+  readonly uid: string;
+  readonly clientName: string;
+  readonly scopes: readonly string[];
+  readonly claims: readonly string[];
+  readonly switchHref: string;
+}
+
+export function consentPage(model: ConsentPageModel): string {
+  const { locale } = model;
+  const t = (key: Parameters<typeof translate>[1]) => translate(locale, key);
+  const describe = (scope: string) => translateIfKnown(locale, `scope.${scope}`) ?? scope;
+  const ordinary = model.scopes.filter((scope) => !SENSITIVE_SCOPES.has(scope));
+  const sensitive = model.scopes.filter((scope) => SENSITIVE_SCOPES.has(scope));
+  return layout({
+    locale,
+    title: t('consent.title'),
+    switchHref: model.switchHref,
+    body: html`<h1>${t('consent.title')}</h1>
+<p><strong>${model.clientName}</strong> ${t('consent.lead')}</p>
+<ul class="claims">${ordinary.map((scope) => html`<li data-scope="${scope}">${describe(scope)}</li>`)}${
+      model.claims.length > 0 ? html`<li>${t('claim.other')}: ${model.claims.join(', ')}</li>` : ''
+    }</ul>
+${
+  sensitive.length > 0
+    ? html`<p><strong>${t('consent.sensitive')}</strong></p>
+<ul class="claims">${sensitive.map((scope) => html`<li class="sensitive" data-scope="${scope}">${describe(scope)}</li>`)}</ul>`
+    : ''
+}
+<form method="post" action="/interaction/${model.uid}/consent">
+<input type="hidden" name="lang" value="${locale}">
+<div class="actions"><button type="submit" class="primary">${t('consent.agree')}</button></div>
+</form>
+<form method="post" action="/interaction/${model.uid}/abort">
+<input type="hidden" name="lang" value="${locale}">
+<div class="actions"><button type="submit" class="secondary">${t('consent.refuse')}</button></div>
+</form>
+<p class="muted">${t('consent.note')}</p>`,
+  });
+}
+
+export const providerPages: ProviderPages = {
   errorPage(ctx, error) {
     const locale = localeOf(ctx);
-    return layout({
-      locale,
-      title: translate(locale, 'error.title'),
-      body: html`<h1>${translate(locale, 'error.title')}</h1>
-<p role="alert">${translate(locale, 'error.lead')}</p>
-<p class="muted">${translate(locale, 'error.code')}: <code>${error.error}</code>${
-        error.error_description ? html` — ${error.error_description}` : ''
-      }</p>`,
-      switchHref: ctx.method === 'GET' ? withLang(ctx.originalUrl, locale === 'vi' ? 'en' : 'vi') : undefined,
+    return errorPage(locale, {
+      code: error.error,
+      ...(error.error_description && { description: error.error_description }),
+      ...(ctx.method === 'GET' && { switchHref: switchHref(ctx.originalUrl, locale) }),
     });
   },
-  logoutConfirmationPage(ctx: KoaContextWithOIDC, form: string) {
+  logoutConfirmationPage(ctx, form, returnTo) {
     const locale = localeOf(ctx);
+    ctx.set('Content-Security-Policy', contentSecurityPolicy(returnTo && URL.canParse(returnTo) ? [new URL(returnTo).origin] : []));
     // `form` is the provider's own hidden form (id="op.logoutForm", carrying its xsrf token): trusted
     // markup; the buttons below submit it, the first one agreeing to sign out.
     return layout({

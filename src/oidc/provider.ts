@@ -8,12 +8,23 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { Logger } from '../observability/logger.ts';
 import { PROFILE_RULES, type ClientProfile } from './client-profiles.ts';
 import { SCOPE_CLAIMS } from './claims.ts';
+import { createInteractionPolicy } from './consent-policy.ts';
 
 /** Pages the provider shows itself (errors, logout); rendered by the interactions folder. */
 export interface ProviderPages {
-  errorPage(ctx: KoaContextWithOIDC, error: { error: string; error_description?: string }): string;
-  logoutConfirmationPage(ctx: KoaContextWithOIDC, form: string): string;
-  logoutDonePage(ctx: KoaContextWithOIDC): string;
+  errorPage(ctx: PageRequest, error: { error: string; error_description?: string }): string;
+  /** `returnTo` is where the browser goes after signing out, if the client said. */
+  logoutConfirmationPage(ctx: PageRequest, form: string, returnTo: string | undefined): string;
+  logoutDonePage(ctx: PageRequest): string;
+}
+
+/** What a page needs to know of the request (a subset of Koa's context). */
+export interface PageRequest {
+  readonly method: string;
+  readonly originalUrl: string;
+  readonly query: Record<string, unknown>;
+  readonly cookies: { get(name: string): string | undefined };
+  set(field: string, value: string): void;
 }
 
 export interface ProviderDependencies {
@@ -33,7 +44,7 @@ export function pairwiseSubject(pairwiseKey: Buffer, sector: string, accountId: 
   return createHmac('sha256', pairwiseKey).update(`${sector}\n${accountId}`).digest('base64url');
 }
 
-/** The profile an administrator gave the client (extra metadata, camel-cased onto the Client). */
+/** The profile an administrator gave the client (extra client metadata). */
 export function profileOf(client: object | undefined): ClientProfile | undefined {
   const profile = (client as { profile?: unknown } | undefined)?.profile;
   return typeof profile === 'string' ? (profile as ClientProfile) : undefined;
@@ -61,7 +72,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {
-          ctx.body = deps.pages.logoutConfirmationPage(ctx, form);
+          const returnTo = ctx.oidc.params?.post_logout_redirect_uri;
+          ctx.body = deps.pages.logoutConfirmationPage(ctx, form, typeof returnTo === 'string' ? returnTo : undefined);
         },
         postLogoutSuccessSource: (ctx) => {
           ctx.body = deps.pages.logoutDonePage(ctx);
@@ -70,9 +82,14 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
     // PKCE (S256, the only method oidc-provider 9 knows) for every authorization request.
     pkce: { required: () => true },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: createInteractionPolicy(),
+    },
     responseTypes: ['code'],
     scopes: Object.keys(SCOPE_CLAIMS).concat('offline_access'),
-    claims: SCOPE_CLAIMS,
+    // acr, amr and auth_time ride on the openid scope, so every ID token carries them.
+    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', 'auth_time'] },
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: (_ctx, accountId, client) => pairwiseSubject(deps.pairwiseKey, String(client.sectorIdentifier), accountId),
     clientDefaults: {

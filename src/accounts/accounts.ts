@@ -1,0 +1,103 @@
+// eID accounts: one per person, tied to one registry record, level 1 or 2.
+import type { Database } from '../storage/database.ts';
+
+export type AccountLevel = 1 | 2;
+export type AccountStatus = 'active' | 'locked';
+
+export interface Account {
+  /** Internal id (a UUID): what the provider knows the citizen by; never the ID number. */
+  readonly id: string;
+  readonly nationalId: string;
+  readonly level: AccountLevel;
+  readonly status: AccountStatus;
+  readonly passwordHash: string;
+  readonly hasSecondFactor: boolean;
+  readonly phoneNumber: string | null;
+  readonly phoneNumberVerified: boolean;
+  readonly email: string | null;
+  readonly emailVerified: boolean;
+}
+
+interface AccountRow {
+  id: string;
+  national_id: string;
+  level: AccountLevel;
+  status: AccountStatus;
+  password_hash: string;
+  totp_secret_sealed: string | null;
+  phone_number: string | null;
+  phone_number_verified: boolean;
+  email: string | null;
+  email_verified: boolean;
+}
+
+function fromRow(row: AccountRow): Account {
+  return {
+    id: row.id,
+    nationalId: row.national_id,
+    level: row.level,
+    status: row.status,
+    passwordHash: row.password_hash,
+    hasSecondFactor: row.totp_secret_sealed !== null,
+    phoneNumber: row.phone_number,
+    phoneNumberVerified: row.phone_number_verified,
+    email: row.email,
+    emailVerified: row.email_verified,
+  };
+}
+
+export interface AccountEnrolment {
+  readonly nationalId: string;
+  readonly level: AccountLevel;
+  readonly passwordHash: string;
+  readonly totpSecretSealed: string | null;
+  readonly phoneNumber: string | null;
+  readonly phoneNumberVerified: boolean;
+  readonly email: string | null;
+  readonly emailVerified: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class AccountRepository {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  async findByNationalId(nationalId: string): Promise<Account | undefined> {
+    const row = await this.#db<AccountRow>('accounts').where({ national_id: nationalId }).first();
+    return row && fromRow(row);
+  }
+
+  async findById(id: string): Promise<Account | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const row = await this.#db<AccountRow>('accounts').where({ id }).first();
+    return row && fromRow(row);
+  }
+
+  /** Creates the account of a person, or resets it to the given state (the demo seed). */
+  async enrol(enrolment: AccountEnrolment): Promise<Account> {
+    const [row] = await this.#db('accounts')
+      .insert({
+        national_id: enrolment.nationalId,
+        level: enrolment.level,
+        status: 'active',
+        password_hash: enrolment.passwordHash,
+        totp_secret_sealed: enrolment.totpSecretSealed,
+        phone_number: enrolment.phoneNumber,
+        phone_number_verified: enrolment.phoneNumberVerified,
+        email: enrolment.email,
+        email_verified: enrolment.emailVerified,
+      })
+      .onConflict('national_id')
+      .merge(['level', 'status', 'password_hash', 'totp_secret_sealed', 'phone_number', 'phone_number_verified', 'email', 'email_verified'])
+      .returning<AccountRow[]>('*');
+    return fromRow(row!);
+  }
+
+  async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.#db('accounts').where({ id }).update({ password_hash: passwordHash, updated_at: this.#db.fn.now() });
+  }
+}

@@ -1,0 +1,70 @@
+// Password sign-in against the eID account and the registry. An unknown ID number and a wrong
+// password take the same time and get the same answer; only the right password learns more.
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { RegistryRepository, RegistryRecord } from '../registry/registry.ts';
+import { isAlive } from '../registry/registry.ts';
+import { isNationalIdShape } from '../registry/national-id.ts';
+import { maskIdNumbers } from '../observability/redact.ts';
+import type { Account, AccountRepository } from './accounts.ts';
+import type { PasswordHasher } from './passwords.ts';
+
+export type SignInResult =
+  | { readonly outcome: 'signed-in'; readonly account: Account; readonly record: RegistryRecord }
+  /** Unknown ID number or wrong password: deliberately indistinguishable. */
+  | { readonly outcome: 'invalid-credentials' }
+  /** Right password, but the account may not be used: locked, or the person is dead or missing. */
+  | { readonly outcome: 'refused'; readonly reason: 'locked' | 'deceased-or-missing' };
+
+/** Longest password accepted; argon2 would hash more, but nobody types 1 kB. */
+export const MAX_PASSWORD_LENGTH = 1024;
+
+export class PasswordSignIn {
+  readonly #accounts: AccountRepository;
+  readonly #registry: RegistryRepository;
+  readonly #hasher: PasswordHasher;
+  readonly #audit: AuditLog;
+
+  constructor(deps: { accounts: AccountRepository; registry: RegistryRepository; hasher: PasswordHasher; audit: AuditLog }) {
+    this.#accounts = deps.accounts;
+    this.#registry = deps.registry;
+    this.#hasher = deps.hasher;
+    this.#audit = deps.audit;
+  }
+
+  async signIn(nationalId: string, password: string, context: { clientId?: string; ip?: string }): Promise<SignInResult> {
+    const account = isNationalIdShape(nationalId) ? await this.#accounts.findByNationalId(nationalId) : undefined;
+    const valid = account
+      ? await this.#hasher.verify(account.passwordHash, password)
+      : await this.#hasher.verifyDecoy(password);
+    if (!account || !valid) {
+      await this.#audit.record({
+        type: 'signin.failed',
+        ...(account && { accountId: account.id }),
+        ...(context.clientId && { clientId: context.clientId }),
+        data: { submittedId: maskIdNumbers(nationalId.slice(0, 12)), ip: context.ip ?? null },
+      });
+      return { outcome: 'invalid-credentials' };
+    }
+    const record = await this.#registry.findByNationalId(nationalId);
+    const refusal = account.status === 'locked' ? 'locked' : !record || !isAlive(record) ? 'deceased-or-missing' : undefined;
+    if (refusal || !record) {
+      await this.#audit.record({
+        type: 'signin.refused',
+        accountId: account.id,
+        ...(context.clientId && { clientId: context.clientId }),
+        data: { reason: refusal ?? 'deceased-or-missing', ip: context.ip ?? null },
+      });
+      return { outcome: 'refused', reason: refusal ?? 'deceased-or-missing' };
+    }
+    if (this.#hasher.needsRehash(account.passwordHash)) {
+      await this.#accounts.updatePasswordHash(account.id, await this.#hasher.hash(password));
+    }
+    await this.#audit.record({
+      type: 'signin.succeeded',
+      accountId: account.id,
+      ...(context.clientId && { clientId: context.clientId }),
+      data: { method: 'pwd', ip: context.ip ?? null },
+    });
+    return { outcome: 'signed-in', account, record };
+  }
+}

@@ -1,0 +1,89 @@
+// What the provider learns about a citizen: claims from the registry and the account, and an audit
+// event for every release, naming the claims and the client.
+import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
+import type { AccountRepository } from '../accounts/accounts.ts';
+import type { RegistryRepository, RegistryRecord } from '../registry/registry.ts';
+import { formatAddress } from '../registry/registry.ts';
+import type { Account } from '../accounts/accounts.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { Logger } from '../observability/logger.ts';
+import { SCOPE_CLAIMS } from './claims.ts';
+
+/** Every claim value we can give for a citizen; the provider masks it by granted scopes and claims. */
+export function claimsOf(account: Account, record: RegistryRecord): Record<string, unknown> {
+  const address = record.permanentAddress;
+  return {
+    sub: account.id,
+    name: record.fullName,
+    family_name: record.familyName,
+    ...(record.middleName && { middle_name: record.middleName }),
+    given_name: record.givenName,
+    birthdate: record.birthDate,
+    gender: record.gender,
+    national_id: record.nationalId,
+    ...(record.idCardIssueDate && { id_card_issue_date: record.idCardIssueDate }),
+    ...(record.idCardExpiryDate && { id_card_expiry_date: record.idCardExpiryDate }),
+    nationality: record.nationality,
+    place_of_origin: record.placeOfOrigin,
+    ethnicity: record.ethnicity,
+    address: {
+      formatted: formatAddress(address),
+      street_address: address.streetAddress,
+      locality: address.locality,
+      region: address.region,
+      country: 'VN',
+    },
+    ...(account.phoneNumber && { phone_number: account.phoneNumber, phone_number_verified: account.phoneNumberVerified }),
+    ...(account.email && { email: account.email, email_verified: account.emailVerified }),
+  };
+}
+
+/** The claim names a token or userinfo response carries, given its scope and requested claims. */
+export function releasedClaimNames(
+  values: Record<string, unknown>,
+  scope: string,
+  requested: Record<string, unknown> | undefined,
+  rejected: readonly string[],
+): string[] {
+  const names = new Set<string>();
+  for (const granted of scope.split(' ')) {
+    for (const claim of (SCOPE_CLAIMS as Record<string, readonly string[]>)[granted] ?? []) names.add(claim);
+  }
+  for (const claim of Object.keys(requested ?? {})) names.add(claim);
+  return [...names].filter((name) => name !== 'sub' && !rejected.includes(name) && values[name] !== undefined).sort();
+}
+
+export function createFindAccount(deps: {
+  accounts: AccountRepository;
+  registry: RegistryRepository;
+  audit: AuditLog;
+  logger: Logger;
+}): FindAccount {
+  return async (ctx: KoaContextWithOIDC, accountId: string) => {
+    const account = await deps.accounts.findById(accountId);
+    if (!account || account.status !== 'active') return undefined;
+    const record = await deps.registry.findByNationalId(account.nationalId);
+    if (!record) return undefined;
+    return {
+      accountId: account.id,
+      async claims(use, scope, requested, rejected) {
+        const values = claimsOf(account, record);
+        // Code-flow ID tokens carry only the openid scope's claims plus individually requested ones
+        // (conformIdTokenClaims); the rest of the scope goes to userinfo. Record what really leaves.
+        const releasedScope = use === 'id_token' ? 'openid' : scope;
+        const released = releasedClaimNames(values, releasedScope, requested, rejected);
+        if (released.length > 0) {
+          const clientId = ctx.oidc.client?.clientId;
+          await deps.audit.record({
+            type: 'claims.released',
+            actor: clientId ?? 'unknown',
+            accountId: account.id,
+            ...(clientId && { clientId }),
+            data: { use, claims: released },
+          });
+        }
+        return values as { sub: string };
+      },
+    };
+  };
+}

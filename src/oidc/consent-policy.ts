@@ -1,0 +1,63 @@
+// Consent asks only for what the client is approved for. oidc-provider's own checks ask for every
+// requested scope and claim; with unapproved ones dropped at consent, they would ask forever. These
+// replacements ignore what the administrator did not approve (DESIGN.md "Protocol contract").
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { SCOPE_CLAIMS } from './claims.ts';
+
+const { Check, base } = interactionPolicy;
+const ALWAYS_RELEASED = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
+
+/** The scopes an administrator approved (extra client metadata, kept under its snake_case name). */
+export function approvedScopesOf(client: object | undefined): Set<string> {
+  const approved = (client as { approved_scopes?: unknown } | undefined)?.approved_scopes;
+  return new Set(Array.isArray(approved) ? approved.filter((scope): scope is string => typeof scope === 'string') : []);
+}
+
+/** Claims a client may receive: those of its approved scopes. */
+export function approvedClaimsOf(client: object | undefined): Set<string> {
+  const claims = new Set<string>();
+  for (const scope of approvedScopesOf(client)) {
+    for (const claim of (SCOPE_CLAIMS as Record<string, readonly string[]>)[scope] ?? []) claims.add(claim);
+  }
+  return claims;
+}
+
+/** Requested and approved OIDC scopes the grant does not cover yet. */
+export function missingApprovedScopes(ctx: KoaContextWithOIDC): string[] {
+  const approved = approvedScopesOf(ctx.oidc.client);
+  const encountered = new Set(ctx.oidc.grant?.getOIDCScopeEncountered().split(' ') ?? []);
+  return [...ctx.oidc.requestParamOIDCScopes].filter((scope) => approved.has(scope) && !encountered.has(scope));
+}
+
+/** Requested (claims parameter) and approved claims the grant does not cover yet. */
+export function missingApprovedClaims(ctx: KoaContextWithOIDC): string[] {
+  const approved = approvedClaimsOf(ctx.oidc.client);
+  const encountered = new Set(ctx.oidc.grant?.getOIDCClaimsEncountered() ?? []);
+  return [...ctx.oidc.requestParamClaims].filter(
+    (claim) => approved.has(claim) && !encountered.has(claim) && !ALWAYS_RELEASED.has(claim),
+  );
+}
+
+export function createInteractionPolicy(): ReturnType<typeof base> {
+  const policy = base();
+  const consent = policy.get('consent')!;
+  consent.checks.remove('op_scopes_missing');
+  consent.checks.remove('op_claims_missing');
+  consent.checks.add(
+    new Check(
+      'op_scopes_missing',
+      'requested scopes not granted',
+      (ctx) => missingApprovedScopes(ctx).length > 0,
+      (ctx) => ({ missingOIDCScope: missingApprovedScopes(ctx) }),
+    ),
+  );
+  consent.checks.add(
+    new Check(
+      'op_claims_missing',
+      'requested claims not granted',
+      (ctx) => missingApprovedClaims(ctx).length > 0,
+      (ctx) => ({ missingOIDCClaims: missingApprovedClaims(ctx) }),
+    ),
+  );
+  return policy;
+}

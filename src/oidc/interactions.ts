@@ -1,0 +1,126 @@
+// The sign-in pages' view of oidc-provider's interactions: what is being asked, and how to finish
+// it (login, consent, refusal). Pages stay free of oidc-provider types.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { approvedScopesOf } from './consent-policy.ts';
+
+export interface InteractionView {
+  readonly uid: string;
+  /** 'login' or 'consent'. */
+  readonly prompt: string;
+  readonly clientId: string;
+  readonly clientName: string;
+  readonly redirectUri: string;
+  /** Scopes the consent page must show: requested, approved, not yet granted. */
+  readonly scopesToConsent: readonly string[];
+  /** Claims asked for individually (claims parameter), approved, not yet granted. */
+  readonly claimsToConsent: readonly string[];
+  readonly uiLocales: string | undefined;
+  readonly loginHint: string | undefined;
+  /** The signed-in account, once the login prompt is behind. */
+  readonly accountId: string | undefined;
+}
+
+export interface LoginResult {
+  readonly accountId: string;
+  readonly acr: string;
+  readonly amr: readonly string[];
+}
+
+/** The interaction is unknown or expired (or its cookie is missing): the citizen must start again. */
+export class InteractionExpired extends Error {
+  override readonly name = 'InteractionExpired';
+}
+
+const asString = (value: unknown) => (typeof value === 'string' ? value : undefined);
+const asStrings = (value: unknown) => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
+
+export class InteractionService {
+  readonly #provider: Provider;
+  readonly #audit: AuditLog;
+
+  constructor(provider: Provider, audit: AuditLog) {
+    this.#provider = provider;
+    this.#audit = audit;
+  }
+
+  async #details(req: IncomingMessage, res: ServerResponse) {
+    try {
+      return await this.#provider.interactionDetails(req, res);
+    } catch (error) {
+      if (error instanceof errors.SessionNotFound) throw new InteractionExpired('interaction not found', { cause: error });
+      throw error;
+    }
+  }
+
+  async view(req: IncomingMessage, res: ServerResponse): Promise<InteractionView> {
+    const details = await this.#details(req, res);
+    const clientId = asString(details.params.client_id) ?? '';
+    const client = await this.#provider.Client.find(clientId);
+    if (!client) throw new InteractionExpired('the client of this interaction is gone');
+    const approved = approvedScopesOf(client);
+    const promptDetails = details.prompt.details as { missingOIDCScope?: unknown; missingOIDCClaims?: unknown };
+    const requested = (asString(details.params.scope) ?? '').split(' ');
+    return {
+      uid: details.uid,
+      prompt: details.prompt.name,
+      clientId,
+      clientName: client.clientName ?? clientId,
+      redirectUri: asString(details.params.redirect_uri) ?? '',
+      scopesToConsent:
+        details.prompt.name === 'consent' && promptDetails.missingOIDCScope === undefined
+          ? requested.filter((scope) => approved.has(scope)) // prompt=consent: show everything asked
+          : asStrings(promptDetails.missingOIDCScope),
+      claimsToConsent: asStrings(promptDetails.missingOIDCClaims),
+      uiLocales: asString(details.params.ui_locales),
+      loginHint: asString(details.params.login_hint),
+      accountId: details.session?.accountId,
+    };
+  }
+
+  /** Records a successful sign-in; returns where to send the browser next. */
+  async finishLogin(req: IncomingMessage, res: ServerResponse, login: LoginResult): Promise<string> {
+    await this.#details(req, res);
+    return this.#provider.interactionResult(
+      req,
+      res,
+      // remember: false — a session cookie, gone when the browser closes (shared computers).
+      { login: { accountId: login.accountId, acr: login.acr, amr: [...login.amr], remember: false } },
+      { mergeWithLastSubmission: false },
+    );
+  }
+
+  /** Grants what the consent page showed (approved scopes and claims only). */
+  async finishConsent(req: IncomingMessage, res: ServerResponse): Promise<string> {
+    const details = await this.#details(req, res);
+    const view = await this.view(req, res);
+    const accountId = details.session?.accountId;
+    if (!accountId || details.prompt.name !== 'consent') throw new InteractionExpired('no consent is being asked');
+    const grant = (details.grantId && (await this.#provider.Grant.find(details.grantId))) ||
+      new this.#provider.Grant({ accountId, clientId: view.clientId });
+    if (view.scopesToConsent.length > 0) grant.addOIDCScope(view.scopesToConsent.join(' '));
+    if (view.claimsToConsent.length > 0) grant.addOIDCClaims([...view.claimsToConsent]);
+    const grantId = await grant.save();
+    await this.#audit.record({
+      type: 'consent.given',
+      actor: accountId,
+      accountId,
+      clientId: view.clientId,
+      data: { scopes: view.scopesToConsent, claims: view.claimsToConsent, grantId },
+    });
+    return this.#provider.interactionResult(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  }
+
+  /** The citizen refused or cancelled: the client gets access_denied. */
+  async abort(req: IncomingMessage, res: ServerResponse): Promise<string> {
+    await this.#details(req, res);
+    return this.#provider.interactionResult(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'the citizen did not agree' },
+      { mergeWithLastSubmission: false },
+    );
+  }
+}

@@ -1,0 +1,147 @@
+// The population registry as the provider reads it: records by ID number from the local mirror.
+// The provider never writes the registry itself; imports and change feeds do (see the CLI).
+import type { Database } from '../storage/database.ts';
+import type { Gender } from './national-id.ts';
+import { foldName, splitFullName } from './names.ts';
+
+export interface Address {
+  readonly streetAddress: string;
+  /** Commune or ward (two-level administration since 1 July 2025). */
+  readonly locality: string;
+  /** Province or centrally governed city. */
+  readonly region: string;
+  readonly country: 'VN';
+}
+
+export interface RegistryRecord {
+  readonly nationalId: string;
+  readonly familyName: string;
+  readonly middleName: string;
+  readonly givenName: string;
+  readonly fullName: string;
+  readonly birthDate: string;
+  readonly gender: Gender;
+  readonly birthRegistrationProvince: string;
+  readonly placeOfOrigin: string;
+  readonly ethnicity: string;
+  readonly nationality: string;
+  readonly idCardIssueDate: string | null;
+  readonly idCardExpiryDate: string | null;
+  readonly permanentAddress: Address;
+  readonly temporaryAddress: Address | null;
+  readonly diedOn: string | null;
+  readonly missingSince: string | null;
+  readonly contactPhone: string | null;
+  readonly contactEmail: string | null;
+}
+
+/** Dead or missing people cannot sign in (DOMAIN.md: their eID is locked). */
+export function isAlive(record: RegistryRecord): boolean {
+  return record.diedOn === null && record.missingSince === null;
+}
+
+/** Cards are renewed at 25, 40 and 60; one issued within two years of a threshold lasts to the next. */
+export function cardExpiry(birthDate: string, issueDate: string): string | null {
+  const birthYear = Number(birthDate.slice(0, 4));
+  const ageAtIssue = Number(issueDate.slice(0, 4)) - birthYear - (issueDate.slice(5) < birthDate.slice(5) ? 1 : 0);
+  const threshold = [25, 40, 60].find((age) => ageAtIssue < age - 2);
+  return threshold === undefined ? null : `${birthYear + threshold}${birthDate.slice(4)}`;
+}
+
+export function formatAddress(address: Address): string {
+  return [address.streetAddress, address.locality, address.region, 'Việt Nam'].filter(Boolean).join(', ');
+}
+
+interface RegistryRow {
+  national_id: string;
+  family_name: string;
+  middle_name: string;
+  given_name: string;
+  full_name: string;
+  birth_date: string;
+  gender: Gender;
+  birth_registration_province: string;
+  place_of_origin: string;
+  ethnicity: string;
+  nationality: string;
+  id_card_issue_date: string | null;
+  id_card_expiry_date: string | null;
+  permanent_address: Address;
+  temporary_address: Address | null;
+  died_on: string | null;
+  missing_since: string | null;
+  contact_phone: string | null;
+  contact_email: string | null;
+}
+
+function fromRow(row: RegistryRow): RegistryRecord {
+  return {
+    nationalId: row.national_id,
+    familyName: row.family_name,
+    middleName: row.middle_name,
+    givenName: row.given_name,
+    fullName: row.full_name,
+    birthDate: row.birth_date,
+    gender: row.gender,
+    birthRegistrationProvince: row.birth_registration_province,
+    placeOfOrigin: row.place_of_origin,
+    ethnicity: row.ethnicity,
+    nationality: row.nationality,
+    idCardIssueDate: row.id_card_issue_date,
+    idCardExpiryDate: row.id_card_expiry_date,
+    permanentAddress: row.permanent_address,
+    temporaryAddress: row.temporary_address,
+    diedOn: row.died_on,
+    missingSince: row.missing_since,
+    contactPhone: row.contact_phone,
+    contactEmail: row.contact_email,
+  };
+}
+
+export type NewRegistryRecord = Omit<RegistryRecord, 'familyName' | 'middleName' | 'givenName'>;
+
+export class RegistryRepository {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  async findByNationalId(nationalId: string): Promise<RegistryRecord | undefined> {
+    const row = await this.#db<RegistryRow>('registry_records')
+      .where({ national_id: nationalId })
+      .first();
+    return row && fromRow(row);
+  }
+
+  /** Inserts or replaces a record (the demo seed; imports use their own bulk path). */
+  async upsert(record: NewRegistryRecord): Promise<void> {
+    const name = splitFullName(record.fullName);
+    await this.#db('registry_records')
+      .insert({
+        national_id: record.nationalId,
+        family_name: name.familyName,
+        middle_name: name.middleName,
+        given_name: name.givenName,
+        full_name: name.fullName,
+        full_name_folded: foldName(name.fullName),
+        birth_date: record.birthDate,
+        gender: record.gender,
+        birth_registration_province: record.birthRegistrationProvince,
+        place_of_origin: record.placeOfOrigin,
+        ethnicity: record.ethnicity,
+        nationality: record.nationality,
+        id_card_issue_date: record.idCardIssueDate,
+        id_card_expiry_date: record.idCardExpiryDate,
+        permanent_address: JSON.stringify(record.permanentAddress),
+        temporary_address: record.temporaryAddress && JSON.stringify(record.temporaryAddress),
+        died_on: record.diedOn,
+        missing_since: record.missingSince,
+        contact_phone: record.contactPhone,
+        contact_email: record.contactEmail,
+        updated_at: this.#db.fn.now(),
+      })
+      .onConflict('national_id')
+      .merge();
+  }
+}
