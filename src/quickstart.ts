@@ -1,6 +1,8 @@
-// What the quickstart adds around the provider: the demo data and the sign-ins it prints.
+// What the quickstart adds around the provider: the demo data, the demo portal on
+// http://localhost:4000, and the demo sign-ins printed for whoever started it.
+import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import type { Server } from './server.ts';
-import { seedDemoData } from './admin/demo-data.ts';
+import { seedDemoData, DEMO_CITIZENS } from './admin/demo-data.ts';
 
 export interface QuickstartExtras {
   close(): Promise<void>;
@@ -11,13 +13,49 @@ export async function startQuickstartExtras(server: Server): Promise<QuickstartE
   if (!config.demo.seed) return undefined;
   await seedDemoData(server.container);
   logger.info('demo data loaded');
+
+  // Imported here so that production (which never seeds) never loads the demo relying party.
+  const { createDemoPortal } = await import('./demo/portal.ts');
+  const portal = createDemoPortal({
+    issuer: config.issuer,
+    clientId: 'demo-portal',
+    clientSecret: 'demo-portal-secret',
+    baseUrl: `http://localhost:${config.demo.portalPort}`,
+    scope: 'openid profile address national_id phone email',
+  });
+  const portalServer: HttpServer = createServer(portal.callback() as RequestListener);
+  const portalUp = await new Promise<boolean>((resolve) => {
+    portalServer.once('error', (error) => {
+      logger.warn({ err: error, port: config.demo.portalPort }, 'the demo portal could not listen; the provider runs without it');
+      resolve(false);
+    });
+    portalServer.listen(config.demo.portalPort, config.host, () => resolve(true));
+  });
+
+  const people = DEMO_CITIZENS.map(({ record, account }) => {
+    const who = `${record.nationalId}  ${record.fullName}`.padEnd(38);
+    if (!account) return `    ${who} no account yet (can register)`;
+    const factor = account.totpSecret ? `, TOTP secret ${account.totpSecret}` : '';
+    const note = record.diedOn ? '  (deceased: sign-in is refused)' : '';
+    return `    ${who} level ${account.level}, password ${account.password}${factor}${note}`;
+  });
   const lines = [
     '',
-    `  citizen-idp is running: issuer ${config.issuer}`,
-    `  discovery: ${config.issuer}/.well-known/openid-configuration`,
-    `  admin port: http://${config.host}:${config.adminPort}`,
+    `  citizen-idp is running — issuer ${config.issuer}`,
+    portalUp ? `  Open the demo portal: http://localhost:${config.demo.portalPort}` : '  (demo portal not started: its port is taken)',
+    `  Discovery: ${config.issuer}/.well-known/openid-configuration`,
+    '',
+    '  Demo citizens (ID number, name, account):',
+    ...people,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  return { close: () => Promise.resolve() };
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!portalUp) return resolve();
+        portalServer.closeAllConnections();
+        portalServer.close(() => resolve());
+      }),
+  };
 }

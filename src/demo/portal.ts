@@ -1,0 +1,173 @@
+// The demo relying party: a public-service portal that signs citizens in with the national eID.
+// It is the reference integration a portal developer copies — everything a real portal needs and
+// nothing else: authorization code flow with PKCE, state and nonce, the ID token's claims, userinfo,
+// and RP-initiated logout. Built on the `openid-client` library, as a portal would be.
+import { randomBytes } from 'node:crypto';
+import Koa from 'koa';
+import * as oidc from 'openid-client';
+
+export interface DemoPortalOptions {
+  /** The provider's issuer URL. */
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Where this portal is reached, e.g. http://localhost:4000 (its redirect URI is <baseUrl>/callback). */
+  readonly baseUrl: string;
+  readonly scope: string;
+}
+
+interface PortalSession {
+  pending?: { state: string; nonce: string; codeVerifier: string };
+  signedIn?: { idToken: string; idTokenClaims: Record<string, unknown>; userinfo: Record<string, unknown> };
+}
+
+type Lang = 'vi' | 'en';
+const TEXT = {
+  title: { vi: 'Cổng dịch vụ công (demo)', en: 'Public service portal (demo)' },
+  signIn: { vi: 'Đăng nhập bằng định danh điện tử quốc gia', en: 'Sign in with national eID' },
+  signOut: { vi: 'Đăng xuất', en: 'Sign out' },
+  welcome: { vi: 'Xin chào', en: 'Welcome' },
+  idToken: { vi: 'Thông tin trong ID token', en: 'ID token claims' },
+  userinfo: { vi: 'Thông tin từ userinfo', en: 'Userinfo' },
+  intro: {
+    vi: 'Đây là một dịch vụ mẫu. Hãy đăng nhập bằng một công dân mẫu, ví dụ số định danh 079185000123, mật khẩu Bich#Demo2026.',
+    en: 'This is a sample service. Sign in as a demo citizen, e.g. ID number 079185000123, password Bich#Demo2026.',
+  },
+  failed: { vi: 'Đăng nhập không thành công', en: 'Sign-in did not complete' },
+  back: { vi: 'Quay lại trang chủ', en: 'Back to the start page' },
+  other: { vi: 'English', en: 'Tiếng Việt' },
+} as const;
+
+const escape = (value: unknown) =>
+  (typeof value === 'string' ? value : JSON.stringify(value) ?? '').replace(
+    /[&<>"']/g,
+    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!,
+  );
+
+function page(lang: Lang, body: string): string {
+  const other: Lang = lang === 'vi' ? 'en' : 'vi';
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>${TEXT.title[lang]}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
+.button{display:inline-block;padding:.6rem 1.2rem;background:#b3261e;color:#fff;border:0;border-radius:4px;text-decoration:none;font-size:1rem;cursor:pointer}
+[role=alert]{padding:.75rem;background:#fdecea;border-left:4px solid #b3261e}</style></head>
+<body><p><a href="/?lang=${other}" lang="${other}">${TEXT.other[lang]}</a></p><h1>${TEXT.title[lang]}</h1>${body}</body></html>`;
+}
+
+function claimsTable(claims: Record<string, unknown>): string {
+  const rows = Object.entries(claims)
+    .map(([name, value]) => `<tr><th>${escape(name)}</th><td>${escape(typeof value === 'object' ? JSON.stringify(value, null, 1) : value)}</td></tr>`)
+    .join('');
+  return `<table>${rows}</table>`;
+}
+
+export function createDemoPortal(options: DemoPortalOptions): Koa {
+  const app = new Koa();
+  const sessions = new Map<string, PortalSession>();
+  const redirectUri = `${options.baseUrl}/callback`;
+  let configuration: Promise<oidc.Configuration> | undefined;
+
+  // Discovery on first use (the provider may start after the portal); http is allowed only because
+  // the demo runs on loopback — a real portal talks to an https issuer.
+  const provider = () => {
+    configuration ??= oidc
+      .discovery(new URL(options.issuer), options.clientId, undefined, oidc.ClientSecretBasic(options.clientSecret), {
+        execute: new URL(options.issuer).protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
+      })
+      .catch((error: unknown) => {
+        configuration = undefined;
+        throw error;
+      });
+    return configuration;
+  };
+
+  app.use(async (ctx) => {
+    const lang: Lang = ctx.query.lang === 'en' || (ctx.query.lang === undefined && ctx.cookies.get('demo_lang') === 'en') ? 'en' : 'vi';
+    if (ctx.query.lang === 'en' || ctx.query.lang === 'vi') ctx.cookies.set('demo_lang', lang, { httpOnly: true, sameSite: 'lax' });
+    let sid = ctx.cookies.get('demo_portal_sid');
+    if (!sid || !sessions.has(sid)) {
+      sid = randomBytes(16).toString('base64url');
+      sessions.set(sid, {});
+      ctx.cookies.set('demo_portal_sid', sid, { httpOnly: true, sameSite: 'lax' });
+    }
+    const session = sessions.get(sid)!;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = 'html';
+
+    if (ctx.method === 'GET' && ctx.path === '/') {
+      const signedIn = session.signedIn;
+      ctx.body = signedIn
+        ? page(
+            lang,
+            `<p>${TEXT.welcome[lang]}, <strong>${escape(signedIn.userinfo.name ?? signedIn.idTokenClaims.sub)}</strong></p>
+<form method="post" action="/logout"><button class="button" type="submit">${TEXT.signOut[lang]}</button></form>
+<h2>${TEXT.idToken[lang]}</h2>${claimsTable(signedIn.idTokenClaims)}
+<h2>${TEXT.userinfo[lang]}</h2>${claimsTable(signedIn.userinfo)}`,
+          )
+        : page(lang, `<p>${TEXT.intro[lang]}</p><p><a class="button" href="/login">${TEXT.signIn[lang]}</a></p>`);
+      return;
+    }
+
+    if (ctx.method === 'GET' && ctx.path === '/login') {
+      const config = await provider();
+      const pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
+      session.pending = pending;
+      ctx.redirect(
+        oidc.buildAuthorizationUrl(config, {
+          redirect_uri: redirectUri,
+          scope: options.scope,
+          state: pending.state,
+          nonce: pending.nonce,
+          code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
+          code_challenge_method: 'S256',
+          ui_locales: lang,
+        }).href,
+      );
+      return;
+    }
+
+    if (ctx.method === 'GET' && ctx.path === '/callback') {
+      const pending = session.pending;
+      session.pending = undefined;
+      try {
+        if (!pending) throw new Error('no sign-in was started from this browser');
+        const config = await provider();
+        // Build the URL from our own base, never from the Host header.
+        const tokens = await oidc.authorizationCodeGrant(config, new URL(ctx.originalUrl, options.baseUrl), {
+          pkceCodeVerifier: pending.codeVerifier,
+          expectedState: pending.state,
+          expectedNonce: pending.nonce,
+          idTokenExpected: true,
+        });
+        const idTokenClaims = tokens.claims()!;
+        const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, idTokenClaims.sub);
+        session.signedIn = { idToken: tokens.id_token!, idTokenClaims: { ...idTokenClaims }, userinfo: { ...userinfo } };
+        ctx.redirect('/');
+      } catch (error) {
+        const reason = error instanceof oidc.AuthorizationResponseError ? error.error : error instanceof Error ? error.message : 'error';
+        ctx.status = 400;
+        ctx.body = page(lang, `<p role="alert">${TEXT.failed[lang]}: ${escape(reason)}</p><p><a href="/">${TEXT.back[lang]}</a></p>`);
+      }
+      return;
+    }
+
+    if (ctx.method === 'POST' && ctx.path === '/logout') {
+      const signedIn = session.signedIn;
+      sessions.delete(sid);
+      if (!signedIn) {
+        ctx.redirect('/');
+        return;
+      }
+      const config = await provider();
+      ctx.redirect(
+        oidc.buildEndSessionUrl(config, { id_token_hint: signedIn.idToken, post_logout_redirect_uri: `${options.baseUrl}/` }).href,
+      );
+      return;
+    }
+
+    ctx.status = 404;
+    ctx.body = page(lang, `<p><a href="/">${TEXT.back[lang]}</a></p>`);
+  });
+  return app;
+}
