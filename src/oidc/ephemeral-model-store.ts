@@ -72,18 +72,31 @@ export class EphemeralModelStore implements ModelStore {
 
   async destroy(model: string, id: string): Promise<void> {
     const key = itemKey(model, id);
+    // A replay marker is a plain value, not an item hash: reading it as an item is a WRONGTYPE error in Redis.
+    if (model === 'ReplayDetection') {
+      await this.#store.delete(key);
+      return;
+    }
     const item = await this.#store.getItem(key);
     await this.#store.delete(key);
     if (!item) return;
     const payload = JSON.parse(item.payload) as AdapterPayload;
     const cleanups: Promise<unknown>[] = [];
-    if (typeof payload.uid === 'string') cleanups.push(this.#store.delete(uidKey(model, payload.uid)));
-    if (typeof payload.userCode === 'string') cleanups.push(this.#store.delete(userCodeKey(model, payload.userCode)));
+    if (typeof payload.uid === 'string') cleanups.push(this.#deleteIndex(uidKey(model, payload.uid), id));
+    if (typeof payload.userCode === 'string') cleanups.push(this.#deleteIndex(userCodeKey(model, payload.userCode), id));
     if (typeof payload.grantId === 'string') cleanups.push(this.#store.removeFromSet(grantKey(payload.grantId), key));
     if (model === 'Session' && typeof payload.accountId === 'string') {
       cleanups.push(this.#store.removeFromSet(accountSessionsKey(payload.accountId), id));
     }
     await Promise.all(cleanups);
+  }
+
+  /**
+   * Deletes a uid or user-code index only while it still points at this id: a session renamed by the
+   * provider (new id, same uid) keeps its index when the old id goes second.
+   */
+  async #deleteIndex(key: string, id: string): Promise<void> {
+    if ((await this.#store.get(key)) === id) await this.#store.delete(key);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
@@ -95,5 +108,10 @@ export class EphemeralModelStore implements ModelStore {
   /** Session ids of one account (sessions that expired may linger in the set until it expires). */
   sessionIdsOfAccount(accountId: string): Promise<string[]> {
     return this.#store.setMembers(accountSessionsKey(accountId));
+  }
+
+  /** Drops a session id from an account's index (the session is gone or is no longer the account's). */
+  forgetSessionOfAccount(accountId: string, sessionId: string): Promise<void> {
+    return this.#store.removeFromSet(accountSessionsKey(accountId), sessionId);
   }
 }

@@ -18,20 +18,24 @@ export class SessionTerminator {
     let ended = 0;
     for (const id of ids) {
       const session = await this.#ephemeral.find('Session', id);
-      if (session) {
-        const grantIds = Object.values(session.authorizations ?? {})
-          .map((authorization) => authorization.grantId)
-          .filter((grantId): grantId is string => typeof grantId === 'string');
-        for (const grantId of grantIds) {
-          await Promise.all([
-            this.#ephemeral.revokeByGrantId(grantId),
-            this.#durable.revokeByGrantId(grantId),
-            this.#durable.destroy('Grant', grantId),
-          ]);
-        }
-        ended += 1;
+      // The index may still list a session that expired, or one saved since under another account:
+      // forget it there, and leave the other account's session alone.
+      if (session?.accountId !== accountId) {
+        await this.#ephemeral.forgetSessionOfAccount(accountId, id);
+        continue;
+      }
+      const grantIds = Object.values(session.authorizations ?? {})
+        .map((authorization) => authorization.grantId)
+        .filter((grantId): grantId is string => typeof grantId === 'string');
+      for (const grantId of grantIds) {
+        await Promise.all([
+          this.#ephemeral.revokeByGrantId(grantId),
+          this.#durable.revokeByGrantId(grantId),
+          this.#durable.destroy('Grant', grantId),
+        ]);
       }
       await this.#ephemeral.destroy('Session', id);
+      ended += 1;
     }
     return ended;
   }

@@ -34,7 +34,10 @@ export class RedisEphemeralStore implements EphemeralStore {
     const transaction = this.#redis.multi().hset(key, 'payload', payload);
     if (ttlSeconds === undefined) transaction.persist(key);
     else transaction.expire(key, Math.max(1, Math.ceil(ttlSeconds)));
-    await transaction.exec();
+    // exec() resolves even when a queued command failed (e.g. WRONGTYPE): surface the failure.
+    const replies = await transaction.exec();
+    const failure = replies?.find(([error]) => error !== null)?.[0];
+    if (failure) throw failure;
   }
 
   async getItem(key: string): Promise<StoredItem | undefined> {

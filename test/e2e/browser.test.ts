@@ -1,0 +1,107 @@
+// The demo as a person meets it: a real browser (Debian's chromium through playwright-core) opens
+// the demo portal, signs a demo citizen in, sees her registry claims, and signs out. Each page is
+// saved as a screenshot under test-results/screenshots/.
+import { mkdirSync } from 'node:fs';
+import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
+import path from 'node:path';
+import { expect } from 'chai';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createDemoPortal } from '../../src/demo/portal.ts';
+import { startTestServer, type RunningServer } from '../support/world.ts';
+
+const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The demo portal's registered redirect URI is http://localhost:4000/callback (DESIGN.md).
+const PORTAL_PORT = 4000;
+
+describe('the demo in a real browser', function () {
+  this.timeout(120_000);
+  let world: RunningServer;
+  let portal: HttpServer;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    world = await startTestServer();
+    const app = createDemoPortal({
+      issuer: world.issuer,
+      clientId: 'demo-portal',
+      clientSecret: 'demo-portal-secret',
+      baseUrl: `http://localhost:${PORTAL_PORT}`,
+      scope: 'openid profile address national_id phone email',
+    });
+    portal = createServer(app.callback() as RequestListener);
+    await new Promise<void>((resolve, reject) => {
+      portal.once('error', (error) => reject(new Error(`port ${PORTAL_PORT} must be free for the demo portal`, { cause: error })));
+      portal.listen(PORTAL_PORT, '127.0.0.1', resolve);
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage();
+  });
+
+  after(async () => {
+    await browser?.close();
+    portal?.closeAllConnections();
+    await new Promise((resolve) => (portal ? portal.close(resolve) : resolve(undefined)));
+    await world?.close();
+  });
+
+  const shot = (name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+  it('signs Trần Thị Bích into the demo portal and shows her registry claims', async () => {
+    await page.goto(`http://localhost:${PORTAL_PORT}/`);
+    await shot('1-demo-portal');
+    await page.getByRole('link', { name: 'Đăng nhập bằng định danh điện tử quốc gia' }).click();
+
+    await page.waitForSelector('input[name=username]');
+    expect(await page.getAttribute('html', 'lang')).to.equal('vi');
+    await shot('2-login');
+    await page.fill('input[name=username]', '079185000123');
+    await page.fill('input[name=password]', 'Bich#Demo2026');
+    await page.getByRole('button', { name: 'Đăng nhập' }).click();
+
+    await page.waitForSelector('text=Chia sẻ thông tin');
+    await shot('3-consent');
+    const items = await page.locator('ul.claims li').allTextContents();
+    expect(items).to.include('Họ và tên, ngày sinh, giới tính');
+    expect(items).to.include('Số định danh cá nhân (12 chữ số)');
+    await page.locator('form button[type=submit]').first().click();
+
+    await page.waitForURL(`http://localhost:${PORTAL_PORT}/`);
+    await shot('4-portal-signed-in');
+    const body = await page.textContent('body');
+    expect(body).to.include('Trần Thị Bích');
+    expect(body).to.include('1985-07-02');
+    expect(body).to.include('079185000123');
+    expect(body).to.include('urn:vn:eid:loa:1');
+  });
+
+  it('signs her out of the provider too, after a confirmation', async () => {
+    await page.getByRole('button', { name: 'Đăng xuất' }).click();
+    await page.waitForSelector('#op\\.logoutForm', { state: 'attached' });
+    await shot('5-logout-confirmation');
+    await page.locator('button[name=logout]').click();
+    await page.waitForURL(`http://localhost:${PORTAL_PORT}/`);
+    await shot('6-portal-signed-out');
+    expect(await page.textContent('body')).to.include('Đăng nhập bằng định danh điện tử quốc gia');
+
+    // Signing in again needs the password again: the provider session is gone.
+    await page.getByRole('link', { name: 'Đăng nhập bằng định danh điện tử quốc gia' }).click();
+    await page.waitForSelector('input[name=password]');
+  });
+
+  it('shows the login page in English and a wrong password as an alert', async () => {
+    await page.getByRole('link', { name: 'English' }).click();
+    await page.waitForSelector('html[lang=en]');
+    await page.fill('input[name=username]', '079185000123');
+    await page.fill('input[name=password]', 'not her password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    expect(await alert.textContent()).to.equal('The identification number or password is incorrect.');
+    await shot('7-login-error-en');
+  });
+});
