@@ -17,7 +17,12 @@ export interface Server {
   close(): Promise<void>;
 }
 
-const STYLESHEET = readFileSync(path.join(import.meta.dirname, 'interactions/assets/site.css'));
+const ASSET_DIR = path.join(import.meta.dirname, 'interactions/assets');
+/** The pages' only static files: served from our origin, so CSP can say 'self'. */
+const ASSETS = new Map([
+  ['/assets/site.css', { type: 'text/css', body: readFileSync(path.join(ASSET_DIR, 'site.css')) }],
+  ['/assets/logout.js', { type: 'application/javascript', body: readFileSync(path.join(ASSET_DIR, 'logout.js')) }],
+]);
 
 /** Headers for every response of the public port; pages get no-store and a strict CSP. */
 function securityHeaders(): Koa.Middleware {
@@ -50,10 +55,11 @@ export function buildPublicApp(container: Container): Koa {
       ctx.body = report;
       return;
     }
-    if (ctx.path === '/assets/site.css') {
-      ctx.type = 'text/css';
+    const asset = ASSETS.get(ctx.path);
+    if (asset && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      ctx.type = asset.type;
       ctx.set('Cache-Control', 'public, max-age=3600');
-      ctx.body = STYLESHEET;
+      ctx.body = asset.body;
       return;
     }
     await next();

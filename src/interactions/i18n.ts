@@ -20,8 +20,9 @@ const MESSAGES = {
     vi: 'Bạn có muốn đăng xuất khỏi định danh điện tử trên thiết bị này không?',
     en: 'Do you want to sign out of your electronic identity on this device?',
   },
+  'logout.in_progress': { vi: 'Đang đăng xuất…', en: 'Signing you out…' },
   'logout.yes': { vi: 'Đăng xuất', en: 'Sign out' },
-  'logout.no': { vi: 'Không, giữ đăng nhập', en: 'No, stay signed in' },
+  'logout.no': { vi: 'Không, quay lại dịch vụ', en: 'No, go back to the service' },
   'logout.done': { vi: 'Bạn đã đăng xuất.', en: 'You have signed out.' },
   'error.expired': {
     vi: 'Phiên đăng nhập này đã hết hạn hoặc không còn hợp lệ. Hãy quay lại dịch vụ bạn đang dùng và đăng nhập lại.',

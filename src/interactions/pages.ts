@@ -119,21 +119,24 @@ export const providerPages: ProviderPages = {
       ...(ctx.method === 'GET' && { switchHref: switchHref(ctx.originalUrl, locale) }),
     });
   },
-  logoutConfirmationPage(ctx, form, returnTo) {
+  logoutConfirmationPage(ctx, form, { returnTo, authenticated }) {
     const locale = localeOf(ctx);
     ctx.set('Content-Security-Policy', contentSecurityPolicy(returnTo && URL.canParse(returnTo) ? [new URL(returnTo).origin] : []));
     // `form` is the provider's own hidden form (id="op.logoutForm", carrying its xsrf token): trusted
-    // markup; the buttons below submit it, the first one agreeing to sign out.
+    // markup. Signing out always ends the whole session (logout=yes). When the service proved who is
+    // signing out (a matching id_token_hint), /assets/logout.js presses the button; without
+    // JavaScript, or when the request is not authenticated, the citizen does.
     return layout({
       locale,
       title: translate(locale, 'logout.title'),
       body: html`<h1>${translate(locale, 'logout.title')}</h1>
 ${new Html(form)}
-<p>${translate(locale, 'logout.question')}</p>
+<p>${translate(locale, authenticated ? 'logout.in_progress' : 'logout.question')}</p>
 <div class="actions">
-<button type="submit" form="op.logoutForm" name="logout" value="yes" class="primary">${translate(locale, 'logout.yes')}</button>
-<button type="submit" form="op.logoutForm" class="secondary">${translate(locale, 'logout.no')}</button>
-</div>`,
+<button type="submit" form="op.logoutForm" name="logout" value="yes" class="primary"${authenticated ? html` data-autosubmit` : ''}>${translate(locale, 'logout.yes')}</button>
+${returnTo && !authenticated ? html`<a class="secondary" href="${returnTo}">${translate(locale, 'logout.no')}</a>` : ''}
+</div>
+${authenticated ? html`<script src="/assets/logout.js"></script>` : ''}`,
     });
   },
   logoutDonePage(ctx) {

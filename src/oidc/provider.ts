@@ -13,8 +13,11 @@ import { createInteractionPolicy } from './consent-policy.ts';
 /** Pages the provider shows itself (errors, logout); rendered by the interactions folder. */
 export interface ProviderPages {
   errorPage(ctx: PageRequest, error: { error: string; error_description?: string }): string;
-  /** `returnTo` is where the browser goes after signing out, if the client said. */
-  logoutConfirmationPage(ctx: PageRequest, form: string, returnTo: string | undefined): string;
+  /**
+   * `returnTo` is where the browser goes after signing out, if the client said; `authenticated` when
+   * the request carried a valid id_token_hint for the signed-in citizen (then no question is asked).
+   */
+  logoutConfirmationPage(ctx: PageRequest, form: string, options: { returnTo: string | undefined; authenticated: boolean }): string;
   logoutDonePage(ctx: PageRequest): string;
 }
 
@@ -52,6 +55,17 @@ export function profileOf(client: object | undefined): ClientProfile | undefined
 
 export function createProvider(deps: ProviderDependencies): Provider {
   const { config } = deps;
+
+  /** The logout request names the signed-in citizen: its id_token_hint (already verified) has their sub. */
+  const hintMatchesSession = (ctx: KoaContextWithOIDC): boolean => {
+    const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: unknown } } | undefined;
+    const accountId = ctx.oidc.session?.accountId;
+    const client = ctx.oidc.client;
+    if (!hint?.payload || !accountId || !client) return false;
+    const expected =
+      client.subjectType === 'pairwise' ? pairwiseSubject(deps.pairwiseKey, String(client.sectorIdentifier), accountId) : accountId;
+    return hint.payload.sub === expected;
+  };
   const secureCookies = new URL(config.issuer).protocol === 'https:';
 
   const configuration: Configuration = {
@@ -73,7 +87,10 @@ export function createProvider(deps: ProviderDependencies): Provider {
         enabled: true,
         logoutSource: (ctx, form) => {
           const returnTo = ctx.oidc.params?.post_logout_redirect_uri;
-          ctx.body = deps.pages.logoutConfirmationPage(ctx, form, typeof returnTo === 'string' ? returnTo : undefined);
+          ctx.body = deps.pages.logoutConfirmationPage(ctx, form, {
+            returnTo: typeof returnTo === 'string' ? returnTo : undefined,
+            authenticated: hintMatchesSession(ctx),
+          });
         },
         postLogoutSuccessSource: (ctx) => {
           ctx.body = deps.pages.logoutDonePage(ctx);

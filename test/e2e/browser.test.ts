@@ -80,17 +80,32 @@ describe('the demo in a real browser', function () {
     expect(body).to.include('urn:vn:eid:loa:1');
   });
 
-  it('signs her out of the provider too, after a confirmation', async () => {
+  it('signs her out of the provider too, without a question since the portal proved who she is', async () => {
     await page.getByRole('button', { name: 'Đăng xuất' }).click();
-    await page.waitForSelector('#op\\.logoutForm', { state: 'attached' });
-    await shot('5-logout-confirmation');
-    await page.locator('button[name=logout]').click();
     await page.waitForURL(`http://localhost:${PORTAL_PORT}/`);
     await shot('6-portal-signed-out');
     expect(await page.textContent('body')).to.include('Đăng nhập bằng định danh điện tử quốc gia');
 
     // Signing in again needs the password again: the provider session is gone.
     await page.getByRole('link', { name: 'Đăng nhập bằng định danh điện tử quốc gia' }).click();
+    await page.waitForSelector('input[name=password]');
+  });
+
+  it('asks before signing out when the request does not say who is signing out', async () => {
+    // Sign in again (the login page is showing), then call the logout endpoint bare.
+    await page.fill('input[name=username]', '079185000123');
+    await page.fill('input[name=password]', 'Bich#Demo2026');
+    await page.getByRole('button', { name: 'Đăng nhập' }).click();
+    // Signing out revoked her consent too, so the portal asks again.
+    await page.getByRole('button', { name: 'Đồng ý chia sẻ' }).click();
+    await page.waitForURL(`http://localhost:${PORTAL_PORT}/`);
+    await page.goto(`${world.issuer}/session/end`);
+    await page.waitForSelector('#op\\.logoutForm', { state: 'attached' });
+    await shot('5-logout-confirmation');
+    expect(await page.textContent('main')).to.include('Bạn có muốn đăng xuất');
+    await page.locator('button[name=logout]').click();
+    await page.waitForSelector('[role=status]');
+    await page.goto(`http://localhost:${PORTAL_PORT}/login`);
     await page.waitForSelector('input[name=password]');
   });
 
