@@ -70,7 +70,11 @@ export async function openStorage(
     url = embedded.url;
     logger.info({ dataDir: config.dataDir, port: config.embeddedPostgresPort }, 'embedded PostgreSQL started');
   }
-  return { db: createDatabase(url), embedded };
+  const dbLog = logger.child({ component: 'database' });
+  return {
+    db: createDatabase(url, { log: { warn: (message) => dbLog.warn(message), error: (message) => dbLog.error(message) } }),
+    embedded,
+  };
 }
 
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {

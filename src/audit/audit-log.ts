@@ -121,7 +121,9 @@ export class AuditLog {
   async #append(event: AuditEvent): Promise<RecordedAuditEvent> {
     const unhashed = {
       ...event,
-      data: event.data ?? {},
+      // Hash the data as jsonb will give it back (Dates become strings, undefined goes), or a
+      // verification would see a broken chain where nothing was touched.
+      data: JSON.parse(JSON.stringify(event.data ?? {})) as Record<string, unknown>,
       writerId: this.writerId,
       seq: this.#seq + 1,
       occurredAt: new Date(),
@@ -172,7 +174,11 @@ export class AuditLog {
   async eventsForAccount(accountId: string, limit = 100): Promise<RecordedAuditEvent[]> {
     const rows = await this.#db<AuditRow>('audit_events')
       .where({ account_id: accountId })
-      .orderBy('occurred_at', 'desc')
+      // id breaks ties between events of the same millisecond, in the order they were stored.
+      .orderBy([
+        { column: 'occurred_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
       .limit(limit);
     return rows.map(fromRow);
   }

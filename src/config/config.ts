@@ -147,7 +147,9 @@ const schema = z.object({
   keyEncryptionKey: key32('KEY_ENCRYPTION_KEY'),
   pairwiseKey: key32('PAIRWISE_KEY'),
   trustedProxies: z.array(
-    z.string().refine(isProxyAddress, { message: 'expected IP addresses or CIDR ranges separated by commas' }),
+    z.string().refine(isProxyAddress, {
+      error: (issue) => `expected IP addresses or CIDR ranges separated by commas; ${JSON.stringify(issue.input)} is neither`,
+    }),
   ),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: 'expected one of fatal, error, warn, info, debug, trace, silent',
@@ -216,9 +218,11 @@ export interface LoadOptions {
 
 export function loadConfig(environ: Environ = process.env, options: LoadOptions = {}): Config {
   const configDir = options.configDir ?? path.resolve(import.meta.dirname, '../../config');
-  const envName = environ.NODE_ENV ?? 'development';
+  // Empty counts as unset, as for every other setting.
+  const envName = environ.NODE_ENV || 'development';
   if (!['development', 'test', 'production'].includes(envName)) {
-    throw new ConfigError('NODE_ENV', `expected development, test or production, got "${envName}"`);
+    // JSON quoting keeps the message on one line whatever the variable holds.
+    throw new ConfigError('NODE_ENV', `expected development, test or production, got ${JSON.stringify(envName)}`);
   }
   let raw = merge(readSettingsFile(path.join(configDir, 'default.json')), readSettingsFile(path.join(configDir, `${envName}.json`)));
   raw.env = envName;

@@ -1,7 +1,11 @@
 // Masks what must never reach a log line: passwords, secrets, tokens, codes, full ID numbers.
 // Used by the logger for every record, and by anything that formats user input for a log.
 
-const SECRET_NAME = /pass(word|phrase)?|secret|token|assertion|verifier|authorization|cookie|hint|private|^(code|otp|d|\w+_code)$/i;
+// `key` covers keyEncryptionKey, pairwiseKey, api keys; d, p, q, dp, dq, qi are a JWK's private
+// members (an RSA key can be rebuilt from p and q alone); `request` is a request object, which may
+// carry a login_hint.
+const SECRET_NAME =
+  /pass(word|phrase)?|secret|token|assertion|verifier|authorization|cookie|hint|private|key|^(code|otp|d|p|q|dp|dq|qi|request|\w+_code)$/i;
 const ID_NUMBER = /(?<!\d)(\d{3})\d{7}(\d{2})(?!\d)/g;
 const MASK = '[redacted]';
 
@@ -30,9 +34,20 @@ export function redactUrl(url: string): string {
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[too deep]';
   if (typeof value === 'string') return maskIdNumbers(value);
+  // An ID number without leading zeros, held as a number.
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1e11 && value < 1e12) return maskIdNumbers(String(value));
   if (value === null || typeof value !== 'object') return value;
+  // Raw bytes are keys or ciphertext far more often than anything a reader needs.
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
   if (value instanceof Error) {
-    return { type: value.name, message: maskIdNumbers(value.message), stack: value.stack && maskIdNumbers(value.stack) };
+    return {
+      // Enumerable extras (a pg error's code and detail, an OAuth error's description), redacted too.
+      ...(redact({ ...value }, depth + 1) as Record<string, unknown>),
+      type: value.name,
+      message: maskIdNumbers(value.message),
+      ...(value.stack !== undefined && { stack: maskIdNumbers(value.stack) }),
+      ...(value.cause !== undefined && { cause: redact(value.cause, depth + 1) }),
+    };
   }
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   const out: Record<string, unknown> = {};

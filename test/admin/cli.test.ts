@@ -1,0 +1,320 @@
+// The command line, run as a real process against a fresh database: migrations, adding, listing and
+// removing relying parties, refusing bad input without writing anything, and the demo seed.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { createDatabase, type Database } from '../../src/storage/database.ts';
+import { KeyEncryption } from '../../src/storage/key-encryption.ts';
+import { ClientRepository } from '../../src/oidc/clients.ts';
+import { createTestDatabase, type TestDatabase } from '../support/world.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `node src/cli.ts ...args` with only the environment given (and PATH). */
+function runCli(args: string[], environ: Record<string, string>): Promise<CliResult> {
+  const child = spawn(process.execPath, ['src/cli.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...environ },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function linesOf(text: string): string[] {
+  return text.split('\n').filter((line) => line.trim() !== '');
+}
+
+describe('the admin command line', function () {
+  this.timeout(60_000);
+
+  let database: TestDatabase;
+  let db: Database;
+  let environ: Record<string, string>;
+  let keyEncryptionKey: Buffer;
+
+  const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, { ...environ, ...extra });
+
+  /** Everything an add or remove could change: the clients and the audit trail. */
+  async function snapshot(): Promise<{ clients: unknown[]; auditEvents: number }> {
+    const clients = await db('clients').orderBy('client_id').select('*');
+    const [{ count }] = await db('audit_events').count<{ count: string }[]>({ count: '*' }) as [{ count: string }];
+    return { clients, auditEvents: Number(count) };
+  }
+
+  before(async function () {
+    database = await createTestDatabase();
+    db = createDatabase(database.url);
+    keyEncryptionKey = randomBytes(32);
+    environ = {
+      NODE_ENV: 'test',
+      DATABASE_URL: database.url,
+      KEY_ENCRYPTION_KEY: keyEncryptionKey.toString('base64'),
+      PAIRWISE_KEY: randomBytes(32).toString('base64'),
+    };
+  });
+
+  after(async function () {
+    await db?.destroy();
+    await database?.drop();
+  });
+
+  describe('migrate', function () {
+    it('applies the migrations and prints their names', async function () {
+      const result = await cli(['migrate']);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout).to.include('applied 20261126_001_platform');
+      expect(result.stderr).to.equal('');
+      const tables = await db('information_schema.tables').where({ table_schema: 'public' }).pluck('table_name');
+      expect(tables).to.include.members(['clients', 'signing_keys', 'audit_events']);
+    });
+
+    it('says so when there is nothing left to apply', async function () {
+      const result = await cli(['migrate']);
+      expect(result.code).to.equal(0);
+      expect(result.stdout.trim()).to.equal('the database is up to date');
+    });
+  });
+
+  describe('clients', function () {
+    it('lists no clients on a fresh database', async function () {
+      const result = await cli(['clients', 'list']);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout.trim()).to.equal('no clients');
+    });
+
+    it('adds a portal with the secret from CLIENT_SECRET, sealed, and never printed', async function () {
+      const secret = `portal-${randomBytes(12).toString('hex')}`;
+      const result = await cli(
+        [
+          'clients', 'add',
+          '--id', 'tax-portal',
+          '--name', 'Tax portal',
+          '--profile', 'portal',
+          '--scopes', 'openid profile national_id',
+          '--redirect-uri', 'https://tax.example.vn/callback',
+          '--redirect-uri', 'https://tax.example.vn/callback2',
+          '--post-logout-redirect-uri', 'https://tax.example.vn/',
+        ],
+        { CLIENT_SECRET: secret },
+      );
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout).to.include('added client tax-portal');
+      expect(result.stdout + result.stderr).not.to.include(secret);
+
+      const row = await db('clients').where({ client_id: 'tax-portal' }).first<{ approved_scopes: string[]; metadata: Record<string, unknown> }>();
+      expect(row.approved_scopes).to.deep.equal(['openid', 'profile', 'national_id']);
+      expect(row.metadata).to.deep.include({
+        redirect_uris: ['https://tax.example.vn/callback', 'https://tax.example.vn/callback2'],
+        post_logout_redirect_uris: ['https://tax.example.vn/'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      });
+      const rowText = (await db.raw<{ rows: { text: string }[] }>("SELECT c::text AS text FROM clients c WHERE client_id = 'tax-portal'")).rows[0]!.text;
+      expect(rowText).not.to.include(secret);
+      const clients = new ClientRepository(db, new KeyEncryption(keyEncryptionKey));
+      expect((await clients.findMetadata('tax-portal'))?.client_secret).to.equal(secret);
+    });
+
+    it('generates a service\'s secret when none is given, and prints it once', async function () {
+      const result = await cli(['clients', 'add', '--id', 'stats-service', '--name', 'Statistics', '--profile', 'service']);
+      expect(result.code, result.stderr).to.equal(0);
+      const secretLine = linesOf(result.stdout).find((line) => line.includes('secret'));
+      const secret = secretLine?.split(': ').pop();
+      expect(secret).to.match(/^[A-Za-z0-9_-]{43}$/);
+      expect(result.stdout.split(secret!)).to.have.length(2);
+      expect(result.stderr).not.to.include(secret!);
+      const clients = new ClientRepository(db, new KeyEncryption(keyEncryptionKey));
+      expect((await clients.findMetadata('stats-service'))?.client_secret).to.equal(secret);
+    });
+
+    it('adds a public native app with a reverse-domain redirect URI and no secret', async function () {
+      const result = await cli([
+        'clients', 'add', '--id', 'vneid-app', '--name', 'Mobile app', '--profile', 'native',
+        '--scopes', 'openid,profile', '--redirect-uri', 'vn.gov.vneid:/callback',
+      ]);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout).not.to.include('secret');
+      const clients = new ClientRepository(db, new KeyEncryption(keyEncryptionKey));
+      const metadata = await clients.findMetadata('vneid-app');
+      expect(metadata).to.deep.include({ token_endpoint_auth_method: 'none', application_type: 'native' });
+      expect(metadata).not.to.have.property('client_secret');
+    });
+
+    it('lists every client with its profile, status and approved scopes', async function () {
+      const result = await cli(['clients', 'list']);
+      expect(result.code, result.stderr).to.equal(0);
+      const [header, ...rows] = linesOf(result.stdout);
+      expect(header).to.match(/^CLIENT_ID\s+PROFILE\s+STATUS\s+APPROVED SCOPES$/);
+      expect(rows.map((row) => row.split(/\s{2,}/))).to.deep.equal([
+        ['stats-service', 'service', 'active'],
+        ['tax-portal', 'portal', 'active', 'openid profile national_id'],
+        ['vneid-app', 'native', 'active', 'openid profile'],
+      ]);
+    });
+
+    it('records each addition in the audit trail, without the secret', async function () {
+      const events = await db('audit_events').where({ type: 'admin.action' }).orderBy('id').select<{ client_id: string; actor: string; data: Record<string, unknown> }[]>('*');
+      expect(events.map((event) => event.client_id)).to.deep.equal(['tax-portal', 'stats-service', 'vneid-app']);
+      for (const event of events) {
+        expect(event.actor).to.match(/^cli:/);
+        expect(event.data).to.include({ action: 'client.added' });
+        expect(JSON.stringify(event.data)).not.to.match(/secret/i);
+      }
+    });
+
+    it('removes a client, and then refuses to remove it again', async function () {
+      const removed = await cli(['clients', 'remove', '--id', 'stats-service']);
+      expect(removed.code, removed.stderr).to.equal(0);
+      expect(removed.stdout.trim()).to.equal('removed client stats-service');
+      expect(await db('clients').where({ client_id: 'stats-service' }).first()).to.equal(undefined);
+      const listed = await cli(['clients', 'list']);
+      expect(listed.stdout).not.to.include('stats-service');
+      expect(listed.stdout).to.include('tax-portal');
+
+      const again = await cli(['clients', 'remove', '--id', 'stats-service']);
+      expect(again.code).to.equal(2);
+      expect(linesOf(again.stderr)).to.deep.equal(['citizen-idp clients remove: no client "stats-service"']);
+      const audited = await db('audit_events').where({ client_id: 'stats-service' }).pluck('data');
+      expect(audited).to.deep.include({ action: 'client.removed' });
+    });
+
+    it('refuses remove without --id', async function () {
+      const result = await cli(['clients', 'remove']);
+      expect(result.code).to.equal(2);
+      expect(linesOf(result.stderr)).to.deep.equal(['citizen-idp clients remove: --id is required']);
+    });
+
+    describe('refuses bad input with one line and exit status 2, writing nothing', function () {
+      const cases: { title: string; args: string[]; extra?: Record<string, string>; message: RegExp }[] = [
+        {
+          title: 'a redirect URI that is not https',
+          args: ['--id', 'bad-portal', '--name', 'Bad', '--profile', 'portal', '--redirect-uri', 'http://evil.example/callback'],
+          message: /redirect_uris: "http:\/\/evil\.example\/callback" must use https/,
+        },
+        {
+          title: 'a redirect URI that is not a URL',
+          args: ['--id', 'bad-portal', '--name', 'Bad', '--profile', 'portal', '--redirect-uri', 'not a url'],
+          message: /redirect_uris: "not a url" is not an absolute URL/,
+        },
+        {
+          title: 'a pairwise client whose redirect URIs span two hosts',
+          args: ['--id', 'bad-portal', '--name', 'Bad', '--profile', 'portal', '--redirect-uri', 'https://a.example.vn/cb', '--redirect-uri', 'https://b.example.vn/cb'],
+          message: /share one host/,
+        },
+        { title: 'an unknown profile', args: ['--id', 'bad-portal', '--name', 'Bad', '--profile', 'wizard'], message: /--profile: expected one of portal, spa, native, service/ },
+        { title: 'a missing --id', args: ['--name', 'Bad', '--profile', 'service'], message: /--id is required/ },
+        { title: 'a missing --name', args: ['--id', 'bad-service', '--profile', 'service'], message: /--name is required/ },
+        { title: 'an unknown option', args: ['--id', 'bad-service', '--name', 'Bad', '--profile', 'service', '--colour', 'red'], message: /--colour/ },
+        { title: 'an unknown scope', args: ['--id', 'bad-service', '--name', 'Bad', '--profile', 'service', '--scopes', 'openid everything'], message: /unknown scope "everything"/ },
+        {
+          title: 'an authentication method the profile does not allow',
+          args: ['--id', 'bad-spa', '--name', 'Bad', '--profile', 'spa', '--redirect-uri', 'https://spa.example.vn/cb', '--auth-method', 'client_secret_basic'],
+          message: /token_endpoint_auth_method: a spa client uses none/,
+        },
+        {
+          title: 'private_key_jwt, whose keys registration cannot take yet',
+          args: ['--id', 'bad-portal', '--name', 'Bad', '--profile', 'portal', '--redirect-uri', 'https://p.example.vn/cb', '--auth-method', 'private_key_jwt'],
+          message: /private_key_jwt needs the client's public keys/,
+        },
+        {
+          title: 'a CLIENT_SECRET too short',
+          args: ['--id', 'bad-service', '--name', 'Bad', '--profile', 'service'],
+          extra: { CLIENT_SECRET: 'short' },
+          message: /secret: at least 12 characters/,
+        },
+        {
+          title: 'a CLIENT_SECRET for a public client',
+          args: ['--id', 'bad-spa', '--name', 'Bad', '--profile', 'spa', '--redirect-uri', 'https://spa.example.vn/cb'],
+          extra: { CLIENT_SECRET: 'a-long-enough-secret' },
+          message: /has no secret/,
+        },
+        {
+          title: 'a client_id that is taken (it is not replaced)',
+          args: ['--id', 'tax-portal', '--name', 'Impostor', '--profile', 'portal', '--redirect-uri', 'https://evil.example.vn/cb'],
+          message: /a client "tax-portal" already exists/,
+        },
+      ];
+
+      for (const { title, args, extra, message } of cases) {
+        it(title, async function () {
+          const before = await snapshot();
+          const result = await cli(['clients', 'add', ...args], extra);
+          expect(result.code, result.stderr).to.equal(2);
+          const lines = linesOf(result.stderr);
+          expect(lines, result.stderr).to.have.length(1);
+          expect(lines[0]).to.match(/^citizen-idp clients add: /).and.to.match(message);
+          expect(result.stderr).not.to.include('    at ');
+          expect(result.stdout).to.equal('');
+          expect(await snapshot()).to.deep.equal(before);
+        });
+      }
+    });
+  });
+
+  describe('seed:demo', function () {
+    it('is an npm script', function () {
+      const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+      expect(scripts['seed:demo']).to.equal('node src/cli.ts seed:demo');
+      expect(scripts.migrate).to.equal('node src/cli.ts migrate');
+    });
+
+    it('loads the demo clients, and can run again', async function () {
+      for (let run = 0; run < 2; run += 1) {
+        const result = await cli(['seed:demo']);
+        expect(result.code, result.stderr).to.equal(0);
+        expect(result.stdout).to.include('demo data loaded');
+      }
+      const ids = await db('clients').pluck('client_id');
+      expect(ids).to.include.members(['demo-portal', 'demo-tax', 'demo-spa', 'demo-service']);
+    });
+  });
+
+  describe('mistakes', function () {
+    it('answers an unknown command with one line and status 2', async function () {
+      const result = await cli(['clients', 'rename']);
+      expect(result.code).to.equal(2);
+      expect(linesOf(result.stderr)).to.have.length(1);
+      expect(result.stderr).to.include('unknown command "clients rename"');
+    });
+
+    it('prints the usage for help, and for no command at all with status 2', async function () {
+      const help = await cli(['help']);
+      expect(help.code).to.equal(0);
+      expect(help.stdout).to.include('clients add --id ID');
+      const none = await cli([]);
+      expect(none.code).to.equal(2);
+      expect(none.stderr).to.include('usage:');
+    });
+
+    it('refuses a bad setting like the server does', async function () {
+      const result = await cli(['clients', 'list'], { DATABASE_URL: 'mysql://x' });
+      expect(result.code).to.equal(2);
+      expect(linesOf(result.stderr)).to.deep.equal(['citizen-idp: invalid configuration: DATABASE_URL: expected a postgres:// or postgresql:// URL']);
+    });
+
+    it('tells the operator to migrate a database that has no tables yet', async function () {
+      const empty = await createTestDatabase();
+      try {
+        const result = await cli(['clients', 'list'], { DATABASE_URL: empty.url });
+        expect(result.code).to.equal(1);
+        expect(linesOf(result.stderr)).to.deep.equal(['citizen-idp clients list: the database is not migrated yet; run: npm run migrate']);
+      } finally {
+        await empty.drop();
+      }
+    });
+  });
+});
