@@ -7,7 +7,7 @@ import { resolveSecrets } from './config/quickstart-secrets.ts';
 import { createDatabase, type Database } from './storage/database.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './storage/embedded-postgres.ts';
 import { migrateToLatest } from './storage/migrate.ts';
-import { createRedis } from './storage/redis.ts';
+import { createRedis, readEvictionPolicy } from './storage/redis.ts';
 import type { EphemeralStore } from './storage/ephemeral-store.ts';
 import { RedisEphemeralStore } from './storage/ephemeral-store-redis.ts';
 import { MemoryEphemeralStore } from './storage/ephemeral-store-memory.ts';
@@ -96,6 +96,18 @@ export async function createContainer(config: Config, options: ContainerOptions 
     if (config.redisUrl) {
       const redis = createRedis(config.redisUrl);
       await redis.connect();
+      closers.unshift(() => {
+        if (redis.status !== 'end') redis.disconnect();
+        return Promise.resolve();
+      });
+      // An evicted session or code is a silent failure (DESIGN.md): production refuses such a Redis.
+      const policy = await readEvictionPolicy(redis);
+      if (policy !== 'noeviction') {
+        if (config.env === 'production') {
+          throw new Error(`REDIS_URL: the server's maxmemory-policy is ${policy}; set it to noeviction`);
+        }
+        logger.warn({ policy }, 'Redis may evict keys (maxmemory-policy is not noeviction); readiness reports it');
+      }
       ephemeral = new RedisEphemeralStore(redis);
     } else {
       ephemeral = new MemoryEphemeralStore();

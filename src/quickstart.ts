@@ -1,18 +1,16 @@
-// What the quickstart adds around the provider: the demo data, the demo portal on
+// What the quickstart adds around the provider once it listens: the demo portal on
 // http://localhost:4000, and the demo sign-ins printed for whoever started it.
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import type { Server } from './server.ts';
-import { seedDemoData, DEMO_CITIZENS } from './admin/demo-data.ts';
+import { DEMO_CITIZENS } from './admin/demo-data.ts';
 
 export interface QuickstartExtras {
   close(): Promise<void>;
 }
 
-export async function startQuickstartExtras(server: Server): Promise<QuickstartExtras | undefined> {
+/** Starts the demo portal and prints the demo sign-ins; the demo data is already loaded. */
+export async function startDemo(server: Server): Promise<QuickstartExtras> {
   const { config, logger } = server.container;
-  if (!config.demo.seed) return undefined;
-  await seedDemoData(server.container);
-  logger.info('demo data loaded');
 
   // Imported here so that production (which never seeds) never loads the demo relying party.
   const { createDemoPortal } = await import('./demo/portal.ts');

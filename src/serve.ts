@@ -1,8 +1,9 @@
 // The server process: configuration, storage, both listeners, and a graceful stop on SIGINT/SIGTERM.
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
-import { ConfigError, isQuickstart, loadConfig, type Config } from './config/config.ts';
+import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { buildServer } from './server.ts';
-import { startQuickstartExtras } from './quickstart.ts';
+import { startDemo, type QuickstartExtras } from './quickstart.ts';
+import { seedDemoData } from './admin/demo-data.ts';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -41,15 +42,22 @@ export async function serve(): Promise<void> {
     throw error;
   }
 
+  // Signals are heard from the first moment: one that arrives while the embedded database starts or
+  // migrations run is honoured once they are done, so the database is never left running alone.
+  const shutdown: { stop?: (signal: string) => Promise<void> } = {};
+  let pendingSignal: string | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (shutdown.stop) void shutdown.stop(signal);
+    else pendingSignal ??= signal;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   const server = await buildServer(config);
   const { logger } = server.container;
   const publicServer = createServer(server.publicApp.callback() as RequestListener);
   const adminServer = createServer(server.adminApp.callback() as RequestListener);
-  await listen(publicServer, config.port, config.host);
-  await listen(adminServer, config.adminPort, config.host);
-  logger.info({ issuer: config.issuer, port: config.port, adminPort: config.adminPort }, 'citizen-idp is listening');
-  const extras = isQuickstart(config) || config.env !== 'production' ? await startQuickstartExtras(server) : undefined;
-
+  let extras: QuickstartExtras | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -60,7 +68,21 @@ export async function serve(): Promise<void> {
     logger.info('stopped');
     process.exit(0);
   };
-  process.on('SIGINT', (signal) => void stop(signal));
-  process.on('SIGTERM', (signal) => void stop(signal));
-}
+  shutdown.stop = stop;
 
+  try {
+    // Demo data before the first request can arrive, so the demo clients exist when discovery answers.
+    if (config.demo.seed) await seedDemoData(server.container);
+    if (pendingSignal) return await stop(pendingSignal);
+    await listen(publicServer, config.port, config.host);
+    await listen(adminServer, config.adminPort, config.host);
+    logger.info({ issuer: config.issuer, port: config.port, adminPort: config.adminPort }, 'citizen-idp is listening');
+    if (config.demo.seed) extras = await startDemo(server);
+  } catch (error) {
+    publicServer.close();
+    adminServer.close();
+    await server.close();
+    throw error;
+  }
+  if (pendingSignal) await stop(pendingSignal);
+}

@@ -35,10 +35,6 @@ async function readForm(ctx: ParameterizedContext): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-/** Control characters and surrounding space never belong in an ID number or a language tag. */
-function cleanField(value: string | null, maxLength: number): string {
-  return (value ?? '').replace(/\p{Cc}/gu, '').trim().slice(0, maxLength);
-}
 
 function sendPage(ctx: ParameterizedContext, status: number, body: string, formTarget?: string): void {
   ctx.status = status;
@@ -105,7 +101,8 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
 
       if (action === 'login') {
         if (view.prompt !== 'login') throw new InteractionExpired('not waiting for a login');
-        const username = cleanField(form.get('username'), 64);
+        // Surrounding spaces are forgiven; anything else but 12 digits is refused, not repaired.
+        const username = (form.get('username') ?? '').trim();
         const password = form.get('password') ?? '';
         const page = (error: 'invalid' | 'missing' | 'refused', status: number) =>
           sendPage(

@@ -47,6 +47,9 @@ export function createInteractionPolicy(): ReturnType<typeof base> {
     new Check(
       'op_scopes_missing',
       'requested scopes not granted',
+      // Given explicitly: checks added after the prompt exists get no default error code, and
+      // prompt=none must answer consent_required (OpenID Connect Core 3.1.2.6).
+      'consent_required',
       (ctx) => missingApprovedScopes(ctx).length > 0,
       (ctx) => ({ missingOIDCScope: missingApprovedScopes(ctx) }),
     ),
@@ -55,6 +58,7 @@ export function createInteractionPolicy(): ReturnType<typeof base> {
     new Check(
       'op_claims_missing',
       'requested claims not granted',
+      'consent_required',
       (ctx) => missingApprovedClaims(ctx).length > 0,
       (ctx) => ({ missingOIDCClaims: missingApprovedClaims(ctx) }),
     ),

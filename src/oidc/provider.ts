@@ -80,7 +80,12 @@ export function createProvider(deps: ProviderDependencies): Provider {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
+      // A token is described only to the client it was issued to. Resource servers registered for a
+      // token's audience come with the admin API; until then they introspect nothing.
+      introspection: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => 'clientId' in token && token.clientId === client.clientId,
+      },
       revocation: { enabled: true },
       claimsParameter: { enabled: true },
       rpInitiatedLogout: {

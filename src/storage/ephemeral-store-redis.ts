@@ -1,6 +1,7 @@
 // The Redis store. Items are hashes {payload, consumed}; consumption is one Lua script (compare and
 // set on one key), replay ids are SET NX: no read-then-write anywhere.
-import type { Redis, Cluster } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
+import { readEvictionPolicy } from './redis.ts';
 import type { ConsumeOutcome, EphemeralStore, StoredItem } from './ephemeral-store.ts';
 
 // KEYS[1] item; ARGV[1] epoch seconds. Returns 1 consumed, 0 already consumed, -1 missing.
@@ -88,6 +89,10 @@ export class RedisEphemeralStore implements EphemeralStore {
 
   async ping(): Promise<void> {
     await this.#redis.ping();
+    if (this.#redis instanceof Redis) {
+      const policy = await readEvictionPolicy(this.#redis);
+      if (policy !== 'noeviction') throw new Error(`Redis maxmemory-policy is ${policy}, not noeviction`);
+    }
   }
 
   async close(): Promise<void> {

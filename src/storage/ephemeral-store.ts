@@ -32,7 +32,7 @@ export interface EphemeralStore {
   /** Counts up; the first increment starts the window of ttlSeconds. Returns the new count. */
   increment(key: string, ttlSeconds: number): Promise<number>;
 
-  /** Throws when the store cannot serve (readiness). */
+  /** Throws when the store cannot serve (readiness), including when it may evict keys. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -12,6 +12,12 @@ export function createRedis(url: string): Redis {
 
 /** An evicted session or code is a silent failure: only `noeviction` is acceptable. */
 export async function readEvictionPolicy(redis: Redis): Promise<string> {
-  const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
-  return reply[1] ?? 'unknown';
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    if (reply[1]) return reply[1];
+  } catch {
+    // Managed Redis often disables CONFIG; INFO still tells.
+  }
+  const info = await redis.info('memory');
+  return /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? 'unknown';
 }
