@@ -77,6 +77,31 @@ export async function openStorage(
   };
 }
 
+const PURGE_EVERY_MS = 10 * 60 * 1000;
+
+/** Expired grants and refresh tokens leave PostgreSQL in batches, every few minutes, off the request path. */
+function schedulePurge(store: DurableModelStore, logger: Logger): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= (async () => {
+      let removed = 0;
+      for (let batch = await store.purgeExpired(); batch > 0; batch = await store.purgeExpired()) removed += batch;
+      if (removed > 0) logger.info({ removed }, 'expired grants and tokens purged');
+    })()
+      .catch((error: unknown) => logger.warn({ err: error }, 'purging expired grants and tokens failed; will retry'))
+      .finally(() => {
+        running = undefined;
+      });
+  }, PURGE_EVERY_MS);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const secrets = resolveSecrets(config);
@@ -127,6 +152,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const signIn = new PasswordSignIn({ accounts, registry, hasher: passwords, audit });
     const ephemeralModels = new EphemeralModelStore(ephemeral);
     const durableModels = new DurableModelStore(db);
+    const purge = schedulePurge(durableModels, logger);
+    closers.unshift(() => purge.stop());
     const adapter = createAdapterClass({ ephemeral: ephemeralModels, durable: durableModels, clients });
 
     const provider = createProvider({
