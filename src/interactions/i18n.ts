@@ -95,6 +95,17 @@ export function translateIfKnown(locale: Locale, key: string): string | undefine
   return key in MESSAGES ? MESSAGES[key as MessageKey][locale] : undefined;
 }
 
+/** A module's own words: each key in both languages. */
+export type Messages = Record<string, Record<Locale, string>>;
+
+/**
+ * A translator over a module's own message table, so each group of pages (registration, account,
+ * second factor…) keeps its words beside its templates: `const t = translator(MY_MESSAGES)`.
+ */
+export function translator<T extends Messages>(table: T): (locale: Locale, key: keyof T) => string {
+  return (locale, key) => table[key]![locale];
+}
+
 export function isLocale(value: unknown): value is Locale {
   return typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
 }
