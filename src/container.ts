@@ -26,6 +26,9 @@ import { RegistryRepository } from './registry/registry.ts';
 import { AccountRepository } from './accounts/accounts.ts';
 import { PasswordHasher } from './accounts/passwords.ts';
 import { PasswordSignIn } from './accounts/sign-in.ts';
+import { DeliveringNotifier, OutboxNotifier, httpSmsSender, smtpSender, type Notifier } from './accounts/notifier.ts';
+import { BruteForceGuard } from './accounts/brute-force.ts';
+import { TotpVerifier } from './accounts/totp.ts';
 import { createFindAccount } from './oidc/account-claims.ts';
 import { InteractionService } from './oidc/interactions.ts';
 
@@ -47,6 +50,9 @@ export interface Container {
   readonly passwords: PasswordHasher;
   readonly signIn: PasswordSignIn;
   readonly interactions: InteractionService;
+  readonly notifier: Notifier;
+  readonly bruteForce: BruteForceGuard;
+  readonly totp: TotpVerifier;
   /** Closes pools and stops the embedded database, if any. */
   close(): Promise<void>;
 }
@@ -75,6 +81,17 @@ export async function openStorage(
     db: createDatabase(url, { log: { warn: (message) => dbLog.warn(message), error: (message) => dbLog.error(message) } }),
     embedded,
   };
+}
+
+/** The outbox outside production; SMTP and the SMS gateway in production (config refuses the rest). */
+async function createNotifier(config: Config, db: Database): Promise<Notifier> {
+  const { notifications } = config;
+  if (notifications.mode === 'outbox') return new OutboxNotifier(db);
+  return new DeliveringNotifier({
+    ...(notifications.smtpUrl && { mail: await smtpSender(notifications.smtpUrl, notifications.mailFrom) }),
+    ...(notifications.smsGatewayUrl &&
+      notifications.smsGatewayToken && { sms: httpSmsSender(notifications.smsGatewayUrl, notifications.smsGatewayToken) }),
+  });
 }
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
@@ -148,7 +165,10 @@ export async function createContainer(config: Config, options: ContainerOptions 
     closers.unshift(() => audit.flush());
     const registry = new RegistryRepository(db);
     const accounts = new AccountRepository(db);
-    const passwords = new PasswordHasher(config.argon2);
+    const passwords = new PasswordHasher(config.argon2, { concurrent: config.argon2.concurrent, queued: config.argon2.queued });
+    const notifier = await createNotifier(config, db);
+    const bruteForce = new BruteForceGuard(ephemeral, audit);
+    const totp = new TotpVerifier(ephemeral);
     const signIn = new PasswordSignIn({ accounts, registry, hasher: passwords, audit });
     const ephemeralModels = new EphemeralModelStore(ephemeral);
     const durableModels = new DurableModelStore(db);
@@ -188,6 +208,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
       passwords,
       signIn,
       interactions,
+      notifier,
+      bruteForce,
+      totp,
       async close() {
         for (const close of closers) await close();
       },

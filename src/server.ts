@@ -9,6 +9,8 @@ import { forwardedHeaders, requestLog } from './observability/http.ts';
 import { readiness } from './observability/health.ts';
 import { contentSecurityPolicy } from './interactions/security.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { OutboxNotifier } from './accounts/notifier.ts';
+import { outboxPage } from './admin/outbox-page.ts';
 
 export interface Server {
   readonly container: Container;
@@ -36,7 +38,10 @@ function securityHeaders(): Koa.Middleware {
   };
 }
 
-export function buildPublicApp(container: Container): Koa {
+/** Groups of sign-in pages beyond login and consent (registration, account…), each its own middleware. */
+export type PageRoutes = (container: Container) => Koa.Middleware;
+
+export function buildPublicApp(container: Container, pageRoutes: readonly PageRoutes[] = []): Koa {
   const { config, provider, logger } = container;
   const app = new Koa({ proxy: config.trustedProxies.length > 0, maxIpsCount: 1 });
   const providerCallback = provider.callback();
@@ -65,6 +70,7 @@ export function buildPublicApp(container: Container): Koa {
     await next();
   });
   app.use(interactionRoutes({ interactions: container.interactions, signIn: container.signIn }));
+  for (const routes of pageRoutes) app.use(routes(container));
   // Everything else is the provider's. Handing it the raw request keeps its own cookie keys in force
   // (mounting it as middleware would sign cookies with this app's keys instead).
   app.use((ctx) => {
@@ -83,17 +89,28 @@ export function buildAdminApp(container: Container): Koa {
       ctx.body = { status: 'ok' };
       return;
     }
+    if (ctx.path === '/outbox' && ctx.method === 'GET' && container.notifier instanceof OutboxNotifier) {
+      ctx.type = 'html';
+      ctx.set('Content-Security-Policy', contentSecurityPolicy());
+      ctx.body = outboxPage(await container.notifier.list({ limit: 100 }));
+      return;
+    }
     await next();
     if (ctx.status === 404 && ctx.body === undefined) ctx.body = { error: 'not_found' };
   });
   return app;
 }
 
-export async function buildServer(config: Config, options: ContainerOptions = {}): Promise<Server> {
+export interface ServerOptions extends ContainerOptions {
+  /** Page routes to add to the public app (tests add features under construction this way). */
+  readonly pageRoutes?: readonly PageRoutes[];
+}
+
+export async function buildServer(config: Config, options: ServerOptions = {}): Promise<Server> {
   const container = await createContainer(config, options);
   return {
     container,
-    publicApp: buildPublicApp(container),
+    publicApp: buildPublicApp(container, options.pageRoutes),
     adminApp: buildAdminApp(container),
     close: () => container.close(),
   };

@@ -40,7 +40,23 @@ export interface Config {
   readonly embeddedPostgresPort: number;
   readonly demo: { readonly seed: boolean; readonly portalPort: number };
   readonly ttl: Ttl;
-  readonly argon2: { readonly memoryKiB: number; readonly iterations: number; readonly parallelism: number };
+  readonly argon2: {
+    readonly memoryKiB: number;
+    readonly iterations: number;
+    readonly parallelism: number;
+    /** Hashes computed at once per process (keep below UV_THREADPOOL_SIZE so signing finds a thread). */
+    readonly concurrent: number;
+    /** Hashes allowed to wait; beyond that the login form answers 503. */
+    readonly queued: number;
+  };
+  /** How citizens' contacts are reached: `outbox` (stored, for the quickstart and tests) or `deliver`. */
+  readonly notifications: {
+    readonly mode: 'outbox' | 'deliver';
+    readonly smtpUrl?: string | undefined;
+    readonly mailFrom: string;
+    readonly smsGatewayUrl?: string | undefined;
+    readonly smsGatewayToken?: string | undefined;
+  };
 }
 
 /** A setting that cannot be used; `message` is one line that names it and says what is expected. */
@@ -69,6 +85,9 @@ const ENVIRONMENT_NAMES: Record<string, string> = {
   logLevel: 'LOG_LEVEL',
   dataDir: 'DATA_DIR',
   embeddedPostgresPort: 'EMBEDDED_POSTGRES_PORT',
+  'notifications.smtpUrl': 'SMTP_URL',
+  'notifications.smsGatewayUrl': 'SMS_GATEWAY_URL',
+  'notifications.smsGatewayToken': 'SMS_GATEWAY_TOKEN',
 };
 
 const port = z.coerce
@@ -172,6 +191,17 @@ const schema = z.object({
     memoryKiB: z.number().int().min(19456, 'expected at least 19456 KiB (OWASP minimum)'),
     iterations: z.number().int().min(2, 'expected at least 2 (OWASP minimum)'),
     parallelism: z.number().int().min(1).max(16),
+    concurrent: z.number().int().min(1, 'expected at least 1').max(64),
+    queued: z.number().int().min(0).max(10_000),
+  }),
+  notifications: z.object({
+    mode: z.enum(['outbox', 'deliver'], { error: 'expected outbox or deliver' }),
+    smtpUrl: url('an SMTP URL such as smtps://user:password@smtp.example.vn:465')
+      .refine((value) => /^smtps?:$/.test(new URL(value).protocol), { message: 'expected an smtp:// or smtps:// URL' })
+      .optional(),
+    mailFrom: z.string().min(3),
+    smsGatewayUrl: url('an https URL of the SMS gateway').optional(),
+    smsGatewayToken: z.string().min(1).optional(),
   }),
 });
 
@@ -229,10 +259,9 @@ export function loadConfig(environ: Environ = process.env, options: LoadOptions 
   for (const [setting, name] of Object.entries(ENVIRONMENT_NAMES)) {
     const value = environ[name];
     if (value === undefined || value === '') continue;
-    raw[setting] =
-      setting === 'trustedProxies'
-        ? value.split(',').map((entry) => entry.trim()).filter(Boolean)
-        : value;
+    const parsedValue = setting === 'trustedProxies' ? value.split(',').map((entry) => entry.trim()).filter(Boolean) : value;
+    // A dotted setting ('notifications.smtpUrl') lands in its nested object.
+    raw = merge(raw, setting.split('.').reduceRight<unknown>((inner, key) => ({ [key]: inner }), parsedValue) as Record<string, unknown>);
   }
   if (options.overrides) raw = merge(raw, options.overrides);
 
@@ -240,7 +269,8 @@ export function loadConfig(environ: Environ = process.env, options: LoadOptions 
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const [first, ...restPath] = issue.path.map(String);
-    const setting = first ? (ENVIRONMENT_NAMES[first] ?? [first, ...restPath].join('.')) : 'configuration';
+    const dotted = [first, ...restPath].join('.');
+    const setting = first ? (ENVIRONMENT_NAMES[dotted] ?? ENVIRONMENT_NAMES[first] ?? dotted) : 'configuration';
     throw new ConfigError(setting, issue.message);
   }
   const config = parsed.data satisfies Config;
@@ -268,6 +298,15 @@ function assertDeployable(config: Config): void {
   }
   if (!config.pairwiseKey) {
     throw new ConfigError('PAIRWISE_KEY', 'expected 32 random bytes (base64 or hex) in production');
+  }
+  if (config.notifications.mode === 'outbox') {
+    throw new ConfigError('notifications.mode', 'expected deliver in production (the outbox only stores messages)');
+  }
+  if (!config.notifications.smtpUrl && !config.notifications.smsGatewayUrl) {
+    throw new ConfigError('SMTP_URL', 'expected SMTP_URL or SMS_GATEWAY_URL in production, to reach citizens');
+  }
+  if (config.notifications.smsGatewayUrl && !config.notifications.smsGatewayToken) {
+    throw new ConfigError('SMS_GATEWAY_TOKEN', 'expected the SMS gateway token with SMS_GATEWAY_URL');
   }
   if (config.demo.seed) {
     throw new ConfigError('demo.seed', 'expected false in production (demo citizens and clients are never loaded there)');

@@ -20,6 +20,7 @@ function productionEnviron(): Environ {
     REDIS_URL: 'rediss://cache.internal:6380/0',
     KEY_ENCRYPTION_KEY: KEY_BASE64,
     PAIRWISE_KEY: KEY_HEX,
+    SMTP_URL: 'smtps://mailer:secret@smtp.example.vn:465',
   };
 }
 
@@ -268,6 +269,39 @@ describe('configuration', () => {
       expect(lines[0]).to.include('PORT').and.to.include('expected');
       expect(stderr).not.to.include('    at ');
       expect(stdout).to.equal('');
+    });
+  });
+
+  describe('notifications', () => {
+    it('stores messages in the outbox outside production', () => {
+      expect(loadConfig({}).notifications.mode).to.equal('outbox');
+    });
+
+    it('reads SMTP and SMS gateway settings from the environment', () => {
+      const config = loadConfig({ ...productionEnviron(), SMS_GATEWAY_URL: 'https://sms.example.vn/send', SMS_GATEWAY_TOKEN: 't0ken' });
+      expect(config.notifications).to.include({
+        mode: 'deliver',
+        smtpUrl: 'smtps://mailer:secret@smtp.example.vn:465',
+        smsGatewayUrl: 'https://sms.example.vn/send',
+      });
+    });
+
+    it('refuses production with no way to reach citizens, naming SMTP_URL', () => {
+      const environ = productionEnviron();
+      delete environ.SMTP_URL;
+      expect(configErrorFor(environ).setting).to.equal('SMTP_URL');
+    });
+
+    it('refuses an SMS gateway without its token, naming SMS_GATEWAY_TOKEN', () => {
+      expect(configErrorFor({ ...productionEnviron(), SMS_GATEWAY_URL: 'https://sms.example.vn/send' }).setting).to.equal('SMS_GATEWAY_TOKEN');
+    });
+
+    it('refuses an SMTP_URL of another scheme, naming SMTP_URL', () => {
+      expect(configErrorFor({ SMTP_URL: 'http://mail.example.vn' }).message).to.match(/^SMTP_URL: expected an smtp/);
+    });
+
+    it('refuses the outbox in production', () => {
+      expect(configErrorFor(productionEnviron(), { notifications: { mode: 'outbox', mailFrom: 'x <x@y>' } }).setting).to.equal('notifications.mode');
     });
   });
 });
