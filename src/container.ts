@@ -136,7 +136,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
 
     let ephemeral: EphemeralStore;
     if (config.redisUrl) {
-      const redis = createRedis(config.redisUrl);
+      const redis = createRedis(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
       await redis.connect();
       closers.unshift(() => {
         if (redis.status !== 'end') redis.disconnect();

@@ -29,6 +29,8 @@ export interface Config {
   readonly databaseUrl?: string | undefined;
   /** Absent: the single-process in-memory store. */
   readonly redisUrl?: string | undefined;
+  /** Put before every Redis key, so several deployments (or test runs) can share one Redis. */
+  readonly redisKeyPrefix: string;
   /** 32 bytes; absent only outside production, where the quickstart generates one under dataDir. */
   readonly keyEncryptionKey: Buffer | undefined;
   /** 32 bytes; absent only outside production, likewise. */
@@ -79,6 +81,7 @@ const ENVIRONMENT_NAMES: Record<string, string> = {
   issuer: 'ISSUER',
   databaseUrl: 'DATABASE_URL',
   redisUrl: 'REDIS_URL',
+  redisKeyPrefix: 'REDIS_KEY_PREFIX',
   keyEncryptionKey: 'KEY_ENCRYPTION_KEY',
   pairwiseKey: 'PAIRWISE_KEY',
   trustedProxies: 'TRUSTED_PROXIES',
@@ -163,6 +166,10 @@ const schema = z.object({
       message: 'expected a redis:// or rediss:// URL',
     })
     .optional(),
+  redisKeyPrefix: z
+    .string()
+    .max(64)
+    .regex(/^[A-Za-z0-9:._-]*$/, 'expected letters, digits and : . _ - only (no braces: they would break hash tags)'),
   keyEncryptionKey: key32('KEY_ENCRYPTION_KEY'),
   pairwiseKey: key32('PAIRWISE_KEY'),
   trustedProxies: z.array(

@@ -1,8 +1,9 @@
 // The Redis connection; the server refuses to start against an instance that may evict keys.
 import { Redis } from 'ioredis';
 
-export function createRedis(url: string): Redis {
+export function createRedis(url: string, options: { keyPrefix?: string } = {}): Redis {
   return new Redis(url, {
+    ...(options.keyPrefix && { keyPrefix: options.keyPrefix }),
     lazyConnect: true,
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,

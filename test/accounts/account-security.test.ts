@@ -12,7 +12,7 @@ import { migrateToLatest } from '../../src/storage/migrate.ts';
 import { RedisEphemeralStore } from '../../src/storage/ephemeral-store-redis.ts';
 import { MemoryEphemeralStore } from '../../src/storage/ephemeral-store-memory.ts';
 import type { EphemeralStore } from '../../src/storage/ephemeral-store.ts';
-import { createTestDatabase, flushTestRedis, TEST_REDIS_URL, type TestDatabase } from '../support/world.ts';
+import { createTestDatabase, flushTestRedis, STORE_TEST_REDIS_URL, type TestDatabase } from '../support/world.ts';
 
 const BICH = { nationalId: '079185000123', birthDate: '1985-07-02' };
 
@@ -55,7 +55,7 @@ function storeSuites(run: (name: string, store: () => EphemeralStore) => void): 
   const memoryStore = new MemoryEphemeralStore();
   before(async () => {
     await flushTestRedis();
-    redis = new Redis(TEST_REDIS_URL);
+    redis = new Redis(STORE_TEST_REDIS_URL);
     redisStore = new RedisEphemeralStore(redis);
   });
   after(() => redis.quit());

@@ -15,7 +15,7 @@ import type { EphemeralStore } from '../../src/storage/ephemeral-store.ts';
 import { MemoryEphemeralStore } from '../../src/storage/ephemeral-store-memory.ts';
 import { RedisEphemeralStore } from '../../src/storage/ephemeral-store-redis.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
-import { createTestDatabase, flushTestRedis, TEST_REDIS_URL, type TestDatabase } from '../support/world.ts';
+import { createTestDatabase, flushTestRedis, STORE_TEST_REDIS_URL, type TestDatabase } from '../support/world.ts';
 
 /** Every model oidc-provider 9 persists through the adapter (Client aside). */
 const MODELS = [
@@ -508,8 +508,8 @@ function describeAdapterContract(
 
 describeAdapterContract('Redis + PostgreSQL', async () => {
   await flushTestRedis();
-  const store = new RedisEphemeralStore(new Redis(TEST_REDIS_URL));
-  const inspector = new Redis(TEST_REDIS_URL);
+  const store = new RedisEphemeralStore(new Redis(STORE_TEST_REDIS_URL));
+  const inspector = new Redis(STORE_TEST_REDIS_URL);
   return {
     store,
     async redisKeys() {

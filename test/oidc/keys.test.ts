@@ -10,7 +10,7 @@ import { migrateToLatest } from '../../src/storage/migrate.ts';
 import { KeyEncryption } from '../../src/storage/key-encryption.ts';
 import { KeyRepository, SIGNING_ALGORITHMS } from '../../src/oidc/keys.ts';
 import { buildServer, type Server } from '../../src/server.ts';
-import { createTestDatabase, flushTestRedis, freePort, testConfig, TEST_REDIS_URL, type TestDatabase } from '../support/world.ts';
+import { createTestDatabase, freePort, testConfig, TEST_REDIS_URL, type TestDatabase } from '../support/world.ts';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const;
 
@@ -165,7 +165,6 @@ describe('signing and cookie keys', function () {
 
     it('serves the same JWKS and cookie keys from two servers built on one database', async function () {
       this.timeout(30_000);
-      await flushTestRedis();
       const port = await freePort();
       const config = testConfig({ port, adminPort: await freePort(), databaseUrl: database.url, redisUrl: TEST_REDIS_URL });
       const servers: Server[] = [];

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import type { EphemeralStore } from '../../src/storage/ephemeral-store.ts';
 import { RedisEphemeralStore } from '../../src/storage/ephemeral-store-redis.ts';
 import { MemoryEphemeralStore } from '../../src/storage/ephemeral-store-memory.ts';
-import { flushTestRedis, TEST_REDIS_URL } from '../support/world.ts';
+import { flushTestRedis, STORE_TEST_REDIS_URL } from '../support/world.ts';
 
 interface StoreWorld {
   /** The store under test. */
@@ -254,8 +254,8 @@ function describeEphemeralStoreContract(name: string, openWorld: () => Promise<S
 
 describeEphemeralStoreContract('Redis', async () => {
   await flushTestRedis();
-  const store = new RedisEphemeralStore(new Redis(TEST_REDIS_URL));
-  const others = Array.from({ length: 4 }, () => new RedisEphemeralStore(new Redis(TEST_REDIS_URL)));
+  const store = new RedisEphemeralStore(new Redis(STORE_TEST_REDIS_URL));
+  const others = Array.from({ length: 4 }, () => new RedisEphemeralStore(new Redis(STORE_TEST_REDIS_URL)));
   return {
     store,
     peers: [store, ...others],
@@ -276,7 +276,7 @@ describe('Redis ephemeral store', () => {
 
   before(async () => {
     await flushTestRedis();
-    redis = new Redis(TEST_REDIS_URL);
+    redis = new Redis(STORE_TEST_REDIS_URL);
     store = new RedisEphemeralStore(redis);
   });
 

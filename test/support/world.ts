@@ -11,8 +11,13 @@ import { createLogger } from '../../src/observability/logger.ts';
 
 /** The machine's PostgreSQL (trust auth); each suite gets a database of its own created from it. */
 export const POSTGRES_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-/** Redis database 1 is the tests'; a suite flushes it before use. */
+/**
+ * Redis database 1 holds the test servers' keys, each server under a prefix of its own, so suites
+ * running at the same time never see each other's keys. Nothing flushes it; every key has a TTL.
+ */
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/1';
+/** Redis database 2 is for suites that test the stores themselves and flush it first. */
+export const STORE_TEST_REDIS_URL = process.env.STORE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/2';
 
 export interface TestDatabase {
   readonly url: string;
@@ -38,8 +43,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** Empties the store suites' database (2), never the servers' (1). */
 export async function flushTestRedis(): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL);
+  const redis = new Redis(STORE_TEST_REDIS_URL);
   await redis.flushdb();
   redis.disconnect();
 }
@@ -70,7 +76,7 @@ export function testConfig(settings: {
       KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       PAIRWISE_KEY: randomBytes(32).toString('base64'),
       ...(settings.databaseUrl && { DATABASE_URL: settings.databaseUrl }),
-      ...(settings.redisUrl && { REDIS_URL: settings.redisUrl }),
+      ...(settings.redisUrl && { REDIS_URL: settings.redisUrl, REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:` }),
       ...(settings.dataDir && { DATA_DIR: settings.dataDir }),
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     },
@@ -103,7 +109,6 @@ export async function startTestServer(
   options: { redis?: boolean; seed?: boolean; overrides?: Partial<Record<keyof Config, unknown>>; logDestination?: NodeJS.WritableStream } = {},
 ): Promise<RunningServer> {
   const database = await createTestDatabase();
-  if (options.redis !== false) await flushTestRedis();
   const port = await freePort();
   const adminPort = await freePort();
   const config = testConfig({
