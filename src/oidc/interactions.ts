@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { approvedScopesOf } from './consent-policy.ts';
+import { approvedScopesOf } from './interaction-policy.ts';
 
 export interface InteractionView {
   readonly uid: string;
@@ -19,8 +19,14 @@ export interface InteractionView {
   readonly claimsToConsent: readonly string[];
   readonly uiLocales: string | undefined;
   readonly loginHint: string | undefined;
-  /** The signed-in account, once the login prompt is behind. */
+  /** The account of the browser's session, if it has one (also during a step-up). */
   readonly accountId: string | undefined;
+  /** The session's assurance level so far (acr), if signed in. */
+  readonly sessionAcr: string | undefined;
+  /** Why the prompt is shown (oidc-provider's reasons, e.g. no_session, acr_level_too_low). */
+  readonly reasons: readonly string[];
+  /** The level this request needs, when the session is below it. */
+  readonly requiredAcr: string | undefined;
 }
 
 export interface LoginResult {
@@ -61,7 +67,7 @@ export class InteractionService {
     const client = await this.#provider.Client.find(clientId);
     if (!client) throw new InteractionExpired('the client of this interaction is gone');
     const approved = approvedScopesOf(client);
-    const promptDetails = details.prompt.details as { missingOIDCScope?: unknown; missingOIDCClaims?: unknown };
+    const promptDetails = details.prompt.details as { missingOIDCScope?: unknown; missingOIDCClaims?: unknown; requiredAcr?: unknown };
     const requested = (asString(details.params.scope) ?? '').split(' ');
     return {
       uid: details.uid,
@@ -77,6 +83,9 @@ export class InteractionService {
       uiLocales: asString(details.params.ui_locales),
       loginHint: asString(details.params.login_hint),
       accountId: details.session?.accountId,
+      sessionAcr: asString((details.session as { acr?: unknown } | undefined)?.acr),
+      reasons: details.prompt.reasons,
+      requiredAcr: asString(promptDetails.requiredAcr),
     };
   }
 
@@ -111,6 +120,12 @@ export class InteractionService {
       data: { scopes: view.scopesToConsent, claims: view.claimsToConsent, grantId },
     });
     return this.#provider.interactionResult(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  }
+
+  /** The request cannot be met as asked (for example level 2 for a level-1 account). */
+  async fail(req: IncomingMessage, res: ServerResponse, error: 'unmet_authentication_requirements', description: string): Promise<string> {
+    await this.#details(req, res);
+    return this.#provider.interactionResult(req, res, { error, error_description: description }, { mergeWithLastSubmission: false });
   }
 
   /** The citizen refused or cancelled: the client gets access_denied. */

@@ -8,7 +8,8 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { Logger } from '../observability/logger.ts';
 import { PROFILE_RULES, type ClientProfile } from './client-profiles.ts';
 import { SCOPE_CLAIMS } from './claims.ts';
-import { createInteractionPolicy } from './consent-policy.ts';
+import { createInteractionPolicy } from './interaction-policy.ts';
+import { ACR_VALUES } from './assurance.ts';
 
 /** Pages the provider shows itself (errors, logout); rendered by the interactions folder. */
 export interface ProviderPages {
@@ -104,6 +105,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
     // PKCE (S256, the only method oidc-provider 9 knows) for every authorization request.
     pkce: { required: () => true },
+    acrValues: [...ACR_VALUES],
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
       policy: createInteractionPolicy(),

@@ -1,8 +1,13 @@
+// When the provider must ask the citizen something, and what.
+// Login: besides oidc-provider's own reasons (no session, max_age, id_token_hint…), a session below
+// the assurance level the request needs is sent back to sign in — for a password-only session, just
+// the second factor (step-up). oidc-provider's exact-match essential-acr checks give way to this rule.
 // Consent asks only for what the client is approved for. oidc-provider's own checks ask for every
 // requested scope and claim; with unapproved ones dropped at consent, they would ask forever. These
 // replacements ignore what the administrator did not approve (DESIGN.md "Protocol contract").
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { SCOPE_CLAIMS } from './claims.ts';
+import { acrOf, levelOf, requiredLevel } from './assurance.ts';
 
 const { Check, base } = interactionPolicy;
 const ALWAYS_RELEASED = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
@@ -38,8 +43,29 @@ export function missingApprovedClaims(ctx: KoaContextWithOIDC): string[] {
   );
 }
 
+/** The level the request needs when the session's level is below it, else undefined. */
+export function unmetAssurance(ctx: KoaContextWithOIDC): string | undefined {
+  const acrRequest = (ctx.oidc.claims as { id_token?: { acr?: { value?: unknown; values?: unknown } } } | undefined)?.id_token?.acr;
+  const needed = requiredLevel(acrRequest);
+  if (needed === undefined) return undefined;
+  const current = levelOf(ctx.oidc.session?.acr) ?? 0;
+  return current < needed ? acrOf(needed) : undefined;
+}
+
 export function createInteractionPolicy(): ReturnType<typeof base> {
   const policy = base();
+  const login = policy.get('login')!;
+  login.checks.remove('essential_acrs');
+  login.checks.remove('essential_acr');
+  login.checks.add(
+    new Check(
+      'acr_level_too_low',
+      'a higher level of assurance is required',
+      'login_required',
+      (ctx) => unmetAssurance(ctx) !== undefined,
+      (ctx) => ({ requiredAcr: unmetAssurance(ctx) }),
+    ),
+  );
   const consent = policy.get('consent')!;
   consent.checks.remove('op_scopes_missing');
   consent.checks.remove('op_claims_missing');
