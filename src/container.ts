@@ -23,6 +23,8 @@ import { createProvider } from './oidc/provider.ts';
 import { SessionTerminator } from './oidc/sessions.ts';
 import { providerPages } from './interactions/pages.ts';
 import { RegistryRepository } from './registry/registry.ts';
+import { LocalRegistryGateway, type RegistryGateway } from './registry/gateway.ts';
+import { RemoteRegistryGateway } from './registry/gateway-remote.ts';
 import { AccountRepository } from './accounts/accounts.ts';
 import { PasswordHasher } from './accounts/passwords.ts';
 import { PasswordSignIn } from './accounts/sign-in.ts';
@@ -46,6 +48,8 @@ export interface Container {
   readonly provider: Provider;
   readonly sealer: KeyEncryption;
   readonly registry: RegistryRepository;
+  /** Where sign-in and claims read the registry: the mirror, or the remote registry (REGISTRY_URL). */
+  readonly registryGateway: RegistryGateway;
   readonly accounts: AccountRepository;
   readonly passwords: PasswordHasher;
   readonly signIn: PasswordSignIn;
@@ -91,6 +95,26 @@ async function createNotifier(config: Config, db: Database): Promise<Notifier> {
     ...(notifications.smtpUrl && { mail: await smtpSender(notifications.smtpUrl, notifications.mailFrom) }),
     ...(notifications.smsGatewayUrl &&
       notifications.smsGatewayToken && { sms: httpSmsSender(notifications.smsGatewayUrl, notifications.smsGatewayToken) }),
+  });
+}
+
+/** The remote registry when REGISTRY_URL is set, else the local mirror. */
+function createRegistryGateway(config: Config, mirror: RegistryRepository, logger: Logger): RegistryGateway {
+  const settings = config.registry;
+  if (settings.url === undefined) return new LocalRegistryGateway(mirror);
+  logger.info({ url: settings.url, mutualTls: settings.clientCert !== undefined }, 'registry read from the remote registry');
+  return new RemoteRegistryGateway({
+    url: settings.url,
+    clientCertFile: settings.clientCert,
+    clientKeyFile: settings.clientKey,
+    caFile: settings.ca,
+    connectTimeoutMs: settings.connectTimeoutMs,
+    timeoutMs: settings.timeoutMs,
+    retries: settings.retries,
+    circuitThreshold: settings.circuitThreshold,
+    circuitCooldownMs: settings.circuitCooldownMs,
+    cacheTtlMs: settings.cacheSeconds * 1000,
+    logger,
   });
 }
 
@@ -164,12 +188,14 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const audit = new AuditLog(db);
     closers.unshift(() => audit.flush());
     const registry = new RegistryRepository(db);
+    const registryGateway = createRegistryGateway(config, registry, logger);
+    closers.unshift(() => registryGateway.close());
     const accounts = new AccountRepository(db);
     const passwords = new PasswordHasher(config.argon2, { concurrent: config.argon2.concurrent, queued: config.argon2.queued });
     const notifier = await createNotifier(config, db);
     const bruteForce = new BruteForceGuard(ephemeral, audit);
     const totp = new TotpVerifier(ephemeral);
-    const signIn = new PasswordSignIn({ accounts, registry, hasher: passwords, audit });
+    const signIn = new PasswordSignIn({ accounts, registry: registryGateway, hasher: passwords, audit });
     const ephemeralModels = new EphemeralModelStore(ephemeral);
     const durableModels = new DurableModelStore(db);
     const purge = schedulePurge(durableModels, logger);
@@ -182,7 +208,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       jwks: await keys.signingJwks(),
       cookieKeys: await keys.cookieKeys(),
       pairwiseKey: secrets.pairwiseKey,
-      findAccount: createFindAccount({ accounts, registry, audit, logger }),
+      findAccount: createFindAccount({ accounts, registry: registryGateway, audit, logger }),
       pages: providerPages,
       audit,
       logger,
@@ -204,6 +230,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       provider,
       sealer,
       registry,
+      registryGateway,
       accounts,
       passwords,
       signIn,

@@ -100,4 +100,17 @@ export class AccountRepository {
   async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.#db('accounts').where({ id }).update({ password_hash: passwordHash, updated_at: this.#db.fn.now() });
   }
+
+  /**
+   * Locks the account of a person, if there is one (a death or disappearance in the registry). Returns
+   * its id and whether this call locked it (false when it was locked already); the row stays locked
+   * until the caller's transaction ends, when given a transaction as the database.
+   */
+  async lockByNationalId(nationalId: string): Promise<{ id: string; lockedNow: boolean } | undefined> {
+    const row = await this.#db<AccountRow>('accounts').where({ national_id: nationalId }).forUpdate().first('id', 'status');
+    if (!row) return undefined;
+    if (row.status === 'locked') return { id: row.id, lockedNow: false };
+    await this.#db('accounts').where({ id: row.id }).update({ status: 'locked', updated_at: this.#db.fn.now() });
+    return { id: row.id, lockedNow: true };
+  }
 }

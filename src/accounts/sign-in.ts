@@ -1,7 +1,8 @@
 // Password sign-in against the eID account and the registry. An unknown ID number and a wrong
 // password take the same time and get the same answer; only the right password learns more.
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { RegistryRepository, RegistryRecord } from '../registry/registry.ts';
+import type { RegistryRecord } from '../registry/registry.ts';
+import type { RegistryGateway } from '../registry/gateway.ts';
 import { isAlive } from '../registry/registry.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
 import { maskIdNumbers } from '../observability/redact.ts';
@@ -20,11 +21,11 @@ export const MAX_PASSWORD_LENGTH = 1024;
 
 export class PasswordSignIn {
   readonly #accounts: AccountRepository;
-  readonly #registry: RegistryRepository;
+  readonly #registry: RegistryGateway;
   readonly #hasher: PasswordHasher;
   readonly #audit: AuditLog;
 
-  constructor(deps: { accounts: AccountRepository; registry: RegistryRepository; hasher: PasswordHasher; audit: AuditLog }) {
+  constructor(deps: { accounts: AccountRepository; registry: RegistryGateway; hasher: PasswordHasher; audit: AuditLog }) {
     this.#accounts = deps.accounts;
     this.#registry = deps.registry;
     this.#hasher = deps.hasher;
@@ -45,6 +46,8 @@ export class PasswordSignIn {
       });
       return { outcome: 'invalid-credentials' };
     }
+    // RegistryUnavailable propagates from here: nothing about the sign-in is written (no audit, no
+    // rehash, no session), and the login page answers 503.
     const record = await this.#registry.findByNationalId(nationalId);
     const refusal = account.status === 'locked' ? 'locked' : !record || !isAlive(record) ? 'deceased-or-missing' : undefined;
     if (refusal || !record) {

@@ -59,6 +59,24 @@ export interface Config {
     readonly smsGatewayUrl?: string | undefined;
     readonly smsGatewayToken?: string | undefined;
   };
+  readonly registry: RegistryGatewaySettings;
+}
+
+/** Where registry records come from: the local mirror, or the remote registry when `url` is set. */
+export interface RegistryGatewaySettings {
+  /** Absent: the local PostgreSQL mirror. */
+  readonly url?: string | undefined;
+  /** PEM files for mutual TLS with the remote registry. */
+  readonly clientCert?: string | undefined;
+  readonly clientKey?: string | undefined;
+  readonly ca?: string | undefined;
+  readonly connectTimeoutMs: number;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly circuitThreshold: number;
+  readonly circuitCooldownMs: number;
+  /** Seconds a living person's record is cached (0–60). */
+  readonly cacheSeconds: number;
 }
 
 /** A setting that cannot be used; `message` is one line that names it and says what is expected. */
@@ -91,6 +109,16 @@ const ENVIRONMENT_NAMES: Record<string, string> = {
   'notifications.smtpUrl': 'SMTP_URL',
   'notifications.smsGatewayUrl': 'SMS_GATEWAY_URL',
   'notifications.smsGatewayToken': 'SMS_GATEWAY_TOKEN',
+  'registry.url': 'REGISTRY_URL',
+  'registry.clientCert': 'REGISTRY_CLIENT_CERT',
+  'registry.clientKey': 'REGISTRY_CLIENT_KEY',
+  'registry.ca': 'REGISTRY_CA',
+  'registry.connectTimeoutMs': 'REGISTRY_CONNECT_TIMEOUT_MS',
+  'registry.timeoutMs': 'REGISTRY_TIMEOUT_MS',
+  'registry.retries': 'REGISTRY_RETRIES',
+  'registry.circuitThreshold': 'REGISTRY_CIRCUIT_THRESHOLD',
+  'registry.circuitCooldownMs': 'REGISTRY_CIRCUIT_COOLDOWN_MS',
+  'registry.cacheSeconds': 'REGISTRY_CACHE_SECONDS',
 };
 
 const port = z.coerce
@@ -141,6 +169,64 @@ function isProxyAddress(entry: string): boolean {
 
 const url = (what: string) =>
   z.string().refine((value) => URL.canParse(value), { message: `expected ${what}`, abort: true });
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** A whole number from a settings file or, as text, from the environment; within bounds. */
+function wholeNumber(min: number, max: number, unit: string) {
+  const expected = `expected a whole number of ${unit} from ${min} to ${max}`;
+  return z.coerce.number({ error: expected }).int(expected).min(min, expected).max(max, expected);
+}
+
+const pemFile = z
+  .string()
+  .refine((value) => existsSync(value), { error: (issue) => `expected a readable PEM file; ${JSON.stringify(issue.input)} does not exist` })
+  .optional();
+
+const registrySettings = z
+  .object({
+    url: url('an https:// URL such as https://registry.example.vn/api/v1')
+      .refine(
+        (value) => {
+          const parsed = new URL(value);
+          if (parsed.search || parsed.hash || parsed.username || parsed.password) return false;
+          // Plain http only to this machine (tests, the quickstart); production refuses it outright.
+          return parsed.protocol === 'https:' || (parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname));
+        },
+        { message: 'expected an https:// URL without credentials, query or fragment (http:// only to a loopback address)' },
+      )
+      .optional(),
+    clientCert: pemFile,
+    clientKey: pemFile,
+    ca: pemFile,
+    connectTimeoutMs: wholeNumber(1, 60_000, 'milliseconds').default(1000),
+    timeoutMs: wholeNumber(1, 60_000, 'milliseconds').default(2000),
+    // With the total timeout, bounds a sign-in's wait for a failing registry (about 4 s by default).
+    retries: wholeNumber(0, 5, 'retries').default(1),
+    circuitThreshold: wholeNumber(1, 1000, 'failures').default(5),
+    circuitCooldownMs: wholeNumber(0, 600_000, 'milliseconds').default(30_000),
+    // A cached record is at most a minute old.
+    cacheSeconds: wholeNumber(0, 60, 'seconds').default(30),
+  })
+  .superRefine((settings, ctx) => {
+    if ((settings.clientCert === undefined) !== (settings.clientKey === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [settings.clientCert === undefined ? 'clientCert' : 'clientKey'],
+        message: 'expected a client certificate and its key together (REGISTRY_CLIENT_CERT and REGISTRY_CLIENT_KEY)',
+      });
+    }
+    for (const file of ['clientCert', 'clientKey', 'ca'] as const) {
+      if (settings.url === undefined && settings[file] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [file], message: 'expected only together with REGISTRY_URL' });
+      }
+    }
+    if (settings.connectTimeoutMs > settings.timeoutMs) {
+      ctx.addIssue({ code: 'custom', path: ['connectTimeoutMs'], message: 'expected at most REGISTRY_TIMEOUT_MS (the total timeout)' });
+    }
+  })
+  // Nothing in the settings files: every default above.
+  .prefault({});
 
 const schema = z.object({
   env: z.enum(['development', 'test', 'production'], { error: 'expected development, test or production' }),
@@ -201,6 +287,7 @@ const schema = z.object({
     concurrent: z.number().int().min(1, 'expected at least 1').max(64),
     queued: z.number().int().min(0).max(10_000),
   }),
+  registry: registrySettings,
   notifications: z.object({
     mode: z.enum(['outbox', 'deliver'], { error: 'expected outbox or deliver' }),
     smtpUrl: url('an SMTP URL such as smtps://user:password@smtp.example.vn:465')
@@ -293,6 +380,9 @@ function assertDeployable(config: Config): void {
   if (config.env !== 'production') return;
   if (new URL(config.issuer).protocol !== 'https:') {
     throw new ConfigError('ISSUER', 'expected an https:// URL in production');
+  }
+  if (config.registry.url !== undefined && new URL(config.registry.url).protocol !== 'https:') {
+    throw new ConfigError('REGISTRY_URL', 'expected an https:// URL in production');
   }
   if (!config.databaseUrl) {
     throw new ConfigError('DATABASE_URL', 'expected a PostgreSQL URL in production (the embedded database is for the quickstart only)');

@@ -29,6 +29,10 @@ const MESSAGES = {
     en: 'This sign-in has expired or is no longer valid. Go back to the service you were using and sign in again.',
   },
   'error.too_large': { vi: 'Dữ liệu gửi lên quá lớn.', en: 'The submitted data is too large.' },
+  'error.registry_unavailable': {
+    vi: 'Cơ sở dữ liệu quốc gia về dân cư tạm thời không phản hồi nên chưa thể xác nhận đăng nhập. Vui lòng quay lại và thử lại sau giây lát.',
+    en: 'The population registry is temporarily unavailable, so your sign-in cannot be confirmed right now. Please go back and try again in a moment.',
+  },
   'login.title': { vi: 'Đăng nhập', en: 'Sign in' },
   'login.continue_to': { vi: 'để tiếp tục đến', en: 'to continue to' },
   'login.username': { vi: 'Số định danh cá nhân', en: 'Personal identification number' },

@@ -6,6 +6,7 @@ import { InteractionExpired } from '../oidc/interactions.ts';
 import type { PasswordSignIn } from '../accounts/sign-in.ts';
 import { MAX_PASSWORD_LENGTH } from '../accounts/sign-in.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
+import { RegistryUnavailable } from '../registry/gateway.ts';
 import { isLocale, translate, type Locale } from './i18n.ts';
 import { consentPage, errorPage, localeOf, loginPage, switchHref } from './pages.ts';
 import { contentSecurityPolicy } from './security.ts';
@@ -135,6 +136,12 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
     } catch (error) {
       if (error instanceof InteractionExpired) {
         sendPage(ctx, 400, errorPage(locale, { lead: translate(locale, 'error.expired'), code: 'interaction_expired' }));
+        return;
+      }
+      if (error instanceof RegistryUnavailable) {
+        // Nothing was written (no session, no audit); the next try works once the registry answers.
+        if (error.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(error.retryAfterSeconds));
+        sendPage(ctx, 503, errorPage(locale, { lead: translate(locale, 'error.registry_unavailable'), code: 'registry_unavailable' }));
         return;
       }
       if (error instanceof FormTooLarge) {

@@ -1,9 +1,10 @@
 // What the provider learns about a citizen: claims from the registry and the account, and an audit
 // event for every release, naming the claims and the client.
-import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountRepository } from '../accounts/accounts.ts';
-import type { RegistryRepository, RegistryRecord } from '../registry/registry.ts';
-import { formatAddress } from '../registry/registry.ts';
+import type { RegistryRecord } from '../registry/registry.ts';
+import { formatAddress, isAlive } from '../registry/registry.ts';
+import { RegistryUnavailable, type RegistryGateway } from '../registry/gateway.ts';
 import type { Account } from '../accounts/accounts.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -53,17 +54,33 @@ export function releasedClaimNames(
   return [...names].filter((name) => name !== 'sub' && !rejected.includes(name) && values[name] !== undefined).sort();
 }
 
+/** The OAuth answer while the registry cannot be asked: 503 temporarily_unavailable, not a 500. */
+function temporarilyUnavailable(cause: RegistryUnavailable): errors.OIDCProviderError {
+  const error = new errors.OIDCProviderError(503, 'temporarily_unavailable', { cause });
+  error.expose = true;
+  error.error_description = 'the population registry is temporarily unavailable; try again shortly';
+  return error;
+}
+
 export function createFindAccount(deps: {
   accounts: AccountRepository;
-  registry: RegistryRepository;
+  registry: RegistryGateway;
   audit: AuditLog;
   logger: Logger;
 }): FindAccount {
   return async (ctx: KoaContextWithOIDC, accountId: string) => {
     const account = await deps.accounts.findById(accountId);
     if (!account || account.status !== 'active') return undefined;
-    const record = await deps.registry.findByNationalId(account.nationalId);
-    if (!record) return undefined;
+    let record: RegistryRecord | undefined;
+    try {
+      record = await deps.registry.findByNationalId(account.nationalId);
+    } catch (error) {
+      if (!(error instanceof RegistryUnavailable)) throw error;
+      deps.logger.warn({ err: error }, 'registry unavailable: the account cannot be loaded');
+      throw temporarilyUnavailable(error);
+    }
+    // A dead or missing person's eID ends; the change feed locks it, and until it has, this refuses too.
+    if (!record || !isAlive(record)) return undefined;
     return {
       accountId: account.id,
       async claims(use, scope, requested, rejected) {

@@ -76,6 +76,23 @@ export class DurableModelStore implements ModelStore {
     await this.#db('oidc_models').where({ grant_id: grantId }).delete();
   }
 
+  /**
+   * Removes every grant and refresh token of one account, including those no session holds any more
+   * (offline access), and whatever else was issued under those grants; returns the grant ids.
+   */
+  async revokeByAccountId(accountId: string): Promise<string[]> {
+    return this.#db.transaction(async (trx) => {
+      const removed = await trx<{ model: string; id: string; grant_id: string | null }>('oidc_models')
+        .whereIn('model', ['Grant', 'RefreshToken'])
+        .whereRaw(`payload->>'accountId' = ?`, [accountId])
+        .delete()
+        .returning(['model', 'id', 'grant_id']);
+      const grantIds = [...new Set(removed.map((row) => (row.model === 'Grant' ? row.id : row.grant_id)).filter((id) => id !== null))];
+      if (grantIds.length > 0) await trx('oidc_models').whereIn('grant_id', grantIds).delete();
+      return grantIds;
+    });
+  }
+
   /** Deletes up to `batch` expired rows; returns how many went. */
   async purgeExpired(batch = 1000): Promise<number> {
     const result = await this.#db.raw<{ rowCount: number }>(

@@ -39,4 +39,17 @@ export class SessionTerminator {
     }
     return ended;
   }
+
+  /**
+   * Ends everything the account holds (death or disappearance in the registry): its sessions, and every
+   * grant and refresh token, even those no session holds any more (offline access), with the codes and
+   * access tokens issued under them.
+   */
+  async endAllAccess(accountId: string): Promise<{ sessions: number; grants: number }> {
+    // Every grant is durable, so this finds the sessions' grants too; the sessions go after them.
+    const grantIds = await this.#durable.revokeByAccountId(accountId);
+    for (const grantId of grantIds) await this.#ephemeral.revokeByGrantId(grantId);
+    const sessions = await this.endAllSessions(accountId);
+    return { sessions, grants: grantIds.length };
+  }
 }
