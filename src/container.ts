@@ -31,6 +31,7 @@ import { PasswordSignIn } from './accounts/sign-in.ts';
 import { DeliveringNotifier, OutboxNotifier, httpSmsSender, smtpSender, type Notifier } from './accounts/notifier.ts';
 import { BruteForceGuard } from './accounts/brute-force.ts';
 import { TotpVerifier } from './accounts/totp.ts';
+import { SecondFactorCheck } from './accounts/second-factor.ts';
 import { createFindAccount } from './oidc/account-claims.ts';
 import { InteractionService } from './oidc/interactions.ts';
 
@@ -57,6 +58,7 @@ export interface Container {
   readonly notifier: Notifier;
   readonly bruteForce: BruteForceGuard;
   readonly totp: TotpVerifier;
+  readonly secondFactor: SecondFactorCheck;
   /** Closes pools and stops the embedded database, if any. */
   close(): Promise<void>;
 }
@@ -193,9 +195,10 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const accounts = new AccountRepository(db);
     const passwords = new PasswordHasher(config.argon2, { concurrent: config.argon2.concurrent, queued: config.argon2.queued });
     const notifier = await createNotifier(config, db);
-    const bruteForce = new BruteForceGuard(ephemeral, audit);
+    const bruteForce = new BruteForceGuard(ephemeral, audit, config.signInLimits);
     const totp = new TotpVerifier(ephemeral);
-    const signIn = new PasswordSignIn({ accounts, registry: registryGateway, hasher: passwords, audit });
+    const signIn = new PasswordSignIn({ accounts, registry: registryGateway, hasher: passwords, audit, bruteForce });
+    const secondFactor = new SecondFactorCheck({ db, sealer, totp, bruteForce });
     const ephemeralModels = new EphemeralModelStore(ephemeral);
     const durableModels = new DurableModelStore(db);
     const purge = schedulePurge(durableModels, logger);
@@ -238,6 +241,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       notifier,
       bruteForce,
       totp,
+      secondFactor,
       async close() {
         for (const close of closers) await close();
       },

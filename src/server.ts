@@ -69,7 +69,16 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
     }
     await next();
   });
-  app.use(interactionRoutes({ interactions: container.interactions, signIn: container.signIn }));
+  app.use(
+    interactionRoutes({
+      interactions: container.interactions,
+      signIn: container.signIn,
+      accounts: container.accounts,
+      secondFactor: container.secondFactor,
+      bruteForce: container.bruteForce,
+      store: container.ephemeral,
+    }),
+  );
   for (const routes of pageRoutes) app.use(routes(container));
   // Everything else is the provider's. Handing it the raw request keeps its own cookie keys in force
   // (mounting it as middleware would sign cookies with this app's keys instead).

@@ -1,5 +1,7 @@
 // Password sign-in against the eID account and the registry. An unknown ID number and a wrong
 // password take the same time and get the same answer; only the right password learns more.
+// Failures count against the *submitted* ID number (BruteForceGuard), so a lock looks the same
+// whether or not an account exists.
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { RegistryRecord } from '../registry/registry.ts';
 import type { RegistryGateway } from '../registry/gateway.ts';
@@ -8,13 +10,16 @@ import { isNationalIdShape } from '../registry/national-id.ts';
 import { maskIdNumbers } from '../observability/redact.ts';
 import type { Account, AccountRepository } from './accounts.ts';
 import type { PasswordHasher } from './passwords.ts';
+import type { BruteForceGuard } from './brute-force.ts';
 
 export type SignInResult =
   | { readonly outcome: 'signed-in'; readonly account: Account; readonly record: RegistryRecord }
   /** Unknown ID number or wrong password: deliberately indistinguishable. */
   | { readonly outcome: 'invalid-credentials' }
   /** Right password, but the account may not be used: locked, or the person is dead or missing. */
-  | { readonly outcome: 'refused'; readonly reason: 'locked' | 'deceased-or-missing' };
+  | { readonly outcome: 'refused'; readonly reason: 'locked' | 'deceased-or-missing' }
+  /** Too many failures for this ID number: passwords are not even checked until `until`. */
+  | { readonly outcome: 'temporarily-locked'; readonly until: Date };
 
 /** Longest password accepted; argon2 would hash more, but nobody types 1 kB. */
 export const MAX_PASSWORD_LENGTH = 1024;
@@ -24,15 +29,26 @@ export class PasswordSignIn {
   readonly #registry: RegistryGateway;
   readonly #hasher: PasswordHasher;
   readonly #audit: AuditLog;
+  readonly #guard: BruteForceGuard;
 
-  constructor(deps: { accounts: AccountRepository; registry: RegistryGateway; hasher: PasswordHasher; audit: AuditLog }) {
+  constructor(deps: {
+    accounts: AccountRepository;
+    registry: RegistryGateway;
+    hasher: PasswordHasher;
+    audit: AuditLog;
+    bruteForce: BruteForceGuard;
+  }) {
     this.#accounts = deps.accounts;
     this.#registry = deps.registry;
     this.#hasher = deps.hasher;
     this.#audit = deps.audit;
+    this.#guard = deps.bruteForce;
   }
 
   async signIn(nationalId: string, password: string, context: { clientId?: string; ip?: string }): Promise<SignInResult> {
+    const target = { kind: 'password' as const, nationalId };
+    const lock = await this.#guard.lockOf(target);
+    if (lock.locked) return { outcome: 'temporarily-locked', until: lock.until };
     const account = isNationalIdShape(nationalId) ? await this.#accounts.findByNationalId(nationalId) : undefined;
     const valid = account
       ? await this.#hasher.verify(account.passwordHash, password)
@@ -44,7 +60,8 @@ export class PasswordSignIn {
         ...(context.clientId && { clientId: context.clientId }),
         data: { submittedId: maskIdNumbers(nationalId.slice(0, 12)), ip: context.ip ?? null },
       });
-      return { outcome: 'invalid-credentials' };
+      const locked = await this.#guard.recordFailure(target, { ip: context.ip, accountId: account?.id });
+      return locked.locked ? { outcome: 'temporarily-locked', until: locked.until } : { outcome: 'invalid-credentials' };
     }
     // RegistryUnavailable propagates from here: nothing about the sign-in is written (no audit, no
     // rehash, no session), and the login page answers 503.
@@ -59,6 +76,7 @@ export class PasswordSignIn {
       });
       return { outcome: 'refused', reason: refusal ?? 'deceased-or-missing' };
     }
+    await this.#guard.recordSuccess(target);
     if (this.#hasher.needsRehash(account.passwordHash)) {
       await this.#accounts.updatePasswordHash(account.id, await this.#hasher.hash(password));
     }

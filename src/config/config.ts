@@ -51,6 +51,13 @@ export interface Config {
     /** Hashes allowed to wait; beyond that the login form answers 503. */
     readonly queued: number;
   };
+  /** Brute-force limits on sign-in (DESIGN.md "Security baseline"). */
+  readonly signInLimits: {
+    readonly failuresBeforeLock: number;
+    readonly firstLockSeconds: number;
+    readonly maxLockSeconds: number;
+    readonly attemptsPerAddressPerMinute: number;
+  };
   /** How citizens' contacts are reached: `outbox` (stored, for the quickstart and tests) or `deliver`. */
   readonly notifications: {
     readonly mode: 'outbox' | 'deliver';
@@ -288,6 +295,12 @@ const schema = z.object({
     queued: z.number().int().min(0).max(10_000),
   }),
   registry: registrySettings,
+  signInLimits: z.object({
+    failuresBeforeLock: z.number().int().min(3, 'expected at least 3').max(20, 'expected at most 20'),
+    firstLockSeconds: z.number().int().min(60, 'expected at least 60 seconds'),
+    maxLockSeconds: z.number().int().max(7 * 86400, 'expected at most a week'),
+    attemptsPerAddressPerMinute: z.number().int().min(10, 'expected at least 10 (carrier NAT puts many citizens behind one address)'),
+  }),
   notifications: z.object({
     mode: z.enum(['outbox', 'deliver'], { error: 'expected outbox or deliver' }),
     smtpUrl: url('an SMTP URL such as smtps://user:password@smtp.example.vn:465')

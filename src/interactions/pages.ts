@@ -38,13 +38,15 @@ export interface LoginPageModel {
   readonly clientName: string;
   readonly username: string;
   readonly error?: 'invalid' | 'missing' | 'refused';
+  /** A notice in words already chosen (a lock, a limit), shown instead of `error`. */
+  readonly alert?: string;
   readonly switchHref: string;
 }
 
 export function loginPage(model: LoginPageModel): string {
   const { locale } = model;
   const t = (key: Parameters<typeof translate>[1]) => translate(locale, key);
-  const errorText = model.error && t(`login.${model.error}`);
+  const errorText = model.alert ?? (model.error && t(`login.${model.error}`));
   return layout({
     locale,
     title: t('login.title'),

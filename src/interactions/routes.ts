@@ -4,6 +4,13 @@ import type { Middleware, ParameterizedContext } from 'koa';
 import type { InteractionService, InteractionView } from '../oidc/interactions.ts';
 import { InteractionExpired } from '../oidc/interactions.ts';
 import type { PasswordSignIn } from '../accounts/sign-in.ts';
+import type { Account, AccountRepository } from '../accounts/accounts.ts';
+import type { SecondFactorCheck } from '../accounts/second-factor.ts';
+import type { BruteForceGuard } from '../accounts/brute-force.ts';
+import { HashingOverloaded } from '../accounts/passwords.ts';
+import type { EphemeralStore } from '../storage/ephemeral-store.ts';
+import { LOA_1, LOA_2 } from '../oidc/assurance.ts';
+import { lockedMessage, otpPage, t as secondFactorText } from './second-factor-pages.ts';
 import { MAX_PASSWORD_LENGTH } from '../accounts/sign-in.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
 import { RegistryUnavailable } from '../registry/gateway.ts';
@@ -11,16 +18,26 @@ import { isLocale, translate, type Locale } from './i18n.ts';
 import { consentPage, errorPage, localeOf, loginPage, switchHref } from './pages.ts';
 import { contentSecurityPolicy } from './security.ts';
 
-const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|consent|abort))?$/;
+const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|otp|consent|abort))?$/;
 const MAX_FORM_BYTES = 64 * 1024;
-const LOA_1 = 'urn:vn:eid:loa:1';
+/** How long a password-verified citizen has to give the second factor. */
+const SECOND_STEP_SECONDS = 600;
 
 export interface InteractionRoutesDependencies {
   readonly interactions: InteractionService;
   readonly signIn: PasswordSignIn;
+  readonly accounts: AccountRepository;
+  readonly secondFactor: SecondFactorCheck;
+  readonly bruteForce: BruteForceGuard;
+  /** Holds "password done, second factor pending" per interaction. */
+  readonly store: EphemeralStore;
 }
 
+const secondStepKey = (uid: string) => `login-second-step:{${uid}}`;
+
 class FormTooLarge extends Error {}
+/** A helper already answered (a redirect); unwind without writing anything else. */
+class ResponseSent extends Error {}
 
 async function readForm(ctx: ParameterizedContext): Promise<URLSearchParams> {
   if (!ctx.is('application/x-www-form-urlencoded')) return new URLSearchParams();
@@ -77,8 +94,44 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
       const formTarget = redirectOrigin(view);
       const here = switchHref(`/interaction/${view.uid}`, locale);
 
+      /** The account whose password was verified in this interaction and who owes a second factor. */
+      const secondStepPending = async (current: InteractionView): Promise<string | undefined> => {
+        const pending = await deps.store.get(secondStepKey(current.uid));
+        if (pending) return pending;
+        // Step-up: the session rests on the password alone and the request needs level 2 — only
+        // the second factor is asked, not the password again.
+        const stepUp =
+          current.accountId !== undefined &&
+          current.requiredAcr === LOA_2 &&
+          current.reasons.length > 0 &&
+          current.reasons.every((reason) => reason === 'acr_level_too_low');
+        if (!stepUp) return undefined;
+        const account = await deps.accounts.findById(current.accountId);
+        if (!account || account.status !== 'active') return undefined;
+        if (!deps.secondFactor.canReachLevel2(account)) {
+          ctx.status = 303;
+          ctx.redirect(await deps.interactions.fail(ctx.req, ctx.res, 'unmet_authentication_requirements', 'level 2 needs a level-2 account with a second factor'));
+          throw new ResponseSent();
+        }
+        await deps.store.put(secondStepKey(current.uid), account.id, SECOND_STEP_SECONDS);
+        return account.id;
+      };
+
+      /** After the password: a level-2 request goes on to the second factor, or is refused. */
+      const startSecondStep = async (current: InteractionView, account: Account): Promise<void> => {
+        ctx.status = 303;
+        if (!deps.secondFactor.canReachLevel2(account)) {
+          ctx.redirect(await deps.interactions.fail(ctx.req, ctx.res, 'unmet_authentication_requirements', 'level 2 needs a level-2 account with a second factor'));
+          return;
+        }
+        await deps.store.put(secondStepKey(current.uid), account.id, SECOND_STEP_SECONDS);
+        ctx.redirect(`/interaction/${current.uid}`);
+      };
+
       if (action === undefined) {
-        if (view.prompt === 'login') {
+        if (view.prompt === 'login' && (await secondStepPending(view))) {
+          sendPage(ctx, 200, otpPage({ locale, uid: view.uid, clientName: view.clientName, switchHref: here }), formTarget);
+        } else if (view.prompt === 'login') {
           const hint = view.loginHint && isNationalIdShape(view.loginHint) ? view.loginHint : '';
           sendPage(ctx, 200, loginPage({ locale, uid: view.uid, clientName: view.clientName, username: hint, switchHref: here }), formTarget);
         } else if (view.prompt === 'consent') {
@@ -112,11 +165,26 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
             loginPage({ locale, uid: view.uid, clientName: view.clientName, username: isNationalIdShape(username) ? username : '', error, switchHref: here }),
             formTarget,
           );
+        const notice = (status: number, alert: string) =>
+          sendPage(
+            ctx,
+            status,
+            loginPage({ locale, uid: view.uid, clientName: view.clientName, username: isNationalIdShape(username) ? username : '', alert, switchHref: here }),
+            formTarget,
+          );
+        if (!(await deps.bruteForce.allowAddress(ctx.ip))) {
+          notice(429, secondFactorText(locale, 'address.limited'));
+          return;
+        }
         if (!isNationalIdShape(username) || password.length === 0 || password.length > MAX_PASSWORD_LENGTH) {
           page('missing', 400);
           return;
         }
         const result = await deps.signIn.signIn(username, password, { clientId: view.clientId, ip: ctx.ip });
+        if (result.outcome === 'temporarily-locked') {
+          notice(429, lockedMessage(locale, result.until, 'password'));
+          return;
+        }
         if (result.outcome === 'invalid-credentials') {
           page('invalid', 401);
           return;
@@ -125,8 +193,38 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
           page('refused', 403);
           return;
         }
+        if (view.requiredAcr === LOA_2) {
+          await startSecondStep(view, result.account);
+          return;
+        }
         ctx.status = 303;
         ctx.redirect(await deps.interactions.finishLogin(ctx.req, ctx.res, { accountId: result.account.id, acr: LOA_1, amr: ['pwd'] }));
+        return;
+      }
+
+      if (action === 'otp') {
+        const pending = await secondStepPending(view);
+        const account = pending && (await deps.accounts.findById(pending));
+        if (view.prompt !== 'login' || !account || account.status !== 'active') throw new InteractionExpired('no second factor is being asked');
+        if (!(await deps.bruteForce.allowAddress(ctx.ip))) {
+          sendPage(ctx, 429, otpPage({ locale, uid: view.uid, clientName: view.clientName, alert: secondFactorText(locale, 'address.limited'), switchHref: here }), formTarget);
+          return;
+        }
+        const verdict = await deps.secondFactor.verify(account, (form.get('otp') ?? '').slice(0, 64), { ip: ctx.ip });
+        if (verdict.outcome !== 'valid') {
+          const alert = verdict.outcome === 'locked' ? lockedMessage(locale, verdict.until, 'otp') : secondFactorText(locale, 'otp.invalid');
+          sendPage(ctx, verdict.outcome === 'locked' ? 429 : 401, otpPage({ locale, uid: view.uid, clientName: view.clientName, alert, switchHref: here }), formTarget);
+          return;
+        }
+        await deps.store.delete(secondStepKey(view.uid));
+        ctx.status = 303;
+        ctx.redirect(
+          await deps.interactions.finishLogin(ctx.req, ctx.res, {
+            accountId: account.id,
+            acr: LOA_2,
+            amr: ['pwd', ...verdict.amr, 'mfa'],
+          }),
+        );
         return;
       }
 
@@ -134,6 +232,13 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
       ctx.status = 303;
       ctx.redirect(await deps.interactions.finishConsent(ctx.req, ctx.res));
     } catch (error) {
+      if (error instanceof ResponseSent) return;
+      if (error instanceof HashingOverloaded) {
+        // Too many passwords are being checked: refuse this one quickly, keep tokens and discovery fast.
+        ctx.set('Retry-After', '2');
+        sendPage(ctx, 503, errorPage(locale, { lead: secondFactorText(locale, 'busy.message'), code: 'temporarily_unavailable' }));
+        return;
+      }
       if (error instanceof InteractionExpired) {
         sendPage(ctx, 400, errorPage(locale, { lead: translate(locale, 'error.expired'), code: 'interaction_expired' }));
         return;

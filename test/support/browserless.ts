@@ -30,7 +30,7 @@ export interface PageForm {
 }
 
 /** What a sign-in journey passed through. */
-export type Step = 'login' | 'consent';
+export type Step = 'login' | 'otp' | 'consent';
 
 export class SignInFailed extends Error {
   override readonly name = 'SignInFailed';
@@ -94,6 +94,7 @@ export function alertsOf(page: Page): string[] {
 export function stepOf(page: Page): Step | undefined {
   const actions = formsOf(page).map((form) => new URL(form.action).pathname);
   if (actions.some((action) => /^\/interaction\/[^/]+\/login$/.test(action))) return 'login';
+  if (actions.some((action) => /^\/interaction\/[^/]+\/otp$/.test(action))) return 'otp';
   if (actions.some((action) => /^\/interaction\/[^/]+\/consent$/.test(action))) return 'consent';
   return undefined;
 }
@@ -211,7 +212,12 @@ export class Browser {
    * finally redirects to (the client's redirect URI with a code or an error). `lastSteps` tells which
    * pages were shown.
    */
-  async signIn(authorizationUrl: string | URL, username: string, password: string, options: { consent?: boolean } = {}): Promise<URL> {
+  async signIn(
+    authorizationUrl: string | URL,
+    username: string,
+    password: string,
+    options: { consent?: boolean; otp?: () => Promise<string> } = {},
+  ): Promise<URL> {
     this.lastSteps = [];
     this.lastPages = [];
     let page = await this.get(authorizationUrl);
@@ -227,6 +233,11 @@ export class Browser {
         const login = forms.find((form) => form.action.endsWith('/login'))!;
         page = await this.submit(login, { username, password });
         if (stepOf(page) === 'login') throw new SignInFailed(`sign-in refused: ${alertsOf(page).join(' ')}`, page);
+      } else if (step === 'otp') {
+        if (!options.otp) throw new SignInFailed('a second factor was asked and the test has none', page);
+        const otp = forms.find((form) => form.action.endsWith('/otp'))!;
+        page = await this.submit(otp, { otp: await options.otp() });
+        if (stepOf(page) === 'otp') throw new SignInFailed(`second factor refused: ${alertsOf(page).join(' ')}`, page);
       } else {
         const target = forms.find((form) => form.action.endsWith(options.consent === false ? '/abort' : '/consent'))!;
         page = await this.submit(target);

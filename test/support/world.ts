@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/config.ts';
-import { buildServer, type Server } from '../../src/server.ts';
+import { buildServer, type PageRoutes, type Server } from '../../src/server.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
 /** The machine's PostgreSQL (trust auth); each suite gets a database of its own created from it. */
@@ -106,9 +106,19 @@ function listen(app: { callback(): Parameters<typeof createServer>[1] }, port: n
  * `{ redis: false }`), listening on free loopback ports. Demo data is seeded unless `seed: false`.
  */
 export async function startTestServer(
-  options: { redis?: boolean; seed?: boolean; overrides?: Partial<Record<keyof Config, unknown>>; logDestination?: NodeJS.WritableStream } = {},
+  options: {
+    redis?: boolean;
+    seed?: boolean;
+    overrides?: Partial<Record<keyof Config, unknown>>;
+    logDestination?: NodeJS.WritableStream;
+    /** Extra page routes for the public app (features under construction). */
+    pageRoutes?: readonly PageRoutes[];
+    /** A second instance of another test server: same database, Redis prefix and secrets. */
+    sameStorageAs?: RunningServer;
+  } = {},
 ): Promise<RunningServer> {
-  const database = await createTestDatabase();
+  const shared = options.sameStorageAs;
+  const database = shared ? shared.database : await createTestDatabase();
   const port = await freePort();
   const adminPort = await freePort();
   const config = testConfig({
@@ -116,13 +126,20 @@ export async function startTestServer(
     adminPort,
     databaseUrl: database.url,
     ...(options.redis !== false && { redisUrl: TEST_REDIS_URL }),
-    ...(options.overrides && { overrides: options.overrides }),
+    overrides: {
+      ...options.overrides,
+      ...(shared && {
+        redisKeyPrefix: shared.config.redisKeyPrefix,
+        keyEncryptionKey: shared.config.keyEncryptionKey!.toString('base64'),
+        pairwiseKey: shared.config.pairwiseKey!.toString('base64'),
+      }),
+    },
   });
   const logger = options.logDestination
     ? createLogger('info', options.logDestination)
     : undefined;
-  const server = await buildServer(config, logger ? { logger } : {});
-  if (options.seed !== false) {
+  const server = await buildServer(config, { ...(logger && { logger }), ...(options.pageRoutes && { pageRoutes: options.pageRoutes }) });
+  if (options.seed !== false && !shared) {
     const { seedDemoData } = await import('../../src/admin/demo-data.ts');
     await seedDemoData(server.container);
   }
@@ -140,7 +157,8 @@ export async function startTestServer(
       await new Promise((resolve) => publicHttp.close(resolve));
       await new Promise((resolve) => adminHttp.close(resolve));
       await server.close();
-      await database.drop();
+      // The database belongs to the first instance; a second one leaves it to that one.
+      if (!shared) await database.drop();
     },
   };
 }
