@@ -7,6 +7,11 @@ if (refusal) {
   process.exit(1);
 }
 
+// argon2 and WebCrypto signing share libuv's thread pool (4 threads by default). libuv sizes it at
+// its first use, which has not happened yet: give it room for the bounded password hashes
+// (config argon2.concurrent) with threads to spare for signing. An operator's value wins.
+process.env.UV_THREADPOOL_SIZE ??= '8';
+
 try {
   const { serve } = await import('./serve.ts');
   await serve();
