@@ -24,9 +24,9 @@ export default tseslint.config(
   },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
   {
-    // The pages' one browser script.
+    // The pages' browser scripts.
     files: ['src/interactions/assets/*.js'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { document: 'readonly' } },
+    languageOptions: { globals: { document: 'readonly', navigator: 'readonly', PublicKeyCredential: 'readonly', atob: 'readonly', btoa: 'readonly' } },
   },
 );

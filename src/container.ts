@@ -32,6 +32,7 @@ import { DeliveringNotifier, OutboxNotifier, httpSmsSender, smtpSender, type Not
 import { BruteForceGuard } from './accounts/brute-force.ts';
 import { TotpVerifier } from './accounts/totp.ts';
 import { SecondFactorCheck } from './accounts/second-factor.ts';
+import { useRecoveryCode } from './accounts/second-factors.ts';
 import { createFindAccount } from './oidc/account-claims.ts';
 import { InteractionService } from './oidc/interactions.ts';
 
@@ -198,7 +199,14 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const bruteForce = new BruteForceGuard(ephemeral, audit, config.signInLimits);
     const totp = new TotpVerifier(ephemeral);
     const signIn = new PasswordSignIn({ accounts, registry: registryGateway, hasher: passwords, audit, bruteForce });
-    const secondFactor = new SecondFactorCheck({ db, sealer, totp, bruteForce });
+    const secondFactor = new SecondFactorCheck({
+      db,
+      sealer,
+      totp,
+      bruteForce,
+      // Lost phone: one of the ten recovery codes, each good once.
+      alternatives: [(accountId, code) => useRecoveryCode(db, accountId, code)],
+    });
     const ephemeralModels = new EphemeralModelStore(ephemeral);
     const durableModels = new DurableModelStore(db);
     const purge = schedulePurge(durableModels, logger);

@@ -9,6 +9,7 @@ import { forwardedHeaders, requestLog } from './observability/http.ts';
 import { readiness } from './observability/health.ts';
 import { contentSecurityPolicy } from './interactions/security.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { accountRoutes } from './interactions/account-routes.ts';
 import { OutboxNotifier } from './accounts/notifier.ts';
 import { outboxPage } from './admin/outbox-page.ts';
 
@@ -24,6 +25,7 @@ const ASSET_DIR = path.join(import.meta.dirname, 'interactions/assets');
 const ASSETS = new Map([
   ['/assets/site.css', { type: 'text/css', body: readFileSync(path.join(ASSET_DIR, 'site.css')) }],
   ['/assets/logout.js', { type: 'application/javascript', body: readFileSync(path.join(ASSET_DIR, 'logout.js')) }],
+  ['/assets/passkey.js', { type: 'application/javascript', body: readFileSync(path.join(ASSET_DIR, 'passkey.js')) }],
 ]);
 
 /** Headers for every response of the public port; pages get no-store and a strict CSP. */
@@ -79,6 +81,7 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
       store: container.ephemeral,
     }),
   );
+  app.use(accountRoutes(container));
   for (const routes of pageRoutes) app.use(routes(container));
   // Everything else is the provider's. Handing it the raw request keeps its own cookie keys in force
   // (mounting it as middleware would sign cookies with this app's keys instead).

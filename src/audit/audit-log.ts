@@ -10,6 +10,7 @@ export type AuditEventType =
   | 'signin.failed'
   | 'signin.refused'
   | 'account.locked'
+  | 'account.changed'
   | 'consent.given'
   | 'consent.withdrawn'
   | 'token.issued'

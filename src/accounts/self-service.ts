@@ -1,0 +1,79 @@
+// What a citizen changes about their own account on the account page — contacts, password, a lock —
+// and the security notice every such change sends to each verified contact.
+import type { Database } from '../storage/database.ts';
+import type { Account } from './accounts.ts';
+import type { Message, Notifier } from './notifier.ts';
+
+export type ContactKind = 'phone' | 'email';
+
+/** Vietnamese mobile numbers in E.164 (+84 and nine digits); a leading 0 is read as +84. */
+export function normalizePhoneNumber(input: string): string | undefined {
+  const compact = input.replace(/[\s.()-]/g, '');
+  const national = compact.startsWith('+84') ? compact.slice(3) : compact.startsWith('84') && compact.length === 11 ? compact.slice(2) : compact.startsWith('0') ? compact.slice(1) : undefined;
+  return national !== undefined && /^[35789]\d{8}$/.test(national) ? `+84${national}` : undefined;
+}
+
+/** A plausible e-mail address, lower-cased; the confirmation code proves the rest. */
+export function normalizeEmail(input: string): string | undefined {
+  const email = input.trim().toLowerCase();
+  return email.length <= 254 && /^[^\s@<>()",;:]+@[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(email) ? email : undefined;
+}
+
+export function normalizeContact(kind: ContactKind, input: string): string | undefined {
+  return kind === 'phone' ? normalizePhoneNumber(input) : normalizeEmail(input);
+}
+
+/** Sets a contact that its owner has just confirmed with a code sent to it. */
+export async function saveVerifiedContact(db: Database, accountId: string, kind: ContactKind, value: string): Promise<void> {
+  await db('accounts')
+    .where({ id: accountId })
+    .update(
+      kind === 'phone'
+        ? { phone_number: value, phone_number_verified: true, updated_at: db.fn.now() }
+        : { email: value, email_verified: true, updated_at: db.fn.now() },
+    );
+}
+
+export async function removeEmail(db: Database, accountId: string): Promise<void> {
+  await db('accounts').where({ id: accountId }).update({ email: null, email_verified: false, updated_at: db.fn.now() });
+}
+
+/** The holder's own lock (a lost phone): only an office unlocks it, after checking who asks. */
+export async function lockAccount(db: Database, accountId: string, reason: string): Promise<boolean> {
+  const updated = await db('accounts')
+    .where({ id: accountId, status: 'active' })
+    .update({ status: 'locked', locked_at: db.fn.now(), lock_reason: reason, updated_at: db.fn.now() });
+  return updated > 0;
+}
+
+/** Where security notices go: every contact of the account that was verified. */
+export function verifiedContactsOf(account: Pick<Account, 'phoneNumber' | 'phoneNumberVerified' | 'email' | 'emailVerified'>): {
+  channel: Message['channel'];
+  destination: string;
+}[] {
+  return [
+    ...(account.phoneNumber && account.phoneNumberVerified ? [{ channel: 'sms' as const, destination: account.phoneNumber }] : []),
+    ...(account.email && account.emailVerified ? [{ channel: 'email' as const, destination: account.email }] : []),
+  ];
+}
+
+/**
+ * Sends one notice to each verified contact (and to `extra` destinations, such as a contact being
+ * replaced). Contacts carry no language preference, so notices are in Vietnamese and English.
+ */
+export async function notifyContacts(
+  notifier: Notifier,
+  account: Pick<Account, 'phoneNumber' | 'phoneNumberVerified' | 'email' | 'emailVerified'>,
+  notice: { readonly subject: string; readonly body: string },
+  extra: readonly { channel: Message['channel']; destination: string }[] = [],
+): Promise<number> {
+  const seen = new Set<string>();
+  let sent = 0;
+  for (const contact of [...verifiedContactsOf(account), ...extra]) {
+    if (seen.has(contact.destination)) continue;
+    seen.add(contact.destination);
+    await notifier.send({ ...contact, subject: notice.subject, body: notice.body });
+    sent += 1;
+  }
+  return sent;
+}

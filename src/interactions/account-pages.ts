@@ -1,0 +1,831 @@
+// The account page's templates and words (Vietnamese first, English): the overview and one page per
+// change. Plain forms that work without JavaScript — except passkey enrolment, which needs WebAuthn
+// (/assets/passkey.js). Every form carries the console session's CSRF token; every error sits next to
+// its field, tied to it by aria-describedby, in a role="alert" element.
+import { Html, html, layout } from './html.ts';
+import { translator, type Locale } from './i18n.ts';
+import type { RegistryRecord } from '../registry/registry.ts';
+import { formatAddress } from '../registry/registry.ts';
+import type { Passkey, SecondFactors } from '../accounts/second-factors.ts';
+import { MAX_PASSKEY_NAME_LENGTH, RECOVERY_CODE_COUNT } from '../accounts/second-factors.ts';
+import type { ContactKind } from '../accounts/self-service.ts';
+
+export const ACCOUNT_MESSAGES = {
+  'account.title': { vi: 'Tài khoản định danh điện tử', en: 'Your electronic identity account' },
+  'account.greeting': { vi: 'Xin chào', en: 'Hello' },
+  'account.level': { vi: 'Mức tài khoản', en: 'Account level' },
+  'account.level.1': { vi: 'Mức 1', en: 'Level 1' },
+  'account.level.2': { vi: 'Mức 2', en: 'Level 2' },
+  'account.signed_in': { vi: 'Lần đăng nhập này', en: 'This sign-in' },
+  'account.assurance.loa1': { vi: 'một yếu tố (mật khẩu)', en: 'one factor (password)' },
+  'account.assurance.loa2': { vi: 'hai yếu tố', en: 'two factors' },
+  'account.sign_out': { vi: 'Đăng xuất', en: 'Sign out' },
+  'account.fresh_needed.level2': {
+    vi: 'Để thay đổi yếu tố xác thực, thông tin liên hệ hoặc mật khẩu, bạn cần đăng nhập bằng hai yếu tố trong vòng 5 phút trước đó. Nếu cần, chúng tôi sẽ hỏi lại.',
+    en: 'To change your authentication factors, contacts or password you must have signed in with two factors within the last 5 minutes. We will ask again if needed.',
+  },
+  'account.fresh_needed.level1': {
+    vi: 'Để thay đổi yếu tố xác thực, thông tin liên hệ hoặc mật khẩu, bạn cần đăng nhập trong vòng 5 phút trước đó. Nếu cần, chúng tôi sẽ hỏi lại mật khẩu.',
+    en: 'To change your authentication factors, contacts or password you must have signed in within the last 5 minutes. We will ask for your password again if needed.',
+  },
+
+  'registry.title': { vi: 'Thông tin công dân', en: 'Your details' },
+  'registry.source': {
+    vi: 'Lấy từ Cơ sở dữ liệu quốc gia về dân cư. Trang này chỉ hiển thị, không sửa được. Nếu có sai sót, hãy liên hệ Công an cấp xã nơi bạn cư trú.',
+    en: 'From the National Population Database. This page only shows them and cannot change them. If something is wrong, contact the commune police where you live.',
+  },
+  'registry.unavailable': {
+    vi: 'Cơ sở dữ liệu quốc gia về dân cư tạm thời không phản hồi. Thông tin công dân sẽ hiển thị lại khi kết nối được khôi phục.',
+    en: 'The National Population Database is not answering right now. Your details will show again once it does.',
+  },
+  'registry.national_id': { vi: 'Số định danh cá nhân', en: 'Personal identification number' },
+  'registry.full_name': { vi: 'Họ, chữ đệm và tên', en: 'Full name' },
+  'registry.birth_date': { vi: 'Ngày sinh', en: 'Date of birth' },
+  'registry.gender': { vi: 'Giới tính', en: 'Gender' },
+  'registry.gender.male': { vi: 'Nam', en: 'Male' },
+  'registry.gender.female': { vi: 'Nữ', en: 'Female' },
+  'registry.nationality': { vi: 'Quốc tịch', en: 'Nationality' },
+  'registry.ethnicity': { vi: 'Dân tộc', en: 'Ethnicity' },
+  'registry.place_of_origin': { vi: 'Quê quán', en: 'Place of origin' },
+  'registry.permanent_address': { vi: 'Nơi thường trú', en: 'Permanent residence' },
+  'registry.temporary_address': { vi: 'Nơi tạm trú', en: 'Temporary residence' },
+  'registry.id_card': { vi: 'Thẻ căn cước', en: 'Identity card' },
+  'registry.id_card.issued': { vi: 'cấp ngày', en: 'issued' },
+  'registry.id_card.expires': { vi: 'có giá trị đến', en: 'valid until' },
+  'registry.relation': { vi: 'Quan hệ với chủ hộ', en: 'Relation to the head of household' },
+  'relation.head': { vi: 'Chủ hộ', en: 'Head of household' },
+  'relation.spouse': { vi: 'Vợ/chồng', en: 'Spouse' },
+  'relation.child': { vi: 'Con', en: 'Child' },
+  'relation.parent': { vi: 'Cha/mẹ', en: 'Parent' },
+  'relation.grandchild': { vi: 'Cháu', en: 'Grandchild' },
+  'relation.sibling': { vi: 'Anh/chị/em', en: 'Sibling' },
+  'relation.other': { vi: 'Khác', en: 'Other' },
+
+  'contacts.title': { vi: 'Thông tin liên hệ', en: 'Contacts' },
+  'contacts.lead': {
+    vi: 'Mọi thay đổi bảo mật của tài khoản đều được báo tới các liên hệ đã xác minh.',
+    en: 'Every security change to your account is reported to your verified contacts.',
+  },
+  'contacts.phone': { vi: 'Số điện thoại', en: 'Mobile number' },
+  'contacts.email': { vi: 'Email', en: 'Email' },
+  'contacts.none': { vi: 'Chưa có', en: 'None' },
+  'contacts.verified': { vi: 'đã xác minh', en: 'verified' },
+  'contacts.unverified': { vi: 'chưa xác minh', en: 'not verified' },
+  'contacts.change_phone': { vi: 'Đổi số điện thoại', en: 'Change mobile number' },
+  'contacts.change_email': { vi: 'Đổi email', en: 'Change email' },
+  'contacts.add_email': { vi: 'Thêm email', en: 'Add an email address' },
+  'contacts.remove_email': { vi: 'Xóa email', en: 'Remove email' },
+  'contacts.new_phone': { vi: 'Số điện thoại mới', en: 'New mobile number' },
+  'contacts.new_phone_hint': { vi: 'Số di động Việt Nam, ví dụ 0912 345 678.', en: 'A Vietnamese mobile number, e.g. 0912 345 678.' },
+  'contacts.new_email': { vi: 'Địa chỉ email mới', en: 'New email address' },
+  'contacts.send_code': { vi: 'Gửi mã xác nhận', en: 'Send a confirmation code' },
+  'contacts.code_sent': {
+    vi: 'Chúng tôi đã gửi mã xác nhận gồm 6 chữ số tới',
+    en: 'We sent a 6-digit confirmation code to',
+  },
+  'contacts.code': { vi: 'Mã xác nhận', en: 'Confirmation code' },
+  'contacts.confirm': { vi: 'Xác nhận', en: 'Confirm' },
+  'contacts.invalid_phone': { vi: 'Hãy nhập một số di động Việt Nam hợp lệ.', en: 'Enter a valid Vietnamese mobile number.' },
+  'contacts.invalid_email': { vi: 'Hãy nhập một địa chỉ email hợp lệ.', en: 'Enter a valid email address.' },
+  'contacts.same': { vi: 'Đây đã là liên hệ hiện tại của bạn.', en: 'This is already your contact.' },
+  'contacts.wrong_code': { vi: 'Mã xác nhận không đúng.', en: 'The confirmation code is not correct.' },
+  'contacts.code_expired': {
+    vi: 'Mã xác nhận đã hết hạn hoặc đã nhập sai quá nhiều lần. Hãy bắt đầu lại.',
+    en: 'The confirmation code has expired or was entered wrongly too often. Please start again.',
+  },
+  'contacts.too_many_codes': {
+    vi: 'Bạn đã yêu cầu quá nhiều mã. Hãy thử lại sau ít phút.',
+    en: 'You have asked for too many codes. Please try again in a few minutes.',
+  },
+  'contacts.keep_one': {
+    vi: 'Tài khoản cần ít nhất một liên hệ đã xác minh.',
+    en: 'Your account needs at least one verified contact.',
+  },
+
+  'factors.title': { vi: 'Xác thực hai yếu tố', en: 'Two-factor authentication' },
+  'factors.level2_needs': {
+    vi: 'Tài khoản mức 2 cần giữ ít nhất một ứng dụng xác thực hoặc một khóa truy cập (passkey).',
+    en: 'A level-2 account must keep at least one authenticator app or passkey.',
+  },
+  'totp.title': { vi: 'Ứng dụng xác thực (mã 6 số)', en: 'Authenticator app (6-digit codes)' },
+  'totp.on': { vi: 'Đang dùng', en: 'On' },
+  'totp.on_since': { vi: 'Đang dùng, từ', en: 'On since' },
+  'totp.off': { vi: 'Chưa dùng', en: 'Off' },
+  'totp.add': { vi: 'Thêm ứng dụng xác thực', en: 'Add an authenticator app' },
+  'totp.replace': { vi: 'Chuyển sang ứng dụng khác', en: 'Move to another app' },
+  'totp.remove': { vi: 'Gỡ ứng dụng xác thực', en: 'Remove the authenticator app' },
+  'totp.enrol_title': { vi: 'Thêm ứng dụng xác thực', en: 'Add an authenticator app' },
+  'totp.step1': {
+    vi: 'Mở ứng dụng xác thực (ví dụ Google Authenticator, Microsoft Authenticator) và quét mã QR này.',
+    en: 'Open your authenticator app (for example Google Authenticator or Microsoft Authenticator) and scan this QR code.',
+  },
+  'totp.qr_label': { vi: 'Mã QR để thêm tài khoản vào ứng dụng xác thực', en: 'QR code for adding the account to an authenticator app' },
+  'totp.step2': {
+    vi: 'Không quét được? Nhập khóa bí mật này vào ứng dụng (loại: theo thời gian):',
+    en: "Can't scan it? Enter this secret key in the app (type: time-based):",
+  },
+  'totp.step3': { vi: 'Nhập mã 6 số mà ứng dụng đang hiển thị.', en: 'Enter the 6-digit code the app shows now.' },
+  'totp.code': { vi: 'Mã 6 số', en: '6-digit code' },
+  'totp.confirm': { vi: 'Xác nhận và bật', en: 'Confirm and turn on' },
+  'totp.replaces': {
+    vi: 'Khi xác nhận, ứng dụng xác thực cũ sẽ không dùng được nữa.',
+    en: 'Once you confirm, the previous authenticator app stops working.',
+  },
+  'totp.wrong_code': {
+    vi: 'Mã không đúng. Hãy kiểm tra đồng hồ của điện thoại và nhập mã mới nhất.',
+    en: "That code is not right. Check your phone's clock and enter the newest code.",
+  },
+  'recovery.title': { vi: 'Mã khôi phục', en: 'Recovery codes' },
+  'recovery.left': { vi: 'mã chưa dùng', en: 'unused codes' },
+  'recovery.none': { vi: 'Chưa tạo', en: 'None yet' },
+  'recovery.generate': { vi: 'Tạo mã khôi phục mới', en: 'Create new recovery codes' },
+  'recovery.lead': {
+    vi: `Mã khôi phục giúp bạn đăng nhập khi không có điện thoại. Có ${RECOVERY_CODE_COUNT} mã, mỗi mã chỉ dùng được một lần. Tạo mã mới sẽ hủy tất cả mã cũ.`,
+    en: `Recovery codes let you sign in when you do not have your phone. There are ${RECOVERY_CODE_COUNT}, each usable once. Creating new codes cancels all earlier ones.`,
+  },
+  'recovery.shown_once': {
+    vi: 'Đây là lần duy nhất các mã được hiển thị. Hãy in hoặc chép lại và cất ở nơi an toàn.',
+    en: 'This is the only time these codes are shown. Print or write them down and keep them somewhere safe.',
+  },
+  'recovery.done': { vi: 'Tôi đã lưu các mã', en: 'I have saved the codes' },
+  'passkeys.title': { vi: 'Khóa truy cập (passkey)', en: 'Passkeys' },
+  'passkeys.none': { vi: 'Chưa có khóa truy cập nào.', en: 'No passkeys yet.' },
+  'passkeys.added': { vi: 'thêm ngày', en: 'added' },
+  'passkeys.last_used': { vi: 'dùng lần cuối', en: 'last used' },
+  'passkeys.add': { vi: 'Thêm khóa truy cập', en: 'Add a passkey' },
+  'passkeys.remove': { vi: 'Gỡ', en: 'Remove' },
+  'passkeys.enrol_title': { vi: 'Thêm khóa truy cập', en: 'Add a passkey' },
+  'passkeys.lead': {
+    vi: 'Khóa truy cập được lưu trên điện thoại, máy tính hoặc khóa bảo mật của bạn và được mở bằng vân tay, khuôn mặt hoặc mã PIN của thiết bị.',
+    en: "A passkey is kept on your phone, computer or security key and unlocked with the device's fingerprint, face or PIN.",
+  },
+  'passkeys.name': { vi: 'Tên gợi nhớ', en: 'A name to recognise it' },
+  'passkeys.name_hint': { vi: 'Ví dụ: Điện thoại của tôi.', en: 'For example: My phone.' },
+  'passkeys.create': { vi: 'Tạo khóa truy cập', en: 'Create the passkey' },
+  'passkeys.needs_js': {
+    vi: 'Việc tạo khóa truy cập cần trình duyệt hỗ trợ WebAuthn và cho phép JavaScript.',
+    en: 'Creating a passkey needs a browser that supports WebAuthn, with JavaScript allowed.',
+  },
+  'passkeys.failed': {
+    vi: 'Không tạo được khóa truy cập. Thiết bị đã từ chối hoặc hết thời gian. Hãy thử lại.',
+    en: 'The passkey was not created: the device refused or timed out. Please try again.',
+  },
+  'passkeys.rejected': {
+    vi: 'Khóa truy cập không được chấp nhận (có thể nó đã được đăng ký, hoặc thiết bị không xác minh người dùng). Hãy thử lại.',
+    en: 'The passkey was not accepted (it may already be registered, or the device did not verify you). Please try again.',
+  },
+  'passkeys.unsupported': { vi: 'Trình duyệt này không hỗ trợ khóa truy cập.', en: 'This browser does not support passkeys.' },
+  'passkeys.default_name': { vi: 'Khóa truy cập', en: 'Passkey' },
+
+  'password.title': { vi: 'Mật khẩu', en: 'Password' },
+  'password.change': { vi: 'Đổi mật khẩu', en: 'Change password' },
+  'password.current': { vi: 'Mật khẩu hiện tại', en: 'Current password' },
+  'password.new': { vi: 'Mật khẩu mới', en: 'New password' },
+  'password.new_hint': {
+    vi: 'Ít nhất 10 ký tự; không phải mật khẩu phổ biến; không chứa số định danh hay ngày sinh của bạn.',
+    en: 'At least 10 characters; not a common password; not containing your ID number or date of birth.',
+  },
+  'password.confirm': { vi: 'Nhập lại mật khẩu mới', en: 'New password again' },
+  'password.ends_sessions': {
+    vi: 'Sau khi đổi mật khẩu, mọi phiên đăng nhập khác và mọi quyền truy cập đã cấp cho các dịch vụ sẽ bị chấm dứt.',
+    en: 'Changing your password ends every other sign-in session and every access granted to services.',
+  },
+  'password.submit': { vi: 'Đổi mật khẩu', en: 'Change password' },
+  'password.wrong_current': { vi: 'Mật khẩu hiện tại không đúng.', en: 'The current password is not correct.' },
+  'password.locked': {
+    vi: 'Đã nhập sai mật khẩu quá nhiều lần. Hãy thử lại sau.',
+    en: 'The password was entered wrongly too many times. Please try again later.',
+  },
+  'password.mismatch': { vi: 'Hai lần nhập mật khẩu mới không khớp.', en: 'The two new passwords do not match.' },
+  'password.too-short': { vi: 'Mật khẩu mới cần ít nhất 10 ký tự.', en: 'The new password needs at least 10 characters.' },
+  'password.too-long': { vi: 'Mật khẩu mới quá dài.', en: 'The new password is too long.' },
+  'password.common': {
+    vi: 'Mật khẩu này quá phổ biến, dễ bị đoán. Hãy chọn mật khẩu khác.',
+    en: 'This password is too common and easy to guess. Choose another.',
+  },
+  'password.contains-id-number': {
+    vi: 'Mật khẩu không được chứa số định danh cá nhân của bạn.',
+    en: 'The password must not contain your ID number.',
+  },
+  'password.contains-birth-date': {
+    vi: 'Mật khẩu không được chứa ngày sinh của bạn.',
+    en: 'The password must not contain your date of birth.',
+  },
+  'password.same': { vi: 'Mật khẩu mới phải khác mật khẩu hiện tại.', en: 'The new password must differ from the current one.' },
+  'password.busy': {
+    vi: 'Hệ thống đang bận. Hãy thử lại sau giây lát.',
+    en: 'The service is busy. Please try again in a moment.',
+  },
+
+  'sessions.title': { vi: 'Phiên đăng nhập', en: 'Sign-in sessions' },
+  'sessions.lead': {
+    vi: 'Các trình duyệt và thiết bị đang đăng nhập bằng tài khoản của bạn, cùng các dịch vụ đã dùng trong mỗi phiên.',
+    en: 'The browsers and devices signed in with your account, and the services used in each session.',
+  },
+  'sessions.none': { vi: 'Không có phiên nào.', en: 'No sessions.' },
+  'sessions.this': { vi: 'Trình duyệt này', en: 'This browser' },
+  'sessions.other': { vi: 'Phiên khác', en: 'Another session' },
+  'sessions.signed_in_at': { vi: 'Đăng nhập lúc', en: 'Signed in' },
+  'sessions.expires_at': { vi: 'hết hạn lúc', en: 'expires' },
+  'sessions.services': { vi: 'Dịch vụ', en: 'Services' },
+  'sessions.end': { vi: 'Kết thúc phiên này', en: 'End this session' },
+  'sessions.end_all': { vi: 'Kết thúc tất cả phiên', en: 'End all sessions' },
+  'sessions.end_all_note': {
+    vi: 'Đăng xuất khỏi mọi thiết bị, kể cả trình duyệt này, và thu hồi mọi quyền truy cập đã cấp cho các dịch vụ.',
+    en: 'Signs you out everywhere, this browser included, and revokes every access granted to services.',
+  },
+
+  'lock.title': { vi: 'Khóa tài khoản', en: 'Lock your account' },
+  'lock.lead': {
+    vi: 'Mất điện thoại hoặc nghi ngờ người khác dùng tài khoản? Khóa tài khoản để không ai đăng nhập được.',
+    en: 'Lost your phone, or think someone else is using your account? Lock it so that nobody can sign in.',
+  },
+  'lock.open': { vi: 'Khóa tài khoản của tôi', en: 'Lock my account' },
+  'lock.explain': {
+    vi: 'Khi khóa: mọi phiên đăng nhập kết thúc, mọi dịch vụ mất quyền truy cập, và không ai đăng nhập được — kể cả bạn. Để mở khóa, bạn cần mang thẻ căn cước tới cơ quan Công an.',
+    en: 'Locking ends every sign-in session, revokes every service’s access, and stops anyone signing in — you too. To unlock it, bring your identity card to a police office.',
+  },
+  'lock.confirm': { vi: 'Khóa tài khoản ngay', en: 'Lock my account now' },
+  'lock.cancel': { vi: 'Không khóa, quay lại', en: 'Do not lock; go back' },
+  'lock.done_title': { vi: 'Tài khoản đã bị khóa', en: 'Your account is locked' },
+  'lock.done': {
+    vi: 'Tài khoản định danh điện tử của bạn đã bị khóa và mọi phiên đăng nhập đã kết thúc. Để mở khóa, hãy mang thẻ căn cước tới cơ quan Công an nơi gần nhất.',
+    en: 'Your electronic identity account is locked and every sign-in session has ended. To unlock it, bring your identity card to your nearest police office.',
+  },
+
+  'signed_out.title': { vi: 'Đã đăng xuất', en: 'Signed out' },
+  'signed_out.lead': { vi: 'Bạn đã đăng xuất khỏi trang tài khoản.', en: 'You have signed out of your account page.' },
+  'signed_out.all': {
+    vi: 'Mọi phiên đăng nhập của bạn đã kết thúc.',
+    en: 'All your sign-in sessions have ended.',
+  },
+  'signed_out.again': { vi: 'Đăng nhập lại', en: 'Sign in again' },
+  'signin.failed': {
+    vi: 'Không hoàn tất được việc đăng nhập vào trang tài khoản.',
+    en: 'Signing in to your account page did not complete.',
+  },
+  'signin.step_up_failed': {
+    vi: 'Chưa xác nhận được bạn bằng hai yếu tố trong 5 phút vừa qua, nên chưa thể thực hiện thay đổi này.',
+    en: 'We could not confirm you with two factors within the last 5 minutes, so this change cannot be made yet.',
+  },
+  'signin.expired': {
+    vi: 'Yêu cầu đăng nhập này đã hết hạn hoặc đã được dùng. Hãy thử lại.',
+    en: 'This sign-in request has expired or was already used. Please try again.',
+  },
+  'account.back': { vi: 'Quay lại trang tài khoản', en: 'Back to your account' },
+  'account.cancel': { vi: 'Hủy', en: 'Cancel' },
+  'form.expired': {
+    vi: 'Biểu mẫu đã hết hạn. Hãy tải lại trang và thử lại.',
+    en: 'This form has expired. Reload the page and try again.',
+  },
+  'form.too_large': { vi: 'Dữ liệu gửi lên quá lớn.', en: 'The submitted data is too large.' },
+
+  'notice.totp_enrolled': { vi: 'Đã bật ứng dụng xác thực.', en: 'The authenticator app is on.' },
+  'notice.totp_removed': { vi: 'Đã gỡ ứng dụng xác thực.', en: 'The authenticator app was removed.' },
+  'notice.passkey_added': { vi: 'Đã thêm khóa truy cập.', en: 'The passkey was added.' },
+  'notice.passkey_removed': { vi: 'Đã gỡ khóa truy cập.', en: 'The passkey was removed.' },
+  'notice.password_changed': {
+    vi: 'Đã đổi mật khẩu. Các phiên đăng nhập khác đã kết thúc.',
+    en: 'Your password was changed. Your other sessions have ended.',
+  },
+  'notice.contact_changed': { vi: 'Đã cập nhật thông tin liên hệ.', en: 'Your contact details were updated.' },
+  'notice.email_removed': { vi: 'Đã xóa email.', en: 'The email address was removed.' },
+  'notice.session_ended': { vi: 'Đã kết thúc phiên đăng nhập.', en: 'The session was ended.' },
+  'notice.last_factor': {
+    vi: 'Không thể gỡ: tài khoản mức 2 cần giữ ít nhất một ứng dụng xác thực hoặc khóa truy cập.',
+    en: 'Not removed: a level-2 account must keep at least one authenticator app or passkey.',
+  },
+} as const;
+
+export type AccountMessageKey = keyof typeof ACCOUNT_MESSAGES;
+export const t = translator(ACCOUNT_MESSAGES);
+
+export function isAccountMessageKey(key: string | undefined): key is AccountMessageKey {
+  return key !== undefined && key in ACCOUNT_MESSAGES;
+}
+
+const TIME_ZONE = 'Asia/Ho_Chi_Minh';
+
+/** A moment in Vietnam's time: 14:05 27/11/2026 in Vietnamese, 27 Nov 2026, 14:05 in English. */
+export function formatDateTime(locale: Locale, date: Date): string {
+  return locale === 'vi'
+    ? new Intl.DateTimeFormat('vi-VN', { day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: TIME_ZONE }).format(date)
+    : new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: TIME_ZONE }).format(date);
+}
+
+/** A calendar date (YYYY-MM-DD) as people write it: 02/07/1985 in Vietnamese, 2 Jul 1985 in English. */
+export function formatDate(locale: Locale, isoDate: string): string {
+  const [year, month, day] = isoDate.split('-').map(Number) as [number, number, number];
+  const options: Intl.DateTimeFormatOptions =
+    locale === 'vi' ? { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC' } : { dateStyle: 'medium', timeZone: 'UTC' };
+  return new Intl.DateTimeFormat(locale === 'vi' ? 'vi-VN' : 'en-GB', options).format(new Date(Date.UTC(year, month - 1, day)));
+}
+
+function maskedPhone(phone: string): string {
+  return phone.length > 6 ? `${phone.slice(0, 3)}•••${phone.slice(-4)}` : phone;
+}
+
+/** Hidden fields every console form carries. */
+function csrfField(csrf: string): Html {
+  return html`<input type="hidden" name="csrf" value="${csrf}">`;
+}
+
+/** An error tied to its field: the input names it in aria-describedby. */
+function fieldError(id: string, text: string | undefined): Html {
+  return text ? html`<p class="field-error" id="${id}" role="alert">${text}</p>` : html``;
+}
+
+function describedBy(...ids: (string | false | undefined)[]): Html {
+  const present = ids.filter((id): id is string => typeof id === 'string' && id !== '');
+  return present.length > 0 ? html` aria-describedby="${present.join(' ')}"` : html``;
+}
+
+function invalid(flag: boolean): Html {
+  return flag ? html` aria-invalid="true"` : html``;
+}
+
+interface PageFrame {
+  readonly locale: Locale;
+  readonly switchHref: string;
+}
+
+function page(frame: PageFrame, title: string, body: Html): string {
+  return layout({ locale: frame.locale, title, body, switchHref: frame.switchHref });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Overview
+
+export interface SessionRow {
+  readonly id: string;
+  readonly current: boolean;
+  readonly signedInAt: Date | undefined;
+  readonly expiresAt: Date | undefined;
+  readonly services: readonly string[];
+}
+
+export interface OverviewModel extends PageFrame {
+  readonly csrf: string;
+  readonly notice: AccountMessageKey | undefined;
+  readonly account: {
+    readonly level: 1 | 2;
+    readonly nationalId: string;
+    readonly phoneNumber: string | null;
+    readonly phoneNumberVerified: boolean;
+    readonly email: string | null;
+    readonly emailVerified: boolean;
+  };
+  readonly signIn: { readonly acr: string; readonly authTime: Date };
+  /** The registry's record; 'unavailable' when the registry did not answer. */
+  readonly record: RegistryRecord | 'unavailable' | undefined;
+  readonly factors: SecondFactors;
+  readonly passkeys: readonly Passkey[];
+  readonly sessions: readonly SessionRow[];
+}
+
+function registrySection(model: OverviewModel): Html {
+  const { locale } = model;
+  const record = model.record;
+  const rows: [string, string][] = [];
+  if (record && record !== 'unavailable') {
+    rows.push([t(locale, 'registry.national_id'), record.nationalId]);
+    rows.push([t(locale, 'registry.full_name'), record.fullName]);
+    rows.push([t(locale, 'registry.birth_date'), formatDate(locale, record.birthDate)]);
+    rows.push([t(locale, 'registry.gender'), t(locale, record.gender === 'male' ? 'registry.gender.male' : 'registry.gender.female')]);
+    rows.push([t(locale, 'registry.nationality'), record.nationality === 'VN' ? 'Việt Nam' : record.nationality]);
+    rows.push([t(locale, 'registry.ethnicity'), record.ethnicity]);
+    rows.push([t(locale, 'registry.place_of_origin'), record.placeOfOrigin]);
+    rows.push([t(locale, 'registry.permanent_address'), formatAddress(record.permanentAddress)]);
+    if (record.temporaryAddress) rows.push([t(locale, 'registry.temporary_address'), formatAddress(record.temporaryAddress)]);
+    if (record.relationToHead) rows.push([t(locale, 'registry.relation'), t(locale, `relation.${record.relationToHead}` as const)]);
+    if (record.idCardIssueDate) {
+      const expiry = record.idCardExpiryDate ? `, ${t(locale, 'registry.id_card.expires')} ${formatDate(locale, record.idCardExpiryDate)}` : '';
+      rows.push([t(locale, 'registry.id_card'), `${t(locale, 'registry.id_card.issued')} ${formatDate(locale, record.idCardIssueDate)}${expiry}`]);
+    }
+  }
+  return html`<section aria-labelledby="registry-title">
+<h2 id="registry-title">${t(locale, 'registry.title')}</h2>
+<p class="muted" id="registry-source">${t(locale, 'registry.source')}</p>
+${record === 'unavailable' ? html`<p role="alert">${t(locale, 'registry.unavailable')}</p>` : ''}
+${rows.length > 0 ? html`<dl class="claims" aria-describedby="registry-source">${rows.map(([term, value]) => html`<dt>${term}</dt><dd>${value}</dd>`)}</dl>` : ''}
+</section>`;
+}
+
+function contactsSection(model: OverviewModel): Html {
+  const { locale, account } = model;
+  const status = (verified: boolean) => t(locale, verified ? 'contacts.verified' : 'contacts.unverified');
+  const phoneVerified = account.phoneNumber !== null && account.phoneNumberVerified;
+  return html`<section aria-labelledby="contacts-title">
+<h2 id="contacts-title">${t(locale, 'contacts.title')}</h2>
+<p class="muted">${t(locale, 'contacts.lead')}</p>
+<dl class="claims">
+<dt>${t(locale, 'contacts.phone')}</dt><dd>${account.phoneNumber ? html`${account.phoneNumber} (${status(account.phoneNumberVerified)})` : t(locale, 'contacts.none')}</dd>
+<dt>${t(locale, 'contacts.email')}</dt><dd>${account.email ? html`${account.email} (${status(account.emailVerified)})` : t(locale, 'contacts.none')}</dd>
+</dl>
+<div class="actions">
+<a class="secondary" href="/account/contacts/phone">${t(locale, 'contacts.change_phone')}</a>
+<a class="secondary" href="/account/contacts/email">${t(locale, account.email ? 'contacts.change_email' : 'contacts.add_email')}</a>
+${
+  account.email && phoneVerified
+    ? html`<form method="post" action="/account/contacts/email/remove">${csrfField(model.csrf)}<button type="submit" class="secondary">${t(locale, 'contacts.remove_email')}</button></form>`
+    : ''
+}
+</div>
+</section>`;
+}
+
+function factorsSection(model: OverviewModel): Html {
+  const { locale, factors } = model;
+  const totpStatus = factors.totp
+    ? factors.totpEnrolledAt
+      ? `${t(locale, 'totp.on_since')} ${formatDateTime(locale, factors.totpEnrolledAt)}`
+      : t(locale, 'totp.on')
+    : t(locale, 'totp.off');
+  return html`<section aria-labelledby="factors-title">
+<h2 id="factors-title">${t(locale, 'factors.title')}</h2>
+${model.account.level === 2 ? html`<p class="muted">${t(locale, 'factors.level2_needs')}</p>` : ''}
+<h3>${t(locale, 'totp.title')}</h3>
+<p id="totp-status">${totpStatus}</p>
+<div class="actions">
+<a class="secondary" href="/account/totp">${t(locale, factors.totp ? 'totp.replace' : 'totp.add')}</a>
+${
+  factors.totp
+    ? html`<form method="post" action="/account/totp/remove">${csrfField(model.csrf)}<button type="submit" class="secondary">${t(locale, 'totp.remove')}</button></form>`
+    : ''
+}
+</div>
+<h3>${t(locale, 'passkeys.title')}</h3>
+${
+  model.passkeys.length === 0
+    ? html`<p>${t(locale, 'passkeys.none')}</p>`
+    : html`<ul class="passkeys">${model.passkeys.map(
+        (passkey, index) => html`<li><span id="passkey-${index}">${passkey.name}</span> — ${t(locale, 'passkeys.added')} ${formatDateTime(locale, passkey.createdAt)}${
+          passkey.lastUsedAt ? html`, ${t(locale, 'passkeys.last_used')} ${formatDateTime(locale, passkey.lastUsedAt)}` : ''
+        }
+<form method="post" action="/account/passkeys/remove">${csrfField(model.csrf)}<input type="hidden" name="credential_id" value="${passkey.credentialId}"><button type="submit" class="secondary" aria-describedby="passkey-${index}">${t(locale, 'passkeys.remove')}</button></form></li>`,
+      )}</ul>`
+}
+<div class="actions"><a class="secondary" href="/account/passkeys/new">${t(locale, 'passkeys.add')}</a></div>
+<h3>${t(locale, 'recovery.title')}</h3>
+<p id="recovery-status">${factors.recoveryCodesLeft > 0 ? `${factors.recoveryCodesLeft} ${t(locale, 'recovery.left')}` : t(locale, 'recovery.none')}</p>
+<div class="actions"><a class="secondary" href="/account/recovery-codes">${t(locale, 'recovery.generate')}</a></div>
+</section>`;
+}
+
+function sessionsSection(model: OverviewModel): Html {
+  const { locale } = model;
+  return html`<section aria-labelledby="sessions-title">
+<h2 id="sessions-title">${t(locale, 'sessions.title')}</h2>
+<p class="muted">${t(locale, 'sessions.lead')}</p>
+${
+  model.sessions.length === 0
+    ? html`<p>${t(locale, 'sessions.none')}</p>`
+    : html`<ul class="sessions">${model.sessions.map(
+        (session, index) => html`<li${session.current ? html` data-current` : ''}>
+<strong id="session-${index}">${t(locale, session.current ? 'sessions.this' : 'sessions.other')}</strong><br>
+${session.signedInAt ? html`${t(locale, 'sessions.signed_in_at')} ${formatDateTime(locale, session.signedInAt)}` : ''}${
+          session.expiresAt ? html`, ${t(locale, 'sessions.expires_at')} ${formatDateTime(locale, session.expiresAt)}` : ''
+        }<br>
+${t(locale, 'sessions.services')}: ${session.services.join(', ')}
+<form method="post" action="/account/sessions/end">${csrfField(model.csrf)}<input type="hidden" name="session" value="${session.id}"><button type="submit" class="secondary" aria-describedby="session-${index}">${t(locale, 'sessions.end')}</button></form>
+</li>`,
+      )}</ul>`
+}
+<form method="post" action="/account/sessions/end-all">${csrfField(model.csrf)}
+<p class="muted" id="end-all-note">${t(locale, 'sessions.end_all_note')}</p>
+<div class="actions"><button type="submit" class="secondary" aria-describedby="end-all-note">${t(locale, 'sessions.end_all')}</button></div>
+</form>
+</section>`;
+}
+
+export function overviewPage(model: OverviewModel): string {
+  const { locale, account, signIn } = model;
+  const name = model.record && model.record !== 'unavailable' ? model.record.fullName : account.nationalId;
+  const assurance = t(locale, signIn.acr === 'urn:vn:eid:loa:2' ? 'account.assurance.loa2' : 'account.assurance.loa1');
+  return page(
+    model,
+    t(locale, 'account.title'),
+    html`<h1>${t(locale, 'account.title')}</h1>
+${model.notice ? html`<p role="status" class="notice">${t(locale, model.notice)}</p>` : ''}
+<p>${t(locale, 'account.greeting')}, <strong>${name}</strong>.</p>
+<dl class="claims">
+<dt>${t(locale, 'account.level')}</dt><dd>${t(locale, account.level === 2 ? 'account.level.2' : 'account.level.1')}</dd>
+<dt>${t(locale, 'account.signed_in')}</dt><dd>${formatDateTime(locale, signIn.authTime)}, ${assurance}</dd>
+</dl>
+<p class="muted">${t(locale, account.level === 2 ? 'account.fresh_needed.level2' : 'account.fresh_needed.level1')}</p>
+<form method="post" action="/account/sign-out">${csrfField(model.csrf)}<div class="actions"><button type="submit" class="secondary">${t(locale, 'account.sign_out')}</button></div></form>
+${registrySection(model)}
+${contactsSection(model)}
+${factorsSection(model)}
+<section aria-labelledby="password-title">
+<h2 id="password-title">${t(locale, 'password.title')}</h2>
+<div class="actions"><a class="secondary" href="/account/password">${t(locale, 'password.change')}</a></div>
+</section>
+${sessionsSection(model)}
+<section aria-labelledby="lock-title">
+<h2 id="lock-title">${t(locale, 'lock.title')}</h2>
+<p>${t(locale, 'lock.lead')}</p>
+<div class="actions"><a class="secondary" href="/account/lock">${t(locale, 'lock.open')}</a></div>
+</section>`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Changes, one page each
+
+const backLink = (locale: Locale) => html`<p><a href="/account">${t(locale, 'account.back')}</a></p>`;
+
+export interface TotpPageModel extends PageFrame {
+  readonly csrf: string;
+  readonly secret: string;
+  /** The QR code of the otpauth:// URI, as SVG markup from the qrcode library (trusted). */
+  readonly qrSvg: string;
+  readonly replacing: boolean;
+  readonly error?: 'totp.wrong_code';
+}
+
+/** Groups of four, as authenticator apps show and people type them. */
+function groupSecret(secret: string): string {
+  return secret.replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+export function totpPage(model: TotpPageModel): string {
+  const { locale } = model;
+  const error = model.error && t(locale, model.error);
+  return page(
+    model,
+    t(locale, 'totp.enrol_title'),
+    html`<h1>${t(locale, 'totp.enrol_title')}</h1>
+<ol class="steps">
+<li><p>${t(locale, 'totp.step1')}</p>
+<figure class="qr" role="img" aria-label="${t(locale, 'totp.qr_label')}">${new Html(model.qrSvg)}</figure></li>
+<li><p id="totp-secret-label">${t(locale, 'totp.step2')}</p>
+<p><code id="totp-secret" aria-labelledby="totp-secret-label" data-secret="${model.secret}">${groupSecret(model.secret)}</code></p></li>
+<li><p>${t(locale, 'totp.step3')}</p></li>
+</ol>
+${model.replacing ? html`<p class="muted">${t(locale, 'totp.replaces')}</p>` : ''}
+<form method="post" action="/account/totp">${csrfField(model.csrf)}
+<label for="code">${t(locale, 'totp.code')}</label>
+<input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required${describedBy(error && 'code-error')}${invalid(Boolean(error))}>
+${fieldError('code-error', error)}
+<div class="actions"><button type="submit" class="primary">${t(locale, 'totp.confirm')}</button><a class="secondary" href="/account">${t(locale, 'account.cancel')}</a></div>
+</form>`,
+  );
+}
+
+export interface RecoveryCodesPageModel extends PageFrame {
+  readonly csrf: string;
+  /** Present right after generation: shown this once. */
+  readonly codes?: readonly string[];
+}
+
+export function recoveryCodesPage(model: RecoveryCodesPageModel): string {
+  const { locale } = model;
+  const body = model.codes
+    ? html`<h1>${t(locale, 'recovery.title')}</h1>
+<p role="alert">${t(locale, 'recovery.shown_once')}</p>
+<ol class="recovery-codes" id="recovery-codes">${model.codes.map((code) => html`<li><code>${code}</code></li>`)}</ol>
+<div class="actions"><a class="secondary" href="/account">${t(locale, 'recovery.done')}</a></div>`
+    : html`<h1>${t(locale, 'recovery.title')}</h1>
+<p>${t(locale, 'recovery.lead')}</p>
+<form method="post" action="/account/recovery-codes">${csrfField(model.csrf)}
+<div class="actions"><button type="submit" class="primary">${t(locale, 'recovery.generate')}</button><a class="secondary" href="/account">${t(locale, 'account.cancel')}</a></div>
+</form>`;
+  return page(model, t(locale, 'recovery.title'), body);
+}
+
+export interface PasskeyPageModel extends PageFrame {
+  readonly csrf: string;
+  /** PublicKeyCredentialCreationOptionsJSON for the browser script. */
+  readonly options: unknown;
+  readonly name: string;
+  readonly error?: 'passkeys.rejected' | 'passkeys.needs_js';
+}
+
+export function passkeyPage(model: PasskeyPageModel): string {
+  const { locale } = model;
+  const error = model.error && t(locale, model.error);
+  // The options travel in a data attribute (escaped like any attribute) rather than an inline script,
+  // which the Content-Security-Policy forbids.
+  return page(
+    model,
+    t(locale, 'passkeys.enrol_title'),
+    html`<h1>${t(locale, 'passkeys.enrol_title')}</h1>
+<p>${t(locale, 'passkeys.lead')}</p>
+<form method="post" action="/account/passkeys" data-passkey="create" data-passkey-options="${JSON.stringify(model.options)}" data-passkey-failed="${t(locale, 'passkeys.failed')}" data-passkey-unsupported="${t(locale, 'passkeys.unsupported')}">
+${csrfField(model.csrf)}
+<input type="hidden" name="credential" value="">
+<label for="passkey-name">${t(locale, 'passkeys.name')}</label>
+<input id="passkey-name" name="name" type="text" maxlength="${MAX_PASSKEY_NAME_LENGTH}" value="${model.name}"${describedBy('passkey-name-hint')}>
+<p class="muted" id="passkey-name-hint">${t(locale, 'passkeys.name_hint')}</p>
+<p class="muted" data-passkey-nojs>${t(locale, 'passkeys.needs_js')}</p>
+<p role="alert" data-passkey-error${error ? '' : html` hidden`}>${error ?? ''}</p>
+<div class="actions"><button type="submit" class="primary">${t(locale, 'passkeys.create')}</button><a class="secondary" href="/account">${t(locale, 'account.cancel')}</a></div>
+</form>
+<script src="/assets/passkey.js"></script>`,
+  );
+}
+
+export type PasswordError =
+  | 'password.wrong_current'
+  | 'password.locked'
+  | 'password.mismatch'
+  | 'password.too-short'
+  | 'password.too-long'
+  | 'password.common'
+  | 'password.contains-id-number'
+  | 'password.contains-birth-date'
+  | 'password.same'
+  | 'password.busy';
+
+export interface PasswordPageModel extends PageFrame {
+  readonly csrf: string;
+  readonly error?: PasswordError;
+}
+
+export function passwordPage(model: PasswordPageModel): string {
+  const { locale, error } = model;
+  const onCurrent = error === 'password.wrong_current' || error === 'password.locked' || error === 'password.busy';
+  const onConfirm = error === 'password.mismatch';
+  const onNew = error !== undefined && !onCurrent && !onConfirm;
+  const text = error && t(locale, error);
+  return page(
+    model,
+    t(locale, 'password.change'),
+    html`<h1>${t(locale, 'password.change')}</h1>
+<p class="muted">${t(locale, 'password.ends_sessions')}</p>
+<form method="post" action="/account/password">${csrfField(model.csrf)}
+<label for="current-password">${t(locale, 'password.current')}</label>
+<input id="current-password" name="current_password" type="password" autocomplete="current-password" required${describedBy(onCurrent && 'current-password-error')}${invalid(onCurrent)}>
+${fieldError('current-password-error', onCurrent ? text : undefined)}
+<label for="new-password">${t(locale, 'password.new')}</label>
+<input id="new-password" name="new_password" type="password" autocomplete="new-password" required minlength="10"${describedBy('new-password-hint', onNew && 'new-password-error')}${invalid(onNew)}>
+<p class="muted" id="new-password-hint">${t(locale, 'password.new_hint')}</p>
+${fieldError('new-password-error', onNew ? text : undefined)}
+<label for="confirm-password">${t(locale, 'password.confirm')}</label>
+<input id="confirm-password" name="confirm_password" type="password" autocomplete="new-password" required${describedBy(onConfirm && 'confirm-password-error')}${invalid(onConfirm)}>
+${fieldError('confirm-password-error', onConfirm ? text : undefined)}
+<div class="actions"><button type="submit" class="primary">${t(locale, 'password.submit')}</button><a class="secondary" href="/account">${t(locale, 'account.cancel')}</a></div>
+</form>`,
+  );
+}
+
+export type ContactError =
+  | 'contacts.invalid_phone'
+  | 'contacts.invalid_email'
+  | 'contacts.same'
+  | 'contacts.wrong_code'
+  | 'contacts.too_many_codes';
+
+export interface ContactPageModel extends PageFrame {
+  readonly csrf: string;
+  readonly kind: ContactKind;
+  /** Set once a code was sent: the page asks for it. */
+  readonly pendingValue?: string;
+  readonly value?: string;
+  readonly error?: ContactError;
+}
+
+export function contactPage(model: ContactPageModel): string {
+  const { locale, kind } = model;
+  const title = t(locale, kind === 'phone' ? 'contacts.change_phone' : 'contacts.change_email');
+  const text = model.error && t(locale, model.error);
+  if (model.pendingValue !== undefined) {
+    const shown = kind === 'phone' ? maskedPhone(model.pendingValue) : model.pendingValue;
+    return page(
+      model,
+      title,
+      html`<h1>${title}</h1>
+<p role="status">${t(locale, 'contacts.code_sent')} <strong>${shown}</strong>.</p>
+<form method="post" action="/account/contacts/${kind}/confirm">${csrfField(model.csrf)}
+<label for="contact-code">${t(locale, 'contacts.code')}</label>
+<input id="contact-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="8" required${describedBy(text && 'contact-code-error')}${invalid(Boolean(text))}>
+${fieldError('contact-code-error', text)}
+<div class="actions"><button type="submit" class="primary">${t(locale, 'contacts.confirm')}</button><a class="secondary" href="/account">${t(locale, 'account.cancel')}</a></div>
+</form>`,
+    );
+  }
+  const label = t(locale, kind === 'phone' ? 'contacts.new_phone' : 'contacts.new_email');
+  return page(
+    model,
+    title,
+    html`<h1>${title}</h1>
+<form method="post" action="/account/contacts/${kind}">${csrfField(model.csrf)}
+<label for="contact-value">${label}</label>
+${
+  kind === 'phone'
+    ? html`<input id="contact-value" name="value" type="tel" autocomplete="tel" required value="${model.value ?? ''}"${describedBy('contact-value-hint', text && 'contact-value-error')}${invalid(Boolean(text))}>
+<p class="muted" id="contact-value-hint">${t(locale, 'contacts.new_phone_hint')}</p>`
+    : html`<input id="contact-value" name="value" type="email" autocomplete="email" required value="${model.value ?? ''}"${describedBy(text && 'contact-value-error')}${invalid(Boolean(text))}>`
+}
+${fieldError('contact-value-error', text)}
+<div class="actions"><button type="submit" class="primary">${t(locale, 'contacts.send_code')}</button><a class="secondary" href="/account">${t(locale, 'account.cancel')}</a></div>
+</form>`,
+  );
+}
+
+export function lockPage(model: PageFrame & { readonly csrf: string }): string {
+  const { locale } = model;
+  return page(
+    model,
+    t(locale, 'lock.title'),
+    html`<h1>${t(locale, 'lock.title')}</h1>
+<p>${t(locale, 'lock.lead')}</p>
+<p id="lock-explain">${t(locale, 'lock.explain')}</p>
+<form method="post" action="/account/lock">${csrfField(model.csrf)}
+<div class="actions"><button type="submit" class="primary" aria-describedby="lock-explain">${t(locale, 'lock.confirm')}</button><a class="secondary" href="/account">${t(locale, 'lock.cancel')}</a></div>
+</form>`,
+  );
+}
+
+export function lockedPage(frame: PageFrame): string {
+  const { locale } = frame;
+  return page(frame, t(locale, 'lock.done_title'), html`<h1>${t(locale, 'lock.done_title')}</h1><p role="status">${t(locale, 'lock.done')}</p>`);
+}
+
+export function signedOutPage(frame: PageFrame & { readonly everywhere: boolean }): string {
+  const { locale } = frame;
+  return page(
+    frame,
+    t(locale, 'signed_out.title'),
+    html`<h1>${t(locale, 'signed_out.title')}</h1>
+<p role="status">${t(locale, frame.everywhere ? 'signed_out.all' : 'signed_out.lead')}</p>
+<div class="actions"><a class="secondary" href="/account">${t(locale, 'signed_out.again')}</a></div>`,
+  );
+}
+
+/** A page that explains why the account page cannot go on, with a way back. */
+export function accountErrorPage(frame: PageFrame, message: AccountMessageKey, code?: string): string {
+  const { locale } = frame;
+  return page(
+    frame,
+    t(locale, 'signin.failed'),
+    html`<h1>${t(locale, 'account.title')}</h1>
+<p role="alert">${t(locale, message)}</p>
+${code ? html`<p class="muted"><code>${code}</code></p>` : ''}
+${backLink(locale)}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Messages to the citizen's contacts (no language preference is stored: both languages)
+
+export type AccountChange =
+  | 'totp.enrolled'
+  | 'totp.removed'
+  | 'recovery_codes.generated'
+  | 'passkey.added'
+  | 'passkey.removed'
+  | 'password.changed'
+  | 'phone.changed'
+  | 'email.changed'
+  | 'email.removed'
+  | 'session.ended'
+  | 'sessions.ended'
+  | 'account.locked';
+
+const CHANGE_TEXT: Record<AccountChange, Record<Locale, string>> = {
+  'totp.enrolled': { vi: 'Một ứng dụng xác thực đã được thêm vào tài khoản của bạn', en: 'An authenticator app was added to your account' },
+  'totp.removed': { vi: 'Ứng dụng xác thực đã bị gỡ khỏi tài khoản của bạn', en: 'The authenticator app was removed from your account' },
+  'recovery_codes.generated': { vi: 'Mã khôi phục mới đã được tạo; các mã cũ không còn dùng được', en: 'New recovery codes were created; the old ones no longer work' },
+  'passkey.added': { vi: 'Một khóa truy cập (passkey) đã được thêm vào tài khoản của bạn', en: 'A passkey was added to your account' },
+  'passkey.removed': { vi: 'Một khóa truy cập (passkey) đã bị gỡ khỏi tài khoản của bạn', en: 'A passkey was removed from your account' },
+  'password.changed': { vi: 'Mật khẩu tài khoản của bạn đã được thay đổi', en: 'Your account password was changed' },
+  'phone.changed': { vi: 'Số điện thoại liên hệ của tài khoản đã được thay đổi', en: "Your account's mobile number was changed" },
+  'email.changed': { vi: 'Email liên hệ của tài khoản đã được thay đổi', en: "Your account's email address was changed" },
+  'email.removed': { vi: 'Email liên hệ đã bị xóa khỏi tài khoản của bạn', en: 'The email address was removed from your account' },
+  'session.ended': { vi: 'Một phiên đăng nhập của tài khoản đã được kết thúc', en: 'A sign-in session of your account was ended' },
+  'sessions.ended': { vi: 'Mọi phiên đăng nhập của tài khoản đã được kết thúc', en: 'Every sign-in session of your account was ended' },
+  'account.locked': { vi: 'Tài khoản định danh điện tử của bạn đã bị khóa theo yêu cầu của bạn', en: 'Your electronic identity account was locked at your request' },
+};
+
+/** The notice sent to each verified contact after a change on the account page. */
+export function securityNotice(change: AccountChange, at: Date): { subject: string; body: string } {
+  const text = CHANGE_TEXT[change];
+  const unlock = change === 'account.locked';
+  return {
+    subject: 'Định danh điện tử: thay đổi bảo mật / Electronic identity: security change',
+    body: [
+      `${text.vi} (${formatDateTime('vi', at)}).`,
+      unlock
+        ? 'Để mở khóa, hãy mang thẻ căn cước tới cơ quan Công an.'
+        : 'Nếu không phải bạn, hãy khóa tài khoản ngay tại trang tài khoản hoặc liên hệ cơ quan Công an nơi gần nhất.',
+      '',
+      `${text.en} (${formatDateTime('en', at)}).`,
+      unlock
+        ? 'To unlock it, bring your identity card to a police office.'
+        : 'If this was not you, lock your account now on your account page or contact your nearest police office.',
+    ].join('\n'),
+  };
+}
+
+/** The message carrying a code that confirms a new contact. */
+export function contactCodeMessage(code: string, minutes: number): { subject: string; body: string } {
+  return {
+    subject: 'Định danh điện tử: mã xác nhận / Electronic identity: confirmation code',
+    body: [
+      `Mã xác nhận liên hệ mới của tài khoản định danh điện tử: ${code} (hiệu lực ${minutes} phút). Không chia sẻ mã này với ai.`,
+      `Code confirming a new contact for your electronic identity account: ${code} (valid ${minutes} minutes). Do not share it with anyone.`,
+    ].join('\n'),
+  };
+}
