@@ -33,6 +33,7 @@ import { BruteForceGuard } from './accounts/brute-force.ts';
 import { TotpVerifier } from './accounts/totp.ts';
 import { SecondFactorCheck } from './accounts/second-factor.ts';
 import { useRecoveryCode } from './accounts/second-factors.ts';
+import { CONSOLE_CLIENT_ID } from './interactions/account-console.ts';
 import { createFindAccount } from './oidc/account-claims.ts';
 import { InteractionService } from './oidc/interactions.ts';
 
@@ -219,6 +220,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       jwks: await keys.signingJwks(),
       cookieKeys: await keys.cookieKeys(),
       pairwiseKey: secrets.pairwiseKey,
+      firstPartyClients: [CONSOLE_CLIENT_ID],
       findAccount: createFindAccount({ accounts, registry: registryGateway, audit, logger }),
       pages: providerPages,
       audit,

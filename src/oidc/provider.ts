@@ -41,6 +41,11 @@ export interface ProviderDependencies {
   readonly pages: ProviderPages;
   readonly audit: AuditLog;
   readonly logger: Logger;
+  /**
+   * The provider's own applications (the account page): the citizen is not asked to consent to
+   * them, since they release nothing the citizen does not already see. They get `openid` only.
+   */
+  readonly firstPartyClients?: readonly string[];
 }
 
 /** `sub` for a pairwise client: HMAC-SHA256 over the sector and the account's internal id. */
@@ -147,6 +152,16 @@ export function createProvider(deps: ProviderDependencies): Provider {
     rotateRefreshToken: (ctx) => {
       const profile = profileOf(ctx.oidc.client);
       return profile !== undefined && profile !== 'bank' && PROFILE_RULES[profile].rotateRefreshTokens;
+    },
+    loadExistingGrant: async (ctx) => {
+      const clientId = ctx.oidc.client!.clientId;
+      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      if (!deps.firstPartyClients?.includes(clientId) || !ctx.oidc.session?.accountId) return undefined;
+      const grant = new ctx.oidc.provider.Grant({ clientId, accountId: ctx.oidc.session.accountId });
+      grant.addOIDCScope('openid');
+      await grant.save();
+      return grant;
     },
     renderError: (ctx, out) => {
       ctx.type = 'html';
