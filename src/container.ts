@@ -32,6 +32,7 @@ import { DeliveringNotifier, OutboxNotifier, httpSmsSender, smtpSender, type Not
 import { BruteForceGuard } from './accounts/brute-force.ts';
 import { TotpVerifier } from './accounts/totp.ts';
 import { SecondFactorCheck } from './accounts/second-factor.ts';
+import { PasskeySignIn } from './accounts/passkey-sign-in.ts';
 import { useRecoveryCode } from './accounts/second-factors.ts';
 import { CONSOLE_CLIENT_ID } from './interactions/account-console.ts';
 import { createFindAccount } from './oidc/account-claims.ts';
@@ -61,6 +62,7 @@ export interface Container {
   readonly bruteForce: BruteForceGuard;
   readonly totp: TotpVerifier;
   readonly secondFactor: SecondFactorCheck;
+  readonly passkeySignIn: PasskeySignIn;
   /** Closes pools and stops the embedded database, if any. */
   close(): Promise<void>;
 }
@@ -252,6 +254,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       bruteForce,
       totp,
       secondFactor,
+      passkeySignIn: new PasskeySignIn({ db, store: ephemeral, accounts, registry: registryGateway, audit, issuer: config.issuer }),
       async close() {
         for (const close of closers) await close();
       },

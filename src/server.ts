@@ -79,6 +79,7 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
       secondFactor: container.secondFactor,
       bruteForce: container.bruteForce,
       store: container.ephemeral,
+      passkeys: container.passkeySignIn,
     }),
   );
   app.use(accountRoutes(container));

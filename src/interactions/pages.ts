@@ -41,6 +41,8 @@ export interface LoginPageModel {
   /** A notice in words already chosen (a lock, a limit), shown instead of `error`. */
   readonly alert?: string;
   readonly switchHref: string;
+  /** Markup offering another way in (the passkey form), shown under the password form. */
+  readonly alternatives?: Html;
 }
 
 export function loginPage(model: LoginPageModel): string {
@@ -63,6 +65,7 @@ ${errorText ? html`<p role="alert" id="login-error">${errorText}</p>` : ''}
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <div class="actions"><button type="submit" class="primary">${t('login.submit')}</button></div>
 </form>
+${model.alternatives ?? ''}
 <form method="post" action="/interaction/${model.uid}/abort">
 <input type="hidden" name="lang" value="${locale}">
 <div class="actions"><button type="submit" class="secondary">${t('login.cancel')}</button></div>

@@ -9,8 +9,9 @@ import type { SecondFactorCheck } from '../accounts/second-factor.ts';
 import type { BruteForceGuard } from '../accounts/brute-force.ts';
 import { HashingOverloaded } from '../accounts/passwords.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
+import type { PasskeySignIn } from '../accounts/passkey-sign-in.ts';
 import { LOA_1, LOA_2 } from '../oidc/assurance.ts';
-import { lockedMessage, otpPage, t as secondFactorText } from './second-factor-pages.ts';
+import { lockedMessage, otpPage, passkeySection, t as secondFactorText } from './second-factor-pages.ts';
 import { MAX_PASSWORD_LENGTH } from '../accounts/sign-in.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
 import { RegistryUnavailable } from '../registry/gateway.ts';
@@ -18,7 +19,7 @@ import { isLocale, translate, type Locale } from './i18n.ts';
 import { consentPage, errorPage, localeOf, loginPage, switchHref } from './pages.ts';
 import { contentSecurityPolicy } from './security.ts';
 
-const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|otp|consent|abort))?$/;
+const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|otp|passkey|consent|abort))?$/;
 const MAX_FORM_BYTES = 64 * 1024;
 /** How long a password-verified citizen has to give the second factor. */
 const SECOND_STEP_SECONDS = 600;
@@ -31,6 +32,7 @@ export interface InteractionRoutesDependencies {
   readonly bruteForce: BruteForceGuard;
   /** Holds "password done, second factor pending" per interaction. */
   readonly store: EphemeralStore;
+  readonly passkeys: PasskeySignIn;
 }
 
 const secondStepKey = (uid: string) => `login-second-step:{${uid}}`;
@@ -94,6 +96,9 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
       const formTarget = redirectOrigin(view);
       const here = switchHref(`/interaction/${view.uid}`, locale);
 
+      /** The passkey form under the password form, with a fresh single-use challenge. */
+      const passkeyAlternative = async () => passkeySection(locale, view.uid, await deps.passkeys.optionsFor(view.uid));
+
       /** The account whose password was verified in this interaction and who owes a second factor. */
       const secondStepPending = async (current: InteractionView): Promise<string | undefined> => {
         const pending = await deps.store.get(secondStepKey(current.uid));
@@ -133,7 +138,12 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
           sendPage(ctx, 200, otpPage({ locale, uid: view.uid, clientName: view.clientName, switchHref: here }), formTarget);
         } else if (view.prompt === 'login') {
           const hint = view.loginHint && isNationalIdShape(view.loginHint) ? view.loginHint : '';
-          sendPage(ctx, 200, loginPage({ locale, uid: view.uid, clientName: view.clientName, username: hint, switchHref: here }), formTarget);
+          sendPage(
+            ctx,
+            200,
+            loginPage({ locale, uid: view.uid, clientName: view.clientName, username: hint, switchHref: here, alternatives: await passkeyAlternative() }),
+            formTarget,
+          );
         } else if (view.prompt === 'consent') {
           sendPage(
             ctx,
@@ -158,39 +168,55 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
         // Surrounding spaces are forgiven; anything else but 12 digits is refused, not repaired.
         const username = (form.get('username') ?? '').trim();
         const password = form.get('password') ?? '';
-        const page = (error: 'invalid' | 'missing' | 'refused', status: number) =>
+        const page = async (error: 'invalid' | 'missing' | 'refused', status: number) =>
           sendPage(
             ctx,
             status,
-            loginPage({ locale, uid: view.uid, clientName: view.clientName, username: isNationalIdShape(username) ? username : '', error, switchHref: here }),
+            loginPage({
+              locale,
+              uid: view.uid,
+              clientName: view.clientName,
+              username: isNationalIdShape(username) ? username : '',
+              error,
+              switchHref: here,
+              alternatives: await passkeyAlternative(),
+            }),
             formTarget,
           );
-        const notice = (status: number, alert: string) =>
+        const notice = async (status: number, alert: string) =>
           sendPage(
             ctx,
             status,
-            loginPage({ locale, uid: view.uid, clientName: view.clientName, username: isNationalIdShape(username) ? username : '', alert, switchHref: here }),
+            loginPage({
+              locale,
+              uid: view.uid,
+              clientName: view.clientName,
+              username: isNationalIdShape(username) ? username : '',
+              alert,
+              switchHref: here,
+              alternatives: await passkeyAlternative(),
+            }),
             formTarget,
           );
         if (!(await deps.bruteForce.allowAddress(ctx.ip))) {
-          notice(429, secondFactorText(locale, 'address.limited'));
+          await notice(429, secondFactorText(locale, 'address.limited'));
           return;
         }
         if (!isNationalIdShape(username) || password.length === 0 || password.length > MAX_PASSWORD_LENGTH) {
-          page('missing', 400);
+          await page('missing', 400);
           return;
         }
         const result = await deps.signIn.signIn(username, password, { clientId: view.clientId, ip: ctx.ip });
         if (result.outcome === 'temporarily-locked') {
-          notice(429, lockedMessage(locale, result.until, 'password'));
+          await notice(429, lockedMessage(locale, result.until, 'password'));
           return;
         }
         if (result.outcome === 'invalid-credentials') {
-          page('invalid', 401);
+          await page('invalid', 401);
           return;
         }
         if (result.outcome === 'refused') {
-          page('refused', 403);
+          await page('refused', 403);
           return;
         }
         if (view.requiredAcr === LOA_2) {
@@ -199,6 +225,41 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
         }
         ctx.status = 303;
         ctx.redirect(await deps.interactions.finishLogin(ctx.req, ctx.res, { accountId: result.account.id, acr: LOA_1, amr: ['pwd'] }));
+        return;
+      }
+
+      if (action === 'passkey') {
+        if (view.prompt !== 'login') throw new InteractionExpired('not waiting for a login');
+        const refuse = async (status: number, alert: string) =>
+          sendPage(
+            ctx,
+            status,
+            loginPage({ locale, uid: view.uid, clientName: view.clientName, username: '', alert, switchHref: here, alternatives: await passkeyAlternative() }),
+            formTarget,
+          );
+        if (!(await deps.bruteForce.allowAddress(ctx.ip))) {
+          await refuse(429, secondFactorText(locale, 'address.limited'));
+          return;
+        }
+        const result = await deps.passkeys.signIn(view.uid, form.get('credential') ?? '', { clientId: view.clientId, ip: ctx.ip });
+        if (result.outcome === 'not-verified') {
+          await refuse(401, secondFactorText(locale, 'passkey.invalid'));
+          return;
+        }
+        if (result.outcome === 'refused') {
+          await refuse(403, translate(locale, 'login.refused'));
+          return;
+        }
+        const level2 = result.account.level === 2;
+        ctx.status = 303;
+        if (view.requiredAcr === LOA_2 && !level2) {
+          ctx.redirect(await deps.interactions.fail(ctx.req, ctx.res, 'unmet_authentication_requirements', 'level 2 needs a level-2 account'));
+          return;
+        }
+        // A passkey with user verification is something held plus a PIN or biometric: two factors.
+        ctx.redirect(
+          await deps.interactions.finishLogin(ctx.req, ctx.res, { accountId: result.account.id, acr: level2 ? LOA_2 : LOA_1, amr: ['hwk', 'mfa'] }),
+        );
         return;
       }
 

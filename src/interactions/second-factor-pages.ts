@@ -1,6 +1,6 @@
 // The second-factor page (the `otp` field is a contract, DESIGN.md "Demo data") and the notices of
 // the login form: locked, too many attempts from one address, busy.
-import { html, layout } from './html.ts';
+import { html, layout, type Html } from './html.ts';
 import { translator, type Locale } from './i18n.ts';
 
 const MESSAGES = {
@@ -29,6 +29,24 @@ const MESSAGES = {
     vi: 'Có quá nhiều lần đăng nhập từ địa chỉ mạng của bạn. Hãy thử lại sau một phút.',
     en: 'Too many sign-in attempts from your network address. Try again in a minute.',
   },
+  'passkey.heading': { vi: 'Hoặc dùng khóa truy cập', en: 'Or use a passkey' },
+  'passkey.submit': { vi: 'Đăng nhập bằng khóa truy cập (passkey)', en: 'Sign in with a passkey' },
+  'passkey.nojs': {
+    vi: 'Đăng nhập bằng khóa truy cập cần bật JavaScript.',
+    en: 'Signing in with a passkey needs JavaScript.',
+  },
+  'passkey.failed': {
+    vi: 'Không dùng được khóa truy cập. Hãy thử lại hoặc đăng nhập bằng mật khẩu.',
+    en: 'The passkey could not be used. Try again, or sign in with your password.',
+  },
+  'passkey.unsupported': {
+    vi: 'Trình duyệt này không hỗ trợ khóa truy cập.',
+    en: 'This browser does not support passkeys.',
+  },
+  'passkey.invalid': {
+    vi: 'Khóa truy cập không được chấp nhận. Hãy thử lại hoặc đăng nhập bằng mật khẩu.',
+    en: 'The passkey was not accepted. Try again, or sign in with your password.',
+  },
   'busy.message': {
     vi: 'Hệ thống đang bận. Hãy thử lại sau giây lát.',
     en: 'The service is busy. Please try again in a moment.',
@@ -48,6 +66,19 @@ export function formatUntil(locale: Locale, until: Date): string {
 
 export function lockedMessage(locale: Locale, until: Date, what: 'password' | 'otp'): string {
   return t(locale, what === 'password' ? 'locked.message' : 'otp.locked').replace('{until}', formatUntil(locale, until));
+}
+
+/** The passkey alternative under the login form (passkey.js drives it; the password form needs none). */
+export function passkeySection(locale: Locale, uid: string, optionsJson: string): Html {
+  return html`<h2>${t(locale, 'passkey.heading')}</h2>
+<form method="post" action="/interaction/${uid}/passkey" data-passkey="get" data-passkey-options="${optionsJson}" data-passkey-failed="${t(locale, 'passkey.failed')}" data-passkey-unsupported="${t(locale, 'passkey.unsupported')}">
+<input type="hidden" name="lang" value="${locale}">
+<input type="hidden" name="credential" value="">
+<p class="muted" data-passkey-nojs>${t(locale, 'passkey.nojs')}</p>
+<p data-passkey-error aria-live="assertive" hidden></p>
+<div class="actions"><button type="submit" class="secondary">${t(locale, 'passkey.submit')}</button></div>
+</form>
+<script src="/assets/passkey.js"></script>`;
 }
 
 export interface OtpPageModel {

@@ -5,7 +5,9 @@
 import { randomInt } from 'node:crypto';
 import { expect } from 'chai';
 import * as client from 'openid-client';
-import { Browser, alertsOf, formsOf, stepOf, type Page } from '../support/browserless.ts';
+import { Browser, alertsOf, decodeEntities, formsOf, stepOf, type Page } from '../support/browserless.ts';
+import { SoftAuthenticator } from '../support/soft-authenticator.ts';
+import { passkeyRegistrationOptions, relyingPartyOf, verifyPasskeyRegistration } from '../../src/accounts/second-factors.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 import { currentTotp, newTotpSecret } from '../../src/accounts/totp.ts';
 import { DEMO_CITIZENS } from '../../src/admin/demo-data.ts';
@@ -227,6 +229,52 @@ describe('level 2, step-up and brute force (end to end)', function () {
       const [forNobody, forSomeone] = pages.map((page) => ({ status: page.status, alert: alertsOf(page)[0]!.replace(/sau .*\./, 'sau ….') }));
       expect(forNobody).to.deep.equal(forSomeone);
       expect(forNobody!.status).to.equal(429);
+    });
+
+    it('still lets a passkey sign in while passwords are locked, at level 2 for a level-2 account', async () => {
+      const citizen = await levelTwoCitizen();
+      const { db } = world.server.container;
+      const relyingParty = relyingPartyOf(world.issuer);
+      const account = await world.server.container.accounts.findByNationalId(citizen.id);
+      const authenticator = new SoftAuthenticator(relyingParty.origin, relyingParty.id);
+      const registration = await passkeyRegistrationOptions(db, relyingParty, { accountId: account!.id, userName: 'x', displayName: 'Vũ Quang Huy' });
+      await verifyPasskeyRegistration(db, relyingParty, {
+        accountId: account!.id,
+        credential: authenticator.register(registration),
+        expectedChallenge: registration.challenge,
+        name: 'Phone',
+      });
+      for (let attempt = 0; attempt < 5; attempt += 1) await failPassword(new Browser(world.issuer), world, citizen.id);
+      expect((await failPassword(new Browser(world.issuer), world, citizen.id, citizen.password)).status, 'passwords are locked').to.equal(429);
+
+      const browser = new Browser(world.issuer);
+      const attempt = await authorize({ acr_values: LOA_2 });
+      const login = await browser.get(attempt.url);
+      const form = formsOf(login).find((candidate) => candidate.action.endsWith('/passkey'))!;
+      const options = JSON.parse(decodeEntities(/data-passkey-options="([^"]*)"/.exec(login.body)![1]!)) as { challenge: string };
+      let page = await browser.submit(form, { credential: JSON.stringify(authenticator.assert(options.challenge)) });
+      expect(stepOf(page)).to.equal('consent');
+      page = await submit(browser, page, 'consent', {});
+      const claims = await tokensFor(attempt, new URL(page.location!));
+      expect(claims.acr).to.equal(LOA_2);
+      expect(claims.amr).to.deep.equal(['hwk', 'mfa']);
+    });
+
+    it('refuses a passkey assertion over a challenge it was not given', async () => {
+      const citizen = await levelTwoCitizen();
+      const { db } = world.server.container;
+      const relyingParty = relyingPartyOf(world.issuer);
+      const account = await world.server.container.accounts.findByNationalId(citizen.id);
+      const authenticator = new SoftAuthenticator(relyingParty.origin, relyingParty.id);
+      const registration = await passkeyRegistrationOptions(db, relyingParty, { accountId: account!.id, userName: 'x', displayName: 'x' });
+      await verifyPasskeyRegistration(db, relyingParty, { accountId: account!.id, credential: authenticator.register(registration), expectedChallenge: registration.challenge, name: 'Phone' });
+      const browser = new Browser(world.issuer);
+      const login = await browser.get((await authorize()).url);
+      const form = formsOf(login).find((candidate) => candidate.action.endsWith('/passkey'))!;
+      const refused = await browser.submit(form, { credential: JSON.stringify(authenticator.assert('b3RoZXItY2hhbGxlbmdl')) });
+      expect(refused.status).to.equal(401);
+      expect(stepOf(refused)).to.equal('login');
+      expect(alertsOf(refused)).to.have.length(1);
     });
 
     it('ignores X-Forwarded-For from a peer that is not a trusted proxy when limiting by address', async () => {
