@@ -30,7 +30,7 @@ const MESSAGES = {
     en: 'Too many sign-in attempts from your network address. Try again in a minute.',
   },
   'passkey.heading': { vi: 'Hoặc dùng khóa truy cập', en: 'Or use a passkey' },
-  'passkey.submit': { vi: 'Đăng nhập bằng khóa truy cập (passkey)', en: 'Sign in with a passkey' },
+  'passkey.submit': { vi: 'Dùng khóa truy cập (passkey)', en: 'Use a passkey' },
   'passkey.nojs': {
     vi: 'Đăng nhập bằng khóa truy cập cần bật JavaScript.',
     en: 'Signing in with a passkey needs JavaScript.',

@@ -4,17 +4,17 @@
 // to English and ends all her sessions. Each page is checked with axe-core (no serious or critical
 // violation), no Content-Security-Policy violation may appear in the console, and each page is saved
 // as a screenshot under test-results/screenshots/.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 import { startAccountServer, type AccountWorld } from '../support/account-world.ts';
+import { accessibilityViolations } from '../support/axe.ts';
 import { currentTotp } from '../../src/accounts/totp.ts';
 import { passkeyAuthenticationOptions, relyingPartyOf, verifyPasskeyAssertion } from '../../src/accounts/second-factors.ts';
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const AXE_SOURCE = readFileSync(path.resolve(import.meta.dirname, '../../node_modules/axe-core/axe.min.js'), 'utf8');
 const BICH = { id: '079185000123', password: 'Bich#Demo2026', newPassword: 'Bích-Mới#2026-Sài-Gòn' };
 
 /** What navigator.credentials.get() resolves to, as far as the test reads it. */
@@ -25,12 +25,6 @@ interface BrowserAssertion {
   readonly response: { clientDataJSON: ArrayBuffer; authenticatorData: ArrayBuffer; signature: ArrayBuffer; userHandle: ArrayBuffer | null };
 }
 
-interface AxeViolation {
-  readonly id: string;
-  readonly impact: string | null;
-  readonly help: string;
-  readonly nodes: number;
-}
 
 describe('the account page in a real browser', function () {
   this.timeout(180_000);
@@ -68,18 +62,9 @@ describe('the account page in a real browser', function () {
 
   const shot = (name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `account-${name}.png`), fullPage: true });
 
-  /** axe-core's serious and critical findings on the page as it is now. */
-  async function accessibilityViolations(): Promise<AxeViolation[]> {
-    // Evaluated through DevTools, which the page's CSP does not govern (the page itself runs no inline script).
-    await page.evaluate(AXE_SOURCE);
-    const violations = await page.evaluate<AxeViolation[]>(`axe.run(document, { resultTypes: ['violations'] }).then((result) =>
-      result.violations.map((violation) => ({ id: violation.id, impact: violation.impact, help: violation.help, nodes: violation.nodes.length })))`);
-    return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
-  }
-
   async function checkPage(name: string): Promise<void> {
     await shot(name);
-    expect(await accessibilityViolations(), `accessibility of ${name}`).to.deep.equal([]);
+    expect(await accessibilityViolations(page), `accessibility of ${name}`).to.deep.equal([]);
     expect(cspViolations, `CSP violations on ${name}`).to.deep.equal([]);
   }
 

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createDemoPortal } from '../../src/demo/portal.ts';
+import { currentTotp } from '../../src/accounts/totp.ts';
+import { accessibilityViolations } from '../support/axe.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
@@ -41,6 +43,9 @@ describe('the demo in a real browser', function () {
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     page = await browser.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
   });
 
   after(async () => {
@@ -51,6 +56,14 @@ describe('the demo in a real browser', function () {
   });
 
   const shot = (name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const cspViolations: string[] = [];
+
+  /** One of the provider's pages: a screenshot, no serious accessibility finding, no CSP violation. */
+  async function checkPage(name: string): Promise<void> {
+    await shot(name);
+    expect(await accessibilityViolations(page), `accessibility of ${name}`).to.deep.equal([]);
+    expect(cspViolations, `CSP violations on ${name}`).to.deep.equal([]);
+  }
 
   it('signs Trần Thị Bích into the demo portal and shows her registry claims', async () => {
     await page.goto(`http://localhost:${PORTAL_PORT}/`);
@@ -59,13 +72,13 @@ describe('the demo in a real browser', function () {
 
     await page.waitForSelector('input[name=username]');
     expect(await page.getAttribute('html', 'lang')).to.equal('vi');
-    await shot('2-login');
+    await checkPage('2-login');
     await page.fill('input[name=username]', '079185000123');
     await page.fill('input[name=password]', 'Bich#Demo2026');
     await page.getByRole('button', { name: 'Đăng nhập' }).click();
 
     await page.waitForSelector('text=Chia sẻ thông tin');
-    await shot('3-consent');
+    await checkPage('3-consent');
     const items = await page.locator('ul.claims li').allTextContents();
     expect(items).to.include('Họ và tên, ngày sinh, giới tính');
     expect(items).to.include('Số định danh cá nhân (12 chữ số)');
@@ -101,7 +114,7 @@ describe('the demo in a real browser', function () {
     await page.waitForURL(`http://localhost:${PORTAL_PORT}/`);
     await page.goto(`${world.issuer}/session/end`);
     await page.waitForSelector('#op\\.logoutForm', { state: 'attached' });
-    await shot('5-logout-confirmation');
+    await checkPage('5-logout-confirmation');
     expect(await page.textContent('main')).to.include('Bạn có muốn đăng xuất');
     await page.locator('button[name=logout]').click();
     await page.waitForSelector('[role=status]');
@@ -117,6 +130,34 @@ describe('the demo in a real browser', function () {
     await page.getByRole('button', { name: 'Sign in' }).click();
     const alert = page.getByRole('alert');
     expect(await alert.textContent()).to.equal('The identification number or password is incorrect.');
-    await shot('7-login-error-en');
+    await checkPage('7-login-error-en');
+  });
+
+  it('asks Nguyễn Văn An for his authenticator code when a service needs level 2', async () => {
+    const url = new URL('/auth', world.issuer);
+    url.search = new URLSearchParams({
+      client_id: 'demo-portal',
+      response_type: 'code',
+      redirect_uri: `http://localhost:${PORTAL_PORT}/callback`,
+      scope: 'openid profile',
+      acr_values: 'urn:vn:eid:loa:2',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      ui_locales: 'vi',
+    }).toString();
+    await page.context().clearCookies();
+    await page.goto(url.href);
+    await page.fill('input[name=username]', '001099012345');
+    await page.fill('input[name=password]', 'An#Demo2026');
+    await page.getByRole('button', { name: 'Đăng nhập' }).click();
+    await page.waitForSelector('input[name=otp]');
+    await checkPage('8-second-factor');
+    await page.fill('input[name=otp]', '000000');
+    await page.getByRole('button', { name: 'Xác nhận' }).click();
+    await page.waitForSelector('[role=alert]');
+    await checkPage('9-second-factor-error');
+    await page.fill('input[name=otp]', await currentTotp('JBSWY3DPEHPK3PXP'));
+    await page.getByRole('button', { name: 'Xác nhận' }).click();
+    await page.waitForSelector('text=Chia sẻ thông tin');
   });
 });
