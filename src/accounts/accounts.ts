@@ -97,6 +97,21 @@ export class AccountRepository {
     return fromRow(row!);
   }
 
+  /**
+   * Raises an account to level 2 after an in-person check, recording who, when and the evidence.
+   * Returns the account as it is now, or undefined when there is no such account. Idempotent: an
+   * account already at level 2 keeps its first record.
+   */
+  async raiseToLevelTwo(nationalId: string, check: { officer: string; evidence: string }): Promise<{ account: Account; raisedNow: boolean } | undefined> {
+    const [row] = await this.#db('accounts')
+      .where({ national_id: nationalId, level: 1 })
+      .update({ level: 2, level_raised_at: this.#db.fn.now(), level_raised_by: check.officer, level_evidence: check.evidence, updated_at: this.#db.fn.now() })
+      .returning<AccountRow[]>('*');
+    if (row) return { account: fromRow(row), raisedNow: true };
+    const existing = await this.findByNationalId(nationalId);
+    return existing && { account: existing, raisedNow: false };
+  }
+
   async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.#db('accounts').where({ id }).update({ password_hash: passwordHash, updated_at: this.#db.fn.now() });
   }
