@@ -10,6 +10,7 @@ import { readiness } from './observability/health.ts';
 import { contentSecurityPolicy } from './interactions/security.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { accountRoutes } from './interactions/account-routes.ts';
+import { registrationRoutes } from './interactions/registration-routes.ts';
 import { OutboxNotifier } from './accounts/notifier.ts';
 import { outboxPage } from './admin/outbox-page.ts';
 
@@ -84,6 +85,8 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
   );
   app.use(accountRoutes(container));
   for (const routes of pageRoutes) app.use(routes(container));
+  // After the extra routes: tests mount their own registration routes (shorter limits) first.
+  app.use(registrationRoutes(container));
   // Everything else is the provider's. Handing it the raw request keeps its own cookie keys in force
   // (mounting it as middleware would sign cookies with this app's keys instead).
   app.use((ctx) => {
