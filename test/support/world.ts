@@ -115,6 +115,8 @@ export async function startTestServer(
     pageRoutes?: readonly PageRoutes[];
     /** A second instance of another test server: same database, Redis prefix and secrets. */
     sameStorageAs?: RunningServer;
+    /** The issuer's host name (passkey tests need `localhost`: WebAuthn refuses IP addresses). */
+    issuerHost?: 'localhost' | '127.0.0.1';
   } = {},
 ): Promise<RunningServer> {
   const shared = options.sameStorageAs;
@@ -127,6 +129,7 @@ export async function startTestServer(
     databaseUrl: database.url,
     ...(options.redis !== false && { redisUrl: TEST_REDIS_URL }),
     overrides: {
+      ...(options.issuerHost && { issuer: `http://${options.issuerHost}:${port}` }),
       ...options.overrides,
       ...(shared && {
         redisKeyPrefix: shared.config.redisKeyPrefix,
