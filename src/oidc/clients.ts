@@ -17,6 +17,15 @@ export interface ClientRegistration {
   readonly tokenEndpointAuthMethod?: string;
   /** Pairwise unless an administrator makes the client public (DESIGN.md "Subjects"). */
   readonly subjectType?: 'pairwise' | 'public';
+  /** Where the provider POSTs logout tokens (OpenID Connect Back-Channel Logout). */
+  readonly backchannelLogoutUri?: string;
+  /** The logout token, and the client's ID tokens, then carry `sid`. */
+  readonly backchannelLogoutSessionRequired?: boolean;
+}
+
+export interface ClientRules {
+  /** http receivers on loopback (back-channel logout): outside production only. */
+  readonly allowLoopbackReceivers?: boolean;
 }
 
 export interface ClientRecord {
@@ -75,7 +84,7 @@ function assertRedirectUri(uri: string, field: string, applicationType: 'web' | 
 }
 
 /** Checks a registration against its profile's rules and builds the provider's client metadata. */
-export function buildClientMetadata(registration: ClientRegistration): Record<string, unknown> {
+export function buildClientMetadata(registration: ClientRegistration, options: ClientRules = {}): Record<string, unknown> {
   const { clientId, profile } = registration;
   if (!CLIENT_ID.test(clientId)) {
     throw new InvalidClientRegistration('client_id: 3 to 64 characters of a-z, 0-9, ".", "_" or "-"');
@@ -126,6 +135,8 @@ export function buildClientMetadata(registration: ClientRegistration): Record<st
     throw new InvalidClientRegistration('redirect_uris: a pairwise client\'s redirect URIs must share one host (its sector)');
   }
 
+  const backchannel = backchannelLogoutMetadata(registration, profile, options.allowLoopbackReceivers === true);
+
   const offline = registration.approvedScopes.includes('offline_access');
   return {
     client_name: registration.name,
@@ -136,16 +147,44 @@ export function buildClientMetadata(registration: ClientRegistration): Record<st
     redirect_uris: redirectUris,
     post_logout_redirect_uris: postLogoutRedirectUris,
     subject_type: subjectType,
+    ...backchannel,
+  };
+}
+
+/** https, or http on loopback outside production; clients that sign citizens in only. */
+function backchannelLogoutMetadata(registration: ClientRegistration, profile: ClientProfile, allowLoopback: boolean): Record<string, unknown> {
+  const uri = registration.backchannelLogoutUri;
+  if (uri === undefined) {
+    if (registration.backchannelLogoutSessionRequired) {
+      throw new InvalidClientRegistration('backchannel_logout_session_required: needs a backchannel_logout_uri');
+    }
+    return {};
+  }
+  if (profile === 'service') throw new InvalidClientRegistration('backchannel_logout_uri: a service client has no sessions');
+  const field = 'backchannel_logout_uri';
+  if (!URL.canParse(uri)) throw new InvalidClientRegistration(`${field}: "${uri}" is not an absolute URL`);
+  const parsed = new URL(uri);
+  if (uri.includes('#')) throw new InvalidClientRegistration(`${field}: "${uri}" must not have a fragment`);
+  const loopback = LOOPBACK_HOSTS.includes(parsed.hostname);
+  if (loopback && !allowLoopback) throw new InvalidClientRegistration(`${field}: "${uri}" is on loopback, allowed only outside production`);
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
+    throw new InvalidClientRegistration(`${field}: "${uri}" must use https${allowLoopback ? ' (http only on loopback)' : ''}`);
+  }
+  return {
+    backchannel_logout_uri: uri,
+    backchannel_logout_session_required: registration.backchannelLogoutSessionRequired === true,
   };
 }
 
 export class ClientRepository implements ClientLookup {
   readonly #db: Database;
   readonly #sealer: KeyEncryption;
+  readonly #rules: ClientRules;
 
-  constructor(db: Database, sealer: KeyEncryption) {
+  constructor(db: Database, sealer: KeyEncryption, rules: ClientRules = {}) {
     this.#db = db;
     this.#sealer = sealer;
+    this.#rules = rules;
   }
 
   /** Adds or replaces a client (the demo seed uses replace, so it is idempotent). */
@@ -170,7 +209,7 @@ export class ClientRepository implements ClientLookup {
 
   /** The stored row of a valid registration; throws InvalidClientRegistration first otherwise. */
   #row(registration: ClientRegistration) {
-    const metadata = buildClientMetadata(registration);
+    const metadata = buildClientMetadata(registration, this.#rules);
     return {
       client_id: registration.clientId,
       name: registration.name.trim(),

@@ -10,6 +10,7 @@ import { PROFILE_RULES, type ClientProfile } from './client-profiles.ts';
 import { SCOPE_CLAIMS } from './claims.ts';
 import { createInteractionPolicy } from './interaction-policy.ts';
 import { ACR_VALUES } from './assurance.ts';
+import type { PendingLogout } from './backchannel-logout.ts';
 
 /** Pages the provider shows itself (errors, logout); rendered by the interactions folder. */
 export interface ProviderPages {
@@ -46,12 +47,16 @@ export interface ProviderDependencies {
    * them, since they release nothing the citizen does not already see. They get `openid` only.
    */
   readonly firstPartyClients?: readonly string[];
+  /** Queues a back-channel logout durably; a worker delivers it (src/oidc/backchannel-logout.ts). */
+  readonly enqueueBackchannelLogout: (logout: PendingLogout) => Promise<void>;
 }
 
 /** `sub` for a pairwise client: HMAC-SHA256 over the sector and the account's internal id. */
 export function pairwiseSubject(pairwiseKey: Buffer, sector: string, accountId: string): string {
   return createHmac('sha256', pairwiseKey).update(`${sector}\n${accountId}`).digest('base64url');
 }
+
+type BackchannelLogoutHook = (this: InstanceType<Provider['Client']>, accountId: string, sid: string) => Promise<void>;
 
 /** The profile an administrator gave the client (extra client metadata). */
 export function profileOf(client: object | undefined): ClientProfile | undefined {
@@ -94,6 +99,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
       },
       revocation: { enabled: true },
       claimsParameter: { enabled: true },
+      // Enabled for the client metadata, `sid` in ID tokens and discovery; delivery is ours (below).
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {
@@ -184,6 +191,18 @@ export function createProvider(deps: ProviderDependencies): Provider {
         data: { grantType: ctx.oidc.params?.grant_type, scope: body?.scope ?? null },
       })
       .catch((error: unknown) => deps.logger.error({ err: error }, 'could not write the audit event for a token'));
+  });
+  // oidc-provider delivers logout tokens inline at end_session, once, making the citizen wait. Its
+  // per-provider Client class is given a delivery that only queues (one insert); a worker sends them.
+  (provider.Client.prototype as unknown as { backchannelLogout: BackchannelLogoutHook }).backchannelLogout = async function (
+    this: InstanceType<Provider['Client']>,
+    accountId: string,
+    sid: string,
+  ) {
+    await deps.enqueueBackchannelLogout({ clientId: this.clientId, accountId, sid });
+  };
+  provider.on('backchannel.error', (_ctx: unknown, error: Error, client: { clientId: string }) => {
+    deps.logger.error({ err: error, clientId: client.clientId }, 'could not queue a back-channel logout');
   });
   provider.on('server_error', (_ctx: unknown, error: Error) => {
     deps.logger.error({ err: error }, 'the provider failed on a request');

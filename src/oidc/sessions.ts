@@ -1,15 +1,19 @@
 // Ends every session of one citizen in one call (death in the registry, lock, password reset, the
-// citizen's own request): deletes the sessions and revokes the grants they authorised.
+// citizen's own request): deletes the sessions, revokes the grants they authorised and queues a
+// back-channel logout to each client of each session that asked for one.
 import type { EphemeralModelStore } from './ephemeral-model-store.ts';
 import type { DurableModelStore } from './durable-model-store.ts';
+import type { BackchannelLogoutQueue } from './backchannel-logout.ts';
 
 export class SessionTerminator {
   readonly #ephemeral: EphemeralModelStore;
   readonly #durable: DurableModelStore;
+  readonly #logouts: Pick<BackchannelLogoutQueue, 'enqueueSession'> | undefined;
 
-  constructor(ephemeral: EphemeralModelStore, durable: DurableModelStore) {
+  constructor(ephemeral: EphemeralModelStore, durable: DurableModelStore, logouts?: Pick<BackchannelLogoutQueue, 'enqueueSession'>) {
     this.#ephemeral = ephemeral;
     this.#durable = durable;
+    this.#logouts = logouts;
   }
 
   /** Returns how many sessions were ended. */
@@ -24,6 +28,8 @@ export class SessionTerminator {
         await this.#ephemeral.forgetSessionOfAccount(accountId, id);
         continue;
       }
+      // Queued before the session goes, so that a failure here leaves the session to end again.
+      await this.#logouts?.enqueueSession(accountId, session);
       const grantIds = Object.values(session.authorizations ?? {})
         .map((authorization) => authorization.grantId)
         .filter((grantId): grantId is string => typeof grantId === 'string');
