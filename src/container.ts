@@ -21,6 +21,7 @@ import { DurableModelStore } from './oidc/durable-model-store.ts';
 import { createAdapterClass } from './oidc/adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { SessionTerminator } from './oidc/sessions.ts';
+import { BackchannelLogoutQueue, BackchannelLogoutWorker } from './oidc/backchannel-logout.ts';
 import { providerPages } from './interactions/pages.ts';
 import { RegistryRepository } from './registry/registry.ts';
 import { LocalRegistryGateway, type RegistryGateway } from './registry/gateway.ts';
@@ -33,10 +34,12 @@ import { BruteForceGuard } from './accounts/brute-force.ts';
 import { TotpVerifier } from './accounts/totp.ts';
 import { SecondFactorCheck } from './accounts/second-factor.ts';
 import { PasskeySignIn } from './accounts/passkey-sign-in.ts';
+import { DeviceNotices } from './accounts/devices.ts';
 import { useRecoveryCode } from './accounts/second-factors.ts';
 import { CONSOLE_CLIENT_ID } from './interactions/account-console.ts';
 import { createFindAccount } from './oidc/account-claims.ts';
 import { InteractionService } from './oidc/interactions.ts';
+import { ConsentRecords } from './oidc/consent-records.ts';
 
 export interface Container {
   readonly config: Config;
@@ -58,11 +61,13 @@ export interface Container {
   readonly passwords: PasswordHasher;
   readonly signIn: PasswordSignIn;
   readonly interactions: InteractionService;
+  readonly consents: ConsentRecords;
   readonly notifier: Notifier;
   readonly bruteForce: BruteForceGuard;
   readonly totp: TotpVerifier;
   readonly secondFactor: SecondFactorCheck;
   readonly passkeySignIn: PasskeySignIn;
+  readonly devices: DeviceNotices;
   /** Closes pools and stops the embedded database, if any. */
   close(): Promise<void>;
 }
@@ -190,7 +195,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const sealer = new KeyEncryption(secrets.keyEncryptionKey);
     const keys = new KeyRepository(db, sealer);
     await keys.ensureKeys();
-    const clients = new ClientRepository(db, sealer);
+    const clients = new ClientRepository(db, sealer, { allowLoopbackReceivers: config.env !== 'production' });
     const audit = new AuditLog(db);
     closers.unshift(() => audit.flush());
     const registry = new RegistryRepository(db);
@@ -216,7 +221,12 @@ export async function createContainer(config: Config, options: ContainerOptions 
     closers.unshift(() => purge.stop());
     const adapter = createAdapterClass({ ephemeral: ephemeralModels, durable: durableModels, clients });
 
+    const backchannelLogouts = new BackchannelLogoutQueue(db, async (clientId) => {
+      const receiver = (await clients.findMetadata(clientId))?.backchannel_logout_uri;
+      return typeof receiver === 'string' ? receiver : undefined;
+    });
     const provider = createProvider({
+      enqueueBackchannelLogout: (logout) => backchannelLogouts.enqueue([logout]),
       config,
       adapter,
       jwks: await keys.signingJwks(),
@@ -228,8 +238,18 @@ export async function createContainer(config: Config, options: ContainerOptions 
       audit,
       logger,
     });
-    const sessions = new SessionTerminator(ephemeralModels, durableModels);
-    const interactions = new InteractionService(provider, audit);
+    const sessions = new SessionTerminator(ephemeralModels, durableModels, backchannelLogouts);
+    const backchannelWorker = new BackchannelLogoutWorker({
+      queue: backchannelLogouts,
+      provider,
+      audit,
+      logger,
+      allowLoopback: config.env !== 'production',
+    });
+    backchannelWorker.start();
+    closers.unshift(() => backchannelWorker.stop());
+    const consents = new ConsentRecords({ db, ephemeral: ephemeralModels, durable: durableModels, audit });
+    const interactions = new InteractionService(provider, audit, consents);
 
     return {
       config,
@@ -250,10 +270,12 @@ export async function createContainer(config: Config, options: ContainerOptions 
       passwords,
       signIn,
       interactions,
+      consents,
       notifier,
       bruteForce,
       totp,
       secondFactor,
+      devices: new DeviceNotices({ db, notifier, logger }),
       passkeySignIn: new PasskeySignIn({ db, store: ephemeral, accounts, registry: registryGateway, audit, issuer: config.issuer }),
       async close() {
         for (const close of closers) await close();

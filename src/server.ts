@@ -81,6 +81,7 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
       bruteForce: container.bruteForce,
       store: container.ephemeral,
       passkeys: container.passkeySignIn,
+      devices: container.devices,
     }),
   );
   app.use(accountRoutes(container));

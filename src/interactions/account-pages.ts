@@ -3,7 +3,7 @@
 // (/assets/passkey.js). Every form carries the console session's CSRF token; every error sits next to
 // its field, tied to it by aria-describedby, in a role="alert" element.
 import { Html, html, layout } from './html.ts';
-import { translator, type Locale } from './i18n.ts';
+import { translateIfKnown, translator, type Locale } from './i18n.ts';
 import type { RegistryRecord } from '../registry/registry.ts';
 import { formatAddress } from '../registry/registry.ts';
 import type { Passkey, SecondFactors } from '../accounts/second-factors.ts';
@@ -291,6 +291,80 @@ export const ACCOUNT_MESSAGES = {
   'notice.contact_changed': { vi: 'Đã cập nhật thông tin liên hệ.', en: 'Your contact details were updated.' },
   'notice.email_removed': { vi: 'Đã xóa email.', en: 'The email address was removed.' },
   'notice.session_ended': { vi: 'Đã kết thúc phiên đăng nhập.', en: 'The session was ended.' },
+  'notice.consent_withdrawn': {
+    vi: 'Đã rút lại sự đồng ý. Dịch vụ đó không còn nhận được thông tin của bạn.',
+    en: 'Your consent was withdrawn. That service no longer receives your information.',
+  },
+
+  'consents.title': { vi: 'Dịch vụ đang được chia sẻ thông tin', en: 'Services with access' },
+  'consents.lead': {
+    vi: 'Các dịch vụ bạn đã đồng ý chia sẻ thông tin. Khi bạn rút lại sự đồng ý, dịch vụ mất quyền truy cập ngay lập tức.',
+    en: 'The services you agreed to share your information with. When you withdraw consent, the service loses access at once.',
+  },
+  'consents.none': { vi: 'Không có dịch vụ nào.', en: 'No service has access.' },
+  'consents.may_receive': { vi: 'Được nhận', en: 'May receive' },
+  'consents.since': { vi: 'Từ', en: 'Since' },
+  'consents.record': { vi: 'Xem và in bản ghi đồng ý', en: 'View and print the consent record' },
+  'consents.withdraw': { vi: 'Rút lại sự đồng ý', en: 'Withdraw consent' },
+  'consents.not_found': { vi: 'Không tìm thấy bản ghi đồng ý này.', en: 'This consent record was not found.' },
+  'withdraw.title': { vi: 'Rút lại sự đồng ý', en: 'Withdraw consent' },
+  'withdraw.question': { vi: 'Rút lại sự đồng ý chia sẻ thông tin với', en: 'Withdraw your consent to share information with' },
+  'withdraw.explain': {
+    vi: 'Dịch vụ này sẽ mất quyền truy cập ngay: mọi mã truy cập và mã làm mới đã cấp cho nó hết hiệu lực. Nếu dùng lại dịch vụ, bạn sẽ được hỏi lại. Thông tin dịch vụ đã nhận trước đây không bị xóa khỏi dịch vụ đó.',
+    en: 'The service loses access at once: every access and refresh token issued to it stops working. If you use it again, you will be asked again. Information it already received is not deleted from the service.',
+  },
+  'withdraw.confirm': { vi: 'Rút lại sự đồng ý ngay', en: 'Withdraw my consent now' },
+  'withdraw.cancel': { vi: 'Không, quay lại', en: 'No, go back' },
+  'record.title': { vi: 'Bản ghi đồng ý chia sẻ thông tin', en: 'Consent record' },
+  'record.number': { vi: 'Mã bản ghi', en: 'Record number' },
+  'record.service': { vi: 'Dịch vụ', en: 'Service' },
+  'record.given_at': { vi: 'Thời điểm đồng ý', en: 'Given' },
+  'record.scopes': { vi: 'Phạm vi đã đồng ý', en: 'Scopes agreed to' },
+  'record.claims': { vi: 'Thông tin riêng đã đồng ý', en: 'Individual claims agreed to' },
+  'record.status': { vi: 'Trạng thái', en: 'Status' },
+  'record.in_force': { vi: 'Đang có hiệu lực', en: 'In force' },
+  'record.withdrawn_at': { vi: 'Đã rút lại lúc', en: 'Withdrawn' },
+  'record.shown': { vi: 'Nội dung đã hiển thị cho bạn (nguyên văn)', en: 'What you were shown (word for word)' },
+  'record.language': { vi: 'Ngôn ngữ hiển thị', en: 'Language shown' },
+  'record.print': {
+    vi: 'Để in hoặc lưu bản ghi này, hãy dùng lệnh In của trình duyệt (Ctrl+P).',
+    en: "To print or save this record, use your browser's Print command (Ctrl+P).",
+  },
+  'history.title': { vi: 'Lịch sử truy cập dữ liệu', en: 'Data-access history' },
+  'history.lead': {
+    vi: 'Dịch vụ nào đã nhận thông tin nào của bạn, vào lúc nào, trong 5 năm gần nhất; và các lần bạn đồng ý hoặc rút lại sự đồng ý.',
+    en: 'Which service received which of your information, and when, over the last five years; and each consent you gave or withdrew.',
+  },
+  'history.none': { vi: 'Chưa có dịch vụ nào nhận thông tin của bạn.', en: 'No service has received your information yet.' },
+  'history.when': { vi: 'Thời gian', en: 'When' },
+  'history.service': { vi: 'Dịch vụ', en: 'Service' },
+  'history.what': { vi: 'Nội dung', en: 'What' },
+  'history.released': { vi: 'Đã nhận', en: 'Received' },
+  'history.given': { vi: 'Bạn đồng ý chia sẻ', en: 'You gave consent' },
+  'history.withdrawn': { vi: 'Bạn rút lại sự đồng ý', en: 'You withdrew consent' },
+  'history.newer': { vi: 'Mới hơn', en: 'Newer' },
+  'history.older': { vi: 'Cũ hơn', en: 'Older' },
+  'history.pages': { vi: 'Trang lịch sử', en: 'History pages' },
+  'language.vi': { vi: 'Tiếng Việt', en: 'Vietnamese' },
+  'language.en': { vi: 'Tiếng Anh', en: 'English' },
+
+  'claimname.name': { vi: 'Họ và tên', en: 'Full name' },
+  'claimname.family_name': { vi: 'Họ', en: 'Family name' },
+  'claimname.middle_name': { vi: 'Tên đệm', en: 'Middle name' },
+  'claimname.given_name': { vi: 'Tên', en: 'Given name' },
+  'claimname.birthdate': { vi: 'Ngày sinh', en: 'Date of birth' },
+  'claimname.gender': { vi: 'Giới tính', en: 'Gender' },
+  'claimname.national_id': { vi: 'Số định danh cá nhân', en: 'Personal identification number' },
+  'claimname.id_card_issue_date': { vi: 'Ngày cấp thẻ căn cước', en: 'Identity card issue date' },
+  'claimname.id_card_expiry_date': { vi: 'Ngày hết hạn thẻ căn cước', en: 'Identity card expiry date' },
+  'claimname.nationality': { vi: 'Quốc tịch', en: 'Nationality' },
+  'claimname.place_of_origin': { vi: 'Quê quán', en: 'Place of origin' },
+  'claimname.ethnicity': { vi: 'Dân tộc', en: 'Ethnicity' },
+  'claimname.address': { vi: 'Địa chỉ thường trú', en: 'Permanent address' },
+  'claimname.phone_number': { vi: 'Số điện thoại', en: 'Phone number' },
+  'claimname.phone_number_verified': { vi: 'Số điện thoại đã xác minh hay chưa', en: 'Whether the phone number is verified' },
+  'claimname.email': { vi: 'Địa chỉ email', en: 'Email address' },
+  'claimname.email_verified': { vi: 'Email đã xác minh hay chưa', en: 'Whether the email address is verified' },
   'notice.last_factor': {
     vi: 'Không thể gỡ: tài khoản mức 2 cần giữ ít nhất một ứng dụng xác thực hoặc khóa truy cập.',
     en: 'Not removed: a level-2 account must keep at least one authenticator app or passkey.',
@@ -364,6 +438,31 @@ export interface SessionRow {
   readonly services: readonly string[];
 }
 
+/** A service holding consent, as the overview lists it. */
+export interface ServiceRow {
+  readonly clientName: string;
+  readonly scopes: readonly string[];
+  readonly claims: readonly string[];
+  readonly since: Date;
+  /** The consent record to print or withdraw. */
+  readonly recordId: string;
+}
+
+export interface HistoryRow {
+  readonly at: Date;
+  readonly kind: 'claims.released' | 'consent.given' | 'consent.withdrawn';
+  readonly clientName: string;
+  /** Claim names (a release) or scopes (a consent). */
+  readonly items: readonly string[];
+}
+
+export interface HistoryPage {
+  readonly rows: readonly HistoryRow[];
+  /** 0 is the newest page. */
+  readonly page: number;
+  readonly hasMore: boolean;
+}
+
 export interface OverviewModel extends PageFrame {
   readonly csrf: string;
   readonly notice: AccountMessageKey | undefined;
@@ -381,6 +480,8 @@ export interface OverviewModel extends PageFrame {
   readonly factors: SecondFactors;
   readonly passkeys: readonly Passkey[];
   readonly sessions: readonly SessionRow[];
+  readonly services: readonly ServiceRow[];
+  readonly history: HistoryPage;
 }
 
 function registrySection(model: OverviewModel): Html {
@@ -498,6 +599,68 @@ ${t(locale, 'sessions.services')}: ${session.services.join(', ')}
 </section>`;
 }
 
+/** A scope in the consent page's plain words. */
+const scopeWords = (locale: Locale, scope: string) => translateIfKnown(locale, `scope.${scope}`) ?? scope;
+/** A claim name in plain words where we have them, else the name itself. */
+const claimWords = (locale: Locale, claim: string) =>
+  isAccountMessageKey(`claimname.${claim}`) ? t(locale, `claimname.${claim}` as AccountMessageKey) : claim;
+
+function servicesSection(model: OverviewModel): Html {
+  const { locale } = model;
+  return html`<section aria-labelledby="consents-title">
+<h2 id="consents-title">${t(locale, 'consents.title')}</h2>
+<p class="muted">${t(locale, 'consents.lead')}</p>
+${
+  model.services.length === 0
+    ? html`<p>${t(locale, 'consents.none')}</p>`
+    : html`<ul class="services">${model.services.map(
+        (service, index) => html`<li data-consent="${service.recordId}">
+<strong id="service-${index}">${service.clientName}</strong><br>
+${t(locale, 'consents.may_receive')}: ${[...service.scopes.map((scope) => scopeWords(locale, scope)), ...service.claims.map((claim) => claimWords(locale, claim))].join('; ')}<br>
+${t(locale, 'consents.since')} ${formatDateTime(locale, service.since)}
+<div class="actions">
+<a class="secondary" href="/account/consents/${service.recordId}" aria-describedby="service-${index}">${t(locale, 'consents.record')}</a>
+<a class="secondary" href="/account/consents/${service.recordId}/withdraw" aria-describedby="service-${index}">${t(locale, 'consents.withdraw')}</a>
+</div>
+</li>`,
+      )}</ul>`
+}
+</section>`;
+}
+
+function historySection(model: OverviewModel): Html {
+  const { locale, history } = model;
+  const what = (row: HistoryRow) =>
+    row.kind === 'claims.released'
+      ? `${t(locale, 'history.released')}: ${row.items.map((claim) => claimWords(locale, claim)).join(', ')}`
+      : `${t(locale, row.kind === 'consent.given' ? 'history.given' : 'history.withdrawn')}${
+          row.items.length > 0 ? `: ${row.items.map((scope) => scopeWords(locale, scope)).join('; ')}` : ''
+        }`;
+  const pageLink = (page: number, key: 'history.newer' | 'history.older') =>
+    html`<a class="secondary" href="/account?history=${page}#history-title">${t(locale, key)}</a>`;
+  return html`<section aria-labelledby="history-title">
+<h2 id="history-title">${t(locale, 'history.title')}</h2>
+<p class="muted">${t(locale, 'history.lead')}</p>
+${
+  history.rows.length === 0
+    ? html`<p>${t(locale, 'history.none')}</p>`
+    : html`<table class="history" aria-labelledby="history-title">
+<thead><tr><th scope="col">${t(locale, 'history.when')}</th><th scope="col">${t(locale, 'history.service')}</th><th scope="col">${t(locale, 'history.what')}</th></tr></thead>
+<tbody>${history.rows.map(
+        (row) => html`<tr data-kind="${row.kind}"><td>${formatDateTime(locale, row.at)}</td><td>${row.clientName}</td><td>${what(row)}</td></tr>`,
+      )}</tbody>
+</table>`
+}
+${
+  history.page > 0 || history.hasMore
+    ? html`<nav class="actions" aria-label="${t(locale, 'history.pages')}">${history.page > 0 ? pageLink(history.page - 1, 'history.newer') : ''}${
+        history.hasMore ? pageLink(history.page + 1, 'history.older') : ''
+      }</nav>`
+    : ''
+}
+</section>`;
+}
+
 export function overviewPage(model: OverviewModel): string {
   const { locale, account, signIn } = model;
   const name = model.record && model.record !== 'unavailable' ? model.record.fullName : account.nationalId;
@@ -521,6 +684,8 @@ ${factorsSection(model)}
 <h2 id="password-title">${t(locale, 'password.title')}</h2>
 <div class="actions"><a class="secondary" href="/account/password">${t(locale, 'password.change')}</a></div>
 </section>
+${servicesSection(model)}
+${historySection(model)}
 ${sessionsSection(model)}
 <section aria-labelledby="lock-title">
 <h2 id="lock-title">${t(locale, 'lock.title')}</h2>
@@ -751,6 +916,56 @@ export function signedOutPage(frame: PageFrame & { readonly everywhere: boolean 
     html`<h1>${t(locale, 'signed_out.title')}</h1>
 <p role="status">${t(locale, frame.everywhere ? 'signed_out.all' : 'signed_out.lead')}</p>
 <div class="actions"><a class="secondary" href="/account">${t(locale, 'signed_out.again')}</a></div>`,
+  );
+}
+
+export interface ConsentRecordModel extends PageFrame {
+  readonly id: string;
+  readonly clientName: string;
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly claims: readonly string[];
+  readonly shownText: string;
+  readonly shownLocale: Locale;
+  readonly givenAt: Date;
+  readonly withdrawnAt: Date | undefined;
+}
+
+/** A consent record as a page to print: the service, the words shown verbatim, when, and its status. */
+export function consentRecordPage(model: ConsentRecordModel): string {
+  const { locale } = model;
+  const status = model.withdrawnAt ? `${t(locale, 'record.withdrawn_at')} ${formatDateTime(locale, model.withdrawnAt)}` : t(locale, 'record.in_force');
+  return page(
+    model,
+    t(locale, 'record.title'),
+    html`<h1>${t(locale, 'record.title')}</h1>
+<dl class="claims">
+<dt>${t(locale, 'record.number')}</dt><dd><code>${model.id}</code></dd>
+<dt>${t(locale, 'record.service')}</dt><dd>${model.clientName} (<code>${model.clientId}</code>)</dd>
+<dt>${t(locale, 'record.given_at')}</dt><dd><time datetime="${model.givenAt.toISOString()}">${formatDateTime(locale, model.givenAt)}</time></dd>
+<dt>${t(locale, 'record.scopes')}</dt><dd>${model.scopes.join(' ')}</dd>
+${model.claims.length > 0 ? html`<dt>${t(locale, 'record.claims')}</dt><dd>${model.claims.join(' ')}</dd>` : ''}
+<dt>${t(locale, 'record.status')}</dt><dd id="consent-status">${status}</dd>
+<dt>${t(locale, 'record.language')}</dt><dd>${t(locale, `language.${model.shownLocale}`)}</dd>
+</dl>
+<h2 id="shown-title">${t(locale, 'record.shown')}</h2>
+<blockquote lang="${model.shownLocale}" aria-labelledby="shown-title"><pre class="shown-text">${model.shownText}</pre></blockquote>
+<p class="muted">${t(locale, 'record.print')}</p>
+${backLink(locale)}`,
+  );
+}
+
+export function withdrawConsentPage(model: PageFrame & { readonly csrf: string; readonly id: string; readonly clientName: string }): string {
+  const { locale } = model;
+  return page(
+    model,
+    t(locale, 'withdraw.title'),
+    html`<h1>${t(locale, 'withdraw.title')}</h1>
+<p>${t(locale, 'withdraw.question')} <strong>${model.clientName}</strong>?</p>
+<p id="withdraw-explain">${t(locale, 'withdraw.explain')}</p>
+<form method="post" action="/account/consents/${model.id}/withdraw">${csrfField(model.csrf)}
+<div class="actions"><button type="submit" class="primary" aria-describedby="withdraw-explain">${t(locale, 'withdraw.confirm')}</button><a class="secondary" href="/account">${t(locale, 'withdraw.cancel')}</a></div>
+</form>`,
   );
 }
 

@@ -79,6 +79,7 @@ import {
 } from './account-console.ts';
 import {
   accountErrorPage,
+  consentRecordPage,
   contactCodeMessage,
   contactPage,
   isAccountMessageKey,
@@ -92,6 +93,7 @@ import {
   signedOutPage,
   t,
   totpPage,
+  withdrawConsentPage,
   type AccountChange,
   type AccountMessageKey,
   type ContactError,
@@ -122,6 +124,10 @@ const RETURN_PATHS = new Set([
   '/account/contacts/email',
   '/account/lock',
 ]);
+
+/** A consent record's pages: printing it (GET) and withdrawing it (GET asks, POST does). */
+const CONSENT_PATH = /^\/account\/consents\/([0-9a-f-]{36})(\/withdraw)?$/;
+const HISTORY_PAGE_SIZE = 20;
 
 class FormTooLarge extends Error {}
 
@@ -288,13 +294,17 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       signed.session = { ...session, flash: undefined };
       await consoleSessions.save(signed.sessionId, signed.session);
     }
-    const [record, passkeys, sessions] = await Promise.all([
+    const historyPage = Math.min(Math.max(Number.parseInt(typeof ctx.query.history === 'string' ? ctx.query.history : '0', 10) || 0, 0), 10_000);
+    const [record, passkeys, sessions, services, history] = await Promise.all([
       registryRecordOf(account),
       listPasskeys(container.db, account.id),
       signInSessions.list(account.id),
+      container.consents.servicesWithAccess(account.id),
+      container.consents.history(account.id, { page: historyPage, pageSize: HISTORY_PAGE_SIZE }),
     ]);
     const clientNames = new Map<string, string>();
-    for (const clientId of new Set(sessions.flatMap((item) => item.clientIds))) {
+    const clientIds = [...sessions.flatMap((item) => item.clientIds), ...services.map((item) => item.clientId), ...history.entries.map((item) => item.clientId ?? '')];
+    for (const clientId of new Set(clientIds.filter((id) => id !== ''))) {
       clientNames.set(clientId, (await container.clients.find(clientId))?.name ?? clientId);
     }
     send(
@@ -316,6 +326,23 @@ export const accountRoutes: PageRoutes = (container: Container) => {
           expiresAt: item.expiresAt,
           services: item.clientIds.map((clientId) => clientNames.get(clientId) ?? clientId),
         })),
+        services: services.map((item) => ({
+          clientName: clientNames.get(item.clientId) ?? item.clientId,
+          scopes: item.scopes,
+          claims: item.claims,
+          since: item.since,
+          recordId: item.latestRecordId,
+        })),
+        history: {
+          page: historyPage,
+          hasMore: history.hasMore,
+          rows: history.entries.map((entry) => ({
+            at: entry.at,
+            kind: entry.kind,
+            clientName: entry.clientId === undefined ? '' : (clientNames.get(entry.clientId) ?? entry.clientId),
+            items: entry.items,
+          })),
+        },
       }),
     );
   };
@@ -625,6 +652,59 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     send(ctx, 200, lockedPage(frame(ctx, locale)));
   };
 
+  /** The citizen's own consent record named in the path; another citizen's is not found (404). */
+  const ownConsentRecord = async (signed: Signed) => {
+    const record = await container.consents.find(signed.account.id, CONSENT_PATH.exec(signed.ctx.path)?.[1] ?? '');
+    if (!record) send(signed.ctx, 404, accountErrorPage(frame(signed.ctx, signed.locale), 'consents.not_found'));
+    return record;
+  };
+  const clientNameOf = async (clientId: string) => (await container.clients.find(clientId))?.name ?? clientId;
+
+  const showConsentRecord = async (signed: Signed) => {
+    const record = await ownConsentRecord(signed);
+    if (!record) return;
+    send(
+      signed.ctx,
+      200,
+      consentRecordPage({
+        ...frame(signed.ctx, signed.locale),
+        id: record.id,
+        clientId: record.clientId,
+        clientName: await clientNameOf(record.clientId),
+        scopes: record.scopes,
+        claims: record.claims,
+        shownText: record.shownText,
+        shownLocale: record.locale,
+        givenAt: record.givenAt,
+        withdrawnAt: record.withdrawnAt,
+      }),
+    );
+  };
+
+  const askToWithdrawConsent = async (signed: Signed) => {
+    const record = await ownConsentRecord(signed);
+    if (!record) return;
+    if (record.withdrawnAt) {
+      await flashAndReturn(signed, 'notice.consent_withdrawn');
+      return;
+    }
+    send(
+      signed.ctx,
+      200,
+      withdrawConsentPage({ ...frame(signed.ctx, signed.locale), csrf: signed.session.csrf, id: record.id, clientName: await clientNameOf(record.clientId) }),
+    );
+  };
+
+  // Withdrawing only takes access away: no fresh sign-in needed, like ending a session.
+  const withdrawConsent = async (signed: Signed) => {
+    const record = await container.consents.withdraw(signed.account.id, CONSENT_PATH.exec(signed.ctx.path)?.[1] ?? '', { ip: signed.ctx.ip });
+    if (!record) {
+      send(signed.ctx, 404, accountErrorPage(frame(signed.ctx, signed.locale), 'consents.not_found'));
+      return;
+    }
+    await flashAndReturn(signed, 'notice.consent_withdrawn');
+  };
+
   const signOut = async (signed: Signed) => {
     const { ctx, locale, session } = signed;
     await endConsole(ctx, signed.sessionId);
@@ -680,7 +760,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       return;
     }
     ctx.status = 303;
-    ctx.redirect(RETURN_PATHS.has(pending.returnTo) ? pending.returnTo : '/account');
+    ctx.redirect(RETURN_PATHS.has(pending.returnTo) || CONSENT_PATH.test(pending.returnTo) ? pending.returnTo : '/account');
   };
 
   // -------------------------------------------------------------------------------------------------
@@ -704,9 +784,12 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     ['/account/sessions/end', { handler: endOneSession }],
     ['/account/sessions/end-all', { handler: endAllSessions }],
     ['/account/lock', { handler: lockOwnAccount }],
+    ['/account/consents/:id/withdraw', { handler: withdrawConsent }],
   ]);
   const gets = new Map<string, { handler: Handler; fresh?: boolean }>([
     ['/account', { handler: overview }],
+    ['/account/consents/:id', { handler: showConsentRecord }],
+    ['/account/consents/:id/withdraw', { handler: askToWithdrawConsent }],
     ['/account/totp', { handler: (signed) => showTotp(signed), fresh: true }],
     [
       '/account/recovery-codes',
@@ -763,6 +846,9 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     if (queryLang) ctx.cookies.set('lang', queryLang, { httpOnly: true, sameSite: 'lax', overwrite: true });
     const locale = localeOf(ctx);
     const path = ctx.path.replace(/\/+$/, '') || '/account';
+    const consentPath = CONSENT_PATH.exec(path);
+    /** The key in the route tables: a consent record's id stands as :id. */
+    const route = consentPath ? `/account/consents/:id${consentPath[2] ?? ''}` : path;
 
     try {
       if (path === '/account/callback' && ctx.method === 'GET') {
@@ -773,15 +859,15 @@ export const accountRoutes: PageRoutes = (container: Container) => {
         send(ctx, 200, signedOutPage({ ...frame(ctx, locale), everywhere: false }));
         return;
       }
-      const post = ctx.method === 'POST' ? posts.get(path) : undefined;
-      const get = ctx.method === 'GET' ? gets.get(path) : undefined;
+      const post = ctx.method === 'POST' ? posts.get(route) : undefined;
+      const get = ctx.method === 'GET' ? gets.get(route) : undefined;
       if (!post && !get) {
-        if (!posts.has(path) && !gets.has(path)) {
+        if (!posts.has(route) && !gets.has(route)) {
           await next();
           return;
         }
         ctx.status = 405;
-        ctx.set('Allow', [gets.has(path) && 'GET', posts.has(path) && 'POST'].filter(Boolean).join(', '));
+        ctx.set('Allow', [gets.has(route) && 'GET', posts.has(route) && 'POST'].filter(Boolean).join(', '));
         return;
       }
 

@@ -82,25 +82,62 @@ export interface ConsentPageModel {
   readonly switchHref: string;
 }
 
+/** What a consent page says, line by line: shown by consentPage and kept word for word in the consent record. */
+export interface ConsentWording {
+  readonly title: string;
+  /** Follows the service's name. */
+  readonly lead: string;
+  readonly ordinary: readonly { readonly scope: string; readonly text: string }[];
+  /** The individually requested claims, as one line, if any. */
+  readonly otherClaims: string | undefined;
+  readonly sensitiveHeading: string;
+  readonly sensitive: readonly { readonly scope: string; readonly text: string }[];
+  readonly note: string;
+}
+
+export function consentWording(locale: Locale, scopes: readonly string[], claims: readonly string[]): ConsentWording {
+  const describe = (scope: string) => ({ scope, text: translateIfKnown(locale, `scope.${scope}`) ?? scope });
+  return {
+    title: translate(locale, 'consent.title'),
+    lead: translate(locale, 'consent.lead'),
+    ordinary: scopes.filter((scope) => !SENSITIVE_SCOPES.has(scope)).map(describe),
+    otherClaims: claims.length > 0 ? `${translate(locale, 'claim.other')}: ${claims.join(', ')}` : undefined,
+    sensitiveHeading: translate(locale, 'consent.sensitive'),
+    sensitive: scopes.filter((scope) => SENSITIVE_SCOPES.has(scope)).map(describe),
+    note: translate(locale, 'consent.note'),
+  };
+}
+
+/** The consent page's text as plain lines (what a consent record keeps): the same words, in order. */
+export function consentShownText(locale: Locale, clientName: string, scopes: readonly string[], claims: readonly string[]): string {
+  const wording = consentWording(locale, scopes, claims);
+  return [
+    wording.title,
+    `${clientName} ${wording.lead}`,
+    ...wording.ordinary.map((line) => `- ${line.text}`),
+    ...(wording.otherClaims ? [`- ${wording.otherClaims}`] : []),
+    ...(wording.sensitive.length > 0 ? [wording.sensitiveHeading, ...wording.sensitive.map((line) => `- ${line.text}`)] : []),
+    wording.note,
+  ].join('\n');
+}
+
 export function consentPage(model: ConsentPageModel): string {
   const { locale } = model;
   const t = (key: Parameters<typeof translate>[1]) => translate(locale, key);
-  const describe = (scope: string) => translateIfKnown(locale, `scope.${scope}`) ?? scope;
-  const ordinary = model.scopes.filter((scope) => !SENSITIVE_SCOPES.has(scope));
-  const sensitive = model.scopes.filter((scope) => SENSITIVE_SCOPES.has(scope));
+  const wording = consentWording(locale, model.scopes, model.claims);
   return layout({
     locale,
-    title: t('consent.title'),
+    title: wording.title,
     switchHref: model.switchHref,
-    body: html`<h1>${t('consent.title')}</h1>
-<p><strong>${model.clientName}</strong> ${t('consent.lead')}</p>
-<ul class="claims">${ordinary.map((scope) => html`<li data-scope="${scope}">${describe(scope)}</li>`)}${
-      model.claims.length > 0 ? html`<li>${t('claim.other')}: ${model.claims.join(', ')}</li>` : ''
+    body: html`<h1>${wording.title}</h1>
+<p><strong>${model.clientName}</strong> ${wording.lead}</p>
+<ul class="claims">${wording.ordinary.map((line) => html`<li data-scope="${line.scope}">${line.text}</li>`)}${
+      wording.otherClaims ? html`<li>${wording.otherClaims}</li>` : ''
     }</ul>
 ${
-  sensitive.length > 0
-    ? html`<p><strong>${t('consent.sensitive')}</strong></p>
-<ul class="claims">${sensitive.map((scope) => html`<li class="sensitive" data-scope="${scope}">${describe(scope)}</li>`)}</ul>`
+  wording.sensitive.length > 0
+    ? html`<p><strong>${wording.sensitiveHeading}</strong></p>
+<ul class="claims">${wording.sensitive.map((line) => html`<li class="sensitive" data-scope="${line.scope}">${line.text}</li>`)}</ul>`
     : ''
 }
 <form method="post" action="/interaction/${model.uid}/consent">
@@ -111,7 +148,7 @@ ${
 <input type="hidden" name="lang" value="${locale}">
 <div class="actions"><button type="submit" class="secondary">${t('consent.refuse')}</button></div>
 </form>
-<p class="muted">${t('consent.note')}</p>`,
+<p class="muted">${wording.note}</p>`,
   });
 }
 

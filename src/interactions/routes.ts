@@ -10,13 +10,14 @@ import type { BruteForceGuard } from '../accounts/brute-force.ts';
 import { HashingOverloaded } from '../accounts/passwords.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import type { PasskeySignIn } from '../accounts/passkey-sign-in.ts';
+import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_MS, newDeviceId, type DeviceNotices } from '../accounts/devices.ts';
 import { LOA_1, LOA_2 } from '../oidc/assurance.ts';
 import { lockedMessage, otpPage, passkeySection, t as secondFactorText } from './second-factor-pages.ts';
 import { MAX_PASSWORD_LENGTH } from '../accounts/sign-in.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
 import { RegistryUnavailable } from '../registry/gateway.ts';
 import { isLocale, translate, type Locale } from './i18n.ts';
-import { consentPage, errorPage, localeOf, loginPage, switchHref } from './pages.ts';
+import { consentPage, consentShownText, errorPage, localeOf, loginPage, switchHref } from './pages.ts';
 import { contentSecurityPolicy } from './security.ts';
 
 const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|otp|passkey|consent|abort))?$/;
@@ -33,6 +34,7 @@ export interface InteractionRoutesDependencies {
   /** Holds "password done, second factor pending" per interaction. */
   readonly store: EphemeralStore;
   readonly passkeys: PasskeySignIn;
+  readonly devices: DeviceNotices;
 }
 
 const secondStepKey = (uid: string) => `login-second-step:{${uid}}`;
@@ -133,6 +135,16 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
         ctx.redirect(`/interaction/${current.uid}`);
       };
 
+      if (action === undefined && !ctx.cookies.get(DEVICE_COOKIE)) {
+        // Marks this browser, so a sign-in from another one can be told to the citizen.
+        ctx.cookies.set(DEVICE_COOKIE, newDeviceId(), {
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: ctx.protocol === 'https',
+          maxAge: DEVICE_COOKIE_MAX_AGE_MS,
+        });
+      }
+
       if (action === undefined) {
         if (view.prompt === 'login' && (await secondStepPending(view))) {
           sendPage(ctx, 200, otpPage({ locale, uid: view.uid, clientName: view.clientName, switchHref: here }), formTarget);
@@ -224,6 +236,7 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
           return;
         }
         ctx.status = 303;
+        await deps.devices.signedIn(result.account, ctx.cookies.get(DEVICE_COOKIE));
         ctx.redirect(await deps.interactions.finishLogin(ctx.req, ctx.res, { accountId: result.account.id, acr: LOA_1, amr: ['pwd'] }));
         return;
       }
@@ -257,6 +270,7 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
           return;
         }
         // A passkey with user verification is something held plus a PIN or biometric: two factors.
+        await deps.devices.signedIn(result.account, ctx.cookies.get(DEVICE_COOKIE));
         ctx.redirect(
           await deps.interactions.finishLogin(ctx.req, ctx.res, { accountId: result.account.id, acr: level2 ? LOA_2 : LOA_1, amr: ['hwk', 'mfa'] }),
         );
@@ -278,6 +292,7 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
           return;
         }
         await deps.store.delete(secondStepKey(view.uid));
+        await deps.devices.signedIn(account, ctx.cookies.get(DEVICE_COOKIE));
         ctx.status = 303;
         ctx.redirect(
           await deps.interactions.finishLogin(ctx.req, ctx.res, {
@@ -291,7 +306,9 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
 
       // consent
       ctx.status = 303;
-      ctx.redirect(await deps.interactions.finishConsent(ctx.req, ctx.res));
+      // The record keeps the page's words in the language the form was shown in (its hidden lang).
+      const shown = { locale, text: consentShownText(locale, view.clientName, view.scopesToConsent, view.claimsToConsent) };
+      ctx.redirect(await deps.interactions.finishConsent(ctx.req, ctx.res, shown));
     } catch (error) {
       if (error instanceof ResponseSent) return;
       if (error instanceof HashingOverloaded) {

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { ConsentRecords, ShownConsent } from './consent-records.ts';
 import { approvedScopesOf } from './interaction-policy.ts';
 
 export interface InteractionView {
@@ -46,10 +47,12 @@ const asStrings = (value: unknown) => (Array.isArray(value) ? value.filter((item
 export class InteractionService {
   readonly #provider: Provider;
   readonly #audit: AuditLog;
+  readonly #consents: ConsentRecords;
 
-  constructor(provider: Provider, audit: AuditLog) {
+  constructor(provider: Provider, audit: AuditLog, consents: ConsentRecords) {
     this.#provider = provider;
     this.#audit = audit;
+    this.#consents = consents;
   }
 
   async #details(req: IncomingMessage, res: ServerResponse) {
@@ -101,17 +104,28 @@ export class InteractionService {
     );
   }
 
-  /** Grants what the consent page showed (approved scopes and claims only). */
-  async finishConsent(req: IncomingMessage, res: ServerResponse): Promise<string> {
+  /**
+   * Grants what the consent page showed (approved scopes and claims only) and keeps a consent record
+   * of it: `shown` is the page's text, word for word, in the language it was shown in.
+   */
+  async finishConsent(req: IncomingMessage, res: ServerResponse, shown: ShownConsent): Promise<string> {
     const details = await this.#details(req, res);
     const view = await this.view(req, res);
     const accountId = details.session?.accountId;
     if (!accountId || details.prompt.name !== 'consent') throw new InteractionExpired('no consent is being asked');
-    const grant = (details.grantId && (await this.#provider.Grant.find(details.grantId))) ||
-      new this.#provider.Grant({ accountId, clientId: view.clientId });
+    const existing = details.grantId ? await this.#provider.Grant.find(details.grantId) : undefined;
+    const grant = existing ?? new this.#provider.Grant({ accountId, clientId: view.clientId });
     if (view.scopesToConsent.length > 0) grant.addOIDCScope(view.scopesToConsent.join(' '));
     if (view.claimsToConsent.length > 0) grant.addOIDCClaims([...view.claimsToConsent]);
     const grantId = await grant.save();
+    try {
+      await this.#consents.record({ accountId, clientId: view.clientId, grantId, scopes: view.scopesToConsent, claims: view.claimsToConsent, shown });
+    } catch (error) {
+      // No new grant without its proof. (An existing grant keeps the scopes just saved; the
+      // interaction fails, so no token is issued on them until a consent is recorded.)
+      if (!existing) await grant.destroy();
+      throw error;
+    }
     await this.#audit.record({
       type: 'consent.given',
       actor: accountId,

@@ -181,6 +181,21 @@ describe('level 2, step-up and brute force (end to end)', function () {
     expect(callback.searchParams.get('error')).to.equal('unmet_authentication_requirements');
   });
 
+  it("tells the citizen's contacts about a sign-in from a new device — not the first one, not a known one", async () => {
+    const khoa = { id: '048203000777', password: 'Khoa#Demo2026', phone: '+84900000003' };
+    const outbox = () => world.server.container.db('outbox_messages').where({ destination: khoa.phone }).orderBy('id');
+    const before = (await outbox()).length;
+    const first = new Browser(world.issuer);
+    await first.signIn((await authorize()).url, khoa.id, khoa.password);
+    expect((await outbox()).length, 'the first device is where the account is used: no notice').to.equal(before);
+    await new Browser(world.issuer).signIn((await authorize()).url, khoa.id, khoa.password);
+    const notices = await outbox();
+    expect(notices.length).to.equal(before + 1);
+    expect((notices.at(-1) as { subject: string }).subject).to.include('new device');
+    await first.signIn((await authorize({ prompt: 'login' })).url, khoa.id, khoa.password);
+    expect((await outbox()).length, 'a known device again: no notice').to.equal(before + 1);
+  });
+
   describe('brute force', () => {
     async function failPassword(browser: Browser, server: RunningServer, nationalId: string, password = 'not the password!') {
       const verifier = client.randomPKCECodeVerifier();
