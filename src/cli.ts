@@ -5,6 +5,8 @@ import type { Database } from './storage/database.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Config } from './config/config.ts';
 import type { ClientProfile } from './oidc/client-profiles.ts';
+import type { ChangeFeedDependencies } from './registry/change-feed.ts';
+import type { UnavailableHolder } from './registry/registry-import.ts';
 import { unsupportedRuntime } from './runtime.ts';
 
 const refusal = unsupportedRuntime();
@@ -20,6 +22,7 @@ const { ConfigError, loadConfig } = await import('./config/config.ts');
 const { createLogger } = await import('./observability/logger.ts');
 const { PROFILE_RULES } = await import('./oidc/client-profiles.ts');
 const { buildClientMetadata, InvalidClientRegistration } = await import('./oidc/clients.ts');
+const { RegistryFileError } = await import('./registry/registry-file.ts');
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -32,6 +35,19 @@ const USAGE = `usage: npm run cli -- <command>
                                    or is generated and shown once
   clients remove --id ID           remove a relying party
   seed:demo                        load the demo citizens, accounts and clients (never in production)
+  registry import FILE [--format csv|ndjson] [--strict] [--errors REPORT]
+                                   load a registry file (columns: README "Population registry") into
+                                   the local mirror in one transaction; refused rows are listed (all
+                                   of them in REPORT, as CSV), the rest load; --strict loads nothing
+                                   if any row is refused; the accounts of people it shows dead or
+                                   missing are locked as by apply-changes
+  registry generate --count N --out FILE [--seed S] [--format csv|ndjson] [--as-of YYYY-MM-DD]
+                                   write a synthetic registry (the same file for the same seed);
+                                   --out - writes to standard output
+  registry apply-changes FILE      apply a registry change feed (NDJSON; README "Registry change feed"):
+                                   deaths and disappearances lock accounts and end all their access
+  accounts raise-level ID --evidence REF --officer NAME
+                                   raise an account to level 2 after an in-person check
 
 Exit status: 0 done, 2 input refused (nothing written), 1 any other failure.`;
 
@@ -46,6 +62,17 @@ function optionsOf<T extends ParseArgsOptionsConfig>(args: string[], options: T)
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
     throw new UsageError((error as Error).message);
+  }
+}
+
+/** Like optionsOf, with exactly one positional argument (named `what` in the message). */
+function optionsAndOne<T extends ParseArgsOptionsConfig>(args: string[], options: T, what: string) {
+  try {
+    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
+    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? `${what} is required` : `one ${what} only, got ${positionals.length}`);
+    return { values, positional: positionals[0]! };
+  } catch (error) {
+    throw error instanceof UsageError ? error : new UsageError((error as Error).message);
   }
 }
 
@@ -202,22 +229,301 @@ async function seedDemo(config: Config, logger: Logger, args: string[]): Promise
   console.log(`demo data loaded (clients: ${DEMO_CLIENTS.map((client) => client.clientId).join(', ')})`);
 }
 
+async function importRegistryFile(config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { values: options, positional: file } = optionsAndOne(
+    args,
+    { format: { type: 'string' }, strict: { type: 'boolean' }, errors: { type: 'string' } },
+    'FILE',
+  );
+  const { stat } = await import('node:fs/promises');
+  const { createReadStream, createWriteStream } = await import('node:fs');
+  const { finished } = await import('node:stream/promises');
+  const paths = await import('node:path');
+  const { registryFileFormat } = await import('./registry/registry-file.ts');
+  const { importRegistry } = await import('./registry/registry-import.ts');
+  const { progressReport, formatCount, formatDuration } = await import('./registry/progress-report.ts');
+
+  // Everything that can be refused without the database is, before it is opened.
+  const format = registryFileFormat(file, options.format);
+  let size: number;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new UsageError(`${file} is not a file`);
+    size = info.size;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const report = options.errors === undefined ? undefined : createWriteStream(options.errors);
+  if (report) {
+    report.write('line,national_id,reason\n');
+    await new Promise<void>((resolve, reject) => report.once('ready', () => resolve()).once('error', reject)).catch((error: Error) => {
+      throw new UsageError(`cannot write ${options.errors}: ${(error as NodeJS.ErrnoException).code ?? error.message}`);
+    });
+  }
+  const SHOWN = 20;
+  let shown = 0;
+  const progress = progressReport(process.stderr, 'registry import', { totalBytes: size });
+  const abort = new AbortController();
+  const stop = () => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  try {
+    const { summary, locked } = await withStorage(config, logger, async (storage) => {
+      const { db } = storage;
+      const result = await importRegistry(db, createReadStream(file, { highWaterMark: 1 << 20 }), {
+        format,
+        strict: options.strict === true,
+        signal: abort.signal,
+        onProgress: ({ phase, rows, bytes }) => {
+          if (phase === 'merging') progress.phase(`merging ${formatCount(rows)} rows into the registry…`);
+          else if (phase === 'indexing') progress.phase('rebuilding the registry\'s indexes after the bulk load…');
+          else progress.update(rows, bytes);
+        },
+        onRejected: ({ line, nationalId, reason }) => {
+          if (report) report.write(`${line},${nationalId},"${reason.replaceAll('"', '""')}"\n`);
+          else if (shown++ < SHOWN) {
+            progress.finish();
+            console.error(`line ${line}${nationalId ? ` (${nationalId})` : ''}: ${reason}`);
+          }
+        },
+      });
+      if (result.committed) {
+        const { AuditLog } = await import('./audit/audit-log.ts');
+        await new AuditLog(db).record({
+          type: 'registry.changed',
+          actor: operator(),
+          data: { action: 'registry.imported', file: paths.basename(file), format, read: result.read, inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, rejected: result.rejected },
+        });
+      }
+      // Deaths and disappearances take the change feed's path: the account is locked, its access ends.
+      const holders = result.unavailable;
+      const ended = holders.length === 0 ? undefined : await withChangeFeed(storage, (deps) => endAccessOf(holders, deps));
+      return { summary: result, locked: ended };
+    });
+    progress.finish();
+    if (!report && summary.rejected > SHOWN) console.error(`… and ${formatCount(summary.rejected - SHOWN)} more refused rows (--errors REPORT lists them all)`);
+    const seconds = summary.elapsedMs / 1000;
+    console.log(
+      `read ${summary.read}, inserted ${summary.inserted}, updated ${summary.updated}, unchanged ${summary.unchanged}, ` +
+        `rejected ${summary.rejected} in ${formatDuration(summary.elapsedMs)} (${formatCount(summary.read / Math.max(seconds, 0.001))} rows/s)`,
+    );
+    if (locked) {
+      console.log(`locked ${locked.accounts} account${locked.accounts === 1 ? '' : 's'} of people now deceased or missing; ended ${locked.sessions} session${locked.sessions === 1 ? '' : 's'}, revoked ${locked.grants} grant${locked.grants === 1 ? '' : 's'}`);
+    }
+    if (!summary.committed) {
+      console.error(`citizen-idp registry import: nothing imported: ${summary.rejected} row${summary.rejected === 1 ? '' : 's'} refused and --strict given`);
+      return 2;
+    }
+    return 0;
+  } catch (error) {
+    progress.finish();
+    if (error instanceof RegistryFileError && error.code !== 'unknown-format') throw new RegistryFileError(error.code, `${file}: ${error.message}`);
+    if (abort.signal.aborted) {
+      console.error('citizen-idp registry import: interrupted; the registry is unchanged');
+      return 130;
+    }
+    throw error;
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    if (report) {
+      report.end();
+      await finished(report).catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * Applies a death or disappearance the import found for an account holder as a change-feed event with
+ * an id of the import's own, the same on every run, so a second run changes nothing.
+ */
+async function endAccessOf(holders: readonly UnavailableHolder[], deps: ChangeFeedDependencies): Promise<{ accounts: number; sessions: number; grants: number }> {
+  const { applyRegistryChange } = await import('./registry/change-feed.ts');
+  const { parseChangeLine } = await import('./registry/change-feed-schema.ts');
+  const totals = { accounts: 0, sessions: 0, grants: 0 };
+  for (const holder of holders) {
+    const parsed = parseChangeLine(
+      JSON.stringify({
+        id: `registry-import:${holder.nationalId}:${holder.change}:${holder.occurredOn}`,
+        type: holder.change,
+        national_id: holder.nationalId,
+        occurred_on: holder.occurredOn,
+      }),
+    );
+    if ('problem' in parsed) throw new Error(`cannot end the access of ${holder.nationalId}: ${parsed.problem}`);
+    const result = await applyRegistryChange(parsed.event, deps);
+    if (result.outcome === 'rejected') throw new Error(`cannot end the access of ${holder.nationalId}: ${result.reason}`);
+    if (result.outcome === 'applied') {
+      if (result.accountLocked) totals.accounts++;
+      totals.sessions += result.sessionsEnded;
+      totals.grants += result.grantsRevoked;
+    }
+  }
+  return totals;
+}
+
+async function generateRegistryFile(args: string[]): Promise<void> {
+  const options = optionsOf(args, {
+    count: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    format: { type: 'string' },
+    'as-of': { type: 'string' },
+  });
+  const { createWriteStream } = await import('node:fs');
+  const { finished } = await import('node:stream/promises');
+  const { registryFileFormat } = await import('./registry/registry-file.ts');
+  const { generateRegistry, DEFAULT_AS_OF } = await import('./registry/synthetic-registry.ts');
+  const { isCalendarDate } = await import('./registry/record-schema.ts');
+  const { progressReport, formatCount, formatDuration } = await import('./registry/progress-report.ts');
+
+  const countText = required(options.count, '--count').replaceAll('_', '');
+  const count = Number(countText);
+  if (!/^[0-9]+$/.test(countText) || count < 1 || count > 200_000_000) throw new UsageError(`--count: a whole number from 1 to 200000000, got ${options.count}`);
+  const out = required(options.out, '--out');
+  const format = out === '-' ? registryFileFormat('-', options.format ?? 'csv') : registryFileFormat(out, options.format);
+  const seed = options.seed ?? '1';
+  const asOf = options['as-of'] ?? DEFAULT_AS_OF;
+  if (!isCalendarDate(asOf)) throw new UsageError(`--as-of: a date YYYY-MM-DD, got ${asOf}`);
+
+  const output = out === '-' ? process.stdout : createWriteStream(out, { highWaterMark: 1 << 20 });
+  if (output === process.stdout) process.stdout.on('error', () => undefined);
+  if (output !== process.stdout) {
+    await new Promise<void>((resolve, reject) => output.once('ready', () => resolve()).once('error', reject)).catch((error: Error) => {
+      throw new UsageError(`cannot write ${out}: ${(error as NodeJS.ErrnoException).code ?? error.message}`);
+    });
+  }
+  const started = Date.now();
+  const progress = progressReport(process.stderr, 'registry generate');
+  let summary: Awaited<ReturnType<typeof generateRegistry>>;
+  try {
+    summary = await generateRegistry({ count, seed, format, asOf, onProgress: (rows) => progress.update(rows, 0) }, output);
+  } catch (error) {
+    progress.finish();
+    // The reader of standard output went away (`… | head`): nothing more to write, nothing wrong.
+    if (out === '-' && (error as NodeJS.ErrnoException).code === 'EPIPE') return;
+    throw error;
+  }
+  progress.finish();
+  if (output !== process.stdout) {
+    output.end();
+    await finished(output);
+  }
+  const line = `wrote ${formatCount(summary.rows)} citizens in ${formatCount(summary.households)} households (${format}, seed ${JSON.stringify(seed)}, as of ${asOf}) in ${formatDuration(Date.now() - started)}`;
+  if (out === '-') console.error(line);
+  else console.log(`${line} to ${out}`);
+}
+
+/** Level 2 after an in-person check: who checked, with what evidence, recorded and audited. */
+async function raiseLevel(config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { values, positional } = optionsAndOne(args, { evidence: { type: 'string' }, officer: { type: 'string' } }, 'an ID number');
+  const { isNationalIdShape } = await import('./registry/national-id.ts');
+  if (!isNationalIdShape(positional)) throw new UsageError('the ID number must be 12 digits');
+  const evidence = required(values.evidence, '--evidence').trim().slice(0, 200);
+  const officer = required(values.officer, '--officer').trim().slice(0, 200);
+  return withStorage(config, logger, async ({ db }) => {
+    const { AccountRepository } = await import('./accounts/accounts.ts');
+    const { AuditLog } = await import('./audit/audit-log.ts');
+    const result = await new AccountRepository(db).raiseToLevelTwo(positional, { officer, evidence });
+    if (!result) {
+      console.error(`citizen-idp accounts raise-level: no account for that ID number`);
+      return 1;
+    }
+    const audit = new AuditLog(db);
+    if (result.raisedNow) {
+      await audit.record({ type: 'admin.action', actor: operator(), accountId: result.account.id, data: { action: 'raise-level', level: 2, officer, evidence } });
+      await audit.flush();
+    }
+    console.log(result.raisedNow ? `account raised to level 2 (checked by ${officer}, evidence ${evidence})` : 'the account is already at level 2; nothing changed');
+    return 0;
+  });
+}
+
+/** Applies a change feed file to the registry mirror; deaths lock accounts and end their access. */
+/**
+ * Runs `work` with what applying registry changes needs beyond the database: the sessions' store (to
+ * end a dead person's sessions), the back-channel logout queue and the audit trail (flushed after).
+ */
+async function withChangeFeed<T>(storage: Storage, work: (deps: ChangeFeedDependencies) => Promise<T>): Promise<T> {
+  const { db, config } = storage;
+  const { BackchannelLogoutQueue } = await import('./oidc/backchannel-logout.ts');
+  const clients = await clientRepository(storage);
+  // Queued here, delivered by the running servers' back-channel logout workers.
+  const backchannel = new BackchannelLogoutQueue(db, async (clientId) => {
+    const receiver = (await clients.findMetadata(clientId))?.backchannel_logout_uri;
+    return typeof receiver === 'string' ? receiver : undefined;
+  });
+  const { AuditLog } = await import('./audit/audit-log.ts');
+  const { SessionTerminator } = await import('./oidc/sessions.ts');
+  const { EphemeralModelStore } = await import('./oidc/ephemeral-model-store.ts');
+  const { DurableModelStore } = await import('./oidc/durable-model-store.ts');
+  const { MemoryEphemeralStore } = await import('./storage/ephemeral-store-memory.ts');
+  const { RedisEphemeralStore } = await import('./storage/ephemeral-store-redis.ts');
+  const { createRedis } = await import('./storage/redis.ts');
+  // Sessions live in Redis; in the quickstart (no REDIS_URL) they live in the server's memory,
+  // out of reach — the account lock still refuses them at their next use.
+  let ephemeral: InstanceType<typeof RedisEphemeralStore> | InstanceType<typeof MemoryEphemeralStore>;
+  if (config.redisUrl) {
+    const redis = createRedis(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
+    await redis.connect();
+    ephemeral = new RedisEphemeralStore(redis);
+  } else {
+    ephemeral = new MemoryEphemeralStore();
+  }
+  try {
+    const audit = new AuditLog(db);
+    const result = await work({
+      db,
+      audit,
+      actor: operator(),
+      access: new SessionTerminator(new EphemeralModelStore(ephemeral), new DurableModelStore(db), backchannel),
+    });
+    await audit.flush();
+    return result;
+  } finally {
+    await ephemeral.close();
+  }
+}
+
+async function applyChanges(config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { positional: file } = optionsAndOne(args, {}, 'a change feed file');
+  const { applyChangeFeed, describeChangeFeedSummary, describeChangeFeedProblem } = await import('./registry/change-feed.ts');
+  return withStorage(config, logger, (storage) =>
+    withChangeFeed(storage, async (deps) => {
+      const summary = await applyChangeFeed(file, deps, { onProblem: (problem) => console.error(describeChangeFeedProblem(problem)) });
+      console.log(describeChangeFeedSummary(summary));
+      return summary.rejected > 0 ? 1 : 0;
+    }),
+  );
+}
+
 /** Runs one command line; resolves to the process's exit status. */
 async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> {
   const [first, second, ...rest] = argv;
-  const command = first === 'clients' ? `clients ${second ?? ''}`.trim() : (first ?? '');
-  const args = first === 'clients' ? rest : argv.slice(1);
+  const grouped = first === 'clients' || first === 'registry' || first === 'accounts';
+  const command = grouped ? `${first} ${second ?? ''}`.trim() : (first ?? '');
+  const args = grouped ? rest : argv.slice(1);
   if (command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return 0;
   }
   try {
-    const commands: Record<string, ((config: Config, logger: Logger) => Promise<void>) | undefined> = {
+    // Commands that need no configuration (nor storage) run before it is read.
+    if (command === 'registry generate') {
+      await generateRegistryFile(args);
+      return 0;
+    }
+    const commands: Record<string, ((config: Config, logger: Logger) => Promise<void | number>) | undefined> = {
       migrate: (config, logger) => migrate(config, logger, args),
       'clients list': (config, logger) => listClients(config, logger, args),
       'clients add': (config, logger) => addClient(config, logger, args, environ),
       'clients remove': (config, logger) => removeClient(config, logger, args),
       'seed:demo': (config, logger) => seedDemo(config, logger, args),
+      'registry import': (config, logger) => importRegistryFile(config, logger, args),
+      'registry apply-changes': (config, logger) => applyChanges(config, logger, args),
+      'accounts raise-level': (config, logger) => raiseLevel(config, logger, args),
     };
     const handler = commands[command];
     if (!handler) {
@@ -227,14 +533,13 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
     const config = loadConfig(environ);
     // Logs go to stderr, so stdout carries only the command's answer; quiet unless LOG_LEVEL asks.
     const logger = createLogger(environ.LOG_LEVEL ? config.logLevel : 'warn', process.stderr);
-    await handler(config, logger);
-    return 0;
+    return (await handler(config, logger)) ?? 0;
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`citizen-idp: invalid configuration: ${error.message}`);
       return 2;
     }
-    if (error instanceof UsageError || error instanceof InvalidClientRegistration) {
+    if (error instanceof UsageError || error instanceof InvalidClientRegistration || error instanceof RegistryFileError) {
       console.error(`citizen-idp ${command}: ${error.message}`);
       return 2;
     }

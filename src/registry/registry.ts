@@ -13,6 +13,10 @@ export interface Address {
   readonly country: 'VN';
 }
 
+/** How a household member relates to its head (DOMAIN.md "Households"). */
+export const RELATIONS_TO_HEAD = ['head', 'spouse', 'child', 'parent', 'grandchild', 'sibling', 'other'] as const;
+export type RelationToHead = (typeof RELATIONS_TO_HEAD)[number];
+
 export interface RegistryRecord {
   readonly nationalId: string;
   readonly familyName: string;
@@ -29,6 +33,12 @@ export interface RegistryRecord {
   readonly idCardExpiryDate: string | null;
   readonly permanentAddress: Address;
   readonly temporaryAddress: Address | null;
+  /**
+   * The household the person belongs to and how they relate to its head; null when in none, absent
+   * when the source does not say (a remote registry's answer may leave households out).
+   */
+  readonly householdId?: string | null;
+  readonly relationToHead?: RelationToHead | null;
   readonly diedOn: string | null;
   readonly missingSince: string | null;
   readonly contactPhone: string | null;
@@ -40,12 +50,18 @@ export function isAlive(record: RegistryRecord): boolean {
   return record.diedOn === null && record.missingSince === null;
 }
 
-/** Cards are renewed at 25, 40 and 60; one issued within two years of a threshold lasts to the next. */
+/**
+ * Cards are renewed at 25, 40 and 60; one issued within two years of a threshold lasts to the next.
+ * Someone born on 29 February reaches the age on 28 February of a common year.
+ */
 export function cardExpiry(birthDate: string, issueDate: string): string | null {
   const birthYear = Number(birthDate.slice(0, 4));
   const ageAtIssue = Number(issueDate.slice(0, 4)) - birthYear - (issueDate.slice(5) < birthDate.slice(5) ? 1 : 0);
   const threshold = [25, 40, 60].find((age) => ageAtIssue < age - 2);
-  return threshold === undefined ? null : `${birthYear + threshold}${birthDate.slice(4)}`;
+  if (threshold === undefined) return null;
+  const year = birthYear + threshold;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return `${year}${birthDate.slice(4) === '-02-29' && !leap ? '-02-28' : birthDate.slice(4)}`;
 }
 
 export function formatAddress(address: Address): string {
@@ -68,6 +84,8 @@ interface RegistryRow {
   id_card_expiry_date: string | null;
   permanent_address: Address;
   temporary_address: Address | null;
+  household_id: string | null;
+  relation_to_head: RelationToHead | null;
   died_on: string | null;
   missing_since: string | null;
   contact_phone: string | null;
@@ -91,6 +109,8 @@ function fromRow(row: RegistryRow): RegistryRecord {
     idCardExpiryDate: row.id_card_expiry_date,
     permanentAddress: row.permanent_address,
     temporaryAddress: row.temporary_address,
+    householdId: row.household_id,
+    relationToHead: row.relation_to_head,
     diedOn: row.died_on,
     missingSince: row.missing_since,
     contactPhone: row.contact_phone,
@@ -98,6 +118,7 @@ function fromRow(row: RegistryRow): RegistryRecord {
   };
 }
 
+/** A record to write: the name parts come from the full name. */
 export type NewRegistryRecord = Omit<RegistryRecord, 'familyName' | 'middleName' | 'givenName'>;
 
 export class RegistryRepository {
@@ -112,6 +133,14 @@ export class RegistryRepository {
       .where({ national_id: nationalId })
       .first();
     return row && fromRow(row);
+  }
+
+  /** The members of a household, its head first, then by birth date (oldest first). */
+  async findHouseholdMembers(householdId: string): Promise<RegistryRecord[]> {
+    const rows = await this.#db<RegistryRow>('registry_records')
+      .where({ household_id: householdId })
+      .orderByRaw("relation_to_head = 'head' DESC, birth_date, national_id");
+    return rows.map(fromRow);
   }
 
   /** Inserts or replaces a record (the demo seed; imports use their own bulk path). */
@@ -135,6 +164,8 @@ export class RegistryRepository {
         id_card_expiry_date: record.idCardExpiryDate,
         permanent_address: JSON.stringify(record.permanentAddress),
         temporary_address: record.temporaryAddress && JSON.stringify(record.temporaryAddress),
+        household_id: record.householdId ?? null,
+        relation_to_head: record.householdId ? (record.relationToHead ?? null) : null,
         died_on: record.diedOn,
         missing_since: record.missingSince,
         contact_phone: record.contactPhone,

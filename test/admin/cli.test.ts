@@ -283,6 +283,49 @@ describe('the admin command line', function () {
     });
   });
 
+  describe('accounts raise-level (after seed:demo)', function () {
+    it('raises a level-1 account to level 2 with the officer and the evidence recorded and audited', async function () {
+      const result = await cli(['accounts', 'raise-level', '079185000123', '--evidence', 'HS-2026-0042', '--officer', 'Đại úy Lê Văn Tâm']);
+      expect(result.code, result.stderr).to.equal(0);
+      const account = await db('accounts').where({ national_id: '079185000123' }).first<{ level: number; level_raised_by: string; level_evidence: string; level_raised_at: Date; id: string }>();
+      expect(account).to.include({ level: 2, level_raised_by: 'Đại úy Lê Văn Tâm', level_evidence: 'HS-2026-0042' });
+      expect(account.level_raised_at).to.be.instanceOf(Date);
+      const events = await db('audit_events').where({ type: 'admin.action', account_id: account.id });
+      expect(events.map((event: { data: { action?: string } }) => event.data.action)).to.deep.equal(['raise-level']);
+    });
+
+    it('changes nothing for an account already at level 2', async function () {
+      const result = await cli(['accounts', 'raise-level', '079185000123', '--evidence', 'other', '--officer', 'other']);
+      expect(result.code).to.equal(0);
+      expect(result.stdout).to.include('already at level 2');
+      expect(await db('accounts').where({ national_id: '079185000123' }).first('level_evidence')).to.deep.equal({ level_evidence: 'HS-2026-0042' });
+    });
+
+    it('refuses a malformed ID number or missing evidence with status 2, and an unknown person with status 1', async function () {
+      expect((await cli(['accounts', 'raise-level', '0791', '--evidence', 'x', '--officer', 'y'])).code).to.equal(2);
+      expect((await cli(['accounts', 'raise-level', '079185000123', '--officer', 'y'])).code).to.equal(2);
+      expect((await cli(['accounts', 'raise-level', '031190004567', '--evidence', 'x', '--officer', 'y'])).code).to.equal(1);
+    });
+  });
+
+  describe('registry apply-changes (after seed:demo)', function () {
+    it('applies a death from a change feed file: the account is locked; a second run changes nothing', async function () {
+      const { mkdtempSync, writeFileSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const path = await import('node:path');
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'cidp-feed-')), 'changes.ndjson');
+      writeFileSync(file, `${JSON.stringify({ id: 'evt-cli-1', type: 'died', national_id: '048203000777', occurred_on: '2026-11-20' })}\n`);
+      const first = await cli(['registry', 'apply-changes', file]);
+      expect(first.code, first.stderr).to.equal(0);
+      expect(await db('accounts').where({ national_id: '048203000777' }).first('status')).to.deep.equal({ status: 'locked' });
+      const eventsAfterFirst = await db('audit_events').where({ type: 'registry.changed' }).count<{ count: string }[]>({ count: '*' });
+      const second = await cli(['registry', 'apply-changes', file]);
+      expect(second.code, second.stderr).to.equal(0);
+      const eventsAfterSecond = await db('audit_events').where({ type: 'registry.changed' }).count<{ count: string }[]>({ count: '*' });
+      expect(eventsAfterSecond[0]!.count).to.equal(eventsAfterFirst[0]!.count);
+    });
+  });
+
   describe('mistakes', function () {
     it('answers an unknown command with one line and status 2', async function () {
       const result = await cli(['clients', 'rename']);

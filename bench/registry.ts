@@ -1,0 +1,242 @@
+// Registry benchmark (issue 4): generates a synthetic registry, times psql's bare `\copy` of the file as
+// the baseline, imports the same file, and measures the table's size on disk and ID-number lookup
+// latency at a small and at the full size. Prints a Markdown report for the README.
+//
+//   npm run bench:registry -- [--count 10000000] [--small 10000] [--lookups 20000] [--reimport] [--keep]
+//
+// It works in databases of its own, created next to BENCH_DATABASE_URL (or DATABASE_URL, or
+// postgres://postgres@127.0.0.1:5432/test) and dropped at the end unless --keep is given.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { createDatabase, type Database } from '../src/storage/database.ts';
+import { migrateToLatest } from '../src/storage/migrate.ts';
+import { RegistryRepository } from '../src/registry/registry.ts';
+import { REGISTRY_FILE_COLUMNS } from '../src/registry/record-schema.ts';
+import { importRegistry, type ImportSummary } from '../src/registry/registry-import.ts';
+import { generateRegistry } from '../src/registry/synthetic-registry.ts';
+import { formatCount, formatDuration, progressReport } from '../src/registry/progress-report.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    count: { type: 'string', default: '10000000' },
+    small: { type: 'string', default: '10000' },
+    lookups: { type: 'string', default: '20000' },
+    seed: { type: 'string', default: 'bench' },
+    reimport: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const COUNT = Number(args.count.replaceAll('_', ''));
+const SMALL = Number(args.small.replaceAll('_', ''));
+const LOOKUPS = Number(args.lookups.replaceAll('_', ''));
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+const log = (message: string) => console.error(`[bench] ${message}`);
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+interface BenchDatabase {
+  readonly url: string;
+  readonly db: Database;
+  drop(): Promise<void>;
+}
+
+async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string): Promise<pg.QueryResult<R>> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    return await client.query<R>(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function benchDatabase(label: string): Promise<BenchDatabase> {
+  const name = `cidp_bench_${label}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const db = createDatabase(url.toString(), { poolMax: 2 });
+  await migrateToLatest(db);
+  return {
+    url: url.toString(),
+    db,
+    async drop() {
+      await db.destroy();
+      if (!args.keep) await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      else log(`kept database ${name}`);
+    },
+  };
+}
+
+async function generate(count: number, file: string): Promise<{ ms: number; bytes: number }> {
+  const started = performance.now();
+  const output = createWriteStream(file, { highWaterMark: 1 << 20 });
+  const progress = progressReport(process.stderr, `generate ${formatCount(count)}`);
+  await generateRegistry({ count, seed: args.seed, format: 'csv', onProgress: (rows) => progress.update(rows, 0) }, output);
+  output.end();
+  await finished(output);
+  progress.finish();
+  return { ms: performance.now() - started, bytes: statSync(file).size };
+}
+
+async function importFile(db: Database, file: string, count: number): Promise<ImportSummary> {
+  const progress = progressReport(process.stderr, `import ${formatCount(count)}`, { totalBytes: statSync(file).size });
+  const summary = await importRegistry(db, createReadStream(file, { highWaterMark: 1 << 20 }), {
+    format: 'csv',
+    onProgress: ({ phase, rows, bytes }) => {
+      if (phase === 'reading') progress.update(rows, bytes);
+      else progress.phase(phase === 'merging' ? 'merging…' : 'rebuilding indexes…');
+    },
+    onRejected: ({ line, reason }) => log(`refused line ${line}: ${reason}`),
+  });
+  progress.finish();
+  return summary;
+}
+
+/** psql's `\copy` of the same file into a table with the file's columns and no key or index. */
+async function baselineCopy(url: string, file: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const dates = new Set(['birth_date', 'id_card_issue_date', 'id_card_expiry_date', 'died_on', 'missing_since']);
+  await client.query(`CREATE TABLE registry_baseline (${REGISTRY_FILE_COLUMNS.map((column) => `${column} ${dates.has(column) ? 'date' : 'text'}`).join(', ')})`);
+  await client.query('CHECKPOINT');
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const psql = spawn('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', `\\copy registry_baseline FROM '${file.replaceAll("'", "''")}' WITH (FORMAT csv, HEADER true)`], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    psql.once('error', reject);
+    psql.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`psql exited with ${code}`))));
+  });
+  const ms = performance.now() - started;
+  await client.query('DROP TABLE registry_baseline');
+  await client.query('CHECKPOINT');
+  await client.end();
+  return ms;
+}
+
+interface Latency {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** Looks up `lookups` random existing numbers one after another, through the sign-in path's repository. */
+async function lookupLatency(db: Database): Promise<Latency> {
+  const counted = await db.raw<{ rows: { n: string }[] }>('SELECT count(*) AS n FROM registry_records');
+  const n = Number(counted.rows[0]?.n);
+  const percent = Math.min(100, (100 * LOOKUPS * 1.5) / n);
+  const { rows } = await db.raw<{ rows: { national_id: string }[] }>(
+    `SELECT national_id FROM registry_records TABLESAMPLE BERNOULLI (${percent}) REPEATABLE (42) LIMIT ${LOOKUPS}`,
+  );
+  const ids = rows.map((row) => row.national_id);
+  while (ids.length < LOOKUPS) ids.push(ids[ids.length % rows.length]!);
+  // A fixed shuffle, so both sizes see the same access pattern.
+  for (let i = ids.length - 1, state = 7; i > 0; i--) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    const j = state % (i + 1);
+    [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+  }
+  const registry = new RegistryRepository(db);
+  for (const id of ids.slice(0, 2000)) await registry.findByNationalId(id);
+  const timings = new Float64Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const started = performance.now();
+    const record = await registry.findByNationalId(ids[i]!);
+    timings[i] = performance.now() - started;
+    if (!record) throw new Error(`lookup of ${ids[i]} found nothing`);
+  }
+  timings.sort();
+  const at = (q: number) => timings[Math.min(timings.length - 1, Math.floor(q * timings.length))]!;
+  return { p50: at(0.5), p99: at(0.99), max: timings[timings.length - 1]! };
+}
+
+async function tableSize(db: Database): Promise<{ heap: number; indexes: number; total: number }> {
+  const result = await db.raw<{ rows: { heap: string; indexes: string; total: string }[] }>(
+    `SELECT pg_table_size('registry_records') AS heap, pg_indexes_size('registry_records') AS indexes, pg_total_relation_size('registry_records') AS total`,
+  );
+  const size = result.rows[0]!;
+  return { heap: Number(size.heap), indexes: Number(size.indexes), total: Number(size.total) };
+}
+
+const folder = mkdtempSync(path.join(tmpdir(), 'citizen-idp-bench-'));
+const started = Date.now();
+const { rows: [server] } = await adminQuery<{ version: string; shared_buffers: string; max_wal_size: string }>(`SELECT version() AS version, current_setting('shared_buffers') AS shared_buffers, current_setting('max_wal_size') AS max_wal_size`);
+const loadBefore = loadavg();
+log(`${formatCount(COUNT)} records (small: ${formatCount(SMALL)}), ${formatCount(LOOKUPS)} lookups, files in ${folder}`);
+
+try {
+  // The small registry: lookups against 10 thousand records.
+  const small = await benchDatabase('small');
+  let smallLatency: Latency;
+  try {
+    const file = path.join(folder, 'registry-small.csv');
+    await generate(SMALL, file);
+    await importFile(small.db, file, SMALL);
+    smallLatency = await lookupLatency(small.db);
+    log(`lookups at ${formatCount(SMALL)}: p50 ${smallLatency.p50.toFixed(3)} ms, p99 ${smallLatency.p99.toFixed(3)} ms`);
+  } finally {
+    await small.drop();
+  }
+
+  const large = await benchDatabase('large');
+  try {
+    const file = path.join(folder, 'registry.csv');
+    const generated = await generate(COUNT, file);
+    log(`generated ${formatCount(COUNT)} rows (${mib(generated.bytes)}) in ${formatDuration(generated.ms)}`);
+
+    const baselineMs = await baselineCopy(large.url, file);
+    log(`psql \\copy baseline: ${formatDuration(baselineMs)}`);
+
+    const imported = await importFile(large.db, file, COUNT);
+    log(`import: ${formatDuration(imported.elapsedMs)} (${imported.mode}; inserted ${imported.inserted}, rejected ${imported.rejected})`);
+    await large.db.raw('CHECKPOINT');
+
+    let reimported: ImportSummary | undefined;
+    if (args.reimport) {
+      reimported = await importFile(large.db, file, COUNT);
+      log(`re-import: ${formatDuration(reimported.elapsedMs)} (${reimported.mode}; unchanged ${reimported.unchanged})`);
+    }
+
+    const size = await tableSize(large.db);
+    const largeLatency = await lookupLatency(large.db);
+    log(`lookups at ${formatCount(COUNT)}: p50 ${largeLatency.p50.toFixed(3)} ms, p99 ${largeLatency.p99.toFixed(3)} ms`);
+
+    const rate = (ms: number) => COUNT / (ms / 1000);
+    const importRate = rate(imported.elapsedMs);
+    const baselineRate = rate(baselineMs);
+    const loadAfter = loadavg();
+    const lines = [
+      `Machine: ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB memory; ${server!.version.split(' on ')[0]} ` +
+        `(shared_buffers ${server!.shared_buffers}, max_wal_size ${server!.max_wal_size}); Node.js ${process.versions.node}. ` +
+        `Load average before/after: ${loadBefore[0]!.toFixed(1)}/${loadAfter[0]!.toFixed(1)}.`,
+      '',
+      '| measure | figure |',
+      '| --- | --- |',
+      `| generate ${formatCount(COUNT)} rows (CSV, ${mib(generated.bytes)}) | ${formatDuration(generated.ms)} (${formatCount(rate(generated.ms))} rows/s) |`,
+      `| baseline: psql \`\\copy\` into a bare table | ${formatDuration(baselineMs)} (${formatCount(baselineRate)} rows/s) |`,
+      `| \`registry import\` (validate, COPY to staging, ${imported.mode} merge) | ${formatDuration(imported.elapsedMs)} (${formatCount(importRate)} rows/s) = ${(importRate / baselineRate).toFixed(2)} × baseline |`,
+      ...(reimported ? [`| re-import of the unchanged file (${reimported.mode}) | ${formatDuration(reimported.elapsedMs)} (${formatCount(rate(reimported.elapsedMs))} rows/s), ${formatCount(reimported.unchanged)} unchanged |`] : []),
+      `| registry_records on disk | ${mib(size.total)} (table ${mib(size.heap)}, indexes ${mib(size.indexes)}) |`,
+      `| lookup by ID number at ${formatCount(SMALL)} records | p50 ${smallLatency.p50.toFixed(3)} ms, p99 ${smallLatency.p99.toFixed(3)} ms, max ${smallLatency.max.toFixed(1)} ms |`,
+      `| lookup by ID number at ${formatCount(COUNT)} records | p50 ${largeLatency.p50.toFixed(3)} ms, p99 ${largeLatency.p99.toFixed(3)} ms, max ${largeLatency.max.toFixed(1)} ms |`,
+      '',
+      `Targets: import ≥ 0.5 × baseline: ${importRate >= 0.5 * baselineRate ? 'met' : 'missed'} (${(importRate / baselineRate).toFixed(2)}); ` +
+        `lookup p99 < 2 ms at ${formatCount(COUNT)}: ${largeLatency.p99 < 2 ? 'met' : 'missed'}; ` +
+        `p99 ≤ 1.5 × p99 at ${formatCount(SMALL)}: ${largeLatency.p99 <= 1.5 * smallLatency.p99 ? 'met' : 'missed'} (${(largeLatency.p99 / smallLatency.p99).toFixed(2)} ×).`,
+      `Total wall time ${formatDuration(Date.now() - started)}; ${seconds(imported.elapsedMs)} s import.`,
+    ];
+    console.log(lines.join('\n'));
+  } finally {
+    await large.drop();
+  }
+} finally {
+  rmSync(folder, { recursive: true, force: true });
+}

@@ -1,0 +1,363 @@
+// Loads a registry file into the local mirror: streams and validates every row, COPYs the good ones into
+// a temporary staging table and merges them with one statement, all in one transaction — so a killed
+// import leaves the registry as it was, and re-importing an unchanged file changes nothing.
+import { finished } from 'node:stream/promises';
+import { once } from 'node:events';
+import { TextDecoder } from 'node:util';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Database } from '../storage/database.ts';
+import { RECORD_COLUMNS, RECORD_COLUMN_TYPES, RegistryRowValidator, todayInVietnam, type RawRegistryRow } from './record-schema.ts';
+import { RegistryFileError, RegistryRowReader, type RegistryFileFormat } from './registry-file.ts';
+
+export interface ImportOptions {
+  readonly format: RegistryFileFormat;
+  /** Load nothing when any row is refused. */
+  readonly strict?: boolean;
+  /** Each refused row, in the order found (duplicates of an earlier line come after the rest). */
+  readonly onRejected?: (rejected: RejectedRow) => void;
+  /** Called after each chunk read, and once when the merge starts. */
+  readonly onProgress?: (progress: ImportProgress) => void;
+  /** Aborting rolls the import back; importRegistry() then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** Today's date in Việt Nam (YYYY-MM-DD), the bound for dates that cannot lie in the future. */
+  readonly today?: string;
+}
+
+export interface RejectedRow {
+  /** 1-based line of the file where the row starts (CSV line 1 is the header). */
+  readonly line: number;
+  readonly nationalId: string;
+  readonly reason: string;
+}
+
+export interface ImportProgress {
+  /** Reading the file; merging it into the registry; rebuilding indexes after a bulk load. */
+  readonly phase: 'reading' | 'merging' | 'indexing';
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+export type ImportMode = 'incremental' | 'bulk' | 'none';
+
+/** An eID account holder whom the file shows dead or missing while the account is still active. */
+export interface UnavailableHolder {
+  readonly nationalId: string;
+  readonly change: 'died' | 'went_missing';
+  /** The date of death, or since when the person is missing. */
+  readonly occurredOn: string;
+}
+
+export interface ImportSummary {
+  /** Data rows in the file (blank lines aside). */
+  readonly read: number;
+  readonly inserted: number;
+  readonly updated: number;
+  /** Rows identical to the record already in the registry. */
+  readonly unchanged: number;
+  readonly rejected: number;
+  /** False when --strict refused the file: nothing was written. */
+  readonly committed: boolean;
+  /** How the rows were merged (see merge()); 'none' when nothing was. */
+  readonly mode: ImportMode;
+  /**
+   * Account holders to lock, with all their access ended, through the change feed's path (the import
+   * itself touches only the registry). Found from the accounts' state, not from what changed, so a run
+   * that stopped before locking them finds them again.
+   */
+  readonly unavailable: readonly UnavailableHolder[];
+  readonly elapsedMs: number;
+}
+
+const STAGING = 'registry_import_staging';
+const COLUMN_LIST = RECORD_COLUMNS.join(', ');
+/** Only one import at a time: two merges of overlapping files would race for the same rows. */
+const IMPORT_LOCK = 0x72656769; // 'regi'
+/** A load this large into a registry at most a tenth its size rebuilds the secondary indexes after it. */
+const BULK_LOAD_MIN_ROWS = 50_000;
+
+/** `column = source.column, …` for every record column but the key. */
+const assignments = (source: string): string =>
+  RECORD_COLUMNS.filter((column) => column !== 'national_id').map((column) => `${column} = ${source}.${column}`).join(', ');
+/** The registry row `r` differs from the row `source` in some record column. */
+const differs = (source: string): string =>
+  `(${RECORD_COLUMNS.map((column) => `r.${column}`).join(', ')}) IS DISTINCT FROM (${RECORD_COLUMNS.map((column) => `${source}.${column}`).join(', ')})`;
+// Rows go in key order, so the primary key grows at its right edge instead of being rewritten page by
+// page all over: with a registry far larger than shared_buffers, random order thrashes the index. The
+// numbers are ASCII digits, so the "C" order is the index's order, and much the quicker sort.
+const KEY_ORDER = 'ORDER BY national_id COLLATE "C"';
+
+// Updates only what differs: an unchanged row is neither written nor given a new updated_at.
+const MERGE = `
+WITH merged AS (
+  INSERT INTO registry_records AS r (${COLUMN_LIST}, updated_at)
+  SELECT ${COLUMN_LIST}, now() FROM ${STAGING} ${KEY_ORDER}
+  ON CONFLICT (national_id) DO UPDATE SET ${assignments('excluded')}, updated_at = excluded.updated_at
+  WHERE ${differs('excluded')}
+  RETURNING xmax = 0 AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM merged`;
+
+// The bulk path: the few records already there are updated, the rest inserted without the cost of
+// ON CONFLICT's speculative insertion (repeats were removed before, so no key can come twice).
+const BULK_UPDATE = `
+UPDATE registry_records r SET ${assignments('s')}, updated_at = now()
+FROM ${STAGING} s WHERE r.national_id = s.national_id AND ${differs('s')}`;
+const BULK_INSERT = `
+INSERT INTO registry_records (${COLUMN_LIST}, updated_at)
+SELECT ${COLUMN_LIST}, now() FROM ${STAGING} s
+WHERE NOT EXISTS (SELECT 1 FROM registry_records r WHERE r.national_id = s.national_id)
+${KEY_ORDER}`;
+
+// Active accounts of people the file shows dead or missing.
+const UNAVAILABLE_HOLDERS = `
+SELECT s.national_id, s.died_on::text AS died_on, s.missing_since::text AS missing_since FROM accounts a JOIN ${STAGING} s ON s.national_id = a.national_id
+WHERE a.status = 'active' AND (s.died_on IS NOT NULL OR s.missing_since IS NOT NULL)
+ORDER BY s.national_id`;
+
+// Later rows with the number of an earlier one.
+const REPEATS = `
+SELECT line, national_id, first_line FROM (
+  SELECT line, national_id, min(line) OVER (PARTITION BY national_id COLLATE "C") AS first_line FROM ${STAGING}
+) numbered WHERE line <> first_line ORDER BY line`;
+
+// Indexes on the registry besides the ones behind constraints (the primary key): dropped before a bulk
+// load and built again after it, which is several times quicker than growing them row by row.
+const SECONDARY_INDEXES = `
+SELECT i.indexname AS name, i.indexdef AS definition FROM pg_indexes i
+WHERE i.schemaname = current_schema() AND i.tablename = 'registry_records'
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = to_regclass(quote_ident(i.schemaname) || '.' || quote_ident(i.indexname)))`;
+
+/** A value in COPY's text format: `\N` for null; backslashes doubled (validated values hold no control characters). */
+function copyValue(value: string | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  return value.includes('\\') ? value.replaceAll('\\', '\\\\') : value;
+}
+
+/**
+ * One staging line: the file's line number, then the record's columns. Only the free texts (place of
+ * origin, ethnicity, the addresses' JSON) can hold a backslash; every other value passed a pattern
+ * that allows none, so it goes in as it is.
+ */
+function copyLine(line: number, v: (string | null)[]): string {
+  const n = (value: string | null | undefined) => value ?? '\\N';
+  return `${line}\t${v[0]}\t${v[1]}\t${v[2]}\t${v[3]}\t${v[4]}\t${v[5]}\t${v[6]}\t${v[7]}\t${v[8]}\t${copyValue(v[9])}\t${copyValue(v[10])}\t` +
+    `${v[11]}\t${n(v[12])}\t${n(v[13])}\t${copyValue(v[14])}\t${copyValue(v[15])}\t${n(v[16])}\t${n(v[17])}\t${n(v[18])}\t${n(v[19])}\t` +
+    `${n(v[20])}\t${n(v[21])}\n`;
+}
+
+/** Imports one registry file (any readable byte stream) into registry_records. */
+export async function importRegistry(db: Database, input: AsyncIterable<Buffer | string>, options: ImportOptions): Promise<ImportSummary> {
+  const started = performance.now();
+  const today = options.today ?? todayInVietnam();
+  const { signal } = options;
+  signal?.throwIfAborted();
+
+  let read = 0;
+  let rejected = 0;
+  let bytes = 0;
+  let batch = '';
+  const validator = new RegistryRowValidator(today);
+  const reject = (line: number, nationalId: string, reason: string): void => {
+    rejected++;
+    options.onRejected?.({ line, nationalId, reason });
+  };
+  const reader = new RegistryRowReader(options.format, {
+    row(values: RawRegistryRow, line: number) {
+      read++;
+      const verdict = validator.check(values);
+      if ('problems' in verdict) {
+        reject(line, values[0] ?? '', verdict.problems.join('; '));
+        return;
+      }
+      // In strict mode the first refusal settles the outcome: the rest is only checked, not staged.
+      if (options.strict && rejected > 0) return;
+      batch += copyLine(line, verdict.values);
+    },
+    malformed(line: number, reason: string) {
+      read++;
+      reject(line, '', reason);
+    },
+  });
+
+  const settings = (db.client as { connectionSettings: pg.ClientConfig }).connectionSettings;
+  const client = new pg.Client(settings);
+  await client.connect();
+  let stopMerge: (() => void) | undefined;
+  // A failure of the connection itself surfaces through the query that meets it; the listener keeps
+  // it from also being an unhandled 'error' event.
+  client.on('error', () => undefined);
+  try {
+    await client.query('BEGIN');
+    const { rows: [lock] } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [IMPORT_LOCK]);
+    if (!lock?.locked) throw new Error('another registry import is running; try again when it has finished');
+    await client.query(
+      `CREATE TEMP TABLE ${STAGING} (line bigint NOT NULL, ${RECORD_COLUMNS.map((column) => `${column} ${RECORD_COLUMN_TYPES[column]}`).join(', ')}) ON COMMIT DROP`,
+    );
+
+    const copy = client.query(copyFrom(`COPY ${STAGING} (line, ${COLUMN_LIST}) FROM STDIN`));
+    let copyError: Error | undefined;
+    copy.on('error', (error: Error) => (copyError ??= error));
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    try {
+      for await (const chunk of input) {
+        signal?.throwIfAborted();
+        if (copyError) throw copyError;
+        const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        reader.push(decode(decoder, buffer, bytes, reader.lines));
+        bytes += buffer.length;
+        if (batch !== '') {
+          const more = copy.write(batch);
+          batch = '';
+          // Waits for PostgreSQL to take what it has; an abort ends the wait (and the import).
+          if (!more) await once(copy, 'drain', signal ? { signal } : {});
+        }
+        options.onProgress?.({ phase: 'reading', rows: read, bytes });
+      }
+      reader.push(decode(decoder, new Uint8Array(0), bytes, reader.lines, true));
+      reader.end();
+      signal?.throwIfAborted();
+      if (batch !== '') copy.write(batch);
+      batch = '';
+      copy.end();
+      await finished(copy);
+    } catch (error) {
+      copy.destroy(error as Error);
+      throw error;
+    }
+
+    if (options.strict && rejected > 0) {
+      await client.query('ROLLBACK');
+      return { read, inserted: 0, updated: 0, unchanged: 0, rejected, committed: false, mode: 'none', unavailable: [], elapsedMs: performance.now() - started };
+    }
+
+    options.onProgress?.({ phase: 'merging', rows: read, bytes });
+    // The merge can run for minutes: an abort cancels the statement rather than wait for it.
+    const { rows: [backend] } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    stopMerge = () => void cancelStatement(settings, backend!.pid);
+    signal?.addEventListener('abort', stopMerge, { once: true });
+    const merged = await merge(client, read - rejected, {
+      strict: options.strict === true,
+      onRepeat: (line, nationalId, firstLine) => reject(line, nationalId, `national_id: repeats line ${firstLine}`),
+      onIndexing: () => options.onProgress?.({ phase: 'indexing', rows: read, bytes }),
+    });
+    if (!merged) {
+      await client.query('ROLLBACK');
+      return { read, inserted: 0, updated: 0, unchanged: 0, rejected, committed: false, mode: 'none', unavailable: [], elapsedMs: performance.now() - started };
+    }
+    const holders = await client.query<{ national_id: string; died_on: string | null; missing_since: string | null }>(UNAVAILABLE_HOLDERS);
+    signal?.throwIfAborted();
+    await client.query('COMMIT');
+    // Fresh statistics for the planner after a load that changed much of the table.
+    if (merged.mode === 'bulk') await client.query('ANALYZE registry_records');
+    const { inserted, updated, mode } = merged;
+    return {
+      read,
+      inserted,
+      updated,
+      unchanged: read - rejected - inserted - updated,
+      rejected,
+      committed: true,
+      mode,
+      unavailable: holders.rows.map((row) =>
+        row.died_on !== null
+          ? { nationalId: row.national_id, change: 'died', occurredOn: row.died_on }
+          : { nationalId: row.national_id, change: 'went_missing', occurredOn: row.missing_since! },
+      ),
+      elapsedMs: performance.now() - started,
+    };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw signal?.aborted ? (signal.reason as Error) : error;
+  } finally {
+    if (stopMerge) signal?.removeEventListener('abort', stopMerge);
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Takes repeated numbers out (reported as refused), then merges the staging table into the registry:
+ * row by row for an update of a registry of some size, or as a bulk load, with the secondary indexes
+ * rebuilt after, when the registry is empty or small beside the file. A bulk load holds an exclusive
+ * lock on the registry until the import commits: lookups wait for it.
+ */
+async function merge(
+  client: pg.Client,
+  staged: number,
+  options: { strict: boolean; onRepeat: (line: number, nationalId: string, firstLine: number) => void; onIndexing: () => void },
+): Promise<{ inserted: number; updated: number; mode: ImportMode } | undefined> {
+  await client.query("SET LOCAL work_mem = '512MB'");
+  await client.query("SET LOCAL maintenance_work_mem = '1GB'");
+  const repeats = await client.query<{ line: string; national_id: string; first_line: string }>(REPEATS);
+  for (const row of repeats.rows) options.onRepeat(Number(row.line), row.national_id, Number(row.first_line));
+  if (repeats.rows.length > 0) {
+    if (options.strict) return undefined;
+    await client.query(`DELETE FROM ${STAGING} WHERE line = ANY($1::bigint[])`, [repeats.rows.map((row) => row.line)]);
+    staged -= repeats.rows.length;
+  }
+
+  const limit = Math.floor(staged / 10);
+  const { rows: [existing] } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT 1 FROM registry_records LIMIT ${limit + 1}) r`);
+  if (staged < BULK_LOAD_MIN_ROWS || Number(existing?.n) > limit) {
+    const { rows: [row] } = await client.query<{ inserted: string; updated: string }>(MERGE);
+    return { inserted: Number(row?.inserted), updated: Number(row?.updated), mode: 'incremental' };
+  }
+
+  // Fail rather than queue behind a long reader: the exclusive lock would stop every lookup meanwhile.
+  await client.query("SET LOCAL lock_timeout = '30s'");
+  const indexes = await client.query<{ name: string; definition: string }>(SECONDARY_INDEXES);
+  for (const index of indexes.rows) await client.query(`DROP INDEX ${pg.escapeIdentifier(index.name)}`);
+  const updated = Number(existing?.n) > 0 ? ((await client.query(BULK_UPDATE)).rowCount ?? 0) : 0;
+  const inserted = (await client.query(BULK_INSERT)).rowCount ?? 0;
+  options.onIndexing();
+  for (const index of indexes.rows) await client.query(index.definition);
+  return { inserted, updated, mode: 'bulk' };
+}
+
+/** Cancels what a backend is running, from a connection of its own. */
+async function cancelStatement(settings: pg.ClientConfig, pid: number): Promise<void> {
+  const canceller = new pg.Client(settings);
+  try {
+    await canceller.connect();
+    await canceller.query('SELECT pg_cancel_backend($1)', [pid]);
+  } catch {
+    // Nothing more to do: the import will notice the abort before it commits.
+  } finally {
+    await canceller.end().catch(() => undefined);
+  }
+}
+
+/** Decodes a chunk as UTF-8; invalid bytes stop the import, naming where they are. */
+function decode(decoder: TextDecoder, chunk: Uint8Array, offset: number, linesBefore: number, last = false): string {
+  try {
+    return decoder.decode(chunk, { stream: !last });
+  } catch {
+    const at = firstInvalidUtf8(chunk);
+    let line = linesBefore + 1;
+    for (let i = 0; i < at; i++) if (chunk[i] === 10) line++;
+    throw new RegistryFileError('bad-encoding', `not valid UTF-8: byte ${offset + at} (around line ${line}) is not part of a UTF-8 character`);
+  }
+}
+
+/** Where the first malformed UTF-8 sequence starts (the chunk may begin inside a character). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  // Skip continuation bytes of a character begun in the previous chunk.
+  while (i < 3 && i < bytes.length && (bytes[i]! & 0xc0) === 0x80) i++;
+  while (i < bytes.length) {
+    const byte = bytes[i]!;
+    const length = byte < 0x80 ? 1 : byte >= 0xc2 && byte < 0xe0 ? 2 : byte >= 0xe0 && byte < 0xf0 ? 3 : byte >= 0xf0 && byte < 0xf5 ? 4 : 0;
+    if (length === 0) return i;
+    // The second byte's narrower ranges: no overlong forms, no surrogates, nothing past U+10FFFF.
+    const second = bytes[i + 1];
+    if (second !== undefined && ((byte === 0xe0 && second < 0xa0) || (byte === 0xed && second > 0x9f) || (byte === 0xf0 && second < 0x90) || (byte === 0xf4 && second > 0x8f))) {
+      return i;
+    }
+    for (let k = 1; k < length; k++) {
+      if (i + k >= bytes.length) return i;
+      if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    }
+    i += length;
+  }
+  return Math.max(0, bytes.length - 1);
+}
