@@ -42,6 +42,8 @@ export async function startDemo(server: Server): Promise<QuickstartExtras> {
     `  citizen-idp is running — issuer ${config.issuer}`,
     portalUp ? `  Open the demo portal: http://localhost:${config.demo.portalPort}` : '  (demo portal not started: its port is taken)',
     `  Discovery: ${config.issuer}/.well-known/openid-configuration`,
+    `  A citizen's own account page: ${config.issuer}/account · register: ${config.issuer}/register`,
+    `  Codes and notices sent to citizens (the outbox): http://${config.host}:${config.adminPort}/outbox`,
     '',
     '  Demo citizens (ID number, name, account):',
     ...people,
