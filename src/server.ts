@@ -113,7 +113,11 @@ export function buildAdminApp(container: Container): Koa {
       return;
     }
     await next();
-    if (ctx.status === 404 && ctx.body === undefined) ctx.body = { error: 'not_found' };
+    if (ctx.status === 404 && ctx.body === undefined) {
+      // Setting a body makes Koa answer 200: say 404 again after it.
+      ctx.body = { error: 'not_found' };
+      ctx.status = 404;
+    }
   });
   return app;
 }

@@ -172,4 +172,21 @@ describe('the platform, end to end through openid-client', function () {
       for (const [name, outcome] of Object.entries(report.checks)) expect(outcome, name).to.equal('ok');
     });
   });
+
+  describe('the admin port', function () {
+    it('answers an unknown path with 404 and a JSON error', async function () {
+      const response = await fetch(new URL('/no-such-thing', world.adminUrl));
+      expect(response.status).to.equal(404);
+      expect(await response.json()).to.deep.equal({ error: 'not_found' });
+    });
+
+    it('shows the outbox outside production, with the messages sent to citizens', async function () {
+      await world.server.container.notifier.send({ channel: 'sms', destination: '+84900000009', subject: 'Mã xác nhận', body: '<b>123456</b>' });
+      const response = await fetch(new URL('/outbox', world.adminUrl));
+      expect(response.status).to.equal(200);
+      const page = await response.text();
+      expect(page).to.include('+84900000009');
+      expect(page).to.include('&lt;b&gt;123456&lt;/b&gt;');
+    });
+  });
 });
