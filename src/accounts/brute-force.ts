@@ -82,6 +82,12 @@ export class BruteForceGuard {
     await this.#store.delete(`bf:fail:${key}`, `bf:locks:${key}`);
   }
 
+  /** Lifts a lock and forgets past failures (after a password reset proved who the citizen is). */
+  async clear(target: Target): Promise<void> {
+    const key = keyOf(target);
+    await this.#store.delete(`bf:lock:${key}`, `bf:fail:${key}`, `bf:locks:${key}`);
+  }
+
   /** Counts one attempt from an address; false once it is over its per-minute allowance. */
   async allowAddress(ip: string): Promise<boolean> {
     const attempts = await this.#store.increment(`bf:ip:{${ip}}`, 60);

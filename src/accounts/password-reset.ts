@@ -2,6 +2,7 @@
 // code sent to the account's verified contact confirms it. A new password ends every session, grant
 // and refresh token of the account, and every verified contact hears of it. As with registration, the
 // first step answers the same whatever it found.
+import type { BruteForceGuard } from './brute-force.ts';
 import type { Account } from './accounts.ts';
 import {
   AttemptLimits,
@@ -66,12 +67,12 @@ function resettable(account: Account | undefined, alive: boolean): account is Ac
 }
 
 export class PasswordReset {
-  readonly #deps: ConfirmationDependencies & { readonly sessions: AccessTerminator };
+  readonly #deps: ConfirmationDependencies & { readonly sessions: AccessTerminator; readonly bruteForce?: BruteForceGuard };
   readonly #policy: ConfirmationPolicy;
   readonly #flows: ConfirmationFlows<ResetSubject>;
   readonly #limits: AttemptLimits;
 
-  constructor(deps: ConfirmationDependencies & { readonly sessions: AccessTerminator }) {
+  constructor(deps: ConfirmationDependencies & { readonly sessions: AccessTerminator; readonly bruteForce?: BruteForceGuard }) {
     this.#deps = deps;
     this.#policy = deps.policy ?? DEFAULT_CONFIRMATION_POLICY;
     this.#flows = new ConfirmationFlows({
@@ -180,6 +181,9 @@ export class PasswordReset {
     }
     await this.#deps.accounts.updatePasswordHash(account.id, passwordHash);
     const ended = await this.#deps.sessions.endAllAccess(account.id);
+    // The citizen proved control of a verified contact and chose a new password: a lock earned by
+    // guesses at the old one no longer protects anything.
+    await this.#deps.bruteForce?.clear({ kind: 'password', nationalId: subject.nationalId });
     await recordAudit(this.#deps.audit, {
       type: 'password_reset.completed',
       actor: account.id,

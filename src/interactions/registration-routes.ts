@@ -206,7 +206,7 @@ export function createRegistrationRoutes(options: RegistrationRoutesOptions = {}
     };
     const services = {
       register: new SelfRegistration(deps),
-      reset: new PasswordReset({ ...deps, sessions: container.sessions }),
+      reset: new PasswordReset({ ...deps, sessions: container.sessions, bruteForce: container.bruteForce }),
     };
     const minutes = Math.max(1, Math.ceil(policy.codeTtlSeconds / 60));
 

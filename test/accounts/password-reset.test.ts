@@ -168,6 +168,11 @@ describe('password reset at /reset', function () {
     const silent = await authorization({ prompt: 'none' });
     expect(new URL((await signedIn.get(silent.url)).location!).searchParams.get('code'), 'the session works before').to.be.a('string');
 
+    // Guesses at her old password had locked password sign-in for her ID number.
+    const { bruteForce } = world.server.container;
+    for (let guess = 0; guess < 5; guess += 1) await bruteForce.recordFailure({ kind: 'password', nationalId: BICH.id }, {});
+    expect((await bruteForce.lockOf({ kind: 'password', nationalId: BICH.id })).locked).to.equal(true);
+
     // Someone with her card details and her phone resets the password, in another browser.
     const resetter = new Browser(world.issuer);
     const sent = await requestReset(world, resetter, BICH);
@@ -196,6 +201,7 @@ describe('password reset at /reset', function () {
     const [notice] = await outbox(world).list({ destination: BICH.phone, limit: 1 });
     expect(notice!.subject).to.equal('Mật khẩu đã được đổi');
 
+    expect((await bruteForce.lockOf({ kind: 'password', nationalId: BICH.id })).locked, 'the reset lifted the lock').to.equal(false);
     const again = await authorization();
     const withNew = await new Browser(world.issuer).signIn(again.url, BICH.id, NEW_PASSWORD);
     expect(withNew.searchParams.get('code')).to.be.a('string');
