@@ -27,6 +27,7 @@
 // only take access away. Every change is audited and notified to every verified contact.
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { ParameterizedContext } from 'koa';
+import { FormTooLarge, readForm } from './forms.ts';
 import QRCode from 'qrcode';
 import type { PageRoutes } from '../server.ts';
 import type { Container } from '../container.ts';
@@ -104,7 +105,6 @@ import { localeOf, switchHref } from './pages.ts';
 
 const SESSION_COOKIE = 'account_session';
 const SIGN_IN_COOKIE = 'account_signin';
-const MAX_FORM_BYTES = 64 * 1024;
 const CONTACT_CODE_MINUTES = 10;
 const CONTACT_CODE_ATTEMPTS = 5;
 const CONTACT_CODES_PER_WINDOW = 3;
@@ -129,20 +129,7 @@ const RETURN_PATHS = new Set([
 const CONSENT_PATH = /^\/account\/consents\/([0-9a-f-]{36})(\/withdraw)?$/;
 const HISTORY_PAGE_SIZE = 20;
 
-class FormTooLarge extends Error {}
 
-async function readForm(ctx: ParameterizedContext): Promise<URLSearchParams> {
-  if (!ctx.is('application/x-www-form-urlencoded')) return new URLSearchParams();
-  if (Number(ctx.get('content-length') || 0) > MAX_FORM_BYTES) throw new FormTooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_FORM_BYTES) throw new FormTooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
 
 function sameSecret(a: string, b: string): boolean {
   const left = Buffer.from(a);

@@ -1,6 +1,7 @@
 // HTTP for the sign-in pages: GET shows the page the interaction needs, POSTs finish a step.
 // Input is validated here, where it enters; a bad form gets the page again with a message, never a 500.
 import type { Middleware, ParameterizedContext } from 'koa';
+import { FormTooLarge, readForm } from './forms.ts';
 import type { InteractionService, InteractionView } from '../oidc/interactions.ts';
 import { InteractionExpired } from '../oidc/interactions.ts';
 import type { PasswordSignIn } from '../accounts/sign-in.ts';
@@ -21,7 +22,6 @@ import { consentPage, consentShownText, errorPage, localeOf, loginPage, switchHr
 import { contentSecurityPolicy } from './security.ts';
 
 const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|otp|passkey|consent|abort))?$/;
-const MAX_FORM_BYTES = 64 * 1024;
 /** How long a password-verified citizen has to give the second factor. */
 const SECOND_STEP_SECONDS = 600;
 
@@ -39,23 +39,9 @@ export interface InteractionRoutesDependencies {
 
 const secondStepKey = (uid: string) => `login-second-step:{${uid}}`;
 
-class FormTooLarge extends Error {}
 /** A helper already answered (a redirect); unwind without writing anything else. */
 class ResponseSent extends Error {}
 
-async function readForm(ctx: ParameterizedContext): Promise<URLSearchParams> {
-  if (!ctx.is('application/x-www-form-urlencoded')) return new URLSearchParams();
-  const declared = Number(ctx.get('content-length') || 0);
-  if (declared > MAX_FORM_BYTES) throw new FormTooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_FORM_BYTES) throw new FormTooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
 
 
 function sendPage(ctx: ParameterizedContext, status: number, body: string, formTarget?: string): void {
