@@ -163,7 +163,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     register: () => registerConsoleClient(container.clients, issuer, clientSecret),
   });
   const consoleSessions = new ConsoleSessionStore(container.ephemeral);
-  const signInSessions = new AccountSessions(container.ephemeralModels, container.durableModels);
+  const signInSessions = new AccountSessions(container.ephemeralModels, container.durableModels, container.sessions);
   const challenges = new PasskeyChallenges(container.ephemeral);
   const webauthn = relyingPartyOf(issuer);
 

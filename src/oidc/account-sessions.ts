@@ -1,6 +1,7 @@
 // A citizen's sign-in sessions as the account page shows them: which services each one signed into
 // and when, and ending one of them (its grants and tokens revoked with it). Ending all of them is
 // SessionTerminator's.
+import type { SessionTerminator } from './sessions.ts';
 import type { DurableModelStore } from './durable-model-store.ts';
 import type { EphemeralModelStore } from './ephemeral-model-store.ts';
 
@@ -22,10 +23,12 @@ const dateOf = (epochSeconds: number | undefined) => (typeof epochSeconds === 'n
 export class AccountSessions {
   readonly #ephemeral: EphemeralModelStore;
   readonly #durable: DurableModelStore;
+  readonly #terminator: SessionTerminator;
 
-  constructor(ephemeral: EphemeralModelStore, durable: DurableModelStore) {
+  constructor(ephemeral: EphemeralModelStore, durable: DurableModelStore, terminator: SessionTerminator) {
     this.#ephemeral = ephemeral;
     this.#durable = durable;
+    this.#terminator = terminator;
   }
 
   /** The account's live sessions, newest sign-in first. */
@@ -56,22 +59,9 @@ export class AccountSessions {
     return (await this.list(accountId)).find((session) => session.sids[clientId] === sid);
   }
 
-  /** Ends one session of the account and revokes the grants (and so the tokens) it authorised. */
-  async end(accountId: string, sessionId: string): Promise<boolean> {
-    const payload = await this.#ephemeral.find('Session', sessionId);
-    if (payload?.accountId !== accountId) return false;
-    const grantIds = Object.values(payload.authorizations ?? {})
-      .map((authorization) => authorization.grantId)
-      .filter((grantId): grantId is string => typeof grantId === 'string');
-    for (const grantId of grantIds) {
-      await Promise.all([
-        this.#ephemeral.revokeByGrantId(grantId),
-        this.#durable.revokeByGrantId(grantId),
-        this.#durable.destroy('Grant', grantId),
-      ]);
-    }
-    await this.#ephemeral.destroy('Session', sessionId);
-    return true;
+  /** Ends one session of the account (with its clients' back-channel logouts). */
+  end(accountId: string, sessionId: string): Promise<boolean> {
+    return this.#terminator.endSession(accountId, sessionId);
   }
 
   /**

@@ -28,22 +28,32 @@ export class SessionTerminator {
         await this.#ephemeral.forgetSessionOfAccount(accountId, id);
         continue;
       }
-      // Queued before the session goes, so that a failure here leaves the session to end again.
-      await this.#logouts?.enqueueSession(accountId, session);
-      const grantIds = Object.values(session.authorizations ?? {})
-        .map((authorization) => authorization.grantId)
-        .filter((grantId): grantId is string => typeof grantId === 'string');
-      for (const grantId of grantIds) {
-        await Promise.all([
-          this.#ephemeral.revokeByGrantId(grantId),
-          this.#durable.revokeByGrantId(grantId),
-          this.#durable.destroy('Grant', grantId),
-        ]);
-      }
-      await this.#ephemeral.destroy('Session', id);
-      ended += 1;
+      if (await this.endSession(accountId, id)) ended += 1;
     }
     return ended;
+  }
+
+  /**
+   * Ends one session of the account: queues its clients' back-channel logouts, revokes the grants
+   * (and so the tokens) it authorised, deletes it. False when it is not a live session of the account.
+   */
+  async endSession(accountId: string, sessionId: string): Promise<boolean> {
+    const session = await this.#ephemeral.find('Session', sessionId);
+    if (session?.accountId !== accountId) return false;
+    // Queued before the session goes, so that a failure here leaves the session to end again.
+    await this.#logouts?.enqueueSession(accountId, session);
+    const grantIds = Object.values(session.authorizations ?? {})
+      .map((authorization) => authorization.grantId)
+      .filter((grantId): grantId is string => typeof grantId === 'string');
+    for (const grantId of grantIds) {
+      await Promise.all([
+        this.#ephemeral.revokeByGrantId(grantId),
+        this.#durable.revokeByGrantId(grantId),
+        this.#durable.destroy('Grant', grantId),
+      ]);
+    }
+    await this.#ephemeral.destroy('Session', sessionId);
+    return true;
   }
 
   /**
