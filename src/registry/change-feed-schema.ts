@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { RELATIONS_TO_HEAD, type Address } from './registry.ts';
 import { isNationalIdShape, nationalIdProblem } from './national-id.ts';
+import { todayInVietnam } from './record-schema.ts';
 
 /** A calendar date as YYYY-MM-DD that exists (no 2026-02-30). */
 export const isoDate = z.string().refine(
@@ -89,11 +90,6 @@ export type ParsedLine = { readonly event: RegistryChangeEvent } | { readonly pr
 
 /** Longest line read; a registry event is a few hundred bytes. */
 export const MAX_LINE_LENGTH = 16 * 1024;
-
-/** Today in Việt Nam (UTC+7 all year): a death recorded this morning there is not in the future. */
-export function todayInVietnam(now = Date.now()): string {
-  return new Date(now + 7 * 3600 * 1000).toISOString().slice(0, 10);
-}
 
 /** Parses one line of the feed into an event, or says in one line what is wrong with it. */
 export function parseChangeLine(line: string, today: string = todayInVietnam()): ParsedLine {

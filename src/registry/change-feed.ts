@@ -9,7 +9,8 @@ import type { Knex } from 'knex';
 import { AccountRepository } from '../accounts/accounts.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Database } from '../storage/database.ts';
-import { LOCKING_CHANGES, parseChangeLine, todayInVietnam, type RegistryChangeEvent } from './change-feed-schema.ts';
+import { LOCKING_CHANGES, parseChangeLine, type RegistryChangeEvent } from './change-feed-schema.ts';
+import { todayInVietnam } from './record-schema.ts';
 import { foldName, splitFullName } from './names.ts';
 import { cardExpiry } from './registry.ts';
 
