@@ -5,10 +5,11 @@
 import type { BruteForceGuard } from './brute-force.ts';
 import type { Account } from './accounts.ts';
 import {
-  AttemptLimits,
-  ConfirmationFlows,
-  DEFAULT_CONFIRMATION_POLICY,
   checkConfirmation,
+  confirmationParts,
+  overAllowance,
+  type AttemptLimits,
+  type ConfirmationFlows,
   deliver,
   maskContact,
   maskedId,
@@ -74,15 +75,7 @@ export class PasswordReset {
 
   constructor(deps: ConfirmationDependencies & { readonly sessions: AccessTerminator; readonly bruteForce?: BruteForceGuard }) {
     this.#deps = deps;
-    this.#policy = deps.policy ?? DEFAULT_CONFIRMATION_POLICY;
-    this.#flows = new ConfirmationFlows({
-      store: deps.ephemeral,
-      codeKey: deps.codeKey,
-      policy: this.#policy,
-      purpose: 'reset',
-      ...(deps.now && { now: deps.now }),
-    });
-    this.#limits = new AttemptLimits(deps.ephemeral, this.#policy, 'reset', deps.now);
+    ({ policy: this.#policy, flows: this.#flows, limits: this.#limits } = confirmationParts<ResetSubject>(deps, 'reset'));
   }
 
   openForm(): Promise<string> {
@@ -94,14 +87,9 @@ export class PasswordReset {
   }
 
   async start(formId: string | undefined, request: ResetRequest, context: RequestContext): Promise<StartResult> {
+    const limited = await overAllowance(this.#limits, this.#deps.audit, request.nationalId, 'password_reset.rate_limited');
+    if (limited) return limited;
     const submittedId = maskedId(request.nationalId);
-    const verdict = await this.#limits.attempt(request.nationalId);
-    if (!verdict.allowed) {
-      if (verdict.first) {
-        await recordAudit(this.#deps.audit, { type: 'password_reset.rate_limited', data: { submittedId } });
-      }
-      return { outcome: 'rate-limited', retryAfterSeconds: verdict.retryAfterSeconds };
-    }
     const [record, account] = await Promise.all([
       this.#deps.registry.findByNationalId(request.nationalId),
       this.#deps.accounts.findByNationalId(request.nationalId),

@@ -519,6 +519,32 @@ export async function notifyAll(
   }
 }
 
+/** What every confirmation flow (registration, reset) is built from: its policy, flows and limits. */
+export function confirmationParts<Subject>(deps: ConfirmationDependencies, purpose: 'register' | 'reset') {
+  const policy = deps.policy ?? DEFAULT_CONFIRMATION_POLICY;
+  return {
+    policy,
+    flows: new ConfirmationFlows<Subject>({ store: deps.ephemeral, codeKey: deps.codeKey, policy, purpose, ...(deps.now && { now: deps.now }) }),
+    limits: new AttemptLimits(deps.ephemeral, policy, purpose, deps.now),
+  };
+}
+
+/**
+ * Counts a request for an ID number; the rate-limited answer when it is over its allowance (the
+ * first refusal of a window is audited), else undefined.
+ */
+export async function overAllowance(
+  limits: AttemptLimits,
+  audit: AuditLog,
+  nationalId: string,
+  type: 'registration.rate_limited' | 'password_reset.rate_limited',
+): Promise<StartResult | undefined> {
+  const verdict = await limits.attempt(nationalId);
+  if (verdict.allowed) return undefined;
+  if (verdict.first) await recordAudit(audit, { type, data: { submittedId: maskedId(nationalId) } });
+  return { outcome: 'rate-limited', retryAfterSeconds: verdict.retryAfterSeconds };
+}
+
 /** Self-registration is for people aged 14 and over (DOMAIN.md: younger children only on request, at an office). */
 export const MINIMUM_AGE = 14;
 
@@ -538,15 +564,7 @@ export class SelfRegistration {
   constructor(deps: ConfirmationDependencies) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
-    this.#policy = deps.policy ?? DEFAULT_CONFIRMATION_POLICY;
-    this.#flows = new ConfirmationFlows({
-      store: deps.ephemeral,
-      codeKey: deps.codeKey,
-      policy: this.#policy,
-      purpose: 'register',
-      ...(deps.now && { now: deps.now }),
-    });
-    this.#limits = new AttemptLimits(deps.ephemeral, this.#policy, 'register', deps.now);
+    ({ policy: this.#policy, flows: this.#flows, limits: this.#limits } = confirmationParts<RegistrationSubject>(deps, 'register'));
   }
 
   openForm(): Promise<string> {
@@ -563,14 +581,9 @@ export class SelfRegistration {
    * counts every request for the ID number alike); only the registry's contact may receive a code.
    */
   async start(formId: string | undefined, applicant: Applicant, context: RequestContext): Promise<StartResult> {
+    const limited = await overAllowance(this.#limits, this.#deps.audit, applicant.nationalId, 'registration.rate_limited');
+    if (limited) return limited;
     const submittedId = maskedId(applicant.nationalId);
-    const verdict = await this.#limits.attempt(applicant.nationalId);
-    if (!verdict.allowed) {
-      if (verdict.first) {
-        await recordAudit(this.#deps.audit, { type: 'registration.rate_limited', data: { submittedId } });
-      }
-      return { outcome: 'rate-limited', retryAfterSeconds: verdict.retryAfterSeconds };
-    }
     // Both lookups every time, so that the work done does not depend on what matched.
     const [record, account] = await Promise.all([
       this.#deps.registry.findByNationalId(applicant.nationalId),
