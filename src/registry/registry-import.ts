@@ -38,7 +38,12 @@ export interface ImportProgress {
   readonly bytes: number;
 }
 
-export type ImportMode = 'incremental' | 'bulk' | 'none';
+/**
+ * `first`: the registry was empty, so the rows went straight into it, with its keys and indexes built
+ * after; `bulk`: a large file beside a small registry, merged with the indexes rebuilt after;
+ * `incremental`: merged row by row; `none`: nothing was written.
+ */
+export type ImportMode = 'first' | 'incremental' | 'bulk' | 'none';
 
 /** An eID account holder whom the file shows dead or missing while the account is still active. */
 export interface UnavailableHolder {
@@ -128,6 +133,37 @@ SELECT i.indexname AS name, i.indexdef AS definition FROM pg_indexes i
 WHERE i.schemaname = current_schema() AND i.tablename = 'registry_records'
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = to_regclass(quote_ident(i.schemaname) || '.' || quote_ident(i.indexname)))`;
 
+/**
+ * Where each row written in a first load came from: the n-th row written is line n + offset, and the
+ * offset changes only after a refused row, so only those places are remembered.
+ */
+class LineMap {
+  #rows = 0;
+  readonly #fromRow: number[] = [];
+  readonly #offset: number[] = [];
+
+  add(line: number): void {
+    this.#rows++;
+    const offset = line - this.#rows;
+    if (this.#offset.at(-1) !== offset) {
+      this.#fromRow.push(this.#rows);
+      this.#offset.push(offset);
+    }
+  }
+
+  /** The line of the file the n-th row written (1-based) came from. */
+  lineOf(row: number): number {
+    let low = 0;
+    let high = this.#fromRow.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (this.#fromRow[middle]! <= row) low = middle;
+      else high = middle - 1;
+    }
+    return row + (this.#offset[low] ?? 0);
+  }
+}
+
 /** A value in COPY's text format: `\N` for null; backslashes doubled (validated values hold no control characters). */
 function copyValue(value: string | null | undefined): string {
   if (value === null || value === undefined) return '\\N';
@@ -135,13 +171,13 @@ function copyValue(value: string | null | undefined): string {
 }
 
 /**
- * One staging line: the file's line number, then the record's columns. Only the free texts (place of
- * origin, ethnicity, the addresses' JSON) can hold a backslash; every other value passed a pattern
- * that allows none, so it goes in as it is.
+ * One COPY line: the record's columns, after the file's line number for the staging table. Only the free
+ * texts (place of origin, ethnicity, the addresses' JSON) can hold a backslash; every other value passed
+ * a pattern that allows none, so it goes in as it is.
  */
-function copyLine(line: number, v: (string | null)[]): string {
+function copyLine(line: number | undefined, v: (string | null)[]): string {
   const n = (value: string | null | undefined) => value ?? '\\N';
-  return `${line}\t${v[0]}\t${v[1]}\t${v[2]}\t${v[3]}\t${v[4]}\t${v[5]}\t${v[6]}\t${v[7]}\t${v[8]}\t${copyValue(v[9])}\t${copyValue(v[10])}\t` +
+  return `${line === undefined ? '' : `${line}\t`}${v[0]}\t${v[1]}\t${v[2]}\t${v[3]}\t${v[4]}\t${v[5]}\t${v[6]}\t${v[7]}\t${v[8]}\t${copyValue(v[9])}\t${copyValue(v[10])}\t` +
     `${v[11]}\t${n(v[12])}\t${n(v[13])}\t${copyValue(v[14])}\t${copyValue(v[15])}\t${n(v[16])}\t${n(v[17])}\t${n(v[18])}\t${n(v[19])}\t` +
     `${n(v[20])}\t${n(v[21])}\n`;
 }
@@ -157,6 +193,8 @@ export async function importRegistry(db: Database, input: AsyncIterable<Buffer |
   let rejected = 0;
   let bytes = 0;
   let batch = '';
+  /** Set for a first load, which writes no line numbers. */
+  let lines: LineMap | undefined;
   const validator = new RegistryRowValidator(today);
   const reject = (line: number, nationalId: string, reason: string): void => {
     rejected++;
@@ -172,7 +210,12 @@ export async function importRegistry(db: Database, input: AsyncIterable<Buffer |
       }
       // In strict mode the first refusal settles the outcome: the rest is only checked, not staged.
       if (options.strict && rejected > 0) return;
-      batch += copyLine(line, verdict.values);
+      if (lines) {
+        lines.add(line);
+        batch += copyLine(undefined, verdict.values);
+      } else {
+        batch += copyLine(line, verdict.values);
+      }
     },
     malformed(line: number, reason: string) {
       read++;
@@ -191,11 +234,18 @@ export async function importRegistry(db: Database, input: AsyncIterable<Buffer |
     await client.query('BEGIN');
     const { rows: [lock] } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [IMPORT_LOCK]);
     if (!lock?.locked) throw new Error('another registry import is running; try again when it has finished');
-    await client.query(
-      `CREATE TEMP TABLE ${STAGING} (line bigint NOT NULL, ${RECORD_COLUMNS.map((column) => `${column} ${RECORD_COLUMN_TYPES[column]}`).join(', ')}) ON COMMIT DROP`,
-    );
+    const firstLoad = await prepareFirstLoad(client);
+    if (firstLoad) {
+      lines = new LineMap();
+    } else {
+      await client.query(
+        `CREATE TEMP TABLE ${STAGING} (line bigint NOT NULL, ${RECORD_COLUMNS.map((column) => `${column} ${RECORD_COLUMN_TYPES[column]}`).join(', ')}) ON COMMIT DROP`,
+      );
+    }
 
-    const copy = client.query(copyFrom(`COPY ${STAGING} (line, ${COLUMN_LIST}) FROM STDIN`));
+    const copy = client.query(
+      copyFrom(firstLoad ? `COPY registry_records (${COLUMN_LIST}) FROM STDIN WITH (FREEZE)` : `COPY ${STAGING} (line, ${COLUMN_LIST}) FROM STDIN`),
+    );
     let copyError: Error | undefined;
     copy.on('error', (error: Error) => (copyError ??= error));
     const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -236,20 +286,26 @@ export async function importRegistry(db: Database, input: AsyncIterable<Buffer |
     const { rows: [backend] } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     stopMerge = () => void cancelStatement(settings, backend!.pid);
     signal?.addEventListener('abort', stopMerge, { once: true });
-    const merged = await merge(client, read - rejected, {
+    const mergeOptions = {
       strict: options.strict === true,
-      onRepeat: (line, nationalId, firstLine) => reject(line, nationalId, `national_id: repeats line ${firstLine}`),
-      onIndexing: () => options.onProgress?.({ phase: 'indexing', rows: read, bytes }),
-    });
+      onRepeat: (line: number, nationalId: string, firstLine: number) => reject(line, nationalId, `national_id: repeats line ${firstLine}`),
+      onIndexing: () => options.onProgress?.({ phase: 'indexing' as const, rows: read, bytes }),
+    };
+    const merged = firstLoad
+      ? await finishFirstLoad(client, firstLoad, read - rejected, lines!, mergeOptions)
+      : await merge(client, read - rejected, mergeOptions);
     if (!merged) {
       await client.query('ROLLBACK');
       return { read, inserted: 0, updated: 0, unchanged: 0, rejected, committed: false, mode: 'none', unavailable: [], elapsedMs: performance.now() - started };
     }
-    const holders = await client.query<{ national_id: string; died_on: string | null; missing_since: string | null }>(UNAVAILABLE_HOLDERS);
+    // A first load found no accounts: they need a registry record.
+    const holders = firstLoad
+      ? { rows: [] }
+      : await client.query<{ national_id: string; died_on: string | null; missing_since: string | null }>(UNAVAILABLE_HOLDERS);
     signal?.throwIfAborted();
     await client.query('COMMIT');
     // Fresh statistics for the planner after a load that changed much of the table.
-    if (merged.mode === 'bulk') await client.query('ANALYZE registry_records');
+    if (merged.mode !== 'incremental') await client.query('ANALYZE registry_records');
     const { inserted, updated, mode } = merged;
     return {
       read,
@@ -312,6 +368,97 @@ async function merge(
   options.onIndexing();
   for (const index of indexes.rows) await client.query(index.definition);
   return { inserted, updated, mode: 'bulk' };
+}
+
+/** What a first load took off the registry, to put back once the rows are in. */
+interface FirstLoad {
+  readonly primaryKey: { readonly name: string; readonly definition: string };
+  /** Foreign keys of other tables (accounts) that point at the registry. */
+  readonly references: readonly { readonly tableName: string; readonly name: string; readonly definition: string }[];
+  readonly indexes: readonly { readonly name: string; readonly definition: string }[];
+}
+
+const PRIMARY_KEY = `
+SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
+WHERE conrelid = 'registry_records'::regclass AND contype = 'p'`;
+const REFERENCES = `
+SELECT conrelid::regclass::text AS table_name, conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
+WHERE confrelid = 'registry_records'::regclass AND contype = 'f'`;
+
+/**
+ * An empty registry is loaded in one write instead of two: its key, the foreign keys pointing at it and
+ * its indexes are dropped, the table truncated (a new, empty file, which lets COPY write the rows frozen),
+ * and the rows COPYed straight into it; finishFirstLoad() builds it all again. All of it inside the
+ * import's transaction, under an exclusive lock: a rollback restores the registry as it was. Undefined,
+ * with nothing locked, when the registry holds anyone.
+ */
+async function prepareFirstLoad(client: pg.Client): Promise<FirstLoad | undefined> {
+  const empty = async () => !(await client.query<{ filled: boolean }>('SELECT EXISTS (SELECT 1 FROM registry_records) AS filled')).rows[0]?.filled;
+  if (!(await empty())) return undefined;
+  // Rolling back to the savepoint releases the lock again if a record arrived meanwhile.
+  await client.query('SAVEPOINT first_load');
+  await client.query("SET LOCAL lock_timeout = '30s'");
+  await client.query('LOCK TABLE registry_records IN ACCESS EXCLUSIVE MODE');
+  if (!(await empty())) {
+    await client.query('ROLLBACK TO SAVEPOINT first_load');
+    return undefined;
+  }
+  const { rows: [primaryKey] } = await client.query<{ name: string; definition: string }>(PRIMARY_KEY);
+  const references = (await client.query<{ table_name: string; name: string; definition: string }>(REFERENCES)).rows.map((row) => ({
+    tableName: row.table_name,
+    name: row.name,
+    definition: row.definition,
+  }));
+  const indexes = (await client.query<{ name: string; definition: string }>(SECONDARY_INDEXES)).rows;
+  for (const reference of references) {
+    await client.query(`ALTER TABLE ${reference.tableName} DROP CONSTRAINT ${pg.escapeIdentifier(reference.name)}`);
+  }
+  for (const index of indexes) await client.query(`DROP INDEX ${pg.escapeIdentifier(index.name)}`);
+  await client.query(`ALTER TABLE registry_records DROP CONSTRAINT ${pg.escapeIdentifier(primaryKey!.name)}`);
+  await client.query('TRUNCATE registry_records');
+  return { primaryKey: primaryKey!, references, indexes };
+}
+
+/**
+ * Builds the key a first load dropped — taking out, and reporting, the later rows of a number the file
+ * repeats when the key finds any — then the foreign keys and the indexes.
+ */
+async function finishFirstLoad(
+  client: pg.Client,
+  firstLoad: FirstLoad,
+  written: number,
+  lines: LineMap,
+  options: { strict: boolean; onRepeat: (line: number, nationalId: string, firstLine: number) => void; onIndexing: () => void },
+): Promise<{ inserted: number; updated: number; mode: ImportMode } | undefined> {
+  await client.query("SET LOCAL maintenance_work_mem = '1GB'");
+  options.onIndexing();
+  const addPrimaryKey = `ALTER TABLE registry_records ADD CONSTRAINT ${pg.escapeIdentifier(firstLoad.primaryKey.name)} ${firstLoad.primaryKey.definition}`;
+  let inserted = written;
+  await client.query('SAVEPOINT primary_key');
+  try {
+    await client.query(addPrimaryKey);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '23505') throw error;
+    await client.query('ROLLBACK TO SAVEPOINT primary_key');
+    // The rows went into a new, empty file in the order read: their physical order is the file's.
+    const { rows } = await client.query<{ row_ctid: string; national_id: string; row: string; first_row: string }>(`
+      WITH repeated AS (SELECT national_id FROM registry_records GROUP BY national_id HAVING count(*) > 1)
+      SELECT row_ctid::text, national_id, row, first_row FROM (
+        SELECT row_ctid, national_id, row, min(row) OVER (PARTITION BY national_id) AS first_row
+        FROM (SELECT ctid AS row_ctid, national_id, row_number() OVER (ORDER BY ctid) AS row FROM registry_records) numbered
+        WHERE national_id IN (SELECT national_id FROM repeated)
+      ) rows WHERE row <> first_row ORDER BY row`);
+    for (const row of rows) options.onRepeat(lines.lineOf(Number(row.row)), row.national_id, lines.lineOf(Number(row.first_row)));
+    if (options.strict) return undefined;
+    await client.query('DELETE FROM registry_records WHERE ctid = ANY($1::tid[])', [rows.map((row) => row.row_ctid)]);
+    inserted -= rows.length;
+    await client.query(addPrimaryKey);
+  }
+  for (const reference of firstLoad.references) {
+    await client.query(`ALTER TABLE ${reference.tableName} ADD CONSTRAINT ${pg.escapeIdentifier(reference.name)} ${reference.definition}`);
+  }
+  for (const index of firstLoad.indexes) await client.query(index.definition);
+  return { inserted, updated: 0, mode: 'first' };
 }
 
 /** Cancels what a backend is running, from a connection of its own. */

@@ -273,6 +273,67 @@ describe('registry import', function () {
     });
   });
 
+  describe('a first load into the empty registry', function () {
+    /** The registry's key, the foreign keys pointing at it and its indexes, as PostgreSQL describes them. */
+    async function schema() {
+      const constraints = await db.raw<{ rows: { name: string; definition: string }[] }>(
+        `SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
+         WHERE conrelid = 'registry_records'::regclass OR confrelid = 'registry_records'::regclass ORDER BY conname`,
+      );
+      const indexes = await db('pg_indexes').where({ tablename: 'registry_records' }).orderBy('indexname').select('indexname', 'indexdef');
+      return { constraints: constraints.rows, indexes };
+    }
+
+    it('writes the rows straight into the registry and builds its keys and indexes again', async function () {
+      const before = await schema();
+      expect(before.constraints.map((constraint) => constraint.name)).to.include.members(['registry_records_pkey', 'accounts_national_id_foreign']);
+      const { summary } = await load(csvOf([person(2), person(1), person(3)]));
+      expect(summary).to.include({ read: 3, inserted: 3, updated: 0, rejected: 0, committed: true, mode: 'first' });
+      expect(await schema()).to.deep.equal(before);
+      expect(await db('registry_records').orderBy('national_id').pluck('national_id')).to.deep.equal(['001099000001', '001099000002', '001099000003']);
+      // The key holds again: the next import of the same number updates rather than duplicates.
+      const again = await load(csvOf([person(1, { given_name: 'Bình' })]));
+      expect(again.summary).to.include({ inserted: 0, updated: 1, mode: 'incremental' });
+    });
+
+    it('names the right lines of repeated numbers after refused and multi-line rows', async function () {
+      const header = REGISTRY_FILE_COLUMNS.join(',');
+      const body = csvOf([person(1), person(2, { gender: '' }), person(3), person(1), person(4), person(3)]).slice(header.length + 1);
+      // A quoted place of origin spanning two lines (refused: a control character) shifts every later line.
+      const broken = csvOf([person(5, { place_of_origin: 'Hà\nNội' })]).slice(header.length + 1);
+      const { summary, rejected } = await load(`${header}\n${broken}${body}`);
+      expect(rejected.map((row) => [row.line, row.reason.split(':')[0]])).to.deep.equal([
+        [2, 'place_of_origin'],
+        [5, 'gender'],
+        [7, 'national_id'],
+        [9, 'national_id'],
+      ]);
+      expect(rejected.slice(2).map((row) => row.reason)).to.deep.equal(['national_id: repeats line 4', 'national_id: repeats line 6']);
+      expect(summary).to.include({ read: 7, inserted: 3, rejected: 4, mode: 'first' });
+      expect((await registry.findByNationalId('001099000001'))?.givenName).to.equal('An');
+    });
+
+    it('rolls back whole, keys and indexes included, when aborted', async function () {
+      const before = await schema();
+      const abort = new AbortController();
+      const header = REGISTRY_FILE_COLUMNS.join(',');
+      async function* file() {
+        yield Buffer.from(`${header}\n`);
+        yield Buffer.from(csvOf([person(1), person(2)]).slice(header.length + 1));
+        abort.abort(new Error('stopped by the test'));
+        await new Promise((resolve) => setImmediate(resolve));
+        yield Buffer.from(csvOf([person(3)]).slice(header.length + 1));
+      }
+      const error = await importRegistry(db, file(), { format: 'csv', today: TODAY, signal: abort.signal }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect((error as Error).message).to.equal('stopped by the test');
+      expect(await count()).to.equal(0);
+      expect(await schema()).to.deep.equal(before);
+    });
+  });
+
   describe('a large load into a small registry', function () {
     let file: Buffer;
 
