@@ -22,17 +22,30 @@ const { ConfigError, loadConfig } = await import('./config/config.ts');
 const { createLogger } = await import('./observability/logger.ts');
 const { PROFILE_RULES } = await import('./oidc/client-profiles.ts');
 const { buildClientMetadata, InvalidClientRegistration } = await import('./oidc/clients.ts');
+const { CLIENT_SETTINGS_OPTIONS, CLIENT_SETTINGS_USAGE, clientSettingsOf, assertResourceScopesOffered } = await import('./admin/client-options.ts');
+const { resourceConflictOf } = await import('./oidc/resource-servers.ts');
+const { CIBA_OPTIONS, CIBA_USAGE, cibaOf } = await import('./admin/ciba-options.ts');
+const { KEY_OPTIONS, KEY_USAGE, clientKeysOf } = await import('./admin/key-options.ts');
 const { RegistryFileError } = await import('./registry/registry-file.ts');
+const { ADMIN_CLI_USAGE } = await import('./admin/admin-cli.ts');
+const { KEY_COMMANDS_USAGE, keyCommand } = await import('./admin/key-commands.ts');
+const { ADMINS_USAGE, AdminsCommandRefused } = await import('./admin/auth-cli.ts');
 
 const USAGE = `usage: npm run cli -- <command>
 
   migrate                          apply pending database migrations
   clients list                     list relying parties
-  clients add --id ID --name NAME --profile portal|spa|native|service
+  clients add --id ID --name NAME --profile portal|bank|spa|native|service
               [--scopes "openid profile"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]...
-              [--auth-method METHOD]
+              [--auth-method METHOD] [--sector-identifier-uri URI] [--subject-type pairwise|public]
+${CLIENT_SETTINGS_USAGE}
+${CIBA_USAGE}
+${KEY_USAGE}
                                    register a relying party; its secret comes from CLIENT_SECRET,
-                                   or is generated and shown once
+                                   or is generated and shown once; a sector identifier document
+                                   is fetched now and must list every redirect URI; --resource
+                                   makes a service client the resource server for URI (README
+                                   "Resource servers"); lifetimes in seconds, at most the provider's
   clients remove --id ID           remove a relying party
   seed:demo                        load the demo citizens, accounts and clients (never in production)
   registry import FILE [--format csv|ndjson] [--strict] [--errors REPORT]
@@ -46,8 +59,13 @@ const USAGE = `usage: npm run cli -- <command>
                                    --out - writes to standard output
   registry apply-changes FILE      apply a registry change feed (NDJSON; README "Registry change feed"):
                                    deaths and disappearances lock accounts and end all their access
-  accounts raise-level ID --evidence REF --officer NAME
-                                   raise an account to level 2 after an in-person check
+${ADMIN_CLI_USAGE}
+  backup create FILE               dump the database with pg_dump (custom format, mode 0600)
+  backup verify FILE               restore FILE into a scratch database beside this one and check it:
+                                   it restores, its audit chains are intact, its keys open under
+                                   KEY_ENCRYPTION_KEY; prints row counts; drops the scratch database
+${KEY_COMMANDS_USAGE}
+${ADMINS_USAGE}
 
 Exit status: 0 done, 2 input refused (nothing written), 1 any other failure.`;
 
@@ -74,6 +92,11 @@ function optionsAndOne<T extends ParseArgsOptionsConfig>(args: string[], options
   } catch (error) {
     throw error instanceof UsageError ? error : new UsageError((error as Error).message);
   }
+}
+
+function subjectTypeOf(value: string): 'pairwise' | 'public' {
+  if (value !== 'pairwise' && value !== 'public') throw new UsageError(`--subject-type: pairwise or public, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 function required(value: string | undefined, option: string): string {
@@ -113,7 +136,12 @@ async function withStorage<T>(config: Config, logger: Logger, work: (storage: St
 async function clientRepository(storage: Storage) {
   const { ClientRepository } = await import('./oidc/clients.ts');
   const { KeyEncryption } = await import('./storage/key-encryption.ts');
-  return new ClientRepository(storage.db, new KeyEncryption(storage.keyEncryptionKey));
+  return new ClientRepository(storage.db, new KeyEncryption(storage.keyEncryptionKey), clientRules(storage.config));
+}
+
+/** Loopback receivers and sector documents only outside production, as the server has it. */
+function clientRules(config: Config) {
+  return { allowLoopbackReceivers: config.env !== 'production', lifetimeCeilings: config.ttl };
 }
 
 async function recordAdminAction(storage: Storage, clientId: string, data: Record<string, unknown>): Promise<void> {
@@ -153,6 +181,11 @@ async function addClient(config: Config, logger: Logger, args: string[], environ
     'redirect-uri': { type: 'string', multiple: true },
     'post-logout-redirect-uri': { type: 'string', multiple: true },
     'auth-method': { type: 'string' },
+    'sector-identifier-uri': { type: 'string' },
+    'subject-type': { type: 'string' },
+    ...CLIENT_SETTINGS_OPTIONS,
+    ...CIBA_OPTIONS,
+    ...KEY_OPTIONS,
   });
   const clientId = required(options.id, '--id');
   const name = required(options.name, '--name');
@@ -181,24 +214,42 @@ async function addClient(config: Config, logger: Logger, args: string[], environ
     postLogoutRedirectUris: options['post-logout-redirect-uri'] ?? [],
     tokenEndpointAuthMethod: authMethod,
     ...(secret !== undefined && { secret }),
+    ...(options['sector-identifier-uri'] !== undefined && { sectorIdentifierUri: options['sector-identifier-uri'] }),
+    // Pairwise unless an administrator makes the client public (DESIGN.md "Subjects").
+    ...(options['subject-type'] !== undefined && { subjectType: subjectTypeOf(options['subject-type']) }),
+    ...clientSettingsOf(options),
+    // Bank clients: CIBA poll by default; --ciba ping with a notification endpoint, or off.
+    ...cibaOf(options),
+    // Public keys, mutual TLS, encryption (a bank: --jwks, --jwks-uri or a TLS certificate subject).
+    ...clientKeysOf(options),
   };
-  // Every rule is checked before the database is opened, so refused input writes nothing.
-  buildClientMetadata(registration);
+  // Every rule is checked before the database is opened, so refused input writes nothing; the sector
+  // document is fetched and checked by the repository, before it writes.
+  buildClientMetadata(registration, clientRules(config));
 
   const created = await withStorage(config, logger, async (storage) => {
-    const record = await (await clientRepository(storage)).create(registration);
+    await assertResourceScopesOffered(storage.db, registration.approvedScopes);
+    const record = await (await clientRepository(storage)).create(registration).catch((error: unknown) => {
+      throw resourceConflictOf(error) ?? error;
+    });
     if (record) {
       await recordAdminAction(storage, clientId, {
         action: 'client.added',
         profile,
         approvedScopes: record.approvedScopes,
         redirectUris: registration.redirectUris,
+        ...(registration.sectorIdentifierUri !== undefined && { sectorIdentifierUri: registration.sectorIdentifierUri }),
+        ...(registration.settings !== undefined && { settings: registration.settings }),
       });
     }
     return record;
   });
   if (!created) throw new UsageError(`a client "${clientId}" already exists (remove it first to replace it)`);
   console.log(`added client ${created.clientId} (${created.profile}; scopes: ${created.approvedScopes.join(' ') || 'none'})`);
+  const served = (created.metadata.resource_server as { resources?: string[] } | undefined)?.resources;
+  if (served) console.log(`resource server for: ${served.join(' ')}`);
+  const cibaMode = created.metadata.backchannel_token_delivery_mode;
+  if (typeof cibaMode === 'string') console.log(`CIBA: ${cibaMode}`);
   if (generated) console.log(`client secret (shown only this once; store it now): ${secret}`);
 }
 
@@ -416,29 +467,17 @@ async function generateRegistryFile(args: string[]): Promise<void> {
   else console.log(`${line} to ${out}`);
 }
 
-/** Level 2 after an in-person check: who checked, with what evidence, recorded and audited. */
-async function raiseLevel(config: Config, logger: Logger, args: string[]): Promise<number> {
-  const { values, positional } = optionsAndOne(args, { evidence: { type: 'string' }, officer: { type: 'string' } }, 'an ID number');
-  const { isNationalIdShape } = await import('./registry/national-id.ts');
-  if (!isNationalIdShape(positional)) throw new UsageError('the ID number must be 12 digits');
-  const evidence = required(values.evidence, '--evidence').trim().slice(0, 200);
-  const officer = required(values.officer, '--officer').trim().slice(0, 200);
-  return withStorage(config, logger, async ({ db }) => {
-    const { AccountRepository } = await import('./accounts/accounts.ts');
-    const { AuditLog } = await import('./audit/audit-log.ts');
-    const result = await new AccountRepository(db).raiseToLevelTwo(positional, { officer, evidence });
-    if (!result) {
-      console.error(`citizen-idp accounts raise-level: no account for that ID number`);
-      return 1;
-    }
-    const audit = new AuditLog(db);
-    if (result.raisedNow) {
-      await audit.record({ type: 'admin.action', actor: operator(), accountId: result.account.id, data: { action: 'raise-level', level: 2, officer, evidence } });
-      await audit.flush();
-    }
-    console.log(result.raisedNow ? `account raised to level 2 (checked by ${officer}, evidence ${evidence})` : 'the account is already at level 2; nothing changed');
-    return 0;
-  });
+/** `accounts …` (README "Account administration"): with what ending a citizen's access needs. */
+async function accountsCommand(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { accountCommand } = await import('./admin/admin-cli.ts');
+  return withStorage(config, logger, (storage) => withChangeFeed(storage, (deps) => accountCommand(name, args, deps)));
+}
+
+/** `audit …` (README "Audit trail"). */
+async function auditCommand(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { auditCommand: run } = await import('./admin/admin-cli.ts');
+  const { AuditLog } = await import('./audit/audit-log.ts');
+  return withStorage(config, logger, ({ db }) => run(name, args, { db, log: new AuditLog(db), headsKey: config.auditHeadsKey }));
 }
 
 /** Applies a change feed file to the registry mirror; deaths lock accounts and end their access. */
@@ -461,14 +500,13 @@ async function withChangeFeed<T>(storage: Storage, work: (deps: ChangeFeedDepend
   const { DurableModelStore } = await import('./oidc/durable-model-store.ts');
   const { MemoryEphemeralStore } = await import('./storage/ephemeral-store-memory.ts');
   const { RedisEphemeralStore } = await import('./storage/ephemeral-store-redis.ts');
-  const { createRedis } = await import('./storage/redis.ts');
+  const { openRedis } = await import('./storage/redis-cluster.ts');
   // Sessions live in Redis; in the quickstart (no REDIS_URL) they live in the server's memory,
   // out of reach — the account lock still refuses them at their next use.
   let ephemeral: InstanceType<typeof RedisEphemeralStore> | InstanceType<typeof MemoryEphemeralStore>;
   if (config.redisUrl) {
-    const redis = createRedis(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
-    await redis.connect();
-    ephemeral = new RedisEphemeralStore(redis);
+    // One Redis or a Redis Cluster, as the server reaches it (REDIS_CLUSTER).
+    ephemeral = new RedisEphemeralStore(await openRedis(config));
   } else {
     ephemeral = new MemoryEphemeralStore();
   }
@@ -499,10 +537,39 @@ async function applyChanges(config: Config, logger: Logger, args: string[]): Pro
   );
 }
 
+/** `admins grant|revoke|list`: administrators' roles (the bootstrap path; README "Administration"). */
+async function adminsCommandOf(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { adminsCommand } = await import('./admin/auth-cli.ts');
+  const { AuditLog } = await import('./audit/audit-log.ts');
+  return withStorage(config, logger, async ({ db }) => {
+    const audit = new AuditLog(db);
+    const status = await adminsCommand(name, args, { db, audit, actor: operator() });
+    await audit.flush();
+    return status;
+  });
+}
+
+async function backupCommand(action: 'create' | 'verify', config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { positional: file } = optionsAndOne(args, {}, 'a backup file');
+  const { createBackup, databaseUrlOf, verifyBackup } = await import('./operations/backup.ts');
+  return withStorage(config, logger, async ({ db, keyEncryptionKey }) => {
+    if (action === 'create') {
+      await createBackup(databaseUrlOf(db), file);
+      console.log(`wrote ${file}`);
+      return 0;
+    }
+    const verification = await verifyBackup(databaseUrlOf(db), file, keyEncryptionKey);
+    for (const line of verification.checks) console.log(line);
+    const counts = Object.entries(verification.counts).map(([table, n]) => `${table} ${n}`);
+    if (counts.length > 0) console.log(`rows: ${counts.join(', ')}`);
+    return verification.ok ? 0 : 1;
+  });
+}
+
 /** Runs one command line; resolves to the process's exit status. */
 async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> {
   const [first, second, ...rest] = argv;
-  const grouped = first === 'clients' || first === 'registry' || first === 'accounts';
+  const grouped = first === 'clients' || first === 'registry' || first === 'accounts' || first === 'backup' || first === 'keys' || first === 'audit' || first === 'admins';
   const command = grouped ? `${first} ${second ?? ''}`.trim() : (first ?? '');
   const args = grouped ? rest : argv.slice(1);
   if (command === 'help' || command === '--help' || command === '-h') {
@@ -523,7 +590,22 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
       'seed:demo': (config, logger) => seedDemo(config, logger, args),
       'registry import': (config, logger) => importRegistryFile(config, logger, args),
       'registry apply-changes': (config, logger) => applyChanges(config, logger, args),
-      'accounts raise-level': (config, logger) => raiseLevel(config, logger, args),
+      ...Object.fromEntries(
+        ['show', 'lock', 'unlock', 'end-sessions', 'reset-factors', 'raise-level', 'confirm-level'].map((name) => [
+          `accounts ${name}`,
+          (config: Config, logger: Logger) => accountsCommand(name, config, logger, args),
+        ]),
+      ),
+      ...Object.fromEntries(
+        ['export', 'export-heads', 'verify'].map((name) => [`audit ${name}`, (config: Config, logger: Logger) => auditCommand(name, config, logger, args)]),
+      ),
+      ...Object.fromEntries(['grant', 'revoke', 'list'].map((name) => [`admins ${name}`, (config: Config, logger: Logger) => adminsCommandOf(name, config, logger, args)])),
+      'backup create': (config, logger) => backupCommand('create', config, logger, args),
+      'backup verify': (config, logger) => backupCommand('verify', config, logger, args),
+      'keys list': (config, logger) => keyCommand('list', args, { config, logger, environ, actor: operator() }),
+      'keys rotate': (config, logger) => keyCommand('rotate', args, { config, logger, environ, actor: operator() }),
+      'keys revoke': (config, logger) => keyCommand('revoke', args, { config, logger, environ, actor: operator() }),
+      'keys rotate-kek': (config, logger) => keyCommand('rotate-kek', args, { config, logger, environ, actor: operator() }),
     };
     const handler = commands[command];
     if (!handler) {
@@ -539,7 +621,7 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
       console.error(`citizen-idp: invalid configuration: ${error.message}`);
       return 2;
     }
-    if (error instanceof UsageError || error instanceof InvalidClientRegistration || error instanceof RegistryFileError) {
+    if (error instanceof UsageError || error instanceof InvalidClientRegistration || error instanceof RegistryFileError || error instanceof AdminsCommandRefused) {
       console.error(`citizen-idp ${command}: ${error.message}`);
       return 2;
     }

@@ -7,19 +7,30 @@ import { resolveSecrets } from './config/quickstart-secrets.ts';
 import { createDatabase, type Database } from './storage/database.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './storage/embedded-postgres.ts';
 import { migrateToLatest } from './storage/migrate.ts';
-import { createRedis, readEvictionPolicy } from './storage/redis.ts';
+import { evictionPolicyOf, openRedis } from './storage/redis-cluster.ts';
+import { guardAdapter, guardFindAccount, reportDependencyFaults } from './storage/dependency-faults.ts';
 import type { EphemeralStore } from './storage/ephemeral-store.ts';
 import { RedisEphemeralStore } from './storage/ephemeral-store-redis.ts';
 import { MemoryEphemeralStore } from './storage/ephemeral-store-memory.ts';
 import { KeyEncryption } from './storage/key-encryption.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
+import { Metrics } from './observability/metrics.ts';
+import { scrapeSources } from './observability/scrape-sources.ts';
+import { instrumentProvider } from './oidc/provider-metrics.ts';
+import { measuredRegistryGateway } from './registry/gateway-metrics.ts';
 import { KeyRepository } from './oidc/keys.ts';
 import { ClientRepository } from './oidc/clients.ts';
+import { ResourceServerRegistry } from './oidc/resource-servers.ts';
 import { EphemeralModelStore } from './oidc/ephemeral-model-store.ts';
 import { DurableModelStore } from './oidc/durable-model-store.ts';
 import { createAdapterClass } from './oidc/adapter.ts';
 import { createProvider } from './oidc/provider.ts';
+import { KeyRotation } from './oidc/key-rotation.ts';
+import { ProviderHolder } from './oidc/provider-holder.ts';
+import { watchSigningKeys, type SigningKeyWatch } from './oidc/signing-key-watch.ts';
+import type { JWK } from 'jose';
+import { dpopNonceSecret } from './oidc/fapi.ts';
 import { SessionTerminator } from './oidc/sessions.ts';
 import { BackchannelLogoutQueue, BackchannelLogoutWorker } from './oidc/backchannel-logout.ts';
 import { providerPages } from './interactions/pages.ts';
@@ -37,13 +48,22 @@ import { PasskeySignIn } from './accounts/passkey-sign-in.ts';
 import { DeviceNotices } from './accounts/devices.ts';
 import { useRecoveryCode } from './accounts/second-factors.ts';
 import { CONSOLE_CLIENT_ID } from './interactions/account-console.ts';
+import { ADMIN_CONSOLE_CLIENT_ID } from './admin/auth-sign-in.ts';
+import { ADMIN_SCOPES } from './admin/auth-roles.ts';
 import { createFindAccount } from './oidc/account-claims.ts';
 import { InteractionService } from './oidc/interactions.ts';
 import { ConsentRecords } from './oidc/consent-records.ts';
+import { createCibaHooks } from './oidc/ciba.ts';
+import { CibaApprovals } from './oidc/ciba-approvals.ts';
+import { approvalNotice } from './interactions/account-approvals-pages.ts';
+import { notifyContacts } from './accounts/self-service.ts';
+import { AccessHistory } from './audit/access-history.ts';
 
 export interface Container {
   readonly config: Config;
   readonly logger: Logger;
+  /** This container's Prometheus registry and the counters the domain code moves (GET /metrics, admin port). */
+  readonly metrics: Metrics;
   readonly db: Database;
   readonly ephemeral: EphemeralStore;
   readonly audit: AuditLog;
@@ -52,7 +72,14 @@ export interface Container {
   readonly durableModels: DurableModelStore;
   readonly ephemeralModels: EphemeralModelStore;
   readonly sessions: SessionTerminator;
+  /** The provider in service: always the current one (a change of signing keys builds a new one). */
   readonly provider: Provider;
+  /** Holds the provider in service; the public app hands requests to `providers.callback`. */
+  readonly providers: ProviderHolder;
+  /** Signing keys: states, rotation, emergency revocation (src/oidc/key-rotation.ts). */
+  readonly signingKeys: KeyRotation;
+  /** This instance's poll of the signing keys (tests call refresh() rather than wait). */
+  readonly signingKeyWatch: SigningKeyWatch;
   readonly sealer: KeyEncryption;
   readonly registry: RegistryRepository;
   /** Where sign-in and claims read the registry: the mirror, or the remote registry (REGISTRY_URL). */
@@ -62,12 +89,16 @@ export interface Container {
   readonly signIn: PasswordSignIn;
   readonly interactions: InteractionService;
   readonly consents: ConsentRecords;
+  /** The citizen's data-access history, from the audit trail, within the retention. */
+  readonly accessHistory: AccessHistory;
   readonly notifier: Notifier;
   readonly bruteForce: BruteForceGuard;
   readonly totp: TotpVerifier;
   readonly secondFactor: SecondFactorCheck;
   readonly passkeySignIn: PasskeySignIn;
   readonly devices: DeviceNotices;
+  /** Bank requests waiting for citizens (CIBA), and their answers: the account page's approvals. */
+  readonly ciba: CibaApprovals;
   /** Closes pools and stops the embedded database, if any. */
   close(): Promise<void>;
 }
@@ -93,7 +124,11 @@ export async function openStorage(
   }
   const dbLog = logger.child({ component: 'database' });
   return {
-    db: createDatabase(url, { log: { warn: (message) => dbLog.warn(message), error: (message) => dbLog.error(message) } }),
+    db: createDatabase(url, {
+      poolMax: config.database.poolMax,
+      timeouts: config.database,
+      log: { warn: (message) => dbLog.warn(message), error: (message) => dbLog.error(message) },
+    }),
     embedded,
   };
 }
@@ -156,6 +191,7 @@ function schedulePurge(store: DurableModelStore, logger: Logger): { stop(): Prom
 
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
   const secrets = resolveSecrets(config);
   const { db, embedded } = await openStorage(config, logger);
   const closers: (() => Promise<unknown>)[] = [];
@@ -171,14 +207,14 @@ export async function createContainer(config: Config, options: ContainerOptions 
 
     let ephemeral: EphemeralStore;
     if (config.redisUrl) {
-      const redis = createRedis(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
-      await redis.connect();
+      const redis = await openRedis(config, logger.child({ component: 'redis' }));
+      metrics.observeRedis(redis);
       closers.unshift(() => {
         if (redis.status !== 'end') redis.disconnect();
         return Promise.resolve();
       });
       // An evicted session or code is a silent failure (DESIGN.md): production refuses such a Redis.
-      const policy = await readEvictionPolicy(redis);
+      const policy = await evictionPolicyOf(redis);
       if (policy !== 'noeviction') {
         if (config.env === 'production') {
           throw new Error(`REDIS_URL: the server's maxmemory-policy is ${policy}; set it to noeviction`);
@@ -192,26 +228,27 @@ export async function createContainer(config: Config, options: ContainerOptions 
     }
     closers.unshift(() => ephemeral.close());
 
-    const sealer = new KeyEncryption(secrets.keyEncryptionKey);
+    const sealer = new KeyEncryption(secrets.keyEncryptionKey, config.keyEncryptionKeyPrevious ? [config.keyEncryptionKeyPrevious] : []);
     const keys = new KeyRepository(db, sealer);
     await keys.ensureKeys();
-    const clients = new ClientRepository(db, sealer, { allowLoopbackReceivers: config.env !== 'production' });
+    const clients = new ClientRepository(db, sealer, { allowLoopbackReceivers: config.env !== 'production', lifetimeCeilings: config.ttl });
     const audit = new AuditLog(db);
     closers.unshift(() => audit.flush());
     const registry = new RegistryRepository(db);
-    const registryGateway = createRegistryGateway(config, registry, logger);
+    const registryGateway = measuredRegistryGateway(createRegistryGateway(config, registry, logger), metrics, config.registry.url === undefined ? 'mirror' : 'remote');
     closers.unshift(() => registryGateway.close());
     const accounts = new AccountRepository(db);
     const passwords = new PasswordHasher(config.argon2, { concurrent: config.argon2.concurrent, queued: config.argon2.queued });
     const notifier = await createNotifier(config, db);
-    const bruteForce = new BruteForceGuard(ephemeral, audit, config.signInLimits);
+    const bruteForce = new BruteForceGuard(ephemeral, audit, config.signInLimits, metrics);
     const totp = new TotpVerifier(ephemeral);
-    const signIn = new PasswordSignIn({ accounts, registry: registryGateway, hasher: passwords, audit, bruteForce });
+    const signIn = new PasswordSignIn({ accounts, registry: registryGateway, hasher: passwords, audit, bruteForce, metrics });
     const secondFactor = new SecondFactorCheck({
       db,
       sealer,
       totp,
       bruteForce,
+      metrics,
       // Lost phone: one of the ten recovery codes, each good once.
       alternatives: [(accountId, code) => useRecoveryCode(db, accountId, code)],
     });
@@ -219,25 +256,60 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const durableModels = new DurableModelStore(db);
     const purge = schedulePurge(durableModels, logger);
     closers.unshift(() => purge.stop());
-    const adapter = createAdapterClass({ ephemeral: ephemeralModels, durable: durableModels, clients });
+    // Storage failures become 503 temporarily_unavailable (src/storage/dependency-faults.ts).
+    const adapter = guardAdapter(createAdapterClass({ ephemeral: ephemeralModels, durable: durableModels, clients }), () =>
+      ephemeral.get('probe:{reachable}'),
+    );
+    const ciba = createCibaHooks({
+      settings: config.ciba,
+      accounts,
+      registry: registryGateway,
+      store: ephemeral,
+      audit,
+      logger,
+      notice: (request) => approvalNotice(config.issuer, request),
+      notifyCitizen: async (accountId, notice) => {
+        const account = await accounts.findById(accountId);
+        if (account) await notifyContacts(notifier, account, notice);
+      },
+      allowLoopback: config.env !== 'production',
+    });
+    closers.unshift(() => Promise.resolve(ciba.close()));
 
     const backchannelLogouts = new BackchannelLogoutQueue(db, async (clientId) => {
       const receiver = (await clients.findMetadata(clientId))?.backchannel_logout_uri;
       return typeof receiver === 'string' ? receiver : undefined;
     });
-    const provider = createProvider({
+    const signingKeys = new KeyRotation({ db, keys, audit, settings: config.keys, lifetimes: config.ttl });
+    await signingKeys.maintain();
+    const initialKeys = (await signingKeys.providerJwks()).jwks;
+    const cookieKeys = await keys.cookieKeys();
+    // Called again whenever the signing keys change (src/oidc/signing-key-watch.ts): all of the
+    // provider's configuration, listeners and hooks come from here.
+    const buildProvider = (jwks: { keys: JWK[] }) =>
+      instrumentProvider(reportDependencyFaults(createProvider({
       enqueueBackchannelLogout: (logout) => backchannelLogouts.enqueue([logout]),
+      resourceServers: new ResourceServerRegistry(db),
       config,
       adapter,
-      jwks: await keys.signingJwks(),
-      cookieKeys: await keys.cookieKeys(),
+      jwks,
+      cookieKeys,
       pairwiseKey: secrets.pairwiseKey,
-      firstPartyClients: [CONSOLE_CLIENT_ID],
-      findAccount: createFindAccount({ accounts, registry: registryGateway, audit, logger }),
+      dpopNonceSecret: dpopNonceSecret(secrets.keyEncryptionKey),
+      ciba,
+      firstPartyClients: [CONSOLE_CLIENT_ID, ADMIN_CONSOLE_CLIENT_ID],
+      retiredSecretMatches: (clientId, candidate) => clients.retiredSecretMatches(clientId, candidate),
+      adminScopes: ADMIN_SCOPES,
+      // CIBA's stand-ins inside the guard, so that they fail as real accounts do (src/oidc/ciba.ts).
+      findAccount: guardFindAccount(ciba.wrapFindAccount(createFindAccount({ accounts, registry: registryGateway, audit, logger }))),
       pages: providerPages,
       audit,
       logger,
-    });
+    })), metrics);
+    const providers = new ProviderHolder(buildProvider(initialKeys));
+    const provider = providers.view;
+    const signingKeyWatch = watchSigningKeys({ rotation: signingKeys, holder: providers, build: buildProvider, initial: initialKeys, logger });
+    closers.unshift(() => signingKeyWatch.stop());
     const sessions = new SessionTerminator(ephemeralModels, durableModels, backchannelLogouts);
     const backchannelWorker = new BackchannelLogoutWorker({
       queue: backchannelLogouts,
@@ -245,15 +317,26 @@ export async function createContainer(config: Config, options: ContainerOptions 
       audit,
       logger,
       allowLoopback: config.env !== 'production',
+      metrics,
     });
     backchannelWorker.start();
+    metrics.watch(
+      scrapeSources({
+        config,
+        db,
+        ephemeral,
+        signingKeys: () => signingKeys.list(),
+        backchannelBacklog: () => backchannelLogouts.backlog(),
+      }),
+    );
     closers.unshift(() => backchannelWorker.stop());
     const consents = new ConsentRecords({ db, ephemeral: ephemeralModels, durable: durableModels, audit });
-    const interactions = new InteractionService(provider, audit, consents);
+    const interactions = new InteractionService(provider, audit, consents, metrics);
 
     return {
       config,
       logger,
+      metrics,
       db,
       ephemeral,
       audit,
@@ -263,6 +346,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
       ephemeralModels,
       sessions,
       provider,
+      providers,
+      signingKeys,
+      signingKeyWatch,
       sealer,
       registry,
       registryGateway,
@@ -271,12 +357,14 @@ export async function createContainer(config: Config, options: ContainerOptions 
       signIn,
       interactions,
       consents,
+      ciba: new CibaApprovals({ provider, index: ciba.index, consents, audit }),
+      accessHistory: new AccessHistory(db, { retentionDays: config.audit.historyRetentionDays }),
       notifier,
       bruteForce,
       totp,
       secondFactor,
       devices: new DeviceNotices({ db, notifier, logger }),
-      passkeySignIn: new PasskeySignIn({ db, store: ephemeral, accounts, registry: registryGateway, audit, issuer: config.issuer }),
+      passkeySignIn: new PasskeySignIn({ db, store: ephemeral, accounts, registry: registryGateway, audit, issuer: config.issuer, metrics }),
       async close() {
         for (const close of closers) await close();
       },

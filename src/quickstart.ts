@@ -1,5 +1,6 @@
 // What the quickstart adds around the provider once it listens: the demo portal on
-// http://localhost:4000, and the demo sign-ins printed for whoever started it.
+// http://localhost:4000, the demo bank (FAPI 2.0, step by step) on http://127.0.0.1:4003, and the demo
+// sign-ins printed for whoever started it.
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import type { Server } from './server.ts';
 import { DEMO_CITIZENS } from './admin/demo-data.ts';
@@ -30,6 +31,25 @@ export async function startDemo(server: Server): Promise<QuickstartExtras> {
     portalServer.listen(config.demo.portalPort, config.host, () => resolve(true));
   });
 
+  // The demo bank: its registered redirect URI is on 127.0.0.1 (DESIGN.md), its key the published demo key.
+  const { createDemoBank } = await import('./demo/bank.ts');
+  const { DEMO_BANK_PRIVATE_JWK } = await import('./demo/demo-bank-key.ts');
+  const bank = createDemoBank({
+    issuer: config.issuer,
+    clientId: 'demo-bank',
+    privateJwk: DEMO_BANK_PRIVATE_JWK,
+    baseUrl: `http://127.0.0.1:${config.demo.bankPort}`,
+    scope: 'openid profile national_id identity_document',
+  });
+  const bankServer: HttpServer = createServer(bank.callback() as RequestListener);
+  const bankUp = await new Promise<boolean>((resolve) => {
+    bankServer.once('error', (error) => {
+      logger.warn({ err: error, port: config.demo.bankPort }, 'the demo bank could not listen; the provider runs without it');
+      resolve(false);
+    });
+    bankServer.listen(config.demo.bankPort, config.host, () => resolve(true));
+  });
+
   const people = DEMO_CITIZENS.map(({ record, account }) => {
     const who = `${record.nationalId}  ${record.fullName}`.padEnd(38);
     if (!account) return `    ${who} no account yet (can register)`;
@@ -41,6 +61,9 @@ export async function startDemo(server: Server): Promise<QuickstartExtras> {
     '',
     `  citizen-idp is running — issuer ${config.issuer}`,
     portalUp ? `  Open the demo portal: http://localhost:${config.demo.portalPort}` : '  (demo portal not started: its port is taken)',
+    bankUp
+      ? `  The demo bank, FAPI 2.0 step by step (level 2: 001099012345 with TOTP): http://127.0.0.1:${config.demo.bankPort}`
+      : '  (demo bank not started: its port is taken)',
     `  Discovery: ${config.issuer}/.well-known/openid-configuration`,
     `  A citizen's own account page: ${config.issuer}/account · register: ${config.issuer}/register`,
     `  Codes and notices sent to citizens (the outbox): http://${config.host}:${config.adminPort}/outbox`,
@@ -50,12 +73,15 @@ export async function startDemo(server: Server): Promise<QuickstartExtras> {
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  const stop = (up: boolean, http: HttpServer) =>
+    new Promise<void>((resolve) => {
+      if (!up) return resolve();
+      http.closeAllConnections();
+      http.close(() => resolve());
+    });
   return {
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (!portalUp) return resolve();
-        portalServer.closeAllConnections();
-        portalServer.close(() => resolve());
-      }),
+    close: async () => {
+      await Promise.all([stop(portalUp, portalServer), stop(bankUp, bankServer)]);
+    },
   };
 }

@@ -18,12 +18,17 @@ function listen(server: HttpServer, port: number, host: string): Promise<void> {
 }
 
 /** Stops accepting, lets in-flight requests finish (up to a deadline), then drops what is left. */
-function closeGracefully(server: HttpServer): Promise<void> {
+export function closeGracefully(server: HttpServer, deadlineMs = SHUTDOWN_DEADLINE_MS): Promise<void> {
   return new Promise((resolve) => {
-    const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_DEADLINE_MS);
+    const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
     deadline.unref();
+    // A keep-alive connection whose request has just been answered is idle: close it then, rather
+    // than wait for the client to give it up (seconds).
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    sweep.unref();
     server.close(() => {
       clearTimeout(deadline);
+      clearInterval(sweep);
       resolve();
     });
     server.closeIdleConnections();

@@ -8,11 +8,14 @@ import { createContainer, type Container, type ContainerOptions } from './contai
 import { forwardedHeaders, requestLog } from './observability/http.ts';
 import { readiness } from './observability/health.ts';
 import { contentSecurityPolicy } from './interactions/security.ts';
+import { dependencyFaultPages } from './interactions/unavailable.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { accountRoutes } from './interactions/account-routes.ts';
+import { selectAccountRoutes } from './interactions/select-account-routes.ts';
 import { registrationRoutes } from './interactions/registration-routes.ts';
 import { OutboxNotifier } from './accounts/notifier.ts';
 import { outboxPage } from './admin/outbox-page.ts';
+import { adminApiMiddleware } from './admin/api-app.ts';
 
 export interface Server {
   readonly container: Container;
@@ -45,13 +48,16 @@ function securityHeaders(): Koa.Middleware {
 export type PageRoutes = (container: Container) => Koa.Middleware;
 
 export function buildPublicApp(container: Container, pageRoutes: readonly PageRoutes[] = []): Koa {
-  const { config, provider, logger } = container;
+  const { config, logger } = container;
   const app = new Koa({ proxy: config.trustedProxies.length > 0, maxIpsCount: 1 });
-  const providerCallback = provider.callback();
+  // The provider in service when each request arrives: a change of signing keys swaps it (src/oidc/provider-holder.ts).
+  const providerCallback = container.providers.callback;
 
-  app.use(requestLog(logger));
+  app.use(requestLog(logger, { trustedProxies: config.trustedProxies, metrics: { app: 'public', registry: container.metrics } }));
   app.use(forwardedHeaders(config.trustedProxies));
   app.use(securityHeaders());
+  // PostgreSQL or Redis unable to serve: 503 page (src/interactions/unavailable.ts), not a 500.
+  app.use(dependencyFaultPages());
   app.use(async (ctx, next) => {
     if (ctx.path === '/healthz') {
       ctx.body = { status: 'ok' };
@@ -84,6 +90,7 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
       devices: container.devices,
     }),
   );
+  app.use(selectAccountRoutes(container));
   app.use(accountRoutes(container));
   for (const routes of pageRoutes) app.use(routes(container));
   // After the extra routes: tests mount their own registration routes (shorter limits) first.
@@ -99,11 +106,23 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
 
 export function buildAdminApp(container: Container): Koa {
   const app = new Koa();
-  app.use(requestLog(container.logger.child({ port: 'admin' })));
+  app.use(
+    requestLog(container.logger.child({ port: 'admin' }), {
+      trustedProxies: container.config.trustedProxies,
+      metrics: { app: 'admin', registry: container.metrics },
+    }),
+  );
   app.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     if (ctx.path === '/healthz') {
       ctx.body = { status: 'ok' };
+      return;
+    }
+    // Prometheus scrapes here: the admin port, which operators keep off the internet.
+    if (ctx.path === '/metrics' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      const { contentType, body } = await container.metrics.exposition();
+      ctx.type = contentType;
+      ctx.body = body;
       return;
     }
     if (ctx.path === '/outbox' && ctx.method === 'GET' && container.notifier instanceof OutboxNotifier) {
@@ -119,6 +138,8 @@ export function buildAdminApp(container: Container): Koa {
       ctx.status = 404;
     }
   });
+  // The admin API (src/admin/api-app.ts): /openapi.json, /auth/… (administrators' sign-in), /api/….
+  for (const middleware of adminApiMiddleware(container)) app.use(middleware);
   return app;
 }
 

@@ -4,6 +4,7 @@
 // doubles, up to 24 hours; a success resets. Second-factor guesses are counted the same way, per
 // account. Per-address limits are generous, for carrier-grade NAT.
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import { maskIdNumbers } from '../observability/redact.ts';
 
@@ -38,11 +39,13 @@ export class BruteForceGuard {
   readonly #store: EphemeralStore;
   readonly #audit: AuditLog;
   readonly #policy: BruteForcePolicy;
+  readonly #metrics: Pick<Metrics, 'lockout'> | undefined;
 
-  constructor(store: EphemeralStore, audit: AuditLog, policy: BruteForcePolicy = DEFAULT_BRUTE_FORCE_POLICY) {
+  constructor(store: EphemeralStore, audit: AuditLog, policy: BruteForcePolicy = DEFAULT_BRUTE_FORCE_POLICY, metrics?: Pick<Metrics, 'lockout'>) {
     this.#store = store;
     this.#audit = audit;
     this.#policy = policy;
+    this.#metrics = metrics;
   }
 
   async lockOf(target: Target): Promise<Lock> {
@@ -62,6 +65,7 @@ export class BruteForceGuard {
     const until = new Date(Date.now() + seconds * 1000);
     await this.#store.put(`bf:lock:${key}`, String(until.getTime()), seconds);
     await this.#store.delete(`bf:fail:${key}`);
+    this.#metrics?.lockout(target.kind);
     await this.#audit.record({
       type: 'account.locked',
       actor: 'system',

@@ -4,6 +4,7 @@
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Database } from '../storage/database.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { RegistryGateway } from '../registry/gateway.ts';
 import { isAlive } from '../registry/registry.ts';
 import type { Account, AccountRepository } from './accounts.ts';
@@ -24,14 +25,24 @@ export class PasskeySignIn {
   readonly #registry: RegistryGateway;
   readonly #audit: AuditLog;
   readonly #issuer: string;
+  readonly #metrics: Pick<Metrics, 'signIn'> | undefined;
 
-  constructor(deps: { db: Database; store: EphemeralStore; accounts: AccountRepository; registry: RegistryGateway; audit: AuditLog; issuer: string }) {
+  constructor(deps: {
+    db: Database;
+    store: EphemeralStore;
+    accounts: AccountRepository;
+    registry: RegistryGateway;
+    audit: AuditLog;
+    issuer: string;
+    metrics?: Pick<Metrics, 'signIn'>;
+  }) {
     this.#db = deps.db;
     this.#challenges = new PasskeyChallenges(deps.store);
     this.#accounts = deps.accounts;
     this.#registry = deps.registry;
     this.#audit = deps.audit;
     this.#issuer = deps.issuer;
+    this.#metrics = deps.metrics;
   }
 
   /** The options the login page hands to navigator.credentials.get(), for this interaction. */
@@ -43,9 +54,15 @@ export class PasskeySignIn {
 
   async signIn(interactionUid: string, credential: string, context: { clientId?: string; ip?: string }): Promise<PasskeySignInResult> {
     const challenge = await this.#challenges.take(`login:${interactionUid}`);
-    if (!challenge || credential.length === 0 || credential.length > MAX_CREDENTIAL_LENGTH) return { outcome: 'not-verified' };
+    if (!challenge || credential.length === 0 || credential.length > MAX_CREDENTIAL_LENGTH) {
+      this.#metrics?.signIn('passkey_invalid');
+      return { outcome: 'not-verified' };
+    }
     const assertion = await verifyPasskeyAssertion(this.#db, relyingPartyOf(this.#issuer), { credential, expectedChallenge: challenge });
-    if (!assertion) return { outcome: 'not-verified' };
+    if (!assertion) {
+      this.#metrics?.signIn('passkey_invalid');
+      return { outcome: 'not-verified' };
+    }
     const account = await this.#accounts.findById(assertion.accountId);
     const record = account && (await this.#registry.findByNationalId(account.nationalId));
     if (!account || account.status !== 'active' || !record || !isAlive(record)) {
@@ -55,6 +72,7 @@ export class PasskeySignIn {
         ...(context.clientId && { clientId: context.clientId }),
         data: { method: 'hwk', ip: context.ip ?? null },
       });
+      this.#metrics?.signIn('refused');
       return { outcome: 'refused' };
     }
     await this.#audit.record({

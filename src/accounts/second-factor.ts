@@ -5,6 +5,7 @@ import type { KeyEncryption } from '../storage/key-encryption.ts';
 import type { Account } from './accounts.ts';
 import type { BruteForceGuard, Lock } from './brute-force.ts';
 import type { TotpVerifier } from './totp.ts';
+import type { Metrics } from '../observability/metrics.ts';
 
 export type SecondFactorOutcome =
   | { readonly outcome: 'valid'; readonly amr: readonly string[] }
@@ -20,6 +21,7 @@ export class SecondFactorCheck {
   readonly #totp: TotpVerifier;
   readonly #guard: BruteForceGuard;
   readonly #alternatives: readonly AlternativeFactor[];
+  readonly #metrics: Pick<Metrics, 'signIn'> | undefined;
 
   constructor(deps: {
     db: Database;
@@ -27,12 +29,14 @@ export class SecondFactorCheck {
     totp: TotpVerifier;
     bruteForce: BruteForceGuard;
     alternatives?: readonly AlternativeFactor[];
+    metrics?: Pick<Metrics, 'signIn'>;
   }) {
     this.#db = deps.db;
     this.#sealer = deps.sealer;
     this.#totp = deps.totp;
     this.#guard = deps.bruteForce;
     this.#alternatives = deps.alternatives ?? [];
+    this.#metrics = deps.metrics;
   }
 
   /** Whether the account can be stepped up to level 2 at all. */
@@ -47,7 +51,10 @@ export class SecondFactorCheck {
   async verify(account: Account, input: string, context: { ip?: string }): Promise<SecondFactorOutcome> {
     const target = { kind: 'otp' as const, accountId: account.id };
     const lock = await this.#guard.lockOf(target);
-    if (lock.locked) return { outcome: 'locked', until: lock.until };
+    if (lock.locked) {
+      this.#metrics?.signIn('locked');
+      return { outcome: 'locked', until: lock.until };
+    }
     const code = input.replace(/\s+/g, '');
     let amr: string[] | undefined;
     if (/^\d{6}$/.test(code)) {
@@ -66,6 +73,7 @@ export class SecondFactorCheck {
     }
     if (!amr) {
       const locked = await this.#guard.recordFailure(target, { ip: context.ip, accountId: account.id });
+      this.#metrics?.signIn('second_factor_invalid');
       return locked.locked ? { outcome: 'locked', until: locked.until } : { outcome: 'invalid' };
     }
     await this.#guard.recordSuccess(target);

@@ -11,6 +11,7 @@ import { maskIdNumbers } from '../observability/redact.ts';
 import type { Account, AccountRepository } from './accounts.ts';
 import type { PasswordHasher } from './passwords.ts';
 import type { BruteForceGuard } from './brute-force.ts';
+import type { Metrics } from '../observability/metrics.ts';
 
 export type SignInResult =
   | { readonly outcome: 'signed-in'; readonly account: Account; readonly record: RegistryRecord }
@@ -30,6 +31,7 @@ export class PasswordSignIn {
   readonly #hasher: PasswordHasher;
   readonly #audit: AuditLog;
   readonly #guard: BruteForceGuard;
+  readonly #metrics: Pick<Metrics, 'signIn'> | undefined;
 
   constructor(deps: {
     accounts: AccountRepository;
@@ -37,18 +39,24 @@ export class PasswordSignIn {
     hasher: PasswordHasher;
     audit: AuditLog;
     bruteForce: BruteForceGuard;
+    /** Counts failures here; a success is counted when the sign-in completes, with its level (src/oidc/interactions.ts). */
+    metrics?: Pick<Metrics, 'signIn'>;
   }) {
     this.#accounts = deps.accounts;
     this.#registry = deps.registry;
     this.#hasher = deps.hasher;
     this.#audit = deps.audit;
     this.#guard = deps.bruteForce;
+    this.#metrics = deps.metrics;
   }
 
   async signIn(nationalId: string, password: string, context: { clientId?: string; ip?: string }): Promise<SignInResult> {
     const target = { kind: 'password' as const, nationalId };
     const lock = await this.#guard.lockOf(target);
-    if (lock.locked) return { outcome: 'temporarily-locked', until: lock.until };
+    if (lock.locked) {
+      this.#metrics?.signIn('locked');
+      return { outcome: 'temporarily-locked', until: lock.until };
+    }
     const account = isNationalIdShape(nationalId) ? await this.#accounts.findByNationalId(nationalId) : undefined;
     const valid = account
       ? await this.#hasher.verify(account.passwordHash, password)
@@ -61,6 +69,7 @@ export class PasswordSignIn {
         data: { submittedId: maskIdNumbers(nationalId.slice(0, 12)), ip: context.ip ?? null },
       });
       const locked = await this.#guard.recordFailure(target, { ip: context.ip, accountId: account?.id });
+      this.#metrics?.signIn('invalid_credentials');
       return locked.locked ? { outcome: 'temporarily-locked', until: locked.until } : { outcome: 'invalid-credentials' };
     }
     // RegistryUnavailable propagates from here: nothing about the sign-in is written (no audit, no
@@ -74,6 +83,7 @@ export class PasswordSignIn {
         ...(context.clientId && { clientId: context.clientId }),
         data: { reason: refusal ?? 'deceased-or-missing', ip: context.ip ?? null },
       });
+      this.#metrics?.signIn('refused');
       return { outcome: 'refused', reason: refusal ?? 'deceased-or-missing' };
     }
     await this.#guard.recordSuccess(target);

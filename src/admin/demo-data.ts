@@ -4,6 +4,7 @@ import type { Container } from '../container.ts';
 import type { ClientRegistration } from '../oidc/clients.ts';
 import { cardExpiry, type NewRegistryRecord } from '../registry/registry.ts';
 import type { AccountLevel } from '../accounts/accounts.ts';
+import { DEMO_BANK_PUBLIC_JWK } from '../demo/demo-bank-key.ts';
 
 interface DemoCitizen {
   readonly record: NewRegistryRecord;
@@ -129,6 +130,19 @@ export const DEMO_CLIENTS: readonly ClientRegistration[] = [
     profile: 'service',
     secret: 'demo-service-secret',
     approvedScopes: [],
+  },
+  {
+    // FAPI 2.0: PAR, private_key_jwt with DESIGN.md's published demo key, DPoP-bound tokens. Public
+    // subjects: it is approved for the national ID anyway (DESIGN.md "Subjects").
+    clientId: 'demo-bank',
+    name: 'Ngân hàng (demo)',
+    profile: 'bank',
+    tokenEndpointAuthMethod: 'private_key_jwt',
+    jwks: { keys: [DEMO_BANK_PUBLIC_JWK] },
+    redirectUris: ['http://127.0.0.1:4003/callback'],
+    postLogoutRedirectUris: ['http://127.0.0.1:4003/'],
+    subjectType: 'public',
+    approvedScopes: ['openid', 'profile', 'national_id', 'identity_document', 'offline_access'],
   },
 ];
 

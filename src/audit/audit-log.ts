@@ -21,11 +21,16 @@ export type AuditEventType =
   | 'password_reset.completed'
   | 'consent.given'
   | 'consent.withdrawn'
+  | 'ciba.requested'
+  | 'ciba.approved'
+  | 'ciba.denied'
   | 'token.issued'
   | 'claims.released'
   | 'logout'
   | 'registry.changed'
-  | 'admin.action';
+  | 'admin.action'
+  /** An admin API call refused: no or bad credentials, or a role or scope the caller lacks. */
+  | 'admin.denied';
 
 export interface AuditEvent {
   readonly type: AuditEventType;
@@ -65,7 +70,8 @@ function canonical(value: unknown): string {
   return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonical(inner)}`).join(',')}}`;
 }
 
-function eventHash(prevHash: string, event: Omit<RecordedAuditEvent, 'hash' | 'prevHash'>): string {
+/** An event's hash over its predecessor's (exported for the tests that play an attacker re-chaining a trail). */
+export function eventHash(prevHash: string, event: Omit<RecordedAuditEvent, 'hash' | 'prevHash'>): string {
   const body = canonical({
     writerId: event.writerId,
     seq: event.seq,
@@ -110,14 +116,17 @@ function fromRow(row: AuditRow): RecordedAuditEvent {
 export class AuditLog {
   readonly writerId: string;
   readonly #db: Database;
+  readonly #clock: () => Date;
   #seq = 0;
   #head = GENESIS;
   // Appends from one process go one after another, so the chain has no forks.
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(db: Database, writerId = `${hostname()}:${process.pid}:${randomUUID()}`) {
+  /** `clock` stamps the events (tests back-date them to check retention). */
+  constructor(db: Database, writerId = `${hostname()}:${process.pid}:${randomUUID()}`, clock: () => Date = () => new Date()) {
     this.#db = db;
     this.writerId = writerId;
+    this.#clock = clock;
   }
 
   /** Appends one event to this writer's chain and resolves once it is stored. */
@@ -135,7 +144,7 @@ export class AuditLog {
       data: JSON.parse(JSON.stringify(event.data ?? {})) as Record<string, unknown>,
       writerId: this.writerId,
       seq: this.#seq + 1,
-      occurredAt: new Date(),
+      occurredAt: this.#clock(),
     };
     const hash = eventHash(this.#head, unhashed);
     await this.#db('audit_events').insert({

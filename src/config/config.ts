@@ -8,7 +8,6 @@ import { z } from 'zod';
 export type Environment = 'development' | 'test' | 'production';
 
 export interface Ttl {
-  readonly session: number;
   readonly interaction: number;
   readonly authorizationCode: number;
   readonly accessToken: number;
@@ -31,17 +30,32 @@ export interface Config {
   readonly redisUrl?: string | undefined;
   /** Put before every Redis key, so several deployments (or test runs) can share one Redis. */
   readonly redisKeyPrefix: string;
+  /** Redis Cluster and Redis timeouts (README "Redis Cluster", "Timeouts"). */
+  readonly redis: RedisSettings;
+  /** The PostgreSQL pool and its timeouts (README "Timeouts"). */
+  readonly database: DatabaseSettings;
   /** 32 bytes; absent only outside production, where the quickstart generates one under dataDir. */
   readonly keyEncryptionKey: Buffer | undefined;
   /** 32 bytes; absent only outside production, likewise. */
   readonly pairwiseKey: Buffer | undefined;
+  /**
+   * The key-encryption key before the last rotation (README "Rotating the key-encryption key"): values
+   * still sealed under it open, nothing is sealed under it. Only for the window of a rolling rotation.
+   */
+  readonly keyEncryptionKeyPrevious: Buffer | undefined;
+  /** 32 bytes: the HMAC key of the exported audit chain heads (README "Audit trail"); never stored in the database. */
+  readonly auditHeadsKey: Buffer | undefined;
+  /** Signing-key rotation (README "Signing keys"). */
+  readonly keys: SigningKeySettings;
   /** Peers whose X-Forwarded-For is believed: IP addresses or CIDR ranges. */
   readonly trustedProxies: readonly string[];
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly dataDir: string;
   readonly embeddedPostgresPort: number;
-  readonly demo: { readonly seed: boolean; readonly portalPort: number };
+  /** The demo relying parties of the quickstart: the portal, and the bank (FAPI 2.0) on bankPort. */
+  readonly demo: { readonly seed: boolean; readonly portalPort: number; readonly bankPort: number };
   readonly ttl: Ttl;
+  readonly sessions: SessionLifetimes;
   readonly argon2: {
     readonly memoryKiB: number;
     readonly iterations: number;
@@ -67,6 +81,83 @@ export interface Config {
     readonly smsGatewayToken?: string | undefined;
   };
   readonly registry: RegistryGatewaySettings;
+  /** Mutual TLS (RFC 8705) behind a TLS-terminating proxy (README "Integrating a bank"). */
+  readonly mtls: MutualTlsSettings;
+  readonly audit: AuditSettings;
+  /** Client-initiated backchannel authentication for bank clients (src/oidc/ciba.ts). */
+  readonly ciba: CibaSettings;
+  /** The admin API and console (src/admin/): where it is reached, how long a rotated secret overlaps. */
+  readonly admin: AdminSettings;
+}
+
+export interface AdminSettings {
+  /**
+   * The admin side's own origin (ADMIN_URL), where administrators' browsers come back after signing
+   * in; https in production. Absent: http://HOST:ADMIN_PORT outside production, no browser sign-in in production.
+   */
+  readonly url?: string | undefined;
+  /** How long a client's previous secret is still accepted after a rotation (default 24 hours). */
+  readonly secretRotationOverlapSeconds: number;
+}
+
+export interface SigningKeySettings {
+  /** A new signing key per algorithm every this many days; 0 = only when an administrator rotates. */
+  readonly rotationDays: number;
+  /** How long a new key is published in the JWKS before it signs (relying parties cache the JWKS). */
+  readonly publishAheadSeconds: number;
+  /** How often each instance re-reads the keys (and so how late it may see a change). */
+  readonly pollSeconds: number;
+}
+
+/** CIBA: how often a bank may poll, how long a request lives, how many a citizen may have pending. */
+export interface CibaSettings {
+  /** The `interval` a bank is told; a poll sooner than this after the last one gets slow_down. */
+  readonly pollIntervalSeconds: number;
+  /** A request's lifetime when the bank sends no requested_expiry. */
+  readonly defaultExpirySeconds: number;
+  /** The longest requested_expiry honoured; a longer one is cut to this. */
+  readonly maxExpirySeconds: number;
+  /** Requests one citizen may have waiting at once; more are answered like a denial. */
+  readonly pendingPerCitizen: number;
+  /** A request for no active account is denied after a random delay in this range (seconds). */
+  readonly standInDenialMinSeconds: number;
+  readonly standInDenialMaxSeconds: number;
+}
+
+export interface AuditSettings {
+  /** How far back the citizen's data-access history reaches; older events are not shown (README "Audit retention"). */
+  readonly historyRetentionDays: number;
+}
+
+/**
+ * How long a sign-in session serves single sign-on. Idle: since it was last used (an authorization
+ * request); absolute: since the citizen last signed in, however busy the session.
+ */
+export interface SessionLifetimes {
+  readonly idleSeconds: number;
+  readonly absoluteSeconds: number;
+}
+
+/** How Redis is reached; every wait is bounded, so a down or stalled Redis fails requests fast. */
+export interface RedisSettings {
+  /** REDIS_URL names one node of a Redis Cluster (the cluster client discovers the others). */
+  readonly cluster: boolean;
+  /** More seed nodes (host:port) besides REDIS_URL's, so startup survives one node being down. */
+  readonly clusterNodes: readonly string[];
+  readonly commandTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+}
+
+/** The PostgreSQL pool: its size and the bound on each wait. */
+export interface DatabaseSettings {
+  readonly poolMax: number;
+  /** Server side: PostgreSQL cancels a statement running longer (statement_timeout). */
+  readonly statementTimeoutMs: number;
+  /** Client side: a query without an answer this long fails, even when the server is unreachable. */
+  readonly queryTimeoutMs: number;
+  /** Waiting for a free pooled connection. */
+  readonly acquireTimeoutMs: number;
+  readonly connectTimeoutMs: number;
 }
 
 /** Where registry records come from: the local mirror, or the remote registry when `url` is set. */
@@ -84,6 +175,14 @@ export interface RegistryGatewaySettings {
   readonly circuitCooldownMs: number;
   /** Seconds a living person's record is cached (0–60). */
   readonly cacheSeconds: number;
+}
+
+/** Where a client's TLS certificate comes from when a proxy terminates TLS. */
+export interface MutualTlsSettings {
+  /** The header the proxy puts the client certificate in; believed only from TRUSTED_PROXIES. */
+  readonly certificateHeader: string;
+  /** PEM file of the authorities tls_client_auth certificates are issued by; absent: tls_client_auth is refused. */
+  readonly caFile?: string | undefined;
 }
 
 /** A setting that cannot be used; `message` is one line that names it and says what is expected. */
@@ -107,8 +206,22 @@ const ENVIRONMENT_NAMES: Record<string, string> = {
   databaseUrl: 'DATABASE_URL',
   redisUrl: 'REDIS_URL',
   redisKeyPrefix: 'REDIS_KEY_PREFIX',
+  'redis.cluster': 'REDIS_CLUSTER',
+  'redis.clusterNodes': 'REDIS_CLUSTER_NODES',
+  'redis.commandTimeoutMs': 'REDIS_COMMAND_TIMEOUT_MS',
+  'redis.connectTimeoutMs': 'REDIS_CONNECT_TIMEOUT_MS',
+  'database.poolMax': 'DATABASE_POOL_MAX',
+  'database.statementTimeoutMs': 'DATABASE_STATEMENT_TIMEOUT_MS',
+  'database.queryTimeoutMs': 'DATABASE_QUERY_TIMEOUT_MS',
+  'database.acquireTimeoutMs': 'DATABASE_ACQUIRE_TIMEOUT_MS',
+  'database.connectTimeoutMs': 'DATABASE_CONNECT_TIMEOUT_MS',
   keyEncryptionKey: 'KEY_ENCRYPTION_KEY',
   pairwiseKey: 'PAIRWISE_KEY',
+  keyEncryptionKeyPrevious: 'KEY_ENCRYPTION_KEY_PREVIOUS',
+  auditHeadsKey: 'AUDIT_HEADS_KEY',
+  'keys.rotationDays': 'KEYS_ROTATION_DAYS',
+  'keys.publishAheadSeconds': 'KEYS_PUBLISH_AHEAD_SECONDS',
+  'keys.pollSeconds': 'KEYS_POLL_SECONDS',
   trustedProxies: 'TRUSTED_PROXIES',
   logLevel: 'LOG_LEVEL',
   dataDir: 'DATA_DIR',
@@ -126,6 +239,17 @@ const ENVIRONMENT_NAMES: Record<string, string> = {
   'registry.circuitThreshold': 'REGISTRY_CIRCUIT_THRESHOLD',
   'registry.circuitCooldownMs': 'REGISTRY_CIRCUIT_COOLDOWN_MS',
   'registry.cacheSeconds': 'REGISTRY_CACHE_SECONDS',
+  'mtls.certificateHeader': 'MTLS_CERTIFICATE_HEADER',
+  'mtls.caFile': 'MTLS_CA_FILE',
+  'audit.historyRetentionDays': 'AUDIT_HISTORY_RETENTION_DAYS',
+  'sessions.idleSeconds': 'SESSION_IDLE_SECONDS',
+  'sessions.absoluteSeconds': 'SESSION_ABSOLUTE_SECONDS',
+  'ciba.pollIntervalSeconds': 'CIBA_POLL_INTERVAL_SECONDS',
+  'ciba.defaultExpirySeconds': 'CIBA_DEFAULT_EXPIRY_SECONDS',
+  'ciba.maxExpirySeconds': 'CIBA_MAX_EXPIRY_SECONDS',
+  'ciba.pendingPerCitizen': 'CIBA_PENDING_PER_CITIZEN',
+  'admin.url': 'ADMIN_URL',
+  'admin.secretRotationOverlapSeconds': 'ADMIN_SECRET_ROTATION_OVERLAP_SECONDS',
 };
 
 const port = z.coerce
@@ -154,7 +278,8 @@ function key32(name: string) {
     });
 }
 
-function decodeKey(value: string): Buffer | undefined {
+/** 32 bytes from base64 or hex; undefined for anything else (also for keys given outside the configuration). */
+export function decodeKey(value: string): Buffer | undefined {
   const trimmed = value.trim();
   if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
   if (/^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed)) {
@@ -189,6 +314,20 @@ const pemFile = z
   .string()
   .refine((value) => existsSync(value), { error: (issue) => `expected a readable PEM file; ${JSON.stringify(issue.input)} does not exist` })
   .optional();
+
+// RFC 9440's Client-Cert by default; nginx's $ssl_client_escaped_cert (URL-encoded PEM) works too.
+const mutualTlsSettings = z
+  .object({
+    certificateHeader: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,64}$/, 'expected an HTTP header name such as client-cert')
+      .refine((name) => !/^(x-forwarded-|forwarded$|host$|authorization$|cookie$|dpop$)/i.test(name), {
+        message: 'expected a header of its own, not one clients or the protocol use',
+      })
+      .default('client-cert'),
+    caFile: pemFile,
+  })
+  .prefault({});
 
 const registrySettings = z
   .object({
@@ -235,6 +374,120 @@ const registrySettings = z
   // Nothing in the settings files: every default above.
   .prefault({});
 
+const redisSettings = z
+  .object({
+    cluster: z
+      .union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')], { error: 'expected true or false' })
+      .default(false),
+    clusterNodes: z
+      .array(z.string())
+      .refine((nodes) => nodes.every((node) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(node)), { message: 'expected host:port entries separated by commas' })
+      .default([]),
+    commandTimeoutMs: wholeNumber(10, 60_000, 'milliseconds').default(1000),
+    connectTimeoutMs: wholeNumber(10, 60_000, 'milliseconds').default(2000),
+  })
+  .prefault({});
+
+// The query timeout (client side) outlasts the statement timeout (server side), so a slow statement
+// is cancelled by PostgreSQL — connection kept — and only an unreachable server trips the client's.
+const databaseSettings = z
+  .object({
+    poolMax: wholeNumber(1, 1000, 'connections').default(10),
+    statementTimeoutMs: wholeNumber(100, 600_000, 'milliseconds').default(5000),
+    queryTimeoutMs: wholeNumber(100, 600_000, 'milliseconds').default(6000),
+    acquireTimeoutMs: wholeNumber(10, 60_000, 'milliseconds').default(2000),
+    connectTimeoutMs: wholeNumber(10, 60_000, 'milliseconds').default(2000),
+  })
+  .refine((settings) => settings.queryTimeoutMs > settings.statementTimeoutMs, {
+    path: ['queryTimeoutMs'],
+    message: 'expected more than DATABASE_STATEMENT_TIMEOUT_MS (PostgreSQL cancels a slow statement first)',
+  })
+  .prefault({});
+
+// A successor must be on every instance (one poll) before it signs: publish-ahead is at least one poll.
+const signingKeySettings = z
+  .object({
+    rotationDays: z.coerce
+      .number({ error: 'expected a number of days from 0 (off) to 3650' })
+      .min(0, 'expected a number of days from 0 (off) to 3650')
+      .max(3650, 'expected a number of days from 0 (off) to 3650')
+      .default(0),
+    publishAheadSeconds: wholeNumber(1, 30 * 86400, 'seconds').default(86400),
+    pollSeconds: wholeNumber(1, 3600, 'seconds').default(30),
+  })
+  .superRefine((settings, ctx) => {
+    if (settings.publishAheadSeconds < settings.pollSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['publishAheadSeconds'], message: 'expected at least KEYS_POLL_SECONDS (every instance must see a key before it signs)' });
+    }
+    if (settings.rotationDays > 0 && settings.rotationDays * 86400 <= settings.publishAheadSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['rotationDays'], message: 'expected a rotation period longer than KEYS_PUBLISH_AHEAD_SECONDS' });
+    }
+  })
+  .prefault({});
+
+// A stand-in's denial comes after a delay like a person's (reading the notice, opening the account
+// page, pressing Deny), so an early access_denied does not tell a bank that nobody holds the number.
+const cibaSettings = z
+  .object({
+    pollIntervalSeconds: wholeNumber(1, 60, 'seconds').default(5),
+    defaultExpirySeconds: wholeNumber(10, 3600, 'seconds').default(300),
+    maxExpirySeconds: wholeNumber(10, 3600, 'seconds').default(600),
+    pendingPerCitizen: wholeNumber(1, 20, 'requests').default(3),
+    standInDenialMinSeconds: wholeNumber(0, 600, 'seconds').default(20),
+    standInDenialMaxSeconds: wholeNumber(0, 600, 'seconds').default(90),
+  })
+  .superRefine((settings, ctx) => {
+    if (settings.defaultExpirySeconds > settings.maxExpirySeconds) {
+      ctx.addIssue({ code: 'custom', path: ['defaultExpirySeconds'], message: 'expected at most CIBA_MAX_EXPIRY_SECONDS' });
+    }
+    if (settings.standInDenialMinSeconds > settings.standInDenialMaxSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['standInDenialMinSeconds'], message: 'expected at most ciba.standInDenialMaxSeconds' });
+    }
+  })
+  // Nothing in the settings files: every default above.
+  .prefault({});
+
+// Up to 30 days of overlap: long enough to roll a fleet over, short enough that a leaked old secret dies.
+const adminSettings = z
+  .object({
+    url: url('an absolute URL such as https://admin.id.example.vn')
+      .refine((value) => {
+        const parsed = new URL(value);
+        return (parsed.protocol === 'https:' || parsed.protocol === 'http:') && parsed.pathname === '/' && !parsed.search && !parsed.hash;
+      }, { message: 'expected an http(s) origin without path, query or fragment' })
+      .optional(),
+    secretRotationOverlapSeconds: z.coerce
+      .number({ error: 'expected a whole number of seconds from 0 to 2592000' })
+      .int('expected a whole number of seconds from 0 to 2592000')
+      .min(0, 'expected a whole number of seconds from 0 to 2592000')
+      .max(30 * 86400, 'expected at most 2592000 seconds (30 days)')
+      .default(86400),
+  })
+  .prefault({});
+
+// Up to 30 days: the longest NIST SP 800-63B allows between authentications at any level (AAL1).
+const sessionLifetimes = z
+  .object({
+    idleSeconds: wholeNumber(1, 30 * 86400, 'seconds'),
+    absoluteSeconds: wholeNumber(1, 30 * 86400, 'seconds'),
+  })
+  .refine((lifetimes) => lifetimes.idleSeconds <= lifetimes.absoluteSeconds, {
+    path: ['idleSeconds'],
+    message: 'expected at most SESSION_ABSOLUTE_SECONDS (a session cannot stay idle longer than it may live)',
+  });
+
+// At least five years: the usage history of an eID is kept five years (DOMAIN.md, Decree 69/2024).
+const auditSettings = z
+  .object({
+    historyRetentionDays: z.coerce
+      .number({ error: 'expected a whole number of days from 1826 (five years) to 36500' })
+      .int('expected a whole number of days from 1826 (five years) to 36500')
+      .min(1826, 'expected at least 1826 days: the usage history is kept five years')
+      .max(36500, 'expected at most 36500 days')
+      .default(1826),
+  })
+  .prefault({});
+
 const schema = z.object({
   env: z.enum(['development', 'test', 'production'], { error: 'expected development, test or production' }),
   port,
@@ -263,8 +516,13 @@ const schema = z.object({
     .string()
     .max(64)
     .regex(/^[A-Za-z0-9:._-]*$/, 'expected letters, digits and : . _ - only (no braces: they would break hash tags)'),
+  redis: redisSettings,
+  database: databaseSettings,
   keyEncryptionKey: key32('KEY_ENCRYPTION_KEY'),
   pairwiseKey: key32('PAIRWISE_KEY'),
+  keyEncryptionKeyPrevious: key32('KEY_ENCRYPTION_KEY_PREVIOUS'),
+  auditHeadsKey: key32('AUDIT_HEADS_KEY'),
+  keys: signingKeySettings,
   trustedProxies: z.array(
     z.string().refine(isProxyAddress, {
       error: (issue) => `expected IP addresses or CIDR ranges separated by commas; ${JSON.stringify(issue.input)} is neither`,
@@ -275,9 +533,8 @@ const schema = z.object({
   }),
   dataDir: z.string().min(1, 'expected a directory path'),
   embeddedPostgresPort: port,
-  demo: z.object({ seed: z.boolean(), portalPort: port }),
+  demo: z.object({ seed: z.boolean(), portalPort: port, bankPort: port.default(4003) }),
   ttl: z.object({
-    session: seconds,
     interaction: seconds,
     authorizationCode: seconds.max(600, 'expected at most 600 seconds'),
     accessToken: seconds,
@@ -295,6 +552,11 @@ const schema = z.object({
     queued: z.number().int().min(0).max(10_000),
   }),
   registry: registrySettings,
+  mtls: mutualTlsSettings,
+  ciba: cibaSettings,
+  admin: adminSettings,
+  audit: auditSettings,
+  sessions: sessionLifetimes,
   signInLimits: z.object({
     failuresBeforeLock: z.number().int().min(3, 'expected at least 3').max(20, 'expected at most 20'),
     firstLockSeconds: z.number().int().min(60, 'expected at least 60 seconds'),
@@ -366,7 +628,7 @@ export function loadConfig(environ: Environ = process.env, options: LoadOptions 
   for (const [setting, name] of Object.entries(ENVIRONMENT_NAMES)) {
     const value = environ[name];
     if (value === undefined || value === '') continue;
-    const parsedValue = setting === 'trustedProxies' ? value.split(',').map((entry) => entry.trim()).filter(Boolean) : value;
+    const parsedValue = setting === 'trustedProxies' || setting === 'redis.clusterNodes' ? value.split(',').map((entry) => entry.trim()).filter(Boolean) : value;
     // A dotted setting ('notifications.smtpUrl') lands in its nested object.
     raw = merge(raw, setting.split('.').reduceRight<unknown>((inner, key) => ({ [key]: inner }), parsedValue) as Record<string, unknown>);
   }
@@ -389,6 +651,14 @@ export function loadConfig(environ: Environ = process.env, options: LoadOptions 
 function assertDeployable(config: Config): void {
   if (config.port === config.adminPort) {
     throw new ConfigError('ADMIN_PORT', 'expected a port different from PORT (the admin API listens apart)');
+  }
+  if (config.redis.cluster || config.redis.clusterNodes.length > 0) {
+    // A cluster has only database 0; seeds without REDIS_CLUSTER would be silently ignored.
+    if (!config.redis.cluster) throw new ConfigError('REDIS_CLUSTER_NODES', 'expected only together with REDIS_CLUSTER=true');
+    if (!config.redisUrl) throw new ConfigError('REDIS_CLUSTER', 'expected REDIS_URL naming one node of the cluster');
+    if (!['', '/', '/0'].includes(new URL(config.redisUrl).pathname)) {
+      throw new ConfigError('REDIS_URL', 'expected no database number (or /0) with REDIS_CLUSTER: a cluster has database 0 only');
+    }
   }
   if (config.env !== 'production') return;
   if (new URL(config.issuer).protocol !== 'https:') {
@@ -417,6 +687,9 @@ function assertDeployable(config: Config): void {
   }
   if (config.notifications.smsGatewayUrl && !config.notifications.smsGatewayToken) {
     throw new ConfigError('SMS_GATEWAY_TOKEN', 'expected the SMS gateway token with SMS_GATEWAY_URL');
+  }
+  if (config.admin.url !== undefined && new URL(config.admin.url).protocol !== 'https:') {
+    throw new ConfigError('ADMIN_URL', 'expected an https:// URL in production');
   }
   if (config.demo.seed) {
     throw new ConfigError('demo.seed', 'expected false in production (demo citizens and clients are never loaded there)');

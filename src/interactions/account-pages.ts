@@ -9,6 +9,7 @@ import { formatAddress } from '../registry/registry.ts';
 import type { Passkey, SecondFactors } from '../accounts/second-factors.ts';
 import { MAX_PASSKEY_NAME_LENGTH, RECOVERY_CODE_COUNT } from '../accounts/second-factors.ts';
 import type { ContactKind } from '../accounts/self-service.ts';
+import { approvalsSection } from './account-approvals-pages.ts';
 
 export const ACCOUNT_MESSAGES = {
   'account.title': { vi: 'Tài khoản định danh điện tử', en: 'Your electronic identity account' },
@@ -134,6 +135,17 @@ export const ACCOUNT_MESSAGES = {
   'totp.wrong_code': {
     vi: 'Mã không đúng. Hãy kiểm tra đồng hồ của điện thoại và nhập mã mới nhất.',
     en: "That code is not right. Check your phone's clock and enter the newest code.",
+  },
+  // After an officer reset the second factors (README "Account administration").
+  'handover.label': { vi: 'Mã bàn giao do cán bộ trao trực tiếp', en: 'Handover code given to you in person by the officer' },
+  'handover.hint': {
+    vi: 'Xác thực hai bước của bạn đã được đặt lại. Lần đăng ký đầu tiên cần mã 8 ký tự mà cán bộ đã trao tận tay cho bạn.',
+    en: 'Your second factors were reset. The first new enrolment needs the 8-character code the officer handed to you in person.',
+  },
+  'handover.wrong': { vi: 'Mã bàn giao không đúng.', en: 'That handover code is not right.' },
+  'handover.expired': {
+    vi: 'Mã bàn giao đã hết hạn hoặc đã bị khóa vì nhập sai nhiều lần. Hãy đến cơ quan cấp để nhận mã mới.',
+    en: 'The handover code has expired, or was blocked after too many wrong tries. Visit the issuing office for a new one.',
   },
   'recovery.title': { vi: 'Mã khôi phục', en: 'Recovery codes' },
   'recovery.left': { vi: 'mã chưa dùng', en: 'unused codes' },
@@ -684,6 +696,7 @@ ${factorsSection(model)}
 <h2 id="password-title">${t(locale, 'password.title')}</h2>
 <div class="actions"><a class="secondary" href="/account/password">${t(locale, 'password.change')}</a></div>
 </section>
+${approvalsSection(locale)}
 ${servicesSection(model)}
 ${historySection(model)}
 ${sessionsSection(model)}
@@ -706,7 +719,20 @@ export interface TotpPageModel extends PageFrame {
   /** The QR code of the otpauth:// URI, as SVG markup from the qrcode library (trusted). */
   readonly qrSvg: string;
   readonly replacing: boolean;
-  readonly error?: 'totp.wrong_code';
+  /** The second factors were reset: the in-person handover code is asked for too. */
+  readonly handover?: boolean;
+  readonly error?: 'totp.wrong_code' | HandoverError;
+}
+
+export type HandoverError = 'handover.wrong' | 'handover.expired';
+
+/** The handover code field (after a reset by an officer), with its error. */
+function handoverField(locale: Locale, required: boolean | undefined, error: string | undefined): Html {
+  if (!required) return html``;
+  return html`<label for="handover_code">${t(locale, 'handover.label')}</label>
+<p class="muted" id="handover-hint">${t(locale, 'handover.hint')}</p>
+<input id="handover_code" name="handover_code" type="text" autocomplete="off" autocapitalize="characters" maxlength="16" required${describedBy('handover-hint', error && 'handover-error')}${invalid(Boolean(error))}>
+${fieldError('handover-error', error)}`;
 }
 
 /** Groups of four, as authenticator apps show and people type them. */
@@ -716,7 +742,8 @@ function groupSecret(secret: string): string {
 
 export function totpPage(model: TotpPageModel): string {
   const { locale } = model;
-  const error = model.error && t(locale, model.error);
+  const handoverError = model.error?.startsWith('handover.') ? t(locale, model.error) : undefined;
+  const error = model.error && !handoverError ? t(locale, model.error) : undefined;
   return page(
     model,
     t(locale, 'totp.enrol_title'),
@@ -730,6 +757,7 @@ export function totpPage(model: TotpPageModel): string {
 </ol>
 ${model.replacing ? html`<p class="muted">${t(locale, 'totp.replaces')}</p>` : ''}
 <form method="post" action="/account/totp">${csrfField(model.csrf)}
+${handoverField(locale, model.handover, handoverError)}
 <label for="code">${t(locale, 'totp.code')}</label>
 <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required${describedBy(error && 'code-error')}${invalid(Boolean(error))}>
 ${fieldError('code-error', error)}
@@ -764,12 +792,14 @@ export interface PasskeyPageModel extends PageFrame {
   /** PublicKeyCredentialCreationOptionsJSON for the browser script. */
   readonly options: unknown;
   readonly name: string;
-  readonly error?: 'passkeys.rejected' | 'passkeys.needs_js';
+  /** The second factors were reset: the in-person handover code is asked for too. */
+  readonly handover?: boolean;
+  readonly error?: 'passkeys.rejected' | 'passkeys.needs_js' | HandoverError;
 }
 
 export function passkeyPage(model: PasskeyPageModel): string {
   const { locale } = model;
-  const error = model.error && t(locale, model.error);
+  const error = model.error && !model.error.startsWith('handover.') ? t(locale, model.error) : undefined;
   // The options travel in a data attribute (escaped like any attribute) rather than an inline script,
   // which the Content-Security-Policy forbids.
   return page(
@@ -780,6 +810,7 @@ export function passkeyPage(model: PasskeyPageModel): string {
 <form method="post" action="/account/passkeys" data-passkey="create" data-passkey-options="${JSON.stringify(model.options)}" data-passkey-failed="${t(locale, 'passkeys.failed')}" data-passkey-unsupported="${t(locale, 'passkeys.unsupported')}">
 ${csrfField(model.csrf)}
 <input type="hidden" name="credential" value="">
+${handoverField(locale, model.handover, model.error?.startsWith('handover.') ? t(locale, model.error) : undefined)}
 <label for="passkey-name">${t(locale, 'passkeys.name')}</label>
 <input id="passkey-name" name="name" type="text" maxlength="${MAX_PASSKEY_NAME_LENGTH}" value="${model.name}"${describedBy('passkey-name-hint')}>
 <p class="muted" id="passkey-name-hint">${t(locale, 'passkeys.name_hint')}</p>

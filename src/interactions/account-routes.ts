@@ -38,6 +38,7 @@ import { passwordProblem } from '../accounts/password-policy.ts';
 import { HashingOverloaded } from '../accounts/passwords.ts';
 import { MAX_PASSWORD_LENGTH } from '../accounts/sign-in.ts';
 import { newTotpSecret, totpUri } from '../accounts/totp.ts';
+import { EnrolmentHandover } from '../accounts/enrolment-handover.ts';
 import {
   PasskeyChallenges,
   PasskeyRejected,
@@ -97,10 +98,12 @@ import {
   withdrawConsentPage,
   type AccountChange,
   type AccountMessageKey,
+  type HandoverError,
   type ContactError,
   type PasswordError,
 } from './account-pages.ts';
 import { isLocale, type Locale } from './i18n.ts';
+import { approvalHandlers } from './account-approvals.ts';
 import { localeOf, switchHref } from './pages.ts';
 
 const SESSION_COOKIE = 'account_session';
@@ -123,6 +126,7 @@ const RETURN_PATHS = new Set([
   '/account/contacts/phone',
   '/account/contacts/email',
   '/account/lock',
+  '/account/approvals',
 ]);
 
 /** A consent record's pages: printing it (GET) and withdrawing it (GET asks, POST does). */
@@ -165,7 +169,11 @@ export const accountRoutes: PageRoutes = (container: Container) => {
   const consoleSessions = new ConsoleSessionStore(container.ephemeral);
   const signInSessions = new AccountSessions(container.ephemeralModels, container.durableModels, container.sessions);
   const challenges = new PasskeyChallenges(container.ephemeral);
+  // After an officer reset the second factors, the first enrolment needs the code handed over in person.
+  const handover = new EnrolmentHandover(container.db);
   const webauthn = relyingPartyOf(issuer);
+  // Bank requests (CIBA) waiting for the citizen: src/interactions/account-approvals.ts.
+  const approvals = approvalHandlers(container, { saveSession: (id, session) => consoleSessions.save(id, session) });
 
   const setCookie = (ctx: ParameterizedContext, name: string, value: string | null, maxAge?: number) => {
     // The issuer is https behind a proxy: the browser sees https even when this hop does not.
@@ -287,7 +295,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       listPasskeys(container.db, account.id),
       signInSessions.list(account.id),
       container.consents.servicesWithAccess(account.id),
-      container.consents.history(account.id, { page: historyPage, pageSize: HISTORY_PAGE_SIZE }),
+      container.accessHistory.page(account.id, { page: historyPage, pageSize: HISTORY_PAGE_SIZE }),
     ]);
     const clientNames = new Map<string, string>();
     const clientIds = [...sessions.flatMap((item) => item.clientIds), ...services.map((item) => item.clientId), ...history.entries.map((item) => item.clientId ?? '')];
@@ -334,7 +342,16 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     );
   };
 
-  const showTotp = async (signed: Signed, status = 200, error?: 'totp.wrong_code') => {
+  /** The handover code, when one is outstanding: `code` to spend once the enrolment succeeds, or the error to show. */
+  const checkHandover = async (signed: Signed): Promise<{ code?: string; error?: HandoverError }> => {
+    const code = signed.form.get('handover_code') ?? '';
+    const outcome = await handover.check(signed.account.id, code);
+    if (outcome === 'not-required') return {};
+    if (outcome === 'valid') return { code };
+    return { error: outcome === 'expired' ? 'handover.expired' : 'handover.wrong' };
+  };
+
+  const showTotp = async (signed: Signed, status = 200, error?: 'totp.wrong_code' | HandoverError) => {
     const { ctx, locale, account } = signed;
     const context = `totp-pending:${account.id}`;
     let secret = signed.session.pendingTotp ? container.sealer.open(signed.session.pendingTotp, context) : undefined;
@@ -346,7 +363,8 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     // The label names the service and a masked ID number, so the citizen tells accounts apart.
     const label = `${account.nationalId.slice(0, 3)}•••${account.nationalId.slice(-3)}`;
     const qrSvg = await QRCode.toString(totpUri(secret, label), { type: 'svg', margin: 2, width: 200, errorCorrectionLevel: 'M' });
-    send(ctx, status, totpPage({ ...frame(ctx, locale), csrf: signed.session.csrf, secret, qrSvg, replacing: signed.factors.totp, ...(error && { error }) }));
+    const needsHandover = await handover.required(account.id);
+    send(ctx, status, totpPage({ ...frame(ctx, locale), csrf: signed.session.csrf, secret, qrSvg, replacing: signed.factors.totp, handover: needsHandover, ...(error && { error }) }));
   };
 
   const confirmTotp = async (signed: Signed) => {
@@ -358,15 +376,24 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       return;
     }
     const secret = container.sealer.open(pending, `totp-pending:${account.id}`);
+    const gate = await checkHandover(signed);
+    if (gate.error) {
+      await showTotp(signed, 400, gate.error);
+      return;
+    }
     const code = (signed.form.get('code') ?? '').replace(/\s/g, '');
     const outcome = await container.totp.verify(account.id, secret, code);
     if (outcome !== 'valid') {
       await showTotp(signed, 400, 'totp.wrong_code');
       return;
     }
+    if (gate.code !== undefined && !(await handover.spend(account.id, gate.code))) {
+      await showTotp(signed, 400, 'handover.expired');
+      return;
+    }
     await saveTotpSecret(container.db, container.sealer, account, secret);
     signed.session = { ...signed.session, pendingTotp: undefined };
-    await audit(signed, 'totp.enrolled', { replaced: signed.factors.totp });
+    await audit(signed, 'totp.enrolled', { replaced: signed.factors.totp, ...(gate.code !== undefined && { handoverCode: 'spent' }) });
     await notify(account, 'totp.enrolled');
     await flashAndReturn(signed, 'notice.totp_enrolled');
   };
@@ -397,7 +424,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     send(signed.ctx, 200, recoveryCodesPage({ ...frame(signed.ctx, signed.locale), csrf: signed.session.csrf, codes }));
   };
 
-  const showPasskeyEnrolment = async (signed: Signed, status = 200, error?: 'passkeys.rejected' | 'passkeys.needs_js', name = '') => {
+  const showPasskeyEnrolment = async (signed: Signed, status = 200, error?: 'passkeys.rejected' | 'passkeys.needs_js' | HandoverError, name = '') => {
     const { ctx, locale, account } = signed;
     const record = await registryRecordOf(account);
     const displayName = record && record !== 'unavailable' ? record.fullName : account.nationalId;
@@ -411,7 +438,14 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     send(
       ctx,
       status,
-      passkeyPage({ ...frame(ctx, locale), csrf: signed.session.csrf, options, name: name || t(locale, 'passkeys.default_name'), ...(error && { error }) }),
+      passkeyPage({
+        ...frame(ctx, locale),
+        csrf: signed.session.csrf,
+        options,
+        name: name || t(locale, 'passkeys.default_name'),
+        handover: await handover.required(account.id),
+        ...(error && { error }),
+      }),
     );
   };
 
@@ -420,6 +454,11 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     const name = (signed.form.get('name') ?? '').trim();
     if (credential === '') {
       await showPasskeyEnrolment(signed, 400, 'passkeys.needs_js', name);
+      return;
+    }
+    const gate = await checkHandover(signed);
+    if (gate.error) {
+      await showPasskeyEnrolment(signed, 400, gate.error, name);
       return;
     }
     const challenge = await challenges.take(`register:${signed.sessionId}`);
@@ -434,7 +473,13 @@ export const accountRoutes: PageRoutes = (container: Container) => {
         expectedChallenge: challenge,
         name: name || t(signed.locale, 'passkeys.default_name'),
       });
-      await audit(signed, 'passkey.added', { passkey: passkey.name });
+      // Spent once the passkey verified; lost to a racing enrolment, the passkey goes again.
+      if (gate.code !== undefined && !(await handover.spend(signed.account.id, gate.code))) {
+        await removePasskey(container.db, signed.account.id, passkey.credentialId);
+        await showPasskeyEnrolment(signed, 400, 'handover.expired', name);
+        return;
+      }
+      await audit(signed, 'passkey.added', { passkey: passkey.name, ...(gate.code !== undefined && { handoverCode: 'spent' }) });
       await notify(signed.account, 'passkey.added');
       await flashAndReturn(signed, 'notice.passkey_added');
     } catch (error) {
@@ -772,9 +817,13 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     ['/account/sessions/end-all', { handler: endAllSessions }],
     ['/account/lock', { handler: lockOwnAccount }],
     ['/account/consents/:id/withdraw', { handler: withdrawConsent }],
+    // Approving asks for a second factor on the page itself; denying only takes access away.
+    ['/account/approvals/approve', { handler: approvals.approve }],
+    ['/account/approvals/deny', { handler: approvals.deny }],
   ]);
   const gets = new Map<string, { handler: Handler; fresh?: boolean }>([
     ['/account', { handler: overview }],
+    ['/account/approvals', { handler: approvals.list }],
     ['/account/consents/:id', { handler: showConsentRecord }],
     ['/account/consents/:id/withdraw', { handler: askToWithdrawConsent }],
     ['/account/totp', { handler: (signed) => showTotp(signed), fresh: true }],

@@ -33,6 +33,10 @@ const MESSAGES = {
     vi: 'Cơ sở dữ liệu quốc gia về dân cư tạm thời không phản hồi nên chưa thể xác nhận đăng nhập. Vui lòng quay lại và thử lại sau giây lát.',
     en: 'The population registry is temporarily unavailable, so your sign-in cannot be confirmed right now. Please go back and try again in a moment.',
   },
+  'error.unavailable': {
+    vi: 'Hệ thống định danh tạm thời gián đoạn nên chưa thể xử lý yêu cầu này. Không có thông tin nào bị lưu dở dang; vui lòng thử lại sau ít phút.',
+    en: 'The identity service is temporarily unavailable, so this request cannot be handled right now. Nothing was saved halfway; please try again in a few minutes.',
+  },
   'login.title': { vi: 'Đăng nhập', en: 'Sign in' },
   'login.continue_to': { vi: 'để tiếp tục đến', en: 'to continue to' },
   'login.username': { vi: 'Số định danh cá nhân', en: 'Personal identification number' },

@@ -156,6 +156,8 @@ export const providerPages: ProviderPages = {
   errorPage(ctx, error) {
     const locale = localeOf(ctx);
     return errorPage(locale, {
+      // A dependency down (src/storage/dependency-faults.ts): say so, and that trying later will work.
+      ...(error.error === 'temporarily_unavailable' && { lead: translate(locale, 'error.unavailable') }),
       code: error.error,
       ...(error.error_description && { description: error.error_description }),
       ...(ctx.method === 'GET' && { switchHref: switchHref(ctx.originalUrl, locale) }),

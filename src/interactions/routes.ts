@@ -20,6 +20,7 @@ import { RegistryUnavailable } from '../registry/gateway.ts';
 import { isLocale, translate, type Locale } from './i18n.ts';
 import { consentPage, consentShownText, errorPage, localeOf, loginPage, switchHref } from './pages.ts';
 import { contentSecurityPolicy } from './security.ts';
+import { selectAccountPath } from './select-account-routes.ts';
 
 const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|otp|passkey|consent|abort))?$/;
 /** How long a password-verified citizen has to give the second factor. */
@@ -149,6 +150,10 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
             consentPage({ locale, uid: view.uid, clientName: view.clientName, scopes: view.scopesToConsent, claims: view.claimsToConsent, switchHref: here }),
             formTarget,
           );
+        } else if (view.prompt === 'select_account') {
+          // Its own page and forms (select-account-routes.ts).
+          ctx.status = 303;
+          ctx.redirect(selectAccountPath(view.uid));
         } else {
           sendPage(ctx, 400, errorPage(locale, { code: 'unsupported_prompt' }));
         }

@@ -26,6 +26,10 @@ export async function readiness(container: Container): Promise<ReadinessReport> 
       if (!(await migrationsCurrent(container.db))) throw new Error('migrations pending');
     }),
     ephemeral: await check(() => container.ephemeral.ping()),
+    // The provider signs with the keys in PostgreSQL; none in service means no token can be issued.
+    keys: await check(async () => {
+      if (!(await container.signingKeys.list()).some((key) => key.state === 'active')) throw new Error('no signing key in service');
+    }),
   };
   return { ready: Object.values(checks).every((value) => value === 'ok'), checks };
 }

@@ -5,27 +5,45 @@ import { BlockList, isIPv4 } from 'node:net';
 import type { Middleware } from 'koa';
 import type { Logger } from './logger.ts';
 import { redactUrl } from './redact.ts';
+import type { Metrics } from './metrics.ts';
+import { runInRequest } from './request-context.ts';
 
-export function requestLog(logger: Logger): Middleware {
+/** An incoming request id worth keeping: short, and nothing a log line could be forged with. */
+const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+export interface RequestLogOptions {
+  /** X-Request-Id is taken from these peers only (a proxy's id ties its logs to ours); else one is made. */
+  readonly trustedProxies?: readonly string[];
+  /** Counts and times each request under this app's name. */
+  readonly metrics?: { readonly app: string; readonly registry: Metrics };
+}
+
+/**
+ * Gives each request an id (answered in X-Request-Id and carried by every log line written while it
+ * is served), writes one redacted line when it is answered, and counts and times it.
+ */
+export function requestLog(logger: Logger, options: RequestLogOptions = {}): Middleware {
+  const isTrustedPeer = trustedPeerCheck(options.trustedProxies ?? []);
+  const metrics = options.metrics;
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
-    const requestId = randomUUID();
+    const incoming = ctx.get('X-Request-Id');
+    const requestId = incoming !== '' && REQUEST_ID.test(incoming) && isTrustedPeer(ctx.req.socket.remoteAddress) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
+    // The path now: routes may rewrite ctx.path on the way.
+    const path = ctx.path;
     const done = () => {
-      logger.info(
-        {
-          requestId,
-          method: ctx.method,
-          url: redactUrl(ctx.originalUrl),
-          status: ctx.res.statusCode,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
-        },
-        'request',
-      );
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const status = ctx.res.statusCode;
+      if (metrics) {
+        const route = metrics.registry.routeOf(metrics.app, ctx.req, path, status);
+        metrics.registry.httpRequest({ app: metrics.app, method: ctx.method, route, status }, seconds);
+      }
+      logger.info({ requestId, method: ctx.method, url: redactUrl(ctx.originalUrl), status, ms: seconds * 1000 }, 'request');
     };
     ctx.res.once('finish', done);
-    await next();
+    await runInRequest(requestId, next);
   };
 }
 
@@ -40,15 +58,23 @@ function blockListOf(entries: readonly string[]): BlockList {
   return list;
 }
 
+/** Tells whether a connection's peer address is one of the trusted proxies (IP addresses or CIDR ranges). */
+export function trustedPeerCheck(trustedProxies: readonly string[]): (remoteAddress: string | undefined) => boolean {
+  const trusted = blockListOf(trustedProxies);
+  return (remoteAddress) => {
+    const peer = (remoteAddress ?? '').replace(/^::ffff:/, '');
+    return peer !== '' && trustedProxies.length > 0 && trusted.check(peer, isIPv4(peer) ? 'ipv4' : 'ipv6');
+  };
+}
+
 /**
  * Drops X-Forwarded-* from peers that are not trusted proxies, so that downstream (Koa's ctx.ip,
  * oidc-provider's issuer checks) only ever sees forwarded values a trusted proxy set.
  */
 export function forwardedHeaders(trustedProxies: readonly string[]): Middleware {
-  const trusted = blockListOf(trustedProxies);
+  const isTrustedPeer = trustedPeerCheck(trustedProxies);
   return async (ctx, next) => {
-    const peer = (ctx.req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    const isTrusted = peer !== '' && trustedProxies.length > 0 && trusted.check(peer, isIPv4(peer) ? 'ipv4' : 'ipv6');
+    const isTrusted = isTrustedPeer(ctx.req.socket.remoteAddress);
     if (!isTrusted) {
       for (const name of Object.keys(ctx.req.headers)) {
         if (name.startsWith('x-forwarded-') || name === 'forwarded') delete ctx.req.headers[name];

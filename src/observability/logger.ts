@@ -2,6 +2,7 @@
 // leak a password, token or ID number.
 import { pino, type Bindings, type Logger, type DestinationStream } from 'pino';
 import { redact, maskIdNumbers } from './redact.ts';
+import { currentRequestId } from './request-context.ts';
 
 export type { Logger };
 
@@ -11,6 +12,11 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       level,
       base: { service: 'citizen-idp' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // Every line written while serving a request names it (src/observability/request-context.ts).
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId === undefined ? {} : { requestId };
+      },
       formatters: {
         level: (label) => ({ level: label }),
         log: (object) => redact(object) as Record<string, unknown>,

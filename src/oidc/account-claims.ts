@@ -55,7 +55,7 @@ export function releasedClaimNames(
 }
 
 /** The OAuth answer while the registry cannot be asked: 503 temporarily_unavailable, not a 500. */
-function temporarilyUnavailable(cause: RegistryUnavailable): errors.OIDCProviderError {
+export function temporarilyUnavailable(cause: RegistryUnavailable): errors.OIDCProviderError {
   const error = new errors.OIDCProviderError(503, 'temporarily_unavailable', { cause });
   error.expose = true;
   error.error_description = 'the population registry is temporarily unavailable; try again shortly';

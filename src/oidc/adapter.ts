@@ -12,6 +12,12 @@ export const DURABLE_MODELS: ReadonlySet<string> = new Set([
   'RegistrationAccessToken',
 ]);
 
+/**
+ * Kept this many seconds past their expiry, so that a late poll is told expired_token (CIBA Core 11)
+ * rather than invalid_grant for a request already gone; the model's own `exp` still decides validity.
+ */
+const KEPT_AFTER_EXPIRY: Readonly<Record<string, number>> = { BackchannelAuthenticationRequest: 600 };
+
 export interface ClientLookup {
   /** Metadata of an active client, or undefined (unknown or suspended). */
   findMetadata(clientId: string): Promise<AdapterPayload | undefined>;
@@ -49,7 +55,8 @@ export function createAdapterClass(stores: AdapterStores): AdapterConstructor {
         }
         return;
       }
-      await this.#store.upsert(this.#model, id, payload, expiresIn);
+      const kept = KEPT_AFTER_EXPIRY[this.#model];
+      await this.#store.upsert(this.#model, id, payload, expiresIn !== undefined && kept !== undefined ? expiresIn + kept : expiresIn);
     }
 
     find(id: string): Promise<AdapterPayload | undefined> {

@@ -2,15 +2,13 @@
 // PostgreSQL; a worker in every instance claims due rows (SKIP LOCKED, so instances share the work),
 // mints a fresh logout token per attempt and POSTs it, retrying with back-off for 24 hours.
 import { randomUUID } from 'node:crypto';
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { BlockList, isIP } from 'node:net';
 import type Provider from 'oidc-provider';
 import type { AdapterPayload } from 'oidc-provider';
 import type { Database } from '../storage/database.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { sendOutgoingRequest } from './outgoing-request.ts';
 
 /** One relying party to tell that one of its sessions ended. */
 export interface PendingLogout {
@@ -98,6 +96,18 @@ export class BackchannelLogoutQueue {
     return result.rows;
   }
 
+  /** Logouts neither delivered nor given up, and the age of the oldest in seconds (metrics). */
+  async backlog(): Promise<{ pending: number; oldestSeconds: number }> {
+    const row = await this.#db(TABLE)
+      .whereNull('delivered_at')
+      .whereNull('gave_up_at')
+      .first<{ pending: string | number; oldest: string | number | null }>(
+        this.#db.raw('count(*) AS pending'),
+        this.#db.raw('extract(epoch FROM now() - min(created_at)) AS oldest'),
+      );
+    return { pending: Number(row?.pending ?? 0), oldestSeconds: Math.max(0, Number(row?.oldest ?? 0)) };
+  }
+
   async markDelivered(id: string): Promise<void> {
     await this.#db(TABLE).where({ id }).update({ delivered_at: this.#db.fn.now(), last_error: null });
   }
@@ -127,100 +137,23 @@ export async function mintLogoutToken(provider: Provider, logout: PendingLogout)
   return { token: await token.issue({ use: 'logout' }), receiver: client.backchannelLogoutUri };
 }
 
-// Addresses a production instance never posts to: loopback, private, link-local, shared, multicast.
-const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-  ['224.0.0.0', 3],
-] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::', 127],
-  ['::ffff:0:0', 96],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
-}
-
-function isPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  return family !== 0 && !NON_PUBLIC.check(address, family === 6 ? 'ipv6' : 'ipv4');
-}
-
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
-/** dns.lookup that refuses any answer naming a non-public address (checked after resolution: no rebinding). */
-function publicOnlyLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, []);
-    const refused = addresses.find((entry) => !isPublicAddress(entry.address));
-    if (refused || addresses.length === 0) {
-      return callback(Object.assign(new Error(`${hostname} resolves to a non-public address`), { code: 'EADDRNOTPUBLIC' }), []);
-    }
-    if (options.all) return callback(null, addresses);
-    const [first] = addresses;
-    return callback(null, first!.address, first!.family);
-  });
-}
-
-const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
-
-/** Posts a logout token; resolves with the HTTP status. Time- and size-limited, no redirect followed. */
-export function postLogoutToken(
+/** Posts a logout token; resolves with the HTTP status. SSRF-guarded, time- and size-limited, no redirect followed. */
+export async function postLogoutToken(
   receiver: string,
   token: string,
   options: { allowLoopback: boolean; signal?: AbortSignal },
 ): Promise<number> {
-  const url = new URL(receiver);
-  const loopback = LOOPBACK_HOSTS.includes(url.hostname);
-  if (!(url.protocol === 'https:' || (url.protocol === 'http:' && loopback && options.allowLoopback))) {
-    return Promise.reject(new Error(`refused receiver ${url.origin}: https only (http on loopback outside production)`));
-  }
-  if (loopback && !options.allowLoopback) return Promise.reject(new Error(`refused receiver ${url.origin}: loopback in production`));
-  const body = new URLSearchParams({ logout_token: token }).toString();
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const finish = (outcome: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      outcome();
-    };
-    const request = send(
-      url,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
-        ...(!options.allowLoopback && { lookup: publicOnlyLookup }),
-      },
-      (response: IncomingMessage) => {
-        let received = 0;
-        response.on('data', (chunk: Buffer) => {
-          received += chunk.length;
-          if (received > MAX_RESPONSE_BYTES) request.destroy(new Error(`response larger than ${MAX_RESPONSE_BYTES} bytes`));
-        });
-        response.on('end', () => finish(() => resolve(response.statusCode ?? 0)));
-        response.on('error', (error) => finish(() => reject(error)));
-        response.on('close', () => finish(() => reject(new Error('the connection closed before the answer ended'))));
-      },
-    );
-    const timer = setTimeout(() => request.destroy(new Error(`no answer within ${DELIVERY_TIMEOUT_MS} ms`)), DELIVERY_TIMEOUT_MS);
-    const onAbort = () => request.destroy(new Error('delivery stopped: the worker is shutting down'));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    request.on('error', (error) => finish(() => reject(error)));
-    request.end(body);
+  const response = await sendOutgoingRequest(receiver, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ logout_token: token }).toString(),
+    allowLoopback: options.allowLoopback,
+    timeoutMs: DELIVERY_TIMEOUT_MS,
+    maxBytes: MAX_RESPONSE_BYTES,
+    what: 'receiver',
+    ...(options.signal && { signal: options.signal }),
   });
+  return response.status;
 }
 
 export interface BackchannelLogoutWorkerOptions {
@@ -232,6 +165,7 @@ export interface BackchannelLogoutWorkerOptions {
   readonly allowLoopback: boolean;
   readonly intervalMs?: number;
   readonly batchSize?: number;
+  readonly metrics?: Pick<Metrics, 'backchannelDelivery'>;
 }
 
 /** Delivers queued logouts every couple of seconds, and at once after a local enqueue. */
@@ -295,6 +229,7 @@ export class BackchannelLogoutWorker {
       const minted = await mintLogoutToken(provider, logout);
       if (!minted) {
         await queue.giveUp(row.id, 'the client is gone, suspended or has no backchannel_logout_uri');
+        this.#options.metrics?.backchannelDelivery('gave_up');
         await this.#audit(row, 'gave_up', 'client unavailable');
         return;
       }
@@ -304,6 +239,7 @@ export class BackchannelLogoutWorker {
       });
       if (status === 200 || status === 204) {
         await queue.markDelivered(row.id);
+        this.#options.metrics?.backchannelDelivery('delivered');
         await this.#audit(row, 'delivered');
         return;
       }
@@ -314,11 +250,13 @@ export class BackchannelLogoutWorker {
     const next = new Date(Date.now() + retryDelayMs(row.attempts));
     if (next.getTime() > row.created_at.getTime() + GIVE_UP_AFTER_MS) {
       await queue.giveUp(row.id, failure);
+      this.#options.metrics?.backchannelDelivery('gave_up');
       await this.#audit(row, 'gave_up', failure);
       logger.warn({ clientId: row.client_id, attempts: row.attempts, error: failure }, 'back-channel logout given up after 24 hours');
       return;
     }
     await queue.retryAt(row.id, next, failure);
+    this.#options.metrics?.backchannelDelivery('retry');
     logger.info({ clientId: row.client_id, attempts: row.attempts, error: failure, retryAt: next }, 'back-channel logout failed; will retry');
   }
 

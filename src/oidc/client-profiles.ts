@@ -27,7 +27,7 @@ export interface ProfileRules {
   readonly rotateRefreshTokens: boolean;
 }
 
-export const PROFILE_RULES: Readonly<Record<Exclude<ClientProfile, 'bank'>, ProfileRules>> = {
+export const PROFILE_RULES: Readonly<Record<ClientProfile, ProfileRules>> = {
   portal: {
     grantTypes: ['authorization_code', 'refresh_token'],
     responseTypes: ['code'],
@@ -61,6 +61,18 @@ export const PROFILE_RULES: Readonly<Record<Exclude<ClientProfile, 'bank'>, Prof
     authMethods: ['client_secret_basic', 'private_key_jwt'],
     needsSecret: true,
     needsRedirectUris: false,
+    applicationType: 'web',
+    rotateRefreshTokens: false,
+  },
+  // FAPI 2.0 Security Profile (src/oidc/fapi.ts): PAR, PKCE, private_key_jwt or mutual TLS, sender-
+  // constrained tokens; refresh tokens are not rotated (FAPI 2.0) and stay bound to the client.
+  // CIBA (src/oidc/ciba.ts) only for banks: poll mode by default, when the client can have it.
+  bank: {
+    grantTypes: ['authorization_code', 'refresh_token', 'urn:openid:params:grant-type:ciba'],
+    responseTypes: ['code'],
+    authMethods: ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'],
+    needsSecret: false,
+    needsRedirectUris: true,
     applicationType: 'web',
     rotateRefreshTokens: false,
   },

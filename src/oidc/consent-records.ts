@@ -1,14 +1,13 @@
 // Consent records: proof of what each citizen agreed to share with which service — the words shown,
 // in the language shown, and when — plus withdrawal, which ends the service's grant and every token
-// issued under it, and the citizen's data-access history (DOMAIN.md "Personal data protection").
+// issued under it (DOMAIN.md "Personal data protection"). The data-access history is read from the
+// audit trail by src/audit/access-history.ts.
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Database } from '../storage/database.ts';
 import type { DurableModelStore } from './durable-model-store.ts';
 import type { EphemeralModelStore } from './ephemeral-model-store.ts';
 
-/** How far back the data-access history reaches (and how long the log is kept). */
-export const HISTORY_YEARS = 5;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ShownConsent {
@@ -41,23 +40,6 @@ export interface ServiceWithAccess {
   readonly latestRecordId: string;
 }
 
-export interface HistoryEntry {
-  readonly at: Date;
-  readonly kind: 'claims.released' | 'consent.given' | 'consent.withdrawn';
-  readonly clientId: string | undefined;
-  /** Claim names (releases) or scopes (consents). */
-  readonly items: readonly string[];
-}
-
-interface HistoryRow {
-  id: string;
-  account_id: string;
-  occurred_at: Date;
-  type: HistoryEntry['kind'];
-  client_id: string | null;
-  data: Record<string, unknown>;
-}
-
 interface ConsentRow {
   id: string;
   account_id: string;
@@ -83,8 +65,6 @@ const fromRow = (row: ConsentRow): ConsentRecord => ({
   givenAt: row.given_at,
   withdrawnAt: row.withdrawn_at ?? undefined,
 });
-
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
 
 export class ConsentRecords {
   readonly #db: Database;
@@ -189,33 +169,5 @@ export class ConsentRecords {
       },
     });
     return (await this.find(accountId, id)) ?? record;
-  }
-
-  /**
-   * The citizen's data-access history, newest first, over the last five years: each release of claims
-   * to a service, and each consent given or withdrawn — read from the audit trail.
-   */
-  async history(accountId: string, options: { page: number; pageSize: number }): Promise<{ entries: HistoryEntry[]; hasMore: boolean }> {
-    const page = Math.max(0, Math.floor(options.page));
-    const rows = await this.#db<HistoryRow>('audit_events')
-      .select('occurred_at', 'type', 'client_id', 'data')
-      .where({ account_id: accountId })
-      .whereIn('type', ['claims.released', 'consent.given', 'consent.withdrawn'])
-      .where('occurred_at', '>=', this.#db.raw(`now() - make_interval(years => ?)`, [HISTORY_YEARS]))
-      .orderBy([
-        { column: 'occurred_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(options.pageSize + 1)
-      .offset(page * options.pageSize);
-    return {
-      entries: rows.slice(0, options.pageSize).map((row) => ({
-        at: row.occurred_at,
-        kind: row.type,
-        clientId: row.client_id ?? undefined,
-        items: row.type === 'claims.released' ? strings(row.data.claims) : strings(row.data.scopes),
-      })),
-      hasMore: rows.length > options.pageSize,
-    };
   }
 }

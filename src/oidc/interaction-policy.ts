@@ -5,11 +5,15 @@
 // Consent asks only for what the client is approved for. oidc-provider's own checks ask for every
 // requested scope and claim; with unapproved ones dropped at consent, they would ask forever. These
 // replacements ignore what the administrator did not approve (DESIGN.md "Protocol contract").
+// A session past its absolute lifetime is sent back to sign in (src/oidc/session-lifetime.ts).
+// select_account: oidc-provider accepts a prompt value only when a requestable prompt of that name
+// is registered; ours asks a signed-in browser whether to go on as its citizen or as someone else.
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { SCOPE_CLAIMS } from './claims.ts';
 import { acrOf, levelOf, requiredLevel } from './assurance.ts';
+import { pastAbsoluteLifetime, type SessionLifetimes } from './session-lifetime.ts';
 
-const { Check, base } = interactionPolicy;
+const { Check, Prompt, base } = interactionPolicy;
 const ALWAYS_RELEASED = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
 
 /** The scopes an administrator approved (extra client metadata, kept under its snake_case name). */
@@ -52,9 +56,57 @@ export function unmetAssurance(ctx: KoaContextWithOIDC): string | undefined {
   return current < needed ? acrOf(needed) : undefined;
 }
 
-export function createInteractionPolicy(): ReturnType<typeof base> {
+/**
+ * prompt=select_account, asked only of a browser with a signed-in session, and not again once this
+ * request has been answered or has signed someone in (without a session it is an ordinary login,
+ * which OpenID Connect Core 3.1.2.1 allows).
+ */
+export function selectAccountPrompt(): InstanceType<typeof Prompt> {
+  const prompt = new Prompt({ name: 'select_account', requestable: true });
+  // The generated check would ask again right after a sign-in that had no session to choose from.
+  prompt.checks.clear();
+  prompt.checks.add(
+    new Check(
+      'select_account_prompt',
+      'the citizen is asked which account to continue with',
+      'account_selection_required',
+      (ctx) =>
+        ctx.oidc.prompts.has('select_account') &&
+        ctx.oidc.promptPending('select_account') &&
+        Boolean(ctx.oidc.session?.accountId) &&
+        !ctx.oidc.result?.login,
+    ),
+  );
+  return prompt;
+}
+
+/** The answer to select_account was "use another account" (src/oidc/account-selection.ts). */
+function anotherAccountChosen(ctx: KoaContextWithOIDC): boolean {
+  const answer = (ctx.oidc.result as { select_account?: { anotherAccount?: unknown } } | undefined)?.select_account;
+  return answer?.anotherAccount === true;
+}
+
+export function createInteractionPolicy(lifetimes: SessionLifetimes): ReturnType<typeof base> {
   const policy = base();
+  // First: the citizen chooses who continues before anything is asked of that person.
+  policy.add(selectAccountPrompt(), 0);
   const login = policy.get('login')!;
+  login.checks.add(
+    new Check(
+      'absolute_lifetime',
+      'the session has reached its absolute lifetime',
+      'login_required',
+      (ctx) => Boolean(ctx.oidc.session?.accountId) && pastAbsoluteLifetime(lifetimes, ctx.oidc.session?.loginTs) && !ctx.oidc.result?.login,
+    ),
+  );
+  login.checks.add(
+    new Check(
+      'another_account_chosen',
+      'the citizen chose to sign in with another account',
+      'login_required',
+      (ctx) => anotherAccountChosen(ctx) && !ctx.oidc.result?.login,
+    ),
+  );
   login.checks.remove('essential_acrs');
   login.checks.remove('essential_acr');
   login.checks.add(

@@ -6,10 +6,11 @@ import { errors } from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { ConsentRecords, ShownConsent } from './consent-records.ts';
 import { approvedScopesOf } from './interaction-policy.ts';
+import type { Metrics } from '../observability/metrics.ts';
 
 export interface InteractionView {
   readonly uid: string;
-  /** 'login' or 'consent'. */
+  /** 'login', 'consent' or 'select_account'. */
   readonly prompt: string;
   readonly clientId: string;
   readonly clientName: string;
@@ -48,11 +49,13 @@ export class InteractionService {
   readonly #provider: Provider;
   readonly #audit: AuditLog;
   readonly #consents: ConsentRecords;
+  readonly #metrics: Pick<Metrics, 'signIn'> | undefined;
 
-  constructor(provider: Provider, audit: AuditLog, consents: ConsentRecords) {
+  constructor(provider: Provider, audit: AuditLog, consents: ConsentRecords, metrics?: Pick<Metrics, 'signIn'>) {
     this.#provider = provider;
     this.#audit = audit;
     this.#consents = consents;
+    this.#metrics = metrics;
   }
 
   async #details(req: IncomingMessage, res: ServerResponse) {
@@ -95,13 +98,15 @@ export class InteractionService {
   /** Records a successful sign-in; returns where to send the browser next. */
   async finishLogin(req: IncomingMessage, res: ServerResponse, login: LoginResult): Promise<string> {
     await this.#details(req, res);
-    return this.#provider.interactionResult(
+    const next = await this.#provider.interactionResult(
       req,
       res,
       // remember: false — a session cookie, gone when the browser closes (shared computers).
       { login: { accountId: login.accountId, acr: login.acr, amr: [...login.amr], remember: false } },
       { mergeWithLastSubmission: false },
     );
+    this.#metrics?.signIn('success', login.acr);
+    return next;
   }
 
   /**

@@ -9,8 +9,21 @@ import type { Logger } from '../observability/logger.ts';
 import { PROFILE_RULES, type ClientProfile } from './client-profiles.ts';
 import { SCOPE_CLAIMS } from './claims.ts';
 import { createInteractionPolicy } from './interaction-policy.ts';
+import { sessionTtlSeconds } from './session-lifetime.ts';
 import { ACR_VALUES } from './assurance.ts';
+import { allowFormPostToRedirectUri } from './form-post.ts';
 import type { PendingLogout } from './backchannel-logout.ts';
+import { SIGNING_ALGORITHMS } from './keys.ts';
+import { clientLifetimes, LIFETIME_METADATA } from './client-settings.ts';
+import { introspectionAllowedPolicy, resourceIndicatorsFeature, revocationAllowedPolicy, type ResourceServerRegistry } from './resource-servers.ts';
+import { ENCRYPTION_ALGORITHMS, ENCRYPTION_ENCODING, FAPI_SIGNING_ALGORITHMS } from './client-keys.ts';
+import { assertClientAssertion, assertRequestObject, authorizationCodeTtl, fapiProfile, requireDpopNonce } from './fapi.ts';
+import { certificateAuthorities, clientCertificateHelpers } from './client-certificate.ts';
+import { PROVIDER_FETCH_MAX_BYTES, providerFetch } from './provider-fetch.ts';
+import { trustedPeerCheck } from '../observability/http.ts';
+import type { CibaHooks } from './ciba.ts';
+import { acceptRetiredSecrets, type RetiredSecretCheck } from './secret-rotation.ts';
+import { withAdminApiResource } from './admin-tokens.ts';
 
 /** Pages the provider shows itself (errors, logout); rendered by the interactions folder. */
 export interface ProviderPages {
@@ -49,6 +62,19 @@ export interface ProviderDependencies {
   readonly firstPartyClients?: readonly string[];
   /** Queues a back-channel logout durably; a worker delivers it (src/oidc/backchannel-logout.ts). */
   readonly enqueueBackchannelLogout: (logout: PendingLogout) => Promise<void>;
+  /** The registered resource servers (RFC 8707): tokens addressed to them, and who may introspect. */
+  readonly resourceServers: ResourceServerRegistry;
+  /** 32 bytes, the same on every instance (src/oidc/fapi.ts), so DPoP nonces hold across instances. */
+  readonly dpopNonceSecret: Buffer;
+  /**
+   * Client-initiated backchannel authentication for bank clients (src/oidc/ciba.ts); off without it.
+   * `findAccount` must then be wrapped by its wrapFindAccount (stand-ins for numbers without an account).
+   */
+  readonly ciba?: CibaHooks;
+  /** A rotated client secret's predecessor, accepted until its overlap ends (src/oidc/secret-rotation.ts). */
+  readonly retiredSecretMatches?: RetiredSecretCheck;
+  /** Scopes a service client may hold for the admin API (resource urn:vn:eid:admin-api). */
+  readonly adminScopes?: readonly string[];
 }
 
 /** `sub` for a pairwise client: HMAC-SHA256 over the sector and the account's internal id. */
@@ -78,6 +104,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     return hint.payload.sub === expected;
   };
   const secureCookies = new URL(config.issuer).protocol === 'https:';
+  const lifetimes = clientLifetimes(config.ttl);
 
   const configuration: Configuration = {
     adapter: deps.adapter,
@@ -91,16 +118,45 @@ export function createProvider(deps: ProviderDependencies): Provider {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      // A token is described only to the client it was issued to. Resource servers registered for a
-      // token's audience come with the admin API; until then they introspect nothing.
+      // A token is described to its own client and to the resource server it is addressed to; a token
+      // of a suspended or removed client is inactive (src/oidc/resource-servers.ts).
       introspection: {
         enabled: true,
-        allowedPolicy: (_ctx, client, token) => 'clientId' in token && token.clientId === client.clientId,
+        allowedPolicy: introspectionAllowedPolicy(deps.resourceServers),
       },
-      revocation: { enabled: true },
+      revocation: { enabled: true, allowedPolicy: revocationAllowedPolicy },
+      // RFC 8707 over the registered resource servers; their access tokens are JWTs (RFC 9068).
+      // The admin API is one more (src/oidc/admin-tokens.ts): automation's client_credentials tokens.
+      resourceIndicators: withAdminApiResource(resourceIndicatorsFeature(deps.resourceServers), deps.adminScopes ?? []),
+      // Userinfo as a signed JWT for clients registered with userinfo_signed_response_alg.
+      jwtUserinfo: { enabled: true },
       claimsParameter: { enabled: true },
+      // The bank profile (src/oidc/fapi.ts): FAPI 2.0 for bank clients. PAR, signed request objects,
+      // JARM, DPoP, mutual TLS and encryption serve any client registered for them; a bank's metadata
+      // requires PAR and sender-constrained tokens (src/oidc/client-keys.ts).
+      fapi: { enabled: true, profile: fapiProfile },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      requestObjects: { enabled: true, requireSignedRequestObject: false, assertJwtClaimsAndHeader: assertRequestObject },
+      jwtResponseModes: { enabled: true },
+      encryption: { enabled: true },
+      // Nonces come from a secret every instance derives alike: one instance's nonce is good at another.
+      dPoP: { enabled: true, nonceSecret: deps.dpopNonceSecret, requireNonce: requireDpopNonce },
+      // The certificate comes from the TLS-terminating proxy's header, believed only from TRUSTED_PROXIES.
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        tlsClientAuth: true,
+        selfSignedTlsClientAuth: true,
+        ...clientCertificateHelpers({
+          header: config.mtls.certificateHeader,
+          isTrustedPeer: trustedPeerCheck(config.trustedProxies),
+          authorities: certificateAuthorities(config.mtls.caFile),
+        }),
+      },
       // Enabled for the client metadata, `sid` in ID tokens and discovery; delivery is ours (below).
       backchannelLogout: { enabled: true },
+      // Client-initiated backchannel authentication, poll and ping, for bank clients (src/oidc/ciba.ts).
+      ...(deps.ciba && { ciba: deps.ciba.feature }),
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {
@@ -120,9 +176,14 @@ export function createProvider(deps: ProviderDependencies): Provider {
     acrValues: [...ACR_VALUES],
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: createInteractionPolicy(),
+      policy: createInteractionPolicy(config.sessions),
     },
     responseTypes: ['code'],
+    // OpenID Connect Core 3.1.2.1: redirect_uri is required, even for a client with only one.
+    allowOmittingSingleRegisteredRedirectUri: false,
+    // A sector_identifier_uri is fetched and checked once, at registration (src/oidc/sector-identifier.ts);
+    // oidc-provider would fetch it again each time it loads the client, putting the network in a sign-in.
+    sectorIdentifierUriValidate: () => false,
     scopes: Object.keys(SCOPE_CLAIMS).concat('offline_access'),
     // acr, amr and auth_time ride on the openid scope, so every ID token carries them.
     claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', 'auth_time'] },
@@ -133,26 +194,54 @@ export function createProvider(deps: ProviderDependencies): Provider {
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: 'ES256',
+      // JARM (response_mode=jwt) responses, unless the client registered another algorithm.
+      authorization_signed_response_alg: 'ES256',
     },
-    clientAuthMethods: ['client_secret_basic', 'private_key_jwt', 'none'],
+    // The mutual TLS methods are the bank profile's only (src/oidc/client-profiles.ts).
+    clientAuthMethods: ['client_secret_basic', 'private_key_jwt', 'none', 'tls_client_auth', 'self_signed_tls_client_auth'],
+    // aud = the issuer for every profile; a bank signs with a FAPI 2.0 algorithm (src/oidc/fapi.ts).
+    assertJwtClientAuthClaimsAndHeader: assertClientAssertion,
+    // Fetches of client-registered addresses (jwks_uri, CIBA pings): SSRF-guarded, time- and size-limited.
+    fetch: providerFetch({ allowLoopback: config.env !== 'production' }),
+    fetchResponseBodyLimits: { jwks_uri: PROVIDER_FETCH_MAX_BYTES, sector_identifier_uri: PROVIDER_FETCH_MAX_BYTES },
     enabledJWA: {
-      idTokenSigningAlgValues: ['ES256', 'PS256', 'RS256'],
-      userinfoSigningAlgValues: ['ES256', 'PS256', 'RS256'],
+      // Every algorithm the provider holds a key for; a client picks one at registration (ES256 by default).
+      idTokenSigningAlgValues: [...SIGNING_ALGORITHMS],
+      userinfoSigningAlgValues: [...SIGNING_ALGORITHMS],
       introspectionSigningAlgValues: ['ES256', 'PS256', 'RS256'],
       clientAuthSigningAlgValues: ['ES256', 'PS256', 'RS256', 'EdDSA'],
+      // No HS256 (keyed by a client secret) and no `none`; a bank is held to FAPI 2.0's three (src/oidc/fapi.ts).
+      requestObjectSigningAlgValues: ['ES256', 'PS256', 'RS256', 'EdDSA'],
+      authorizationSigningAlgValues: [...SIGNING_ALGORITHMS],
+      dPoPSigningAlgValues: [...FAPI_SIGNING_ALGORITHMS],
+      // Encrypted to the client's own key only (no client-secret algorithms), content A256GCM.
+      idTokenEncryptionAlgValues: [...ENCRYPTION_ALGORITHMS],
+      idTokenEncryptionEncValues: [ENCRYPTION_ENCODING],
+      userinfoEncryptionAlgValues: [...ENCRYPTION_ALGORITHMS],
+      userinfoEncryptionEncValues: [ENCRYPTION_ENCODING],
+      authorizationEncryptionAlgValues: [...ENCRYPTION_ALGORITHMS],
+      authorizationEncryptionEncValues: [ENCRYPTION_ENCODING],
+      // The provider holds no decryption keys: encrypted request objects are not accepted.
+      requestObjectEncryptionAlgValues: [],
+      requestObjectEncryptionEncValues: [],
     },
     extraClientMetadata: {
-      properties: ['profile', 'approved_scopes'],
+      properties: ['profile', 'approved_scopes', ...LIFETIME_METADATA],
     },
     ttl: {
-      AccessToken: config.ttl.accessToken,
-      AuthorizationCode: config.ttl.authorizationCode,
-      ClientCredentials: config.ttl.clientCredentials,
-      IdToken: config.ttl.idToken,
+      // Per client (and resource server) when registered shorter: src/oidc/client-settings.ts.
+      AccessToken: lifetimes.AccessToken,
+      // At most 60 seconds for a bank (FAPI 2.0).
+      AuthorizationCode: authorizationCodeTtl(config.ttl.authorizationCode),
+      ClientCredentials: lifetimes.ClientCredentials,
+      IdToken: lifetimes.IdToken,
       Interaction: config.ttl.interaction,
-      Session: config.ttl.session,
+      // Asked on every save: what remains of the idle and absolute lifetimes (src/oidc/session-lifetime.ts).
+      Session: (_ctx, session) => sessionTtlSeconds(config.sessions, session.loginTs),
       Grant: config.ttl.grant,
-      RefreshToken: config.ttl.refreshToken,
+      RefreshToken: lifetimes.RefreshToken,
+      // requested_expiry, at most ciba.maxExpirySeconds (src/oidc/ciba.ts).
+      ...(deps.ciba && { BackchannelAuthenticationRequest: deps.ciba.requestLifetime }),
     },
     // Refresh tokens rotate per profile; set explicitly, since the library's default keeps a
     // confidential client's token until 70% of its life (DESIGN.md).
@@ -208,5 +297,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
     deps.logger.error({ err: error }, 'the provider failed on a request');
   });
 
+  allowFormPostToRedirectUri(provider);
+  deps.ciba?.install(provider);
+  if (deps.retiredSecretMatches) acceptRetiredSecrets(provider, deps.retiredSecretMatches);
   return provider;
 }

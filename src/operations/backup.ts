@@ -23,6 +23,8 @@ export interface BackupVerification {
   readonly checks: readonly string[];
   /** Rows per table in the restored copy (empty when the restore itself failed). */
   readonly counts: Partial<Record<CountedTable, number>>;
+  /** The scratch database the backup was restored into (dropped again). */
+  readonly scratchDatabase: string;
 }
 
 /** A tool failed or the file is not a backup; the message says which and why. */
@@ -112,7 +114,7 @@ export async function verifyBackup(databaseUrl: string, file: string, keyEncrypt
         check(true, `restores into a scratch database (${scratchName})`);
       } catch (error) {
         check(false, `does not restore: ${(error as Error).message}`);
-        return { ok, checks, counts };
+        return { ok, checks, counts, scratchDatabase: scratchName };
       }
       const scratch = createDatabase(scratchUrl.toString(), { poolMax: 2 });
       try {
@@ -126,7 +128,7 @@ export async function verifyBackup(databaseUrl: string, file: string, keyEncrypt
   } finally {
     await admin.end();
   }
-  return { ok, checks, counts };
+  return { ok, checks, counts, scratchDatabase: scratchName };
 }
 
 async function checkRestored(

@@ -15,8 +15,19 @@ export interface DatabaseLog {
   error(message: string): void;
 }
 
-export function createDatabase(url: string, options: { poolMax?: number; log?: DatabaseLog } = {}): Database {
-  const log = options.log;
+/** Bounds on every wait (README "Timeouts"); absent, only the pool's acquire wait is bounded (10 s). */
+export interface DatabaseTimeouts {
+  readonly statementTimeoutMs: number;
+  readonly queryTimeoutMs: number;
+  readonly acquireTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+}
+
+export function createDatabase(
+  url: string,
+  options: { poolMax?: number; log?: DatabaseLog; timeouts?: DatabaseTimeouts } = {},
+): Database {
+  const { log, timeouts } = options;
   return knex({
     ...(log && {
       log: {
@@ -27,8 +38,17 @@ export function createDatabase(url: string, options: { poolMax?: number; log?: D
       },
     }),
     client: 'pg',
-    connection: { connectionString: url, application_name: 'citizen-idp' },
-    pool: { min: 0, max: options.poolMax ?? 10 },
-    acquireConnectionTimeout: 10_000,
+    connection: {
+      connectionString: url,
+      application_name: 'citizen-idp',
+      ...(timeouts && {
+        // PostgreSQL cancels a slow statement itself; the client gives up on a server that does not answer.
+        statement_timeout: timeouts.statementTimeoutMs,
+        query_timeout: timeouts.queryTimeoutMs,
+        connectionTimeoutMillis: timeouts.connectTimeoutMs,
+      }),
+    },
+    pool: { min: 0, max: options.poolMax ?? 10, ...(timeouts && { createTimeoutMillis: timeouts.connectTimeoutMs }) },
+    acquireConnectionTimeout: timeouts?.acquireTimeoutMs ?? 10_000,
   });
 }

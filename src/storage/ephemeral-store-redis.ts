@@ -1,7 +1,7 @@
 // The Redis store. Items are hashes {payload, consumed}; consumption is one Lua script (compare and
 // set on one key), replay ids are SET NX: no read-then-write anywhere.
-import { Redis, type Cluster } from 'ioredis';
-import { readEvictionPolicy } from './redis.ts';
+import type { Cluster, Redis } from 'ioredis';
+import { evictionPolicyOf } from './redis-cluster.ts';
 import type { ConsumeOutcome, EphemeralStore, StoredItem } from './ephemeral-store.ts';
 
 // KEYS[1] item; ARGV[1] epoch seconds. Returns 1 consumed, 0 already consumed, -1 missing.
@@ -89,13 +89,12 @@ export class RedisEphemeralStore implements EphemeralStore {
 
   async ping(): Promise<void> {
     await this.#redis.ping();
-    if (this.#redis instanceof Redis) {
-      const policy = await readEvictionPolicy(this.#redis);
-      if (policy !== 'noeviction') throw new Error(`Redis maxmemory-policy is ${policy}, not noeviction`);
-    }
+    const policy = await evictionPolicyOf(this.#redis);
+    if (policy !== 'noeviction') throw new Error(`Redis maxmemory-policy is ${policy}, not noeviction`);
   }
 
   async close(): Promise<void> {
-    await this.#redis.quit();
+    // While Redis is down QUIT cannot be sent (no offline queue): drop the connection instead.
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
   }
 }

@@ -7,10 +7,18 @@ const VERSION = 'v1';
 
 export class KeyEncryption {
   readonly #key: Buffer;
+  readonly #previous: readonly Buffer[];
 
-  constructor(keyEncryptionKey: Buffer) {
-    if (keyEncryptionKey.length !== 32) throw new Error('the key-encryption key must be 32 bytes');
+  /**
+   * `previous`: keys of before a key-encryption-key rotation, tried when a value does not open under
+   * the current one (the window of a rolling rotation, README "Signing keys"); nothing is sealed under them.
+   */
+  constructor(keyEncryptionKey: Buffer, previous: readonly Buffer[] = []) {
+    for (const key of [keyEncryptionKey, ...previous]) {
+      if (key.length !== 32) throw new Error('the key-encryption key must be 32 bytes');
+    }
     this.#key = Buffer.from(keyEncryptionKey);
+    this.#previous = previous.map((key) => Buffer.from(key));
   }
 
   /** Seals plaintext; `context` (for example the key id) must be given again to open it. */
@@ -24,12 +32,27 @@ export class KeyEncryption {
 
   /** Opens a sealed value; throws if it was altered, sealed under another key or another context. */
   open(sealed: string, context: string): string {
-    const [version, ivText, bodyText] = sealed.split('.');
-    if (version !== VERSION || !ivText || !bodyText) throw new Error('not a sealed value');
-    const body = Buffer.from(bodyText, 'base64url');
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(ivText, 'base64url'));
-    decipher.setAAD(Buffer.from(context, 'utf8'));
-    decipher.setAuthTag(body.subarray(body.length - 16));
-    return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8');
+    try {
+      return openUnder(this.#key, sealed, context);
+    } catch (error) {
+      for (const key of this.#previous) {
+        try {
+          return openUnder(key, sealed, context);
+        } catch {
+          // the next one, if any
+        }
+      }
+      throw error;
+    }
   }
+}
+
+function openUnder(key: Buffer, sealed: string, context: string): string {
+  const [version, ivText, bodyText] = sealed.split('.');
+  if (version !== VERSION || !ivText || !bodyText) throw new Error('not a sealed value');
+  const body = Buffer.from(bodyText, 'base64url');
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(ivText, 'base64url'));
+  decipher.setAAD(Buffer.from(context, 'utf8'));
+  decipher.setAuthTag(body.subarray(body.length - 16));
+  return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8');
 }

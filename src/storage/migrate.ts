@@ -2,7 +2,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Knex } from 'knex';
+import knex, { type Knex } from 'knex';
 import type { Database } from './database.ts';
 
 const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../migrations');
@@ -37,6 +37,23 @@ const migrationConfig: Knex.MigratorConfig = {
 
 /** Applies every pending migration; returns the names applied. Safe to run from several instances. */
 export async function migrateToLatest(db: Database): Promise<string[]> {
+  // A migration may rightly run longer than the statement timeout that guards requests: it runs
+  // through a pool of its own without one.
+  const settings = (db.client as { config: Knex.Config }).config;
+  const connection = settings.connection as Record<string, unknown> | undefined;
+  if (connection?.statement_timeout === undefined) return latest(db);
+  const unbounded = { ...connection };
+  delete unbounded.statement_timeout;
+  delete unbounded.query_timeout;
+  const migrator = knex({ ...settings, connection: unbounded, pool: { min: 0, max: 1 } });
+  try {
+    return await latest(migrator);
+  } finally {
+    await migrator.destroy();
+  }
+}
+
+async function latest(db: Database): Promise<string[]> {
   const [, applied] = (await db.migrate.latest(migrationConfig)) as [number, string[]];
   return applied;
 }

@@ -1,12 +1,22 @@
 // The Redis connection; the server refuses to start against an instance that may evict keys.
 import { Redis } from 'ioredis';
 
-export function createRedis(url: string, options: { keyPrefix?: string } = {}): Redis {
+/**
+ * Fails fast rather than hang: no offline queue (a command while Redis is down fails at once), a
+ * command timeout (a stalled Redis cannot hold requests), a connect timeout. ioredis keeps
+ * reconnecting on its own, so the store serves again as soon as Redis is back.
+ */
+export function createRedis(
+  url: string,
+  options: { keyPrefix?: string; commandTimeoutMs?: number; connectTimeoutMs?: number } = {},
+): Redis {
   return new Redis(url, {
     ...(options.keyPrefix && { keyPrefix: options.keyPrefix }),
     lazyConnect: true,
-    maxRetriesPerRequest: 2,
-    enableOfflineQueue: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    commandTimeout: options.commandTimeoutMs ?? 1000,
+    connectTimeout: options.connectTimeoutMs ?? 2000,
     connectionName: 'citizen-idp',
   });
 }

@@ -283,21 +283,49 @@ describe('the admin command line', function () {
     });
   });
 
-  describe('accounts raise-level (after seed:demo)', function () {
-    it('raises a level-1 account to level 2 with the officer and the evidence recorded and audited', async function () {
+  describe('accounts raise-level and confirm-level (after seed:demo): four eyes', function () {
+    // raise-level only records the request (README "Account administration"); a second, different
+    // officer confirms it with confirm-level, and only then is the account at level 2.
+    let requestId: string;
+
+    it('records a level-2 request with the evidence, and leaves the account at level 1', async function () {
       const result = await cli(['accounts', 'raise-level', '079185000123', '--evidence', 'HS-2026-0042', '--officer', 'Đại úy Lê Văn Tâm']);
       expect(result.code, result.stderr).to.equal(0);
-      const account = await db('accounts').where({ national_id: '079185000123' }).first<{ level: number; level_raised_by: string; level_evidence: string; level_raised_at: Date; id: string }>();
-      expect(account).to.include({ level: 2, level_raised_by: 'Đại úy Lê Văn Tâm', level_evidence: 'HS-2026-0042' });
-      expect(account.level_raised_at).to.be.instanceOf(Date);
-      const events = await db('audit_events').where({ type: 'admin.action', account_id: account.id });
-      expect(events.map((event: { data: { action?: string } }) => event.data.action)).to.deep.equal(['raise-level']);
+      requestId = /level-2 request ([0-9a-f-]{36}) recorded/.exec(result.stdout)![1]!;
+      expect(await db('accounts').where({ national_id: '079185000123' }).first('level')).to.deep.equal({ level: 1 });
+      const request = await db('admin_approvals').where({ id: requestId }).first<{ status: string; requested_by: string; change: { evidence: string } }>();
+      expect(request).to.deep.include({ status: 'pending', requested_by: 'officer:Đại úy Lê Văn Tâm' });
+      expect(request.change.evidence).to.equal('HS-2026-0042');
     });
 
-    it('changes nothing for an account already at level 2', async function () {
+    it('refuses the same officer as the confirming one (status 2), and the account stays at level 1', async function () {
+      const result = await cli(['accounts', 'confirm-level', requestId, '--officer', 'Đại úy Lê Văn Tâm']);
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.include('second administrator');
+      expect(await db('accounts').where({ national_id: '079185000123' }).first('level')).to.deep.equal({ level: 1 });
+      expect(await db('admin_approvals').where({ id: requestId }).first('status')).to.deep.equal({ status: 'pending' });
+    });
+
+    it('raises the account when a second officer confirms, with both officers and the evidence recorded and audited', async function () {
+      const result = await cli(['accounts', 'confirm-level', requestId, '--officer', 'Thiếu tá Phạm Thu']);
+      expect(result.code, result.stderr).to.equal(0);
+      const account = await db('accounts').where({ national_id: '079185000123' }).first<{ level: number; level_raised_by: string; level_evidence: string; level_raised_at: Date; id: string }>();
+      expect(account).to.include({ level: 2, level_evidence: 'HS-2026-0042' });
+      expect(account.level_raised_by).to.include('Đại úy Lê Văn Tâm').and.to.include('Thiếu tá Phạm Thu');
+      expect(account.level_raised_at).to.be.instanceOf(Date);
+      const events = await db('audit_events').where({ type: 'admin.action', account_id: account.id }).orderBy('id');
+      expect(events.map((event: { data: { action?: string } }) => event.data.action)).to.deep.equal([
+        'account.level2.requested',
+        'account.level2.refused',
+        'account.level2.confirmed',
+      ]);
+      expect(events.map((event: { actor: string }) => event.actor)).to.deep.equal(['officer:Đại úy Lê Văn Tâm', 'officer:Đại úy Lê Văn Tâm', 'officer:Thiếu tá Phạm Thu']);
+    });
+
+    it('refuses a request for an account already at level 2 (status 2), changing nothing', async function () {
       const result = await cli(['accounts', 'raise-level', '079185000123', '--evidence', 'other', '--officer', 'other']);
-      expect(result.code).to.equal(0);
-      expect(result.stdout).to.include('already at level 2');
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.include('at level 2 already');
       expect(await db('accounts').where({ national_id: '079185000123' }).first('level_evidence')).to.deep.equal({ level_evidence: 'HS-2026-0042' });
     });
 
@@ -305,6 +333,39 @@ describe('the admin command line', function () {
       expect((await cli(['accounts', 'raise-level', '0791', '--evidence', 'x', '--officer', 'y'])).code).to.equal(2);
       expect((await cli(['accounts', 'raise-level', '079185000123', '--officer', 'y'])).code).to.equal(2);
       expect((await cli(['accounts', 'raise-level', '031190004567', '--evidence', 'x', '--officer', 'y'])).code).to.equal(1);
+    });
+  });
+
+  describe('accounts show, lock, unlock, end-sessions, reset-factors (after seed:demo)', function () {
+    it('locks and unlocks with a reason, each audited with the officer; refuses a missing reason with status 2', async function () {
+      expect((await cli(['accounts', 'lock', '001099012345', '--officer', 'Trung úy Hà'])).code).to.equal(2);
+      const locked = await cli(['accounts', 'lock', '001099012345', '--reason', 'phiếu HT-12: báo mất CCCD', '--officer', 'Trung úy Hà']);
+      expect(locked.code, locked.stderr).to.equal(0);
+      expect(locked.stdout).to.include('account locked');
+      expect(await db('accounts').where({ national_id: '001099012345' }).first('status', 'lock_reason')).to.deep.equal({ status: 'locked', lock_reason: 'phiếu HT-12: báo mất CCCD' });
+      const shown = await cli(['accounts', 'show', '001099012345']);
+      expect(shown.stdout).to.include('locked').and.include('TOTP: enrolled');
+      expect(shown.stdout).to.not.include('JBSWY3DPEHPK3PXP');
+      const unlocked = await cli(['accounts', 'unlock', '001099012345', '--reason', 'CCCD tìm thấy', '--officer', 'Trung úy Hà']);
+      expect(unlocked.code, unlocked.stderr).to.equal(0);
+      expect(await db('accounts').where({ national_id: '001099012345' }).first('status')).to.deep.equal({ status: 'active' });
+      const id = (await db('accounts').where({ national_id: '001099012345' }).first<{ id: string }>('id')).id;
+      const events = await db('audit_events').where({ type: 'admin.action', account_id: id }).orderBy('id');
+      expect(events.map((event: { data: { action: string } }) => event.data.action)).to.deep.equal(['account.lock', 'account.viewed', 'account.unlock']);
+      expect(events[0]).to.deep.include({ actor: 'officer:Trung úy Hà' });
+      expect((events[0] as { data: { reason: string; via: string } }).data).to.deep.include({ reason: 'phiếu HT-12: báo mất CCCD' });
+    });
+
+    it('resets the second factors and prints the handover code once, storing only its hash', async function () {
+      const result = await cli(['accounts', 'reset-factors', '001099012345', '--reason', 'mất điện thoại', '--officer', 'Trung úy Hà']);
+      expect(result.code, result.stderr).to.equal(0);
+      const code = /shown only now\): ([0-9A-Z]{4}-[0-9A-Z]{4})/.exec(result.stdout)![1]!;
+      const account = await db('accounts').where({ national_id: '001099012345' }).first<{ id: string; totp_secret_sealed: string | null }>('id', 'totp_secret_sealed');
+      expect(account.totp_secret_sealed).to.equal(null);
+      const stored = await db('enrolment_handover_codes').where({ account_id: account.id }).first<{ code_hash: string }>('code_hash');
+      expect(stored.code_hash).to.match(/^[0-9a-f]{64}$/);
+      expect(JSON.stringify(await db('audit_events').where({ account_id: account.id }))).to.not.include(code);
+      expect((await cli(['accounts', 'end-sessions', '001099012345', '--reason', 'x', '--officer', 'y'])).code).to.equal(0);
     });
   });
 

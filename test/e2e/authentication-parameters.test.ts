@@ -85,11 +85,145 @@ describe('authentication parameters (the table in the README)', function () {
       expect(redirectError(page)).to.equal('invalid_request');
     });
 
-    it('an unknown value (including select_account, not offered yet): invalid_request', async () => {
-      for (const prompt of ['sometimes', 'select_account']) {
-        const page = await new Browser(world.issuer).get((await authorize(PORTAL, { prompt })).url);
-        expect(redirectError(page), prompt).to.equal('invalid_request');
-      }
+    it('an unknown value: invalid_request', async () => {
+      const page = await new Browser(world.issuer).get((await authorize(PORTAL, { prompt: 'sometimes' })).url);
+      expect(redirectError(page)).to.equal('invalid_request');
+    });
+  });
+
+  describe('prompt=select_account', () => {
+    /** The select-account page of an authorization request, and its forms by what they do. */
+    async function selectAccountPage(browser: Browser, extra: Record<string, string> = {}) {
+      const attempt = await authorize(PORTAL, { prompt: 'select_account', ...extra });
+      const page = await browser.get(attempt.url);
+      const forms = formsOf(page);
+      const form = (suffix: string) => forms.find((candidate) => new URL(candidate.action).pathname.endsWith(suffix));
+      return { attempt, page, continueForm: form('/select-account/continue'), anotherForm: form('/select-account/another'), cancelForm: form('/abort') };
+    }
+
+    it('with a session: a page naming the citizen by name and a masked ID number, in Vietnamese by default', async () => {
+      const { browser } = await signedIn();
+      const { page, continueForm, anotherForm } = await selectAccountPage(browser);
+      expect(page.status).to.equal(200);
+      expect(page.body).to.match(/<html lang="vi">/);
+      expect(page.body).to.include('Trần Thị Bích');
+      expect(page.body).to.include('••••••••0123');
+      expect(page.body, 'the whole ID number is never shown').to.not.include(BICH.id);
+      expect(continueForm, 'a form to continue as her').to.not.equal(undefined);
+      expect(anotherForm, 'a form to use another account').to.not.equal(undefined);
+      expect(page.headers.get('content-security-policy')).to.match(/script-src 'self'/).and.to.match(/form-action 'self' http:\/\/localhost:4000/);
+      expect(page.body).to.not.match(/<script/);
+    });
+
+    it('in English with ui_locales=en', async () => {
+      const { browser } = await signedIn();
+      const { page } = await selectAccountPage(browser, { ui_locales: 'en' });
+      expect(page.body).to.match(/<html lang="en">/);
+      expect(page.body).to.include('Continue as Trần Thị Bích').and.to.include('Use another account');
+    });
+
+    it('"continue": single sign-on as the same citizen (a code, no password)', async () => {
+      const { browser, claims } = await signedIn();
+      const { attempt, continueForm } = await selectAccountPage(browser);
+      const page = await browser.submit(continueForm!);
+      expect(hasCode(page)).to.equal(true);
+      const tokens = await client.authorizationCodeGrant(configs.get(PORTAL.id)!, new URL(page.location!), {
+        pkceCodeVerifier: attempt.verifier,
+        expectedState: attempt.state,
+      });
+      expect(tokens.claims()!.sub).to.equal(claims.sub);
+    });
+
+    it('"continue" to a service not consented yet: the consent page, then a code', async () => {
+      const { browser } = await signedIn();
+      const attempt = await authorize(TAX, { prompt: 'select_account' });
+      const choice = await browser.get(attempt.url);
+      const consent = await browser.submit(formsOf(choice).find((form) => form.action.endsWith('/select-account/continue'))!);
+      expect(stepOf(consent)).to.equal('consent');
+      const done = await browser.submit(formsOf(consent).find((form) => form.action.endsWith('/consent'))!);
+      expect(hasCode(done)).to.equal(true);
+    });
+
+    it('"use another account": the old session ends at once, the login page follows, and the new citizen gets a session of their own', async () => {
+      const { browser, claims } = await signedIn(BICH);
+      const oldCookies = [...browser.cookiesFor(`${world.issuer}/auth`)].map(([name, value]) => `${name}=${value}`).join('; ');
+      const bichAccountId = (await world.server.container.accounts.findByNationalId(BICH.id))!.id;
+      const liveSessionsOfBich = async () => {
+        const models = world.server.container.ephemeralModels;
+        const sessions = await Promise.all((await models.sessionIdsOfAccount(bichAccountId)).map((id) => models.find('Session', id)));
+        return sessions.filter((session) => session?.accountId === bichAccountId).length;
+      };
+      const before = await liveSessionsOfBich();
+      const { attempt, anotherForm } = await selectAccountPage(browser);
+      const login = await browser.submit(anotherForm!);
+      expect(stepOf(login)).to.equal('login');
+      // Bích's session is gone (the suite's other browsers keep theirs), even for a browser still holding its cookie.
+      expect(await liveSessionsOfBich()).to.equal(before - 1);
+      const replay = await fetch((await authorize(PORTAL, { prompt: 'none' })).url, { headers: { cookie: oldCookies }, redirect: 'manual' });
+      expect(new URL(replay.headers.get('location')!).searchParams.get('error')).to.equal('login_required');
+      // Khoa signs in on the same interaction: a code for him, not for her.
+      const afterLogin = await browser.submit(formsOf(login).find((form) => form.action.endsWith('/login'))!, { username: KHOA.id, password: KHOA.password });
+      const done = stepOf(afterLogin) === 'consent' ? await browser.submit(formsOf(afterLogin).find((form) => form.action.endsWith('/consent'))!) : afterLogin;
+      expect(hasCode(done)).to.equal(true);
+      const tokens = await client.authorizationCodeGrant(configs.get(PORTAL.id)!, new URL(done.location!), {
+        pkceCodeVerifier: attempt.verifier,
+        expectedState: attempt.state,
+      });
+      expect(tokens.claims()!.sub).to.not.equal(claims.sub);
+      const userinfo = await client.fetchUserInfo(configs.get(PORTAL.id)!, tokens.access_token, tokens.claims()!.sub);
+      expect(userinfo.given_name).to.equal('Khoa');
+    });
+
+    it('"use another account" after the session was renewed in another tab: that session ends too', async () => {
+      const { browser } = await signedIn(BICH);
+      const { anotherForm } = await selectAccountPage(browser);
+      // Meanwhile, in another tab, she consents to the tax portal: the session gets a new id.
+      const tax = await browser.signIn((await authorize(TAX)).url, BICH.id, BICH.password);
+      expect(tax.searchParams.get('code')).to.be.a('string');
+      expect(stepOf(await browser.submit(anotherForm!))).to.equal('login');
+      // Whatever session cookie the browser holds now signs no one in.
+      const cookies = [...browser.cookiesFor(`${world.issuer}/auth`)].map(([name, value]) => `${name}=${value}`).join('; ');
+      const replay = await fetch((await authorize(PORTAL, { prompt: 'none' })).url, { headers: { cookie: cookies }, redirect: 'manual' });
+      expect(new URL(replay.headers.get('location')!).searchParams.get('error')).to.equal('login_required');
+    });
+
+    it('"use another account", then cancel: no one is left signed in, and the service gets access_denied', async () => {
+      const { browser } = await signedIn();
+      const { anotherForm } = await selectAccountPage(browser);
+      const login = await browser.submit(anotherForm!);
+      const cancelled = await browser.submit(formsOf(login).find((form) => form.action.endsWith('/abort'))!);
+      expect(redirectError(cancelled)).to.equal('access_denied');
+      expect(redirectError(await browser.get((await authorize(PORTAL, { prompt: 'none' })).url))).to.equal('login_required');
+    });
+
+    it('cancel on the page: access_denied, and the session stays', async () => {
+      const { browser } = await signedIn();
+      const { cancelForm } = await selectAccountPage(browser);
+      expect(redirectError(await browser.submit(cancelForm!))).to.equal('access_denied');
+      expect(hasCode(await browser.get((await authorize(PORTAL, { prompt: 'none' })).url))).to.equal(true);
+    });
+
+    it('without a session: an ordinary login, no account question after it', async () => {
+      const browser = new Browser(world.issuer);
+      const attempt = await authorize(PORTAL, { prompt: 'select_account' });
+      const callback = await browser.signIn(attempt.url, BICH.id, BICH.password);
+      expect(browser.lastSteps[0]).to.equal('login');
+      expect(callback.searchParams.get('code')).to.be.a('string');
+    });
+
+    it('a form posted for an interaction that asks no account question: the expired page, nothing ended', async () => {
+      const { browser } = await signedIn();
+      const attempt = await authorize(TAX, {});
+      const consent = await browser.get(attempt.url);
+      const uid = new URL(formsOf(consent)[0]!.action).pathname.split('/')[2]!;
+      const refused = await browser.postForm(new URL(`/interaction/${uid}/select-account/another`, world.issuer), { lang: 'en' });
+      expect(refused.status).to.equal(400);
+      expect(hasCode(await browser.get((await authorize(PORTAL, { prompt: 'none' })).url))).to.equal(true);
+    });
+
+    it('together with none: invalid_request', async () => {
+      const { browser } = await signedIn();
+      expect(redirectError(await browser.get((await authorize(PORTAL, { prompt: 'select_account none' })).url))).to.equal('invalid_request');
     });
   });
 

@@ -212,6 +212,13 @@ function describeAdapterContract(
       });
 
       for (const model of MODELS) {
+        if (model === 'BackchannelAuthenticationRequest') {
+          // Kept ten minutes past its expiry (src/oidc/adapter.ts): a late poll is told expired_token.
+          it(`keeps a ${model} past its expiry, for expired_token`, async () => {
+            expect(await world.adapter(model).find(expiring.get(model)!)).to.not.equal(undefined);
+          });
+          continue;
+        }
         it(`forgets a ${model} saved with expiresIn 1 after its second is up`, async () => {
           expect(await world.adapter(model).find(expiring.get(model)!)).to.equal(undefined);
         });

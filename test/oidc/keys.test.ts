@@ -56,9 +56,9 @@ describe('signing and cookie keys', function () {
       await database?.drop();
     });
 
-    it('creates one ES256, one PS256 and one RS256 signing key, ES256 first', async function () {
+    it('creates one ES256, one PS256, one RS256 and one EdDSA signing key, ES256 first', async function () {
       const { keys: jwks } = await keys.signingJwks();
-      expect(jwks.map((jwk) => jwk.alg)).to.deep.equal(['ES256', 'PS256', 'RS256']);
+      expect(jwks.map((jwk) => jwk.alg)).to.deep.equal(['ES256', 'PS256', 'RS256', 'EdDSA']);
       const summaries = await keys.list();
       expect(summaries.map((key) => key.alg).sort()).to.deep.equal([...SIGNING_ALGORITHMS].sort());
       expect(summaries.every((key) => key.status === 'active')).to.equal(true);
@@ -70,7 +70,8 @@ describe('signing and cookie keys', function () {
         expect(jwk.kid, 'kid').to.be.a('string').and.not.empty;
         expect(jwk.use, `use of ${jwk.kid}`).to.equal('sig');
         expect(jwk.alg, `alg of ${jwk.kid}`).to.be.oneOf([...SIGNING_ALGORITHMS]);
-        expect(jwk.kty).to.equal(jwk.alg === 'ES256' ? 'EC' : 'RSA');
+        expect(jwk.kty).to.equal(jwk.alg === 'ES256' ? 'EC' : jwk.alg === 'EdDSA' ? 'OKP' : 'RSA');
+        if (jwk.alg === 'EdDSA') expect(jwk.crv).to.equal('Ed25519');
         expect(jwk.d, `private part of ${jwk.kid}`).to.be.a('string').and.not.empty;
       }
       expect(new Set(jwks.map((jwk) => jwk.kid)).size).to.equal(jwks.length);
@@ -78,7 +79,7 @@ describe('signing and cookie keys', function () {
 
     it('stores public JWKs without any private member', async function () {
       const rows = await db<{ kid: string; alg: string; public_jwk: JWK }>('signing_keys').select('kid', 'alg', 'public_jwk');
-      expect(rows).to.have.length(3);
+      expect(rows).to.have.length(SIGNING_ALGORITHMS.length);
       for (const row of rows) {
         expect(row.public_jwk.kid).to.equal(row.kid);
         expect(row.public_jwk.alg).to.equal(row.alg);
@@ -122,7 +123,7 @@ describe('signing and cookie keys', function () {
       const cookie = await rejection(other.cookieKeys());
       expect(cookie.message).to.include('KEY_ENCRYPTION_KEY');
       // The stored keys are left as they were: the right key still opens them.
-      expect((await keys.signingJwks()).keys).to.have.length(3);
+      expect((await keys.signingJwks()).keys).to.have.length(SIGNING_ALGORITHMS.length);
     });
 
     it('does not open a sealed key moved to another key id', async function () {
@@ -156,7 +157,7 @@ describe('signing and cookie keys', function () {
       await Promise.all(repositories.map((repository) => repository.ensureKeys()));
 
       const counts = await first('signing_keys').select('alg').count<{ alg: string; count: string }[]>({ count: '*' }).groupBy('alg');
-      expect(Object.fromEntries(counts.map((row) => [row.alg, Number(row.count)]))).to.deep.equal({ ES256: 1, PS256: 1, RS256: 1 });
+      expect(Object.fromEntries(counts.map((row) => [row.alg, Number(row.count)]))).to.deep.equal({ ES256: 1, PS256: 1, RS256: 1, EdDSA: 1 });
       const [cookieCount] = await first('cookie_keys').count<{ count: string }[]>({ count: '*' });
       expect(Number(cookieCount!.count)).to.equal(1);
       const jwksSeen = await Promise.all(repositories.map((repository) => repository.signingJwks()));
@@ -185,7 +186,7 @@ describe('signing and cookie keys', function () {
             return (await response.json()) as { keys: JWK[] };
           }),
         );
-        expect(published[0]!.keys).to.have.length(3);
+        expect(published[0]!.keys).to.have.length(SIGNING_ALGORITHMS.length);
         expect(published[1]).to.deep.equal(published[0]);
         for (const jwk of published[0]!.keys) {
           expect(jwk).to.include.keys('kid', 'use', 'alg');

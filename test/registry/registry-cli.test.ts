@@ -205,7 +205,7 @@ describe('the registry command line', function () {
       const databaseName = new URL(database.url).pathname.slice(1);
       for (let waited = 0; ; waited += 50) {
         const { rows } = await db.raw<{ rows: unknown[] }>(
-          `SELECT 1 FROM pg_stat_activity WHERE datname = ? AND query LIKE 'COPY registry\_%' AND state = 'active'`,
+          `SELECT 1 FROM pg_stat_activity WHERE datname = ? AND query LIKE 'COPY registry\\_%' AND state = 'active'`,
           [databaseName],
         );
         if (rows.length > 0) break;
@@ -217,7 +217,7 @@ describe('the registry command line', function () {
 
       // PostgreSQL notices the dropped connection and rolls the transaction back.
       for (let waited = 0; ; waited += 50) {
-        const { rows } = await db.raw<{ rows: unknown[] }>(`SELECT 1 FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid() AND query LIKE 'COPY registry\_%'`, [databaseName]);
+        const { rows } = await db.raw<{ rows: unknown[] }>(`SELECT 1 FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid() AND query LIKE 'COPY registry\\_%'`, [databaseName]);
         if (rows.length === 0) break;
         if (waited > 10_000) expect.fail('the killed import is still in the database');
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -232,7 +232,7 @@ describe('the registry command line', function () {
       const { child, result } = startCli(['registry', 'import', file('big.csv')], environ);
       const databaseName = new URL(database.url).pathname.slice(1);
       for (let waited = 0; ; waited += 50) {
-        const { rows } = await db.raw<{ rows: unknown[] }>(`SELECT 1 FROM pg_stat_activity WHERE datname = ? AND query LIKE 'COPY registry\_%'`, [databaseName]);
+        const { rows } = await db.raw<{ rows: unknown[] }>(`SELECT 1 FROM pg_stat_activity WHERE datname = ? AND query LIKE 'COPY registry\\_%'`, [databaseName]);
         if (rows.length > 0) break;
         if (waited > 60_000) expect.fail('the import never started copying');
         await new Promise((resolve) => setTimeout(resolve, 50));

@@ -6,6 +6,8 @@ import type { EphemeralStore } from '../../src/storage/ephemeral-store.ts';
 import { RedisEphemeralStore } from '../../src/storage/ephemeral-store-redis.ts';
 import { MemoryEphemeralStore } from '../../src/storage/ephemeral-store-memory.ts';
 import { flushTestRedis, STORE_TEST_REDIS_URL } from '../support/world.ts';
+import { createRedisCluster } from '../../src/storage/redis-cluster.ts';
+import { startRedisCluster } from '../support/redis-servers.ts';
 
 interface StoreWorld {
   /** The store under test. */
@@ -261,6 +263,28 @@ describeEphemeralStoreContract('Redis', async () => {
     peers: [store, ...others],
     async close() {
       for (const peer of [store, ...others]) await peer.close();
+    },
+  };
+});
+
+// The same contract on a three-master Redis Cluster started here (test/support/redis-servers.ts),
+// through the cluster client the server uses with REDIS_CLUSTER=true and a key prefix: keys hash to
+// different masters, and each operation must still find its key in one slot.
+describeEphemeralStoreContract('Redis Cluster (three masters)', async () => {
+  const cluster = await startRedisCluster();
+  const open = async () => {
+    const client = createRedisCluster(cluster.url, { keyPrefix: 'contract:' });
+    await client.connect();
+    return new RedisEphemeralStore(client);
+  };
+  const store = await open();
+  const others = await Promise.all(Array.from({ length: 2 }, open));
+  return {
+    store,
+    peers: [store, ...others],
+    async close() {
+      for (const peer of [store, ...others]) await peer.close();
+      await cluster.destroy();
     },
   };
 });

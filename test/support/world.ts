@@ -111,6 +111,8 @@ export async function startTestServer(
     seed?: boolean;
     overrides?: Partial<Record<keyof Config, unknown>>;
     logDestination?: NodeJS.WritableStream;
+    /** The level of the logs written to logDestination (default info). */
+    logLevel?: string;
     /** Extra page routes for the public app (features under construction). */
     pageRoutes?: readonly PageRoutes[];
     /** A second instance of another test server: same database, Redis prefix and secrets. */
@@ -139,7 +141,7 @@ export async function startTestServer(
     },
   });
   const logger = options.logDestination
-    ? createLogger('info', options.logDestination)
+    ? createLogger(options.logLevel ?? 'info', options.logDestination)
     : undefined;
   const server = await buildServer(config, { ...(logger && { logger }), ...(options.pageRoutes && { pageRoutes: options.pageRoutes }) });
   if (options.seed !== false && !shared) {

@@ -1,0 +1,116 @@
+// HTTP for prompt=select_account. The sign-in pages (routes.ts) send an interaction that asks which
+// account to use here:
+//   GET  /interaction/<uid>/select-account           the question
+//   POST /interaction/<uid>/select-account/continue  go on as the signed-in citizen
+//   POST /interaction/<uid>/select-account/another   end that session, then the login page
+// Like the other sign-in forms these rely on the interaction cookie (SameSite=Lax), which a form
+// posted from another site does not carry.
+import type { Middleware, ParameterizedContext } from 'koa';
+import type { Container } from '../container.ts';
+import { AccountSelection, type AccountChoice } from '../oidc/account-selection.ts';
+import { InteractionExpired } from '../oidc/interactions.ts';
+import { RegistryUnavailable } from '../registry/gateway.ts';
+import { FormTooLarge, readForm } from './forms.ts';
+import { isLocale, translate, type Locale } from './i18n.ts';
+import { errorPage, localeOf, switchHref } from './pages.ts';
+import { selectAccountPage } from './select-account-pages.ts';
+import { contentSecurityPolicy } from './security.ts';
+
+const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/select-account(?:\/(continue|another))?$/;
+
+/** Where the select-account page of an interaction is (routes.ts sends the browser there). */
+export const selectAccountPath = (uid: string): string => `/interaction/${uid}/select-account`;
+
+function sendPage(ctx: ParameterizedContext, status: number, body: string, formTarget?: string): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  // The forms' redirects end at the client's redirect URI: form-action must allow its origin.
+  ctx.set('Content-Security-Policy', contentSecurityPolicy(formTarget ? [formTarget] : []));
+  ctx.body = body;
+}
+
+export function selectAccountRoutes(container: Container): Middleware {
+  const selection = new AccountSelection(container.provider, container.sessions, container.audit);
+
+  /** The choice's citizen, if their account may still be used. */
+  const activeAccountOf = async (choice: AccountChoice) => {
+    const account = await container.accounts.findById(choice.accountId);
+    return account?.status === 'active' ? account : undefined;
+  };
+
+  const fullNameOf = async (nationalId: string): Promise<string | undefined> => {
+    try {
+      return (await container.registryGateway.findByNationalId(nationalId))?.fullName;
+    } catch (error) {
+      // The page still works without the name: the masked number tells the citizen who it is.
+      if (error instanceof RegistryUnavailable) return undefined;
+      throw error;
+    }
+  };
+
+  return async (ctx, next) => {
+    const match = ROUTE.exec(ctx.path);
+    if (!match) {
+      await next();
+      return;
+    }
+    const action = match[2] as 'continue' | 'another' | undefined;
+    if ((action === undefined && ctx.method !== 'GET') || (action !== undefined && ctx.method !== 'POST')) {
+      ctx.status = 405;
+      ctx.set('Allow', action === undefined ? 'GET' : 'POST');
+      return;
+    }
+
+    let locale: Locale = localeOf(ctx);
+    try {
+      const form = action === undefined ? new URLSearchParams() : await readForm(ctx);
+      const formLang = form.get('lang');
+      if (isLocale(formLang)) locale = formLang;
+      if (typeof ctx.query.lang === 'string' && isLocale(ctx.query.lang)) {
+        ctx.cookies.set('lang', ctx.query.lang, { httpOnly: true, sameSite: 'lax', overwrite: true });
+      }
+
+      const choice = await selection.choice(ctx.req, ctx.res);
+      if (!ctx.query.lang && !ctx.cookies.get('lang') && !formLang) locale = localeOf(ctx, choice.uiLocales);
+      const account = await activeAccountOf(choice);
+
+      // A locked or removed account cannot go on: its session ends as if someone else was chosen.
+      if (action === 'another' || !account) {
+        ctx.status = 303;
+        ctx.redirect(await selection.useAnotherAccount(ctx.req, ctx.res));
+        return;
+      }
+      if (action === 'continue') {
+        ctx.status = 303;
+        ctx.redirect(await selection.continueAsCurrent(ctx.req, ctx.res));
+        return;
+      }
+
+      const client = await container.provider.Client.find(choice.clientId);
+      if (!client) throw new InteractionExpired('the client of this interaction is gone');
+      sendPage(
+        ctx,
+        200,
+        selectAccountPage({
+          locale,
+          uid: choice.uid,
+          clientName: client.clientName ?? choice.clientId,
+          fullName: await fullNameOf(account.nationalId),
+          nationalId: account.nationalId,
+          switchHref: switchHref(selectAccountPath(choice.uid), locale),
+        }),
+        URL.canParse(choice.redirectUri) ? new URL(choice.redirectUri).origin : undefined,
+      );
+    } catch (error) {
+      if (error instanceof InteractionExpired) {
+        sendPage(ctx, 400, errorPage(locale, { lead: translate(locale, 'error.expired'), code: 'interaction_expired' }));
+        return;
+      }
+      if (error instanceof FormTooLarge) {
+        sendPage(ctx, 413, errorPage(locale, { lead: translate(locale, 'error.too_large'), code: 'request_too_large' }));
+        return;
+      }
+      throw error;
+    }
+  };
+}
