@@ -1,0 +1,306 @@
+// The demo bank: a relying party of the bank profile (FAPI 2.0) that shows its whole flow step by step —
+// the pushed authorization request, the browser's redirect, the token request with its DPoP proof and
+// client assertion, and userinfo with a DPoP-bound token. It is the reference a bank developer copies:
+// `openid-client` with private_key_jwt, PAR, PKCE and DPoP, nothing else. Every exchange with the
+// provider is recorded (through openid-client's customFetch) and shown, JWTs decoded.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import Koa from 'koa';
+import * as oidc from 'openid-client';
+import { decodeJwt, decodeProtectedHeader, importJWK, type CryptoKey, type JWK } from 'jose';
+
+export interface DemoBankOptions {
+  /** The provider's issuer URL. */
+  readonly issuer: string;
+  readonly clientId: string;
+  /** The bank's private signing key (a JWK with kid): client assertions are signed with it. */
+  readonly privateJwk: JWK;
+  /** Where the bank is reached, e.g. http://127.0.0.1:4003 (its redirect URI is <baseUrl>/callback). */
+  readonly baseUrl: string;
+  readonly scope: string;
+}
+
+/** One request to the provider and its answer, as shown on the page. */
+interface Exchange {
+  readonly request: { readonly method: string; readonly url: string; readonly headers: Record<string, string>; readonly body?: Record<string, string> };
+  readonly response: { readonly status: number; readonly headers: Record<string, string>; readonly body: string };
+}
+
+interface Step {
+  readonly title: keyof typeof STEP_TITLES;
+  readonly exchanges: Exchange[];
+  readonly note?: Record<string, unknown>;
+}
+
+interface BankSession {
+  /** The DPoP handle keeps the key and the provider's latest nonce for the token and userinfo requests. */
+  pending?: { state: string; nonce: string; codeVerifier: string; dpop: oidc.DPoPHandle };
+  steps: Step[];
+  verified?: { idTokenClaims: Record<string, unknown>; userinfo: Record<string, unknown> };
+  error?: string;
+}
+
+type Lang = 'vi' | 'en';
+const TEXT = {
+  title: { vi: 'Ngân hàng (demo) — FAPI 2.0', en: 'Bank (demo) — FAPI 2.0' },
+  start: { vi: 'Xác minh khách hàng bằng định danh điện tử', en: 'Verify the customer with the national eID' },
+  again: { vi: 'Bắt đầu lại', en: 'Start again' },
+  intro: {
+    vi: 'Ngân hàng mẫu này xác minh khách hàng theo hồ sơ bảo mật FAPI 2.0: yêu cầu được đẩy trước (PAR), PKCE, xác thực bằng khóa riêng (private_key_jwt) và token gắn với khóa DPoP. Mặc định cần mức 2: hãy dùng công dân mẫu 001099012345, mật khẩu An#Demo2026 và mã TOTP từ khóa JBSWY3DPEHPK3PXP.',
+    en: 'This sample bank verifies a customer under the FAPI 2.0 Security Profile: pushed authorization requests (PAR), PKCE, private_key_jwt client authentication and DPoP-bound tokens. Level 2 is required by default: use demo citizen 001099012345, password An#Demo2026 and a TOTP code from the secret JBSWY3DPEHPK3PXP.',
+  },
+  verified: { vi: 'Khách hàng đã được xác minh', en: 'Customer verified' },
+  idToken: { vi: 'ID token (đã kiểm tra chữ ký)', en: 'ID token (signature checked)' },
+  userinfo: { vi: 'Userinfo (gọi bằng token DPoP)', en: 'Userinfo (called with the DPoP token)' },
+  steps: { vi: 'Từng bước', en: 'Step by step' },
+  request: { vi: 'Yêu cầu', en: 'Request' },
+  response: { vi: 'Trả lời', en: 'Response' },
+  decoded: { vi: 'Giải mã', en: 'Decoded' },
+  failed: { vi: 'Xác minh không thành công', en: 'Verification did not complete' },
+  other: { vi: 'English', en: 'Tiếng Việt' },
+} as const;
+
+const STEP_TITLES = {
+  par: { vi: '1. Yêu cầu ủy quyền được đẩy trước (PAR) — kèm bằng chứng DPoP', en: '1. Pushed authorization request (PAR) — with a DPoP proof' },
+  redirect: { vi: '2. Chuyển trình duyệt tới nhà cung cấp định danh', en: '2. The browser is sent to the identity provider' },
+  callback: { vi: '3. Trình duyệt quay lại với mã ủy quyền', en: '3. The browser comes back with the authorization code' },
+  token: { vi: '4. Đổi mã lấy token — private_key_jwt và bằng chứng DPoP', en: '4. Code for tokens — private_key_jwt and a DPoP proof' },
+  userinfo: { vi: '5. Userinfo với token gắn DPoP', en: '5. Userinfo with the DPoP-bound token' },
+} as const;
+
+const escape = (value: unknown) =>
+  (typeof value === 'string' ? value : (JSON.stringify(value, null, 2) ?? '')).replace(
+    /[&<>"']/g,
+    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!,
+  );
+
+function page(lang: Lang, body: string): string {
+  const other: Lang = lang === 'vi' ? 'en' : 'vi';
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>${TEXT.title[lang]}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
+pre{background:#f5f5f5;padding:.5rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all;font-size:.85rem}
+section.step{border-left:4px solid #0b5394;padding-left:1rem;margin:1.5rem 0}
+.button{display:inline-block;padding:.6rem 1.2rem;background:#0b5394;color:#fff;border:0;border-radius:4px;text-decoration:none;font-size:1rem}
+[role=alert]{padding:.75rem;background:#fdecea;border-left:4px solid #b3261e}</style></head>
+<body><p><a href="/?lang=${other}" lang="${other}">${TEXT.other[lang]}</a></p><h1>${TEXT.title[lang]}</h1>${body}</body></html>`;
+}
+
+/** A compact JWT's header and claims, for display. */
+function decoded(jwt: string): string {
+  try {
+    return JSON.stringify({ header: decodeProtectedHeader(jwt), claims: decodeJwt(jwt) }, null, 2);
+  } catch {
+    return '(not a signed JWT)';
+  }
+}
+
+const JWT_FIELDS = new Set(['client_assertion', 'request', 'id_token', 'dpop']);
+const SHORTENED = new Set(['access_token', 'refresh_token', 'code_verifier', 'authorization']);
+
+/** A token's first characters only: the page shows the flow, not credentials to copy. */
+const shorten = (value: string) => (value.length > 24 ? `${value.slice(0, 16)}…(${value.length})` : value);
+
+function fieldsTable(lang: Lang, fields: Record<string, string>): string {
+  const rows = Object.entries(fields).map(([name, value]) => {
+    const shown = SHORTENED.has(name) ? shorten(value) : value;
+    const jwt = JWT_FIELDS.has(name) ? `<details><summary>${TEXT.decoded[lang]}</summary><pre>${escape(decoded(value))}</pre></details>` : '';
+    return `<tr><th>${escape(name)}</th><td><code>${escape(JWT_FIELDS.has(name) ? shorten(value) : shown)}</code>${jwt}</td></tr>`;
+  });
+  return `<table>${rows.join('')}</table>`;
+}
+
+function responseBody(lang: Lang, body: string): string {
+  try {
+    const parsed = JSON.parse(body) as Record<string, unknown>;
+    const flat = Object.fromEntries(Object.entries(parsed).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]));
+    return fieldsTable(lang, flat);
+  } catch {
+    return `<pre>${escape(body)}</pre>`;
+  }
+}
+
+function exchangeView(lang: Lang, exchange: Exchange): string {
+  const { request, response } = exchange;
+  return `<h4>${TEXT.request[lang]}: <code>${escape(request.method)} ${escape(request.url)}</code></h4>
+${fieldsTable(lang, request.headers)}${request.body ? fieldsTable(lang, request.body) : ''}
+<h4>${TEXT.response[lang]}: <code>${response.status}</code></h4>
+${Object.keys(response.headers).length ? fieldsTable(lang, response.headers) : ''}${responseBody(lang, response.body)}`;
+}
+
+function stepsView(lang: Lang, steps: readonly Step[]): string {
+  if (steps.length === 0) return '';
+  const sections = steps.map(
+    (step) =>
+      `<section class="step"><h3>${STEP_TITLES[step.title][lang]}</h3>${step.note ? fieldsTable(lang, Object.fromEntries(Object.entries(step.note).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]))) : ''}${step.exchanges.map((exchange) => exchangeView(lang, exchange)).join('')}</section>`,
+  );
+  return `<h2>${TEXT.steps[lang]}</h2>${sections.join('')}`;
+}
+
+function claimsTable(claims: Record<string, unknown>): string {
+  const rows = Object.entries(claims)
+    .map(([name, value]) => `<tr><th>${escape(name)}</th><td>${escape(typeof value === 'string' ? value : JSON.stringify(value))}</td></tr>`)
+    .join('');
+  return `<table>${rows}</table>`;
+}
+
+/** Headers worth showing: the DPoP proof, the nonce, the authorization scheme, the content type. */
+function shownHeaders(headers: Headers | Record<string, string>): Record<string, string> {
+  const entries = headers instanceof Headers ? [...headers.entries()] : Object.entries(headers);
+  return Object.fromEntries(entries.filter(([name]) => ['dpop', 'dpop-nonce', 'authorization', 'www-authenticate', 'content-type'].includes(name.toLowerCase())).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+export function createDemoBank(options: DemoBankOptions): Koa {
+  const app = new Koa();
+  const sessions = new Map<string, BankSession>();
+  const redirectUri = `${options.baseUrl}/callback`;
+  /** The exchanges of the step in progress (one request handler at a time per step). */
+  const recording = new AsyncLocalStorage<Exchange[]>();
+  let configuration: Promise<oidc.Configuration> | undefined;
+
+  // Records each exchange of the step in progress, then hands the answer back untouched.
+  const recordingFetch: oidc.CustomFetch = async (url, init) => {
+    const response = await fetch(url, init);
+    const log = recording.getStore();
+    if (log) {
+      const body = init.body instanceof URLSearchParams ? Object.fromEntries(init.body.entries()) : undefined;
+      log.push({
+        request: { method: init.method, url, headers: shownHeaders(init.headers), ...(body && { body }) },
+        response: { status: response.status, headers: shownHeaders(response.headers), body: await response.clone().text() },
+      });
+    }
+    return response;
+  };
+
+  // Discovery on first use (the provider may start after the bank); http only because the demo runs
+  // on loopback — a real bank talks to an https issuer.
+  const provider = () => {
+    configuration ??= (async () => {
+      const key = (await importJWK(options.privateJwk, options.privateJwk.alg)) as CryptoKey;
+      const config = await oidc.discovery(
+        new URL(options.issuer),
+        options.clientId,
+        undefined,
+        oidc.PrivateKeyJwt({ key, kid: String(options.privateJwk.kid) }),
+        { execute: new URL(options.issuer).protocol === 'http:' ? [oidc.allowInsecureRequests] : [] },
+      );
+      config[oidc.customFetch] = recordingFetch;
+      return config;
+    })().catch((error: unknown) => {
+      configuration = undefined;
+      throw error;
+    });
+    return configuration;
+  };
+
+  /** Runs one step, recording what it sends and receives into the session. */
+  async function step<T>(session: BankSession, title: Step['title'], work: () => Promise<T>, note?: Record<string, unknown>): Promise<T> {
+    const exchanges: Exchange[] = [];
+    session.steps.push({ title, exchanges, ...(note && { note }) });
+    return recording.run(exchanges, work);
+  }
+
+  app.use(async (ctx) => {
+    const lang: Lang = ctx.query.lang === 'en' || (ctx.query.lang === undefined && ctx.cookies.get('demo_bank_lang') === 'en') ? 'en' : 'vi';
+    if (ctx.query.lang === 'en' || ctx.query.lang === 'vi') ctx.cookies.set('demo_bank_lang', lang, { httpOnly: true, sameSite: 'lax' });
+    let sid = ctx.cookies.get('demo_bank_sid');
+    if (!sid || !sessions.has(sid)) {
+      sid = randomBytes(16).toString('base64url');
+      sessions.set(sid, { steps: [] });
+      ctx.cookies.set('demo_bank_sid', sid, { httpOnly: true, sameSite: 'lax' });
+    }
+    const session = sessions.get(sid)!;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = 'html';
+
+    if (ctx.method === 'GET' && ctx.path === '/') {
+      const outcome = session.verified
+        ? `<h2>${TEXT.verified[lang]}</h2><h3>${TEXT.idToken[lang]}</h3>${claimsTable(session.verified.idTokenClaims)}<h3>${TEXT.userinfo[lang]}</h3>${claimsTable(session.verified.userinfo)}`
+        : session.error
+          ? `<p role="alert">${TEXT.failed[lang]}: ${escape(session.error)}</p>`
+          : '';
+      ctx.body = page(
+        lang,
+        `<p>${TEXT.intro[lang]}</p><p><a class="button" href="/login">${session.steps.length ? TEXT.again[lang] : TEXT.start[lang]}</a></p>${outcome}${stepsView(lang, session.steps)}`,
+      );
+      return;
+    }
+
+    if (ctx.method === 'GET' && ctx.path === '/login') {
+      session.steps = [];
+      session.verified = undefined;
+      session.error = undefined;
+      try {
+        const config = await provider();
+        // A fresh DPoP key for this sign-in: the tokens will be bound to it (RFC 9449).
+        const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+        const pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier(), dpop };
+        session.pending = pending;
+        const codeChallenge = await oidc.calculatePKCECodeChallenge(pending.codeVerifier);
+        const url = await step(session, 'par', () =>
+          oidc.buildAuthorizationUrlWithPAR(
+            config,
+            {
+              redirect_uri: redirectUri,
+              scope: options.scope,
+              state: pending.state,
+              nonce: pending.nonce,
+              code_challenge: codeChallenge,
+              code_challenge_method: 'S256',
+              ui_locales: lang,
+            },
+            { DPoP: dpop },
+          ),
+        );
+        session.steps.push({ title: 'redirect', exchanges: [], note: { location: url.href } });
+        ctx.redirect(url.href);
+      } catch (error) {
+        session.error = error instanceof oidc.ResponseBodyError ? `${error.error}: ${error.error_description ?? ''}` : error instanceof Error ? error.message : 'error';
+        ctx.redirect('/');
+      }
+      return;
+    }
+
+    if (ctx.method === 'GET' && ctx.path === '/callback') {
+      const pending = session.pending;
+      session.pending = undefined;
+      try {
+        if (!pending) throw new Error('no verification was started from this browser');
+        const config = await provider();
+        // Built from our own base, never from the Host header.
+        const callback = new URL(ctx.originalUrl, options.baseUrl);
+        session.steps.push({ title: 'callback', exchanges: [], note: Object.fromEntries(callback.searchParams.entries()) });
+        const { dpop } = pending;
+        const tokens = await step(session, 'token', () =>
+          oidc.authorizationCodeGrant(
+            config,
+            callback,
+            { pkceCodeVerifier: pending.codeVerifier, expectedState: pending.state, expectedNonce: pending.nonce, idTokenExpected: true },
+            undefined,
+            { DPoP: dpop },
+          ),
+        );
+        const idTokenClaims = tokens.claims()!;
+        const userinfo = await step(session, 'userinfo', () => oidc.fetchUserInfo(config, tokens.access_token, idTokenClaims.sub, { DPoP: dpop }));
+        session.verified = { idTokenClaims: { ...idTokenClaims }, userinfo: { ...userinfo } };
+      } catch (error) {
+        session.error =
+          error instanceof oidc.AuthorizationResponseError || error instanceof oidc.ResponseBodyError
+            ? `${error.error}${error.error_description ? `: ${error.error_description}` : ''}`
+            : error instanceof Error
+              ? error.message
+              : 'error';
+        ctx.status = 400;
+        ctx.body = page(lang, `<p role="alert">${TEXT.failed[lang]}: ${escape(session.error)}</p><p><a href="/">${TEXT.again[lang]}</a></p>${stepsView(lang, session.steps)}`);
+        return;
+      }
+      ctx.redirect('/');
+      return;
+    }
+
+    ctx.status = 404;
+    ctx.body = page(lang, `<p><a href="/">${TEXT.again[lang]}</a></p>`);
+  });
+  return app;
+}

@@ -1,0 +1,236 @@
+// The account page's approvals (/account/approvals): requests a bank sent through CIBA, shown with the
+// bank's name, the binding message, what it would receive (the consent page's words) and when the
+// request ends; approved with the citizen's second factor, denied with one click. Plain forms with the
+// console's CSRF token; a passkey approval uses /assets/passkey.js (no inline script).
+import { html, layout, type Html } from './html.ts';
+import { translator, type Locale } from './i18n.ts';
+import { consentWording } from './pages.ts';
+import { formatDateTime } from './account-pages.ts';
+
+const APPROVAL_MESSAGES = {
+  'approvals.title': { vi: 'Yêu cầu xác nhận', en: 'Approval requests' },
+  'approvals.lead': {
+    vi: 'Ngân hàng có thể đề nghị bạn xác nhận danh tính từ xa, ví dụ khi bạn đang ở quầy giao dịch. Chỉ đồng ý khi mã đối chiếu giống hệt mã ngân hàng cho bạn xem.',
+    en: 'A bank can ask you to confirm who you are from a distance, for example while you are at its counter. Approve only if the matching code is exactly the one the bank shows you.',
+  },
+  'approvals.none': { vi: 'Không có yêu cầu nào đang chờ.', en: 'No requests are waiting.' },
+  'approvals.asks': {
+    vi: 'đề nghị bạn xác nhận danh tính và được nhận các thông tin sau của bạn:',
+    en: 'asks you to confirm who you are and to receive this information about you:',
+  },
+  'approvals.binding': { vi: 'Mã đối chiếu', en: 'Matching code' },
+  'approvals.requested_at': { vi: 'Gửi lúc', en: 'Sent at' },
+  'approvals.expires_at': { vi: 'Hết hạn lúc', en: 'Expires at' },
+  'approvals.warning': {
+    vi: 'Nếu bạn không ở ngân hàng này hoặc không chờ yêu cầu này, hãy từ chối.',
+    en: 'If you are not at this bank or did not expect this request, deny it.',
+  },
+  'approvals.otp': { vi: 'Mã 6 số từ ứng dụng xác thực', en: '6-digit code from your authenticator app' },
+  'approvals.approve': { vi: 'Đồng ý', en: 'Approve' },
+  'approvals.approve_passkey': { vi: 'Đồng ý bằng khóa truy cập', en: 'Approve with a passkey' },
+  'approvals.deny': { vi: 'Từ chối', en: 'Deny' },
+  'approvals.no_factor': {
+    vi: 'Tài khoản của bạn chưa có ứng dụng xác thực hay khóa truy cập (passkey), nên không thể đồng ý yêu cầu nào ở đây; bạn vẫn có thể từ chối. Hãy thêm ứng dụng xác thực trên trang tài khoản.',
+    en: 'Your account has no authenticator app or passkey, so you cannot approve requests here; you can still deny them. Add an authenticator app on your account page.',
+  },
+  'approvals.needs_level2': {
+    vi: 'Ngân hàng này cần tài khoản định danh điện tử mức 2. Tài khoản của bạn là mức 1 nên không thể đồng ý; bạn có thể từ chối. Để lên mức 2, hãy mang thẻ căn cước tới cơ quan Công an.',
+    en: 'This bank needs a level-2 electronic identity account. Yours is level 1, so you cannot approve; you can deny. To reach level 2, bring your identity card to a police office.',
+  },
+  'approvals.wrong_code': {
+    vi: 'Mã không đúng. Hãy nhập mã 6 số mới nhất trong ứng dụng xác thực.',
+    en: 'That code is not right. Enter the newest 6-digit code from your authenticator app.',
+  },
+  'approvals.locked': {
+    vi: 'Đã nhập sai mã quá nhiều lần. Hãy thử lại sau ít phút.',
+    en: 'The code was entered wrongly too many times. Please try again in a few minutes.',
+  },
+  'approvals.passkey_rejected': { vi: 'Khóa truy cập không được chấp nhận. Hãy thử lại.', en: 'The passkey was not accepted. Please try again.' },
+  'approvals.passkey_failed': {
+    vi: 'Không dùng được khóa truy cập: thiết bị đã từ chối hoặc hết thời gian.',
+    en: 'The passkey could not be used: the device refused or timed out.',
+  },
+  'approvals.passkey_unsupported': { vi: 'Trình duyệt này không hỗ trợ khóa truy cập.', en: 'This browser does not support passkeys.' },
+  'approvals.passkey_nojs': {
+    vi: 'Đồng ý bằng khóa truy cập cần JavaScript; bạn có thể dùng mã 6 số.',
+    en: 'Approving with a passkey needs JavaScript; you can use a 6-digit code instead.',
+  },
+  'approvals.gone': {
+    vi: 'Yêu cầu này không còn chờ: nó đã được trả lời hoặc đã hết hạn.',
+    en: 'This request is no longer waiting: it was answered or has expired.',
+  },
+  'approvals.approved': { vi: 'Bạn đã đồng ý. Ngân hàng sẽ nhận được xác nhận.', en: 'Approved. The bank receives your confirmation.' },
+  'approvals.denied': { vi: 'Bạn đã từ chối. Ngân hàng sẽ được báo.', en: 'Denied. The bank is told.' },
+  'approvals.section_lead': {
+    vi: 'Các yêu cầu xác nhận danh tính do ngân hàng gửi (ví dụ khi bạn ở quầy giao dịch).',
+    en: 'Requests from banks to confirm who you are (for example at their counter).',
+  },
+  'approvals.open': { vi: 'Xem yêu cầu xác nhận', en: 'See approval requests' },
+  'approvals.back': { vi: 'Quay lại trang tài khoản', en: 'Back to your account' },
+  'approvals.note': {
+    vi: 'Khi bạn đồng ý, sự đồng ý được ghi lại và bạn có thể rút lại trên trang tài khoản.',
+    en: 'When you approve, your consent is recorded and you can withdraw it on your account page.',
+  },
+} as const;
+
+export type ApprovalMessageKey = keyof typeof APPROVAL_MESSAGES;
+const t = translator(APPROVAL_MESSAGES);
+
+export function isApprovalMessageKey(key: string | undefined): key is ApprovalMessageKey {
+  return key !== undefined && key in APPROVAL_MESSAGES;
+}
+
+/** A waiting request as the page shows it. */
+export interface ApprovalItem {
+  readonly id: string;
+  readonly clientName: string;
+  readonly bindingMessage: string;
+  readonly scopes: readonly string[];
+  readonly claims: readonly string[];
+  readonly requestedAt: Date;
+  readonly expiresAt: Date;
+  /** Why this citizen cannot approve it, if they cannot (they can always deny). */
+  readonly blocked?: 'approvals.no_factor' | 'approvals.needs_level2';
+  /** PublicKeyCredentialRequestOptionsJSON when the citizen has passkeys. */
+  readonly passkeyOptions?: unknown;
+  /** A refusal of the last try at this request (a wrong code…). */
+  readonly error?: ApprovalMessageKey;
+}
+
+export interface ApprovalsPageModel {
+  readonly locale: Locale;
+  readonly switchHref: string;
+  readonly csrf: string;
+  readonly notice?: ApprovalMessageKey;
+  readonly items: readonly ApprovalItem[];
+}
+
+/** What the page says of one request, line by line: shown, and kept word for word in the consent record. */
+export function approvalLines(locale: Locale, item: Pick<ApprovalItem, 'clientName' | 'bindingMessage' | 'scopes' | 'claims' | 'expiresAt'>): {
+  readonly lead: string;
+  readonly binding: string;
+  readonly expires: string;
+  readonly wording: ReturnType<typeof consentWording>;
+} {
+  return {
+    lead: `${item.clientName} ${t(locale, 'approvals.asks')}`,
+    binding: `${t(locale, 'approvals.binding')}: ${item.bindingMessage}`,
+    expires: `${t(locale, 'approvals.expires_at')}: ${formatDateTime(locale, item.expiresAt)}`,
+    wording: consentWording(locale, item.scopes, item.claims),
+  };
+}
+
+/** The consent record's text of an approval: the page's words for that request, in order. */
+export function approvalShownText(locale: Locale, item: Pick<ApprovalItem, 'clientName' | 'bindingMessage' | 'scopes' | 'claims' | 'expiresAt'>): string {
+  const lines = approvalLines(locale, item);
+  const { wording } = lines;
+  return [
+    t(locale, 'approvals.title'),
+    lines.lead,
+    ...wording.ordinary.map((line) => `- ${line.text}`),
+    ...(wording.otherClaims ? [`- ${wording.otherClaims}`] : []),
+    ...(wording.sensitive.length > 0 ? [wording.sensitiveHeading, ...wording.sensitive.map((line) => `- ${line.text}`)] : []),
+    lines.binding,
+    t(locale, 'approvals.warning'),
+    t(locale, 'approvals.note'),
+  ].join('\n');
+}
+
+function itemSection(model: ApprovalsPageModel, item: ApprovalItem, index: number): Html {
+  const { locale, csrf } = model;
+  const lines = approvalLines(locale, item);
+  const { wording } = lines;
+  const heading = `approval-${index}`;
+  const errorId = `approval-${index}-error`;
+  const hidden = html`<input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="request" value="${item.id}">`;
+  const approveForms = item.blocked
+    ? html`<p role="alert" class="notice">${t(locale, item.blocked)}</p>`
+    : html`<form method="post" action="/account/approvals/approve" aria-labelledby="${heading}">${hidden}
+<label for="otp-${index}">${t(locale, 'approvals.otp')}</label>
+<input id="otp-${index}" name="otp" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required${
+        item.error ? html` aria-invalid="true" aria-describedby="${errorId}"` : ''
+      }>
+<div class="actions"><button type="submit" class="primary">${t(locale, 'approvals.approve')}</button></div>
+</form>
+${
+  item.passkeyOptions === undefined
+    ? ''
+    : html`<form method="post" action="/account/approvals/approve" data-passkey="get" data-passkey-options="${JSON.stringify(item.passkeyOptions)}" data-passkey-failed="${t(
+        locale,
+        'approvals.passkey_failed',
+      )}" data-passkey-unsupported="${t(locale, 'approvals.passkey_unsupported')}">${hidden}
+<input type="hidden" name="credential" value="">
+<p class="muted" data-passkey-nojs>${t(locale, 'approvals.passkey_nojs')}</p>
+<p role="alert" data-passkey-error hidden></p>
+<div class="actions"><button type="submit" class="secondary">${t(locale, 'approvals.approve_passkey')}</button></div>
+</form>`
+}`;
+  return html`<section class="approval" aria-labelledby="${heading}" data-request="${item.id}">
+<h2 id="${heading}">${item.clientName}</h2>
+<p class="binding">${t(locale, 'approvals.binding')}: <strong>${item.bindingMessage}</strong></p>
+<p>${lines.lead}</p>
+<ul class="claims">${wording.ordinary.map((line) => html`<li data-scope="${line.scope}">${line.text}</li>`)}${
+    wording.otherClaims ? html`<li>${wording.otherClaims}</li>` : ''
+  }</ul>
+${
+  wording.sensitive.length > 0
+    ? html`<p><strong>${wording.sensitiveHeading}</strong></p>
+<ul class="claims">${wording.sensitive.map((line) => html`<li class="sensitive" data-scope="${line.scope}">${line.text}</li>`)}</ul>`
+    : ''
+}
+<p class="muted">${t(locale, 'approvals.requested_at')} ${formatDateTime(locale, item.requestedAt)} · ${lines.expires}</p>
+<p>${t(locale, 'approvals.warning')}</p>
+${item.error ? html`<p class="field-error" id="${errorId}" role="alert">${t(locale, item.error)}</p>` : ''}
+${approveForms}
+<form method="post" action="/account/approvals/deny">${hidden}
+<div class="actions"><button type="submit" class="secondary" aria-describedby="${heading}">${t(locale, 'approvals.deny')}</button></div>
+</form>
+</section>`;
+}
+
+export function approvalsPage(model: ApprovalsPageModel): string {
+  const { locale } = model;
+  const passkeys = model.items.some((item) => !item.blocked && item.passkeyOptions !== undefined);
+  return layout({
+    locale,
+    title: t(locale, 'approvals.title'),
+    switchHref: model.switchHref,
+    body: html`<h1>${t(locale, 'approvals.title')}</h1>
+${model.notice ? html`<p role="status" class="notice">${t(locale, model.notice)}</p>` : ''}
+<p>${t(locale, 'approvals.lead')}</p>
+${model.items.length === 0 ? html`<p>${t(locale, 'approvals.none')}</p>` : model.items.map((item, index) => itemSection(model, item, index))}
+<p class="muted">${t(locale, 'approvals.note')}</p>
+<p><a href="/account">${t(locale, 'approvals.back')}</a></p>
+${passkeys ? html`<script src="/assets/passkey.js"></script>` : ''}`,
+  });
+}
+
+/** The overview's link to the approvals page. */
+export function approvalsSection(locale: Locale): Html {
+  return html`<section aria-labelledby="approvals-title">
+<h2 id="approvals-title">${t(locale, 'approvals.title')}</h2>
+<p class="muted">${t(locale, 'approvals.section_lead')}</p>
+<div class="actions"><a class="secondary" href="/account/approvals">${t(locale, 'approvals.open')}</a></div>
+</section>`;
+}
+
+/**
+ * The notice to the citizen's contacts, in both languages (contacts carry no language preference). It
+ * names the bank, the binding message and the account page's address; approving happens only there.
+ */
+export function approvalNotice(issuer: string, request: { readonly bankName: string; readonly bindingMessage: string; readonly expiresAt: Date }): {
+  subject: string;
+  body: string;
+} {
+  const page = `${issuer}/account/approvals`;
+  return {
+    subject: 'Định danh điện tử: yêu cầu xác nhận / Electronic identity: approval request',
+    body: [
+      `${request.bankName} đề nghị bạn xác nhận danh tính (mã đối chiếu: ${request.bindingMessage}), trước ${formatDateTime('vi', request.expiresAt)}.`,
+      `Mở trang tài khoản (${page}) để đồng ý hoặc từ chối. Nếu bạn không ở ngân hàng này, hãy từ chối.`,
+      '',
+      `${request.bankName} asks you to confirm who you are (matching code: ${request.bindingMessage}), before ${formatDateTime('en', request.expiresAt)}.`,
+      `Open your account page (${page}) to approve or deny. If you are not at this bank, deny it.`,
+    ].join('\n'),
+  };
+}

@@ -1,0 +1,164 @@
+// HTTP for /account/approvals (mounted by account-routes.ts, which signs the citizen in and checks the
+// CSRF token of every POST): the list, an approval with a second factor, a denial.
+//
+// Approving needs a factor given now, on this page: a 6-digit TOTP code (recovery codes are a way back
+// into the account, not a way to vouch for oneself to a bank) or a passkey with user verification.
+// The approval reaches urn:vn:eid:loa:2 for a level-2 account; a level-1 account reaches level 1 and
+// so cannot approve a request for level 2 (every bank request without acr_values is one). An account
+// without TOTP or passkey cannot approve at all, and is told so; anyone can deny.
+import type { ParameterizedContext } from 'koa';
+import type { Container } from '../container.ts';
+import type { Account } from '../accounts/accounts.ts';
+import {
+  PasskeyChallenges,
+  hasStrongSecondFactor,
+  passkeyAuthenticationOptions,
+  relyingPartyOf,
+  verifyPasskeyAssertion,
+  type SecondFactors,
+} from '../accounts/second-factors.ts';
+import { MAX_CREDENTIAL_LENGTH } from '../accounts/passkey-sign-in.ts';
+import { approvalAcr, type PendingApproval } from '../oidc/ciba-approvals.ts';
+import type { ConsoleSession } from './account-console.ts';
+import { approvalShownText, approvalsPage, isApprovalMessageKey, type ApprovalItem, type ApprovalMessageKey } from './account-approvals-pages.ts';
+import type { Locale } from './i18n.ts';
+import { switchHref } from './pages.ts';
+
+/** A signed-in request to the account page (account-routes.ts's `Signed`). */
+export interface ApprovalRequest {
+  readonly ctx: ParameterizedContext;
+  readonly locale: Locale;
+  readonly form: URLSearchParams;
+  readonly sessionId: string;
+  session: ConsoleSession;
+  readonly account: Account;
+  readonly factors: SecondFactors;
+}
+
+export interface ApprovalHandlers {
+  readonly list: (signed: ApprovalRequest) => Promise<void>;
+  readonly approve: (signed: ApprovalRequest) => Promise<void>;
+  readonly deny: (signed: ApprovalRequest) => Promise<void>;
+}
+
+const PAGE = '/account/approvals';
+
+/** The factors used for an approval, on top of those of the console's sign-in. */
+function approvalAmr(session: ConsoleSession, factor: 'otp' | 'hwk'): string[] {
+  return [...new Set([...session.amr.filter((method) => method !== 'mfa'), factor, 'mfa'])];
+}
+
+export function approvalHandlers(container: Container, tools: { saveSession(sessionId: string, session: ConsoleSession): Promise<void> }): ApprovalHandlers {
+  const challenges = new PasskeyChallenges(container.ephemeral);
+  const webauthn = relyingPartyOf(container.config.issuer);
+  const challengeScope = (signed: ApprovalRequest, requestId: string) => `approve:${signed.sessionId}:${requestId}`;
+
+  const blockedFor = (signed: ApprovalRequest, item: PendingApproval): ApprovalItem['blocked'] => {
+    if (!hasStrongSecondFactor(signed.factors)) return 'approvals.no_factor';
+    if (signed.account.level < item.requiredLevel) return 'approvals.needs_level2';
+    return undefined;
+  };
+
+  const show = async (signed: ApprovalRequest, status: number, options: { notice?: ApprovalMessageKey; error?: { id: string; key: ApprovalMessageKey } } = {}) => {
+    const { ctx, locale, account, factors } = signed;
+    const pending = await container.ciba.pending(account.id);
+    const items: ApprovalItem[] = [];
+    for (const item of pending) {
+      const blocked = blockedFor(signed, item);
+      let passkeyOptions: unknown;
+      if (!blocked && factors.passkeys > 0) {
+        const options = await passkeyAuthenticationOptions(container.db, webauthn, account.id);
+        await challenges.remember(challengeScope(signed, item.id), options.challenge);
+        passkeyOptions = options;
+      }
+      items.push({
+        ...item,
+        ...(blocked && { blocked }),
+        ...(passkeyOptions !== undefined && { passkeyOptions }),
+        ...(options.error?.id === item.id && { error: options.error.key }),
+      });
+    }
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.body = approvalsPage({
+      locale,
+      switchHref: switchHref(ctx.path, locale),
+      csrf: signed.session.csrf,
+      items,
+      ...(options.notice && { notice: options.notice }),
+    });
+  };
+
+  const flashAndReturn = async (signed: ApprovalRequest, notice: ApprovalMessageKey) => {
+    signed.session = { ...signed.session, flash: notice };
+    await tools.saveSession(signed.sessionId, signed.session);
+    signed.ctx.status = 303;
+    signed.ctx.redirect(PAGE);
+  };
+
+  return {
+    async list(signed) {
+      const flash = signed.session.flash;
+      if (flash !== undefined) {
+        signed.session = { ...signed.session, flash: undefined };
+        await tools.saveSession(signed.sessionId, signed.session);
+      }
+      await show(signed, 200, isApprovalMessageKey(flash) ? { notice: flash } : {});
+    },
+
+    async approve(signed) {
+      const { ctx, locale, account, form } = signed;
+      const requestId = form.get('request') ?? '';
+      const item = await container.ciba.find(account.id, requestId);
+      if (!item) {
+        await flashAndReturn(signed, 'approvals.gone');
+        return;
+      }
+      const blocked = blockedFor(signed, item);
+      if (blocked) {
+        await show(signed, 403, { error: { id: item.id, key: blocked } });
+        return;
+      }
+      if (!(await container.bruteForce.allowAddress(ctx.ip))) {
+        await show(signed, 429, { error: { id: item.id, key: 'approvals.locked' } });
+        return;
+      }
+      let factor: 'otp' | 'hwk';
+      const credential = form.get('credential') ?? '';
+      if (credential !== '') {
+        const challenge = await challenges.take(challengeScope(signed, item.id));
+        const assertion =
+          challenge !== undefined && credential.length <= MAX_CREDENTIAL_LENGTH
+            ? await verifyPasskeyAssertion(container.db, webauthn, { credential, expectedChallenge: challenge, accountId: account.id })
+            : undefined;
+        if (!assertion) {
+          await show(signed, 401, { error: { id: item.id, key: 'approvals.passkey_rejected' } });
+          return;
+        }
+        factor = 'hwk';
+      } else {
+        const code = (form.get('otp') ?? '').replace(/\s+/g, '');
+        // Only an authenticator app's code: SecondFactorCheck would also take a recovery code.
+        const verdict = /^\d{6}$/.test(code) ? await container.secondFactor.verify(account, code, { ip: ctx.ip }) : ({ outcome: 'invalid' } as const);
+        if (verdict.outcome !== 'valid') {
+          const key = verdict.outcome === 'locked' ? 'approvals.locked' : 'approvals.wrong_code';
+          await show(signed, verdict.outcome === 'locked' ? 429 : 401, { error: { id: item.id, key } });
+          return;
+        }
+        factor = 'otp';
+      }
+      const outcome = await container.ciba.approve(account.id, item.id, {
+        acr: approvalAcr(account.level),
+        amr: approvalAmr(signed.session, factor),
+        shown: { locale, text: approvalShownText(locale, item) },
+        ip: ctx.ip,
+      });
+      await flashAndReturn(signed, outcome === 'approved' ? 'approvals.approved' : 'approvals.gone');
+    },
+
+    async deny(signed) {
+      const outcome = await container.ciba.deny(signed.account.id, signed.form.get('request') ?? '', { ip: signed.ctx.ip });
+      await flashAndReturn(signed, outcome === 'denied' ? 'approvals.denied' : 'approvals.gone');
+    },
+  };
+}
