@@ -1,0 +1,78 @@
+// The one-time code an officer hands over in person after resetting an account's second factors
+// (README "Account administration"). Without it, whoever knows the password could sign in (a level-2
+// account with no factor left signs in with the password alone) and enrol their own authenticator;
+// with it, the first new enrolment needs something only the person at the counter was given.
+// Only a SHA-256 hash is stored (40 random bits, five guesses, a day: enough against guessing);
+// the code is shown once, to the officer.
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Database } from '../storage/database.ts';
+
+export const HANDOVER_CODE_TTL_SECONDS = 24 * 3600;
+export const HANDOVER_CODE_MAX_ATTEMPTS = 5;
+// Crockford's base32 (no I, L, O, U), as the recovery codes: read aloud or off paper without confusion.
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const LENGTH = 8;
+
+export function normalizeHandoverCode(code: string): string {
+  return code
+    .toUpperCase()
+    .replace(/[\s-]/g, '')
+    .replace(/O/g, '0')
+    .replace(/[IL]/g, '1');
+}
+
+const hashOf = (code: string) => createHash('sha256').update(`handover:${normalizeHandoverCode(code)}`).digest();
+
+export type HandoverCheck = 'not-required' | 'valid' | 'invalid' | 'expired';
+
+export class EnrolmentHandover {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /** A new code for the account, replacing any earlier one; returned once, to be shown once. */
+  async issue(accountId: string, issuedBy: string, db: Database = this.#db): Promise<{ code: string; expiresAt: Date }> {
+    let code = '';
+    for (let index = 0; index < LENGTH; index += 1) code += ALPHABET[randomInt(ALPHABET.length)];
+    const expiresAt = new Date(Date.now() + HANDOVER_CODE_TTL_SECONDS * 1000);
+    await db('enrolment_handover_codes')
+      .insert({ account_id: accountId, code_hash: hashOf(code).toString('hex'), expires_at: expiresAt, issued_by: issuedBy, failed_attempts: 0 })
+      .onConflict('account_id')
+      .merge(['code_hash', 'expires_at', 'issued_by', 'failed_attempts', 'issued_at']);
+    return { code: `${code.slice(0, 4)}-${code.slice(4)}`, expiresAt };
+  }
+
+  /** Whether the account's next enrolment needs a handover code (one was issued and not yet spent). */
+  async required(accountId: string): Promise<boolean> {
+    return (await this.#db('enrolment_handover_codes').where({ account_id: accountId }).first('account_id')) !== undefined;
+  }
+
+  /**
+   * Checks a code without spending it (the enrolment spends it with `spend` once it succeeds). A wrong
+   * code counts; after five, the code is void and only a new one (a new reset) helps: 'expired'.
+   */
+  async check(accountId: string, code: string): Promise<HandoverCheck> {
+    const row = await this.#db('enrolment_handover_codes')
+      .where({ account_id: accountId })
+      .first<{ code_hash: string; expires_at: Date; failed_attempts: number } | undefined>('code_hash', 'expires_at', 'failed_attempts');
+    if (!row) return 'not-required';
+    if (row.expires_at.getTime() <= Date.now() || row.failed_attempts >= HANDOVER_CODE_MAX_ATTEMPTS) return 'expired';
+    const normalized = normalizeHandoverCode(code);
+    const matches = normalized.length === LENGTH && timingSafeEqual(hashOf(normalized), Buffer.from(row.code_hash, 'hex'));
+    if (matches) return 'valid';
+    await this.#db('enrolment_handover_codes').where({ account_id: accountId }).increment('failed_attempts', 1);
+    return 'invalid';
+  }
+
+  /** Spends the account's code: true for the one caller that spent it. */
+  async spend(accountId: string, code: string): Promise<boolean> {
+    const deleted = await this.#db('enrolment_handover_codes')
+      .where({ account_id: accountId, code_hash: hashOf(code).toString('hex') })
+      .where('expires_at', '>', this.#db.fn.now())
+      .where('failed_attempts', '<', HANDOVER_CODE_MAX_ATTEMPTS)
+      .delete();
+    return deleted === 1;
+  }
+}

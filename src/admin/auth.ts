@@ -1,0 +1,182 @@
+// Who is calling the admin API, and whether they may. Two kinds of caller:
+// - an administrator, signed in through this provider at level 2 (src/admin/auth-sign-in.ts), whose
+//   browser holds the `admin_session` cookie; their roles are read from PostgreSQL on every call, and
+//   every call that changes something carries the session's CSRF token in `X-CSRF-Token`;
+// - automation: a service client's client_credentials token (`Authorization: Bearer …`), looked up in
+//   the provider's own store; it counts only for the admin scopes the client is approved for today.
+// Every refusal — no credentials, a bad token, a missing role or scope — is audited as `admin.denied`.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { ClientRepository } from '../oidc/clients.ts';
+import type { EphemeralStore } from '../storage/ephemeral-store.ts';
+import { findServiceToken } from '../oidc/admin-tokens.ts';
+import { AdminProblem, type AdminRoute } from './api.ts';
+import { ADMIN_SCOPES, type AdminRole, type AdminRoles, type AdminScope } from './auth-roles.ts';
+
+export type AdminPrincipal =
+  | {
+      readonly kind: 'administrator';
+      /** The administrator's account (internal UUID; never the ID number in the trail). */
+      readonly accountId: string;
+      readonly roles: ReadonlySet<AdminRole>;
+      /** How the audit trail names them: `account:<uuid>`. */
+      readonly actor: string;
+    }
+  | {
+      readonly kind: 'service';
+      readonly clientId: string;
+      /** Admin scopes both in the token and approved for the client. */
+      readonly scopes: ReadonlySet<AdminScope>;
+      /** `client:<client_id>`. */
+      readonly actor: string;
+    };
+
+export const ADMIN_SESSION_COOKIE = 'admin_session';
+export const CSRF_HEADER = 'x-csrf-token';
+/** An administrator's session ends after this long without a call, and in any case after ABSOLUTE. */
+const SESSION_IDLE_SECONDS = 15 * 60;
+const SESSION_ABSOLUTE_SECONDS = 8 * 3600;
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
+
+export interface AdminSession {
+  readonly accountId: string;
+  readonly acr: string;
+  /** Epoch seconds of the sign-in the provider vouched for. */
+  readonly authTime: number;
+  /** Epoch seconds; the session never outlives createdAt + 8 hours. */
+  readonly createdAt: number;
+  readonly csrf: string;
+  /** The provider's ID token, for signing out of the provider too. */
+  readonly idToken: string;
+}
+
+/** Administrators' sessions in the shared store (Redis): any instance serves them. */
+export class AdminSessions {
+  readonly #store: EphemeralStore;
+
+  constructor(store: EphemeralStore) {
+    this.#store = store;
+  }
+
+  async create(session: Omit<AdminSession, 'csrf' | 'createdAt'>): Promise<{ id: string; session: AdminSession }> {
+    const id = randomBytes(32).toString('base64url');
+    const full: AdminSession = { ...session, createdAt: Math.floor(Date.now() / 1000), csrf: randomBytes(32).toString('base64url') };
+    await this.#store.put(`admin-console:session:{${id}}`, JSON.stringify(full), SESSION_IDLE_SECONDS);
+    return { id, session: full };
+  }
+
+  /** The session, its idle timer restarted; undefined when unknown, idle too long or too old. */
+  async get(id: string | undefined): Promise<AdminSession | undefined> {
+    if (id === undefined || !SESSION_ID.test(id)) return undefined;
+    const key = `admin-console:session:{${id}}`;
+    const value = await this.#store.get(key);
+    if (value === undefined) return undefined;
+    const session = JSON.parse(value) as AdminSession;
+    const left = session.createdAt + SESSION_ABSOLUTE_SECONDS - Math.floor(Date.now() / 1000);
+    if (left <= 0) {
+      await this.#store.delete(key);
+      return undefined;
+    }
+    await this.#store.put(key, value, Math.min(SESSION_IDLE_SECONDS, left));
+    return session;
+  }
+
+  async destroy(id: string | undefined): Promise<void> {
+    if (id !== undefined && SESSION_ID.test(id)) await this.#store.delete(`admin-console:session:{${id}}`);
+  }
+}
+
+export interface AdminAuthDependencies {
+  readonly provider: Provider;
+  readonly clients: ClientRepository;
+  readonly roles: AdminRoles;
+  readonly sessions: AdminSessions;
+  readonly audit: AuditLog;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+export class AdminAuthenticator {
+  readonly #deps: AdminAuthDependencies;
+
+  constructor(deps: AdminAuthDependencies) {
+    this.#deps = deps;
+  }
+
+  /** The caller, allowed to call `route`; otherwise audits the refusal and throws 401 or 403. */
+  async authorize(ctx: Koa.Context, route: Pick<AdminRoute, 'access' | 'operationId' | 'method'>): Promise<AdminPrincipal> {
+    const caller = await this.#authenticate(ctx);
+    if ('refused' in caller) {
+      await this.#deny(ctx, route.operationId, 'anonymous', caller.refused);
+      ctx.set('WWW-Authenticate', `Bearer realm="admin", error="invalid_token"`);
+      throw new AdminProblem(401, 'unauthenticated', 'sign in as an administrator, or present a client_credentials token with an admin scope');
+    }
+    const { principal } = caller;
+    const allowed =
+      principal.kind === 'administrator'
+        ? route.access.roles.some((role) => principal.roles.has(role))
+        : route.access.scope !== undefined && principal.scopes.has(route.access.scope);
+    if (!allowed) {
+      const needed =
+        principal.kind === 'administrator'
+          ? `one of the roles ${route.access.roles.join(', ')}`
+          : route.access.scope
+            ? `the scope ${route.access.scope}`
+            : 'an administrator signed in (not available to automation)';
+      await this.#deny(ctx, route.operationId, principal.actor, `needs ${needed}`);
+      throw new AdminProblem(403, 'forbidden', `this call needs ${needed}`);
+    }
+    // A browser session changes things only with the token a page of ours could read (CSRF).
+    if (principal.kind === 'administrator' && route.method !== 'GET' && !sameSecret(ctx.get(CSRF_HEADER), caller.csrf ?? '')) {
+      await this.#deny(ctx, route.operationId, principal.actor, 'missing or wrong CSRF token');
+      throw new AdminProblem(403, 'csrf', `send the session's CSRF token (GET /auth/session) in the ${CSRF_HEADER} header`);
+    }
+    return principal;
+  }
+
+  /** The signed-in administrator of this request, if any (the sign-in routes use it). */
+  async sessionOf(ctx: Koa.Context): Promise<{ id: string; session: AdminSession; roles: ReadonlySet<AdminRole> } | undefined> {
+    const id = ctx.cookies.get(ADMIN_SESSION_COOKIE);
+    const session = await this.#deps.sessions.get(id);
+    if (!session || id === undefined) return undefined;
+    return { id, session, roles: await this.#deps.roles.rolesOf(session.accountId) };
+  }
+
+  async #authenticate(ctx: Koa.Context): Promise<{ principal: AdminPrincipal; csrf?: string } | { refused: string }> {
+    const authorization = ctx.get('authorization');
+    if (authorization) {
+      const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization);
+      if (!match) return { refused: 'malformed Authorization header' };
+      const token = await findServiceToken(this.#deps.provider, match[1]!);
+      if (!token) return { refused: 'unknown, expired or revoked token (only client_credentials tokens are accepted)' };
+      if (token.senderConstrained) return { refused: `sender-constrained token of ${token.clientId} (not accepted here)` };
+      const client = await this.#deps.clients.find(token.clientId);
+      if (!client || client.status !== 'active') return { refused: `token of a suspended or removed client ${token.clientId}` };
+      // The token's scope counts only as far as the client is approved for it now.
+      const approved = new Set(client.approvedScopes);
+      const scopes = new Set(ADMIN_SCOPES.filter((scope) => token.scopes.has(scope) && approved.has(scope)));
+      return { principal: { kind: 'service', clientId: client.clientId, scopes, actor: `client:${client.clientId}` } };
+    }
+    const signedIn = await this.sessionOf(ctx);
+    if (!signedIn) return { refused: ctx.cookies.get(ADMIN_SESSION_COOKIE) ? 'unknown or expired admin session' : 'no credentials' };
+    const { session, roles } = signedIn;
+    return {
+      principal: { kind: 'administrator', accountId: session.accountId, roles, actor: `account:${session.accountId}` },
+      csrf: session.csrf,
+    };
+  }
+
+  async #deny(ctx: Koa.Context, operation: string, actor: string, reason: string): Promise<void> {
+    await this.#deps.audit.record({
+      type: 'admin.denied',
+      actor,
+      data: { operation, method: ctx.method, path: ctx.path, reason, address: ctx.ip },
+    });
+  }
+}

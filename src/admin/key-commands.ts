@@ -1,0 +1,136 @@
+// `npm run cli -- keys …`: list the signing keys with their states and dates, rotate them, revoke one
+// in an emergency, and rotate the key-encryption key. Each change is audited (as `admin.action`).
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import type { Config } from '../config/config.ts';
+import { decodeKey } from '../config/config.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Database } from '../storage/database.ts';
+import { SIGNING_ALGORITHMS } from '../oidc/keys.ts';
+import type { SigningKeyView } from '../oidc/key-rotation.ts';
+
+export const KEY_COMMANDS_USAGE = `  keys list                        signing keys with their state (next, active, retired, expired,
+                                   revoked) and dates
+  keys rotate [--alg ALG]... [--now]
+                                   a new signing key per algorithm (all, or each --alg of
+                                   ${SIGNING_ALGORITHMS.join(', ')}), published now and signing after
+                                   keys.publishAheadSeconds; --now: signing at once
+  keys revoke KID --reason TEXT    emergency: the key leaves the JWKS and stops signing on every
+                                   instance within keys.pollSeconds; its tokens stop verifying
+  keys rotate-kek                  seal every stored secret again under NEW_KEY_ENCRYPTION_KEY (the
+                                   current one in KEY_ENCRYPTION_KEY), in one transaction; then
+                                   restart the instances with the new key (README "Signing keys")`;
+
+/** Input refused, nothing written: exit status 2. */
+class Refused extends Error {}
+
+function parse<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new Refused((error as Error).message);
+  }
+}
+
+function describe(key: SigningKeyView): string {
+  const date = (value: Date | null | undefined) => (value ? value.toISOString() : '-');
+  const parts = [
+    key.kid.padEnd(43),
+    key.alg.padEnd(5),
+    key.state.padEnd(7),
+    `created ${date(key.createdAt)}`,
+    `signs-from ${date(key.activeFrom)}`,
+    `signs-until ${date(key.retiredAt)}`,
+    `published-until ${key.state === 'revoked' ? date(key.revokedAt) : date(key.publishedUntil)}`,
+  ];
+  if (key.revokedAt) parts.push(`revoked ${date(key.revokedAt)} (${key.revokedReason ?? ''})`);
+  return parts.join('  ');
+}
+
+/** Runs `keys <action>`; resolves to the exit status. */
+export async function keyCommand(action: string, args: string[], context: { config: Config; logger: Logger; environ: NodeJS.ProcessEnv; actor: string }): Promise<number> {
+  const { config, logger, environ, actor } = context;
+  try {
+    const { openStorage } = await import('../container.ts');
+    const { resolveSecrets } = await import('../config/quickstart-secrets.ts');
+    const { KeyEncryption } = await import('../storage/key-encryption.ts');
+    const { AuditLog } = await import('../audit/audit-log.ts');
+    const { KeyRepository } = await import('../oidc/keys.ts');
+    const { KeyRotation, SigningKeyError } = await import('../oidc/key-rotation.ts');
+    const { rotateKeyEncryptionKey, KekRotationError } = await import('../storage/kek-rotation.ts');
+
+    let work: (storage: { db: Database; keyEncryptionKey: Buffer }) => Promise<number>;
+    if (action === 'list') {
+      parse(args, {});
+      work = async ({ db, keyEncryptionKey }) => {
+        const rotation = new KeyRotation({ db, keys: new KeyRepository(db, new KeyEncryption(keyEncryptionKey)), audit: new AuditLog(db), settings: config.keys, lifetimes: config.ttl });
+        for (const key of await rotation.list()) console.log(describe(key));
+        return 0;
+      };
+    } else if (action === 'rotate') {
+      const { values, positionals } = parse(args, { alg: { type: 'string', multiple: true }, now: { type: 'boolean' } });
+      if (positionals.length > 0) throw new Refused(`unexpected argument "${positionals[0]}"`);
+      const algorithms = values.alg;
+      const unknown = algorithms?.find((alg) => !(SIGNING_ALGORITHMS as readonly string[]).includes(alg));
+      if (unknown !== undefined) throw new Refused(`--alg: unknown algorithm "${unknown}"; one of ${SIGNING_ALGORITHMS.join(', ')}`);
+      work = async ({ db, keyEncryptionKey }) => {
+        const audit = new AuditLog(db);
+        const rotation = new KeyRotation({ db, keys: new KeyRepository(db, new KeyEncryption(keyEncryptionKey)), audit, settings: config.keys, lifetimes: config.ttl });
+        const keys = await rotation.rotate({ ...(algorithms && { algorithms }), immediately: values.now === true, actor });
+        await audit.flush();
+        for (const key of keys.filter((candidate) => candidate.state !== 'expired')) console.log(describe(key));
+        return 0;
+      };
+    } else if (action === 'revoke') {
+      const { values, positionals } = parse(args, { reason: { type: 'string' } });
+      if (positionals.length !== 1) throw new Refused(positionals.length === 0 ? 'the key id (KID) is required' : 'one key id only');
+      const reason = typeof values.reason === 'string' ? values.reason.trim() : '';
+      if (reason === '') throw new Refused('--reason is required');
+      work = async ({ db, keyEncryptionKey }) => {
+        const audit = new AuditLog(db);
+        const rotation = new KeyRotation({ db, keys: new KeyRepository(db, new KeyEncryption(keyEncryptionKey)), audit, settings: config.keys, lifetimes: config.ttl });
+        const key = await rotation.revoke(positionals[0]!, reason, actor);
+        await audit.flush();
+        console.log(describe(key));
+        console.log(`every instance drops it within ${config.keys.pollSeconds} seconds`);
+        return 0;
+      };
+    } else if (action === 'rotate-kek') {
+      parse(args, {});
+      const text = environ.NEW_KEY_ENCRYPTION_KEY;
+      if (!text) throw new Refused('NEW_KEY_ENCRYPTION_KEY is required (32 random bytes, base64 or hex)');
+      const newKey = decodeKey(text);
+      if (!newKey) throw new Refused('NEW_KEY_ENCRYPTION_KEY: expected 32 random bytes (base64 or hex)');
+      work = async ({ db, keyEncryptionKey }) => {
+        const summary = await rotateKeyEncryptionKey(db, keyEncryptionKey, newKey);
+        const audit = new AuditLog(db);
+        await audit.record({ type: 'admin.action', actor, data: { action: 'key-encryption-key.rotated', columns: summary.columns } });
+        await audit.flush();
+        for (const [column, counts] of Object.entries(summary.columns)) {
+          console.log(`${column}: ${counts.resealed} sealed again${counts.alreadyNew > 0 ? `, ${counts.alreadyNew} already under the new key` : ''}`);
+        }
+        console.log('done: restart every instance with KEY_ENCRYPTION_KEY set to the new key (README "Signing keys")');
+        return 0;
+      };
+    } else {
+      throw new Refused(`unknown command "keys ${action}" (see: npm run cli -- help)`);
+    }
+
+    const { keyEncryptionKey } = resolveSecrets(config);
+    const { db, embedded } = await openStorage(config, logger);
+    try {
+      return await work({ db, keyEncryptionKey });
+    } catch (error) {
+      if (error instanceof SigningKeyError || error instanceof KekRotationError) throw new Refused(error.message);
+      throw error;
+    } finally {
+      await db.destroy();
+      await embedded?.stop();
+    }
+  } catch (error) {
+    if (error instanceof Refused) {
+      console.error(`citizen-idp keys ${action}: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}
