@@ -1,0 +1,320 @@
+// Shared by the benchmarks (bench/login.ts, bench/protocol.ts): the load loop and percentiles, a
+// cookie-keeping browser, the whole code flow with a password, the server started on a fresh
+// database, bench citizens, the argon2 baseline and a description of the machine.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { createDatabase } from '../src/storage/database.ts';
+import { KeyEncryption } from '../src/storage/key-encryption.ts';
+import { RegistryRepository } from '../src/registry/registry.ts';
+import { AccountRepository } from '../src/accounts/accounts.ts';
+import { PasswordHasher } from '../src/accounts/passwords.ts';
+import { currentTotp, newTotpSecret } from '../src/accounts/totp.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { DEMO_CITIZENS } from '../src/admin/demo-data.ts';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+export const REDIRECT = 'http://localhost:4000/callback';
+export const PASSWORD = 'Bench#Citizen-2026';
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+let browsers = 0;
+
+/**
+ * A minimal cookie-keeping client for one simulated browser. Each comes from its own address in the
+ * benchmarking range 198.18.0.0/15 (RFC 2544), as the loopback "proxy" in front of the server says in
+ * X-Forwarded-For — so the per-address sign-in limit applies per simulated citizen, as in real life.
+ * (The header is only a label: every request goes to the loopback server.)
+ */
+export class Session {
+  readonly #cookies = new Map<string, string>();
+  readonly #address = `198.18.${Math.floor(browsers / 250) % 256}.${(browsers++ % 250) + 1}`;
+  async request(url: string, init: { method?: string; body?: string; auth?: string } = {}): Promise<Response> {
+    const headers: Record<string, string> = { 'x-forwarded-for': this.#address };
+    if (this.#cookies.size > 0) headers.cookie = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    if (init.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    if (init.auth) headers.authorization = init.auth;
+    const response = await fetch(url, { method: init.method ?? 'GET', redirect: 'manual', headers, ...(init.body !== undefined && { body: init.body }) });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const at = pair!.indexOf('=');
+      const name = pair!.slice(0, at);
+      const value = pair!.slice(at + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(cookie)) this.#cookies.delete(name);
+      else this.#cookies.set(name, value);
+    }
+    return response;
+  }
+}
+
+export interface Citizen {
+  readonly nationalId: string;
+  readonly totpSecret: string;
+}
+
+export async function pkce(): Promise<{ verifier: string; challenge: string }> {
+  const verifier = randomBytes(32).toString('base64url');
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  return { verifier, challenge: Buffer.from(digest).toString('base64url') };
+}
+
+export function basicAuth(clientId: string, secret: string): string {
+  return `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
+}
+
+export interface TokenSet {
+  readonly id_token?: string;
+  readonly access_token?: string;
+  readonly refresh_token?: string;
+}
+
+export interface SignInOptions {
+  /** Ask for a second factor (acr_values level 2). */
+  readonly levelTwo?: boolean;
+  readonly scope?: string;
+  /** `consent` to be asked again (oidc-provider issues refresh tokens for offline_access only then). */
+  readonly prompt?: string;
+}
+
+/**
+ * One whole sign-in of demo-portal; returns the token endpoint's answer once it carried an ID token.
+ * Works against the project's pages and against bench/bare-provider.ts (same paths and form fields).
+ */
+export async function signInOnce(issuer: string, citizen: Citizen, options: SignInOptions = {}): Promise<TokenSet> {
+  const browser = new Session();
+  const { verifier, challenge } = await pkce();
+  const params = new URLSearchParams({
+    client_id: 'demo-portal',
+    response_type: 'code',
+    redirect_uri: REDIRECT,
+    scope: options.scope ?? 'openid profile',
+    state: randomBytes(8).toString('hex'),
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...(options.levelTwo && { acr_values: 'urn:vn:eid:loa:2' }),
+    ...(options.prompt && { prompt: options.prompt }),
+  });
+  let response = await browser.request(`${issuer}/auth?${params.toString()}`);
+  let location = new URL(response.headers.get('location')!, issuer).href;
+  const uid = location.split('/').pop()!;
+  await (await browser.request(location)).text();
+  response = await browser.request(`${issuer}/interaction/${uid}/login`, {
+    method: 'POST',
+    body: new URLSearchParams({ username: citizen.nationalId, password: PASSWORD }).toString(),
+  });
+  if (response.status !== 303) throw new Error(`login answered ${response.status}`);
+  location = new URL(response.headers.get('location')!, issuer).href;
+  if (options.levelTwo) {
+    await (await browser.request(location)).text();
+    response = await browser.request(`${issuer}/interaction/${uid}/otp`, {
+      method: 'POST',
+      body: new URLSearchParams({ otp: await currentTotp(citizen.totpSecret) }).toString(),
+    });
+    if (response.status !== 303) throw new Error(`otp answered ${response.status}`);
+    location = new URL(response.headers.get('location')!, issuer).href;
+  }
+  for (let hops = 0; hops < 6 && !location.startsWith(REDIRECT); hops += 1) {
+    response = await browser.request(location);
+    if (response.status === 200) {
+      // The consent page: agree (once per citizen; later sign-ins skip it).
+      await response.text();
+      response = await browser.request(`${location}/consent`, { method: 'POST', body: 'lang=vi' });
+    }
+    location = new URL(response.headers.get('location')!, issuer).href;
+  }
+  const code = new URL(location).searchParams.get('code');
+  if (!code) throw new Error(`no code: ${location}`);
+  response = await browser.request(`${issuer}/token`, {
+    method: 'POST',
+    auth: basicAuth('demo-portal', 'demo-portal-secret'),
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier }).toString(),
+  });
+  const tokens = (await response.json()) as TokenSet;
+  if (!tokens.id_token) throw new Error(`token endpoint answered ${response.status}`);
+  return tokens;
+}
+
+export interface LoadResult {
+  readonly completed: number;
+  readonly failures: number;
+  readonly perSecond: number;
+  readonly latencies: number[];
+  /** The first failure's message, to tell a broken scenario from a slow one. */
+  readonly firstError: string | undefined;
+}
+
+/** Runs `work` from `concurrency` loops for `seconds`; returns completions and per-item latencies. */
+export async function load(seconds: number, concurrency: number, work: (worker: number, round: number) => Promise<unknown>): Promise<LoadResult> {
+  const deadline = performance.now() + seconds * 1000;
+  const latencies: number[] = [];
+  let failures = 0;
+  let firstError: string | undefined;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      for (let round = 0; performance.now() < deadline; round += 1) {
+        const started = performance.now();
+        try {
+          await work(worker, round);
+          latencies.push(performance.now() - started);
+        } catch (error) {
+          failures += 1;
+          firstError ??= error instanceof Error ? error.message : String(error);
+        }
+      }
+    }),
+  );
+  return { completed: latencies.length, failures, perSecond: latencies.length / seconds, latencies, firstError };
+}
+
+/** This project's argon2id verify rate: its own hasher and parameters, as many at once as the server allows itself. */
+export async function argon2VerifyRate(seconds: number): Promise<number> {
+  const config = loadConfig({ NODE_ENV: 'development' });
+  const hasher = new PasswordHasher(config.argon2, { concurrent: config.argon2.concurrent, queued: 10_000 });
+  const hash = await hasher.hash(PASSWORD);
+  const result = await load(seconds, config.argon2.concurrent, async () => {
+    await hasher.verify(hash, PASSWORD);
+  });
+  return result.perSecond;
+}
+
+export interface BenchServer {
+  readonly issuer: string;
+  readonly databaseUrl: string;
+  readonly kek: Buffer;
+  readonly redisUrl: string;
+  /** The server's own Redis key prefix. */
+  readonly redisPrefix: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node src/main.ts` on a fresh PostgreSQL database and a Redis key prefix of its own, and
+ * waits until it is ready. stop() ends it and drops the database.
+ */
+export async function startBenchServer(options: { postgresUrl: string; redisUrl: string; nodeOptions?: string[] }): Promise<BenchServer> {
+  const databaseName = `cidp_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: options.postgresUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${databaseName}`);
+  const databaseUrl = new URL(options.postgresUrl);
+  databaseUrl.pathname = `/${databaseName}`;
+  const port = await freePort();
+  const adminPort = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const kek = randomBytes(32);
+  const redisPrefix = `bench-${randomBytes(3).toString('hex')}:`;
+  const server = spawn(process.execPath, [...(options.nodeOptions ?? []), 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      PORT: String(port),
+      ADMIN_PORT: String(adminPort),
+      ISSUER: issuer,
+      DATABASE_URL: databaseUrl.href,
+      REDIS_URL: options.redisUrl,
+      REDIS_KEY_PREFIX: redisPrefix,
+      KEY_ENCRYPTION_KEY: kek.toString('base64'),
+      PAIRWISE_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'warn',
+      // The benchmark is the proxy: X-Forwarded-For from loopback is believed.
+      TRUSTED_PROXIES: '127.0.0.1,::1',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const stop = async () => {
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+    await admin.end();
+  };
+  try {
+    for (let tries = 0; ; tries += 1) {
+      if (tries > 120 || server.exitCode !== null) throw new Error('the server did not start');
+      try {
+        if ((await fetch(`${issuer}/readyz`)).ok && (await fetch(`${issuer}/.well-known/openid-configuration`)).ok) break;
+      } catch {
+        // not up yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the demo seed finishes before listening; settle
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { issuer, databaseUrl: databaseUrl.href, kek, redisUrl: options.redisUrl, redisPrefix, process: server, stop };
+}
+
+/**
+ * Bench citizens straight into the server's database: level-2 accounts with the bench password and
+ * their own TOTP secrets (a TOTP code is good once per 30-second step and account).
+ */
+export async function enrolBenchCitizens(server: BenchServer, count: number): Promise<Citizen[]> {
+  const db = createDatabase(server.databaseUrl);
+  const sealer = new KeyEncryption(server.kek);
+  const registry = new RegistryRepository(db);
+  const accounts = new AccountRepository(db);
+  const config = loadConfig({ NODE_ENV: 'development' });
+  const passwordHash = await new PasswordHasher(config.argon2).hash(PASSWORD);
+  const template = DEMO_CITIZENS[0]!.record;
+  const citizens: Citizen[] = [];
+  try {
+    for (let index = 0; index < count; index += 1) {
+      const nationalId = `0010995${String(index).padStart(5, '0')}`;
+      const totpSecret = newTotpSecret();
+      await registry.upsert({ ...template, nationalId, fullName: 'Nguyễn Văn Bench' });
+      await accounts.enrol({
+        nationalId,
+        level: 2,
+        passwordHash,
+        totpSecretSealed: sealer.seal(totpSecret, `totp:${nationalId}`),
+        phoneNumber: null,
+        phoneNumberVerified: false,
+        email: null,
+        emailVerified: false,
+      });
+      citizens.push({ nationalId, totpSecret });
+    }
+  } finally {
+    await db.destroy();
+  }
+  return citizens;
+}
+
+export function describeMachine(): { cpu: string; cores: number; memoryGiB: number; node: string } {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown CPU',
+    cores: availableParallelism(),
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.versions.node,
+  };
+}
+
+/** The 1, 5 and 15-minute load averages, as `uptime` prints them. */
+export function loadAverage(): string {
+  return loadavg()
+    .map((value) => value.toFixed(2))
+    .join(', ');
+}
