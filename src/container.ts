@@ -289,6 +289,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const buildProvider = (jwks: { keys: JWK[] }) =>
       instrumentProvider(reportDependencyFaults(createProvider({
       enqueueBackchannelLogout: (logout) => backchannelLogouts.enqueue([logout]),
+      standingGrantId: (accountId, clientId) => durableModels.standingGrantId(accountId, clientId),
       resourceServers: new ResourceServerRegistry(db),
       config,
       adapter,

@@ -49,6 +49,22 @@ export class DurableModelStore implements ModelStore {
     return this.#findWhere({ model, id });
   }
 
+  /**
+   * The id of the citizen's newest live grant to a client: consent is remembered per client, across
+   * sessions, until it expires or is withdrawn.
+   */
+  async standingGrantId(accountId: string, clientId: string): Promise<string | undefined> {
+    const row = await this.#db<{ id: string }>('oidc_models')
+      .first('id')
+      .where('model', 'Grant')
+      .whereRaw(`payload->>'accountId' = ? AND payload->>'clientId' = ?`, [accountId, clientId])
+      .andWhere((query) => {
+        void query.whereNull('expires_at').orWhere('expires_at', '>', this.#db.fn.now());
+      })
+      .orderByRaw(`(payload->>'iat')::bigint DESC`);
+    return row?.id;
+  }
+
   findByUid(model: string, uid: string): Promise<AdapterPayload | undefined> {
     return this.#findWhere({ model, uid });
   }

@@ -62,6 +62,8 @@ export interface ProviderDependencies {
   readonly firstPartyClients?: readonly string[];
   /** Queues a back-channel logout durably; a worker delivers it (src/oidc/backchannel-logout.ts). */
   readonly enqueueBackchannelLogout: (logout: PendingLogout) => Promise<void>;
+  /** The citizen's newest live grant to a client (consent remembered across sessions). */
+  readonly standingGrantId?: (accountId: string, clientId: string) => Promise<string | undefined>;
   /** The registered resource servers (RFC 8707): tokens addressed to them, and who may introspect. */
   readonly resourceServers: ResourceServerRegistry;
   /** 32 bytes, the same on every instance (src/oidc/fapi.ts), so DPoP nonces hold across instances. */
@@ -253,8 +255,14 @@ export function createProvider(deps: ProviderDependencies): Provider {
       const clientId = ctx.oidc.client!.clientId;
       const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(clientId);
       if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-      if (!deps.firstPartyClients?.includes(clientId) || !ctx.oidc.session?.accountId) return undefined;
-      const grant = new ctx.oidc.provider.Grant({ clientId, accountId: ctx.oidc.session.accountId });
+      const accountId = ctx.oidc.session?.accountId;
+      if (!accountId) return undefined;
+      if (!deps.firstPartyClients?.includes(clientId)) {
+        // A new session: the consent the citizen gave this client before still stands (DESIGN.md).
+        const standing = await deps.standingGrantId?.(accountId, clientId);
+        return standing ? ctx.oidc.provider.Grant.find(standing) : undefined;
+      }
+      const grant = new ctx.oidc.provider.Grant({ clientId, accountId });
       grant.addOIDCScope('openid');
       await grant.save();
       return grant;

@@ -223,6 +223,30 @@ describe('consent records and the services with access (/account)', function () 
     expect(english).to.include('Personal identification number');
   });
 
+  it('remembers consent per service across sessions: a new browser is not asked again, a new scope is, and a withdrawal ends it', async () => {
+    const first = await portalSignIn(TAX, AN, 'openid profile');
+    expect(first.steps).to.include('consent');
+
+    // Another browser (a new session at the provider): the password, no consent page.
+    const second = await portalSignIn(TAX, AN, 'openid profile');
+    expect(second.steps).to.include('login');
+    expect(second.steps).to.not.include('consent');
+    expect(second.tokens.scope?.split(' ')).to.include('profile');
+
+    // A scope not consented to yet: asked again, for that.
+    const third = await portalSignIn(TAX, AN, 'openid profile address');
+    expect(third.steps).to.include('consent');
+
+    // Withdrawn on the account page: the next new session asks again.
+    const record = await newestRecord(AN, TAX.id);
+    const console = new Browser(world.issuer);
+    await openSignedIn(console, `${world.issuer}/account`, AN);
+    const confirm = await console.get(`${world.issuer}/account/consents/${record.id}/withdraw`);
+    await console.submit(formWithAction(confirm, `/account/consents/${record.id}/withdraw`));
+    const fourth = await portalSignIn(TAX, AN, 'openid profile');
+    expect(fourth.steps).to.include('consent');
+  });
+
   it("does not show or withdraw another citizen's consent record (404)", async () => {
     const bichs = await newestRecord(BICH, PORTAL.id);
     const console = new Browser(world.issuer);

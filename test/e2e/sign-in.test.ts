@@ -68,6 +68,12 @@ function rawAlert(page: Page): string {
 
 describe('a citizen signs into portals (end to end, openid-client)', function () {
   let world: RunningServer;
+
+  /** Consent is remembered per client across sessions: a test of the consent pages starts from none. */
+  async function forgetConsents(citizen: { id: string }): Promise<void> {
+    const account = await world.server.container.accounts.findByNationalId(citizen.id);
+    await world.server.container.db('oidc_models').where('model', 'Grant').whereRaw(`payload->>'accountId' = ?`, [account!.id]).del();
+  }
   const configs = new Map<string, Promise<client.Configuration>>();
 
   /**
@@ -315,6 +321,7 @@ describe('a citizen signs into portals (end to end, openid-client)', function ()
 
   describe('consent', function () {
     it('is asked once: a second sign-in at the same client with the same scopes goes straight back', async function () {
+      await forgetConsents(BICH);
       const browser = new Browser(world.issuer);
       await signIn(PORTAL, 'openid profile', { browser });
       expect(browser.lastSteps).to.deep.equal(['login', 'consent']);
@@ -323,6 +330,7 @@ describe('a citizen signs into portals (end to end, openid-client)', function ()
     });
 
     it('asks only for what is new when a client asks for more', async function () {
+      await forgetConsents(BICH);
       const browser = new Browser(world.issuer);
       await signIn(PORTAL, 'openid profile', { browser });
       await signIn(PORTAL, 'openid profile address', { browser });
@@ -333,6 +341,7 @@ describe('a citizen signs into portals (end to end, openid-client)', function ()
     });
 
     it('is not asked forever for a scope the client is not approved for', async function () {
+      await forgetConsents(BICH);
       const browser = new Browser(world.issuer);
       await signIn(SPA, 'openid profile national_id', { browser });
       await signIn(SPA, 'openid profile national_id', { browser });
@@ -357,6 +366,7 @@ describe('a citizen signs into portals (end to end, openid-client)', function ()
 
   describe('scopes the client is not approved for', function () {
     it('drops national_id for demo-spa instead of failing, and says so in the token response', async function () {
+      await forgetConsents(BICH);
       const browser = new Browser(world.issuer);
       const { claims, tokens, callback } = await signIn(SPA, 'openid profile national_id', { browser });
       const consent = browser.lastPages.find((page) => stepOf(page) === 'consent');
@@ -675,6 +685,7 @@ describe('a citizen signs into portals (end to end, openid-client)', function ()
     });
 
     it('answers prompt=none for a client she never agreed to with consent_required', async function () {
+      await forgetConsents(BICH);
       const browser = new Browser(world.issuer);
       await signIn(PORTAL, 'openid', { browser });
       const silent = await startAuthorization(TAX, 'openid', { prompt: 'none' });
