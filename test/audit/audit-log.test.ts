@@ -105,6 +105,22 @@ describe('the audit log', function () {
     expect(await log.verifyChain(log.writerId)).to.deep.include({ events: 2, intact: true });
   });
 
+  it('writes events recorded together in batches, in order, with one bad event refused alone', async function () {
+    const log = new AuditLog(db, 'writer-batches');
+    // Recorded without waiting: they queue behind the first write and go out several hundred at a time.
+    const results = await Promise.allSettled(
+      Array.from({ length: 1200 }, (_, i) => (i === 700 ? log.record({ type: 'logout', accountId: 'not-a-uuid' }) : log.record(event(i)))),
+    );
+    expect(results.filter((result) => result.status === 'rejected')).to.have.length(1);
+    expect(results[700]!.status).to.equal('rejected');
+    const stored = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    expect(stored.map((entry) => entry.seq)).to.deep.equal(Array.from({ length: 1199 }, (_, i) => i + 1));
+    expect(await log.verifyChain(log.writerId)).to.deep.include({ events: 1199, intact: true });
+    const rows = await db('audit_events').where({ writer_id: log.writerId }).orderBy('seq').pluck('data');
+    // The refused event left no gap: the one after it took its place in the chain.
+    expect((rows[700] as { index?: number }).index).to.equal(701);
+  });
+
   it('hashes data as it is stored, so values JSON rewrites do not break the chain', async function () {
     const log = new AuditLog(db, 'writer-json');
     await log.record({
