@@ -1,7 +1,6 @@
 // `clients add --profile bank`, run as a real process against a fresh database: a bank registers with
 // its public keys (a JWKS file) or a certificate subject; without them, or with a client secret, it is
 // refused with one line and exit status 2, writing nothing.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,20 +9,8 @@ import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
 import { DEMO_BANK_PUBLIC_JWK } from '../../src/demo/demo-bank-key.ts';
+import { runCli } from '../support/cli.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-function runCli(args: string[], environ: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['src/cli.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...environ }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('the admin command line: bank clients', function () {
   this.timeout(60_000);

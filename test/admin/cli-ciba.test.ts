@@ -1,7 +1,6 @@
 // `clients add` with CIBA options, run as a real process against a fresh database: a bank client in
 // ping mode with its notification endpoint, or without CIBA; wrong combinations refused with one line
 // and exit status 2, writing nothing.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,20 +10,8 @@ import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
 import { DEMO_BANK_PUBLIC_JWK } from '../../src/demo/demo-bank-key.ts';
 import { CIBA_GRANT_TYPE } from '../../src/oidc/ciba-registration.ts';
+import { runCli } from '../support/cli.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-function runCli(args: string[], environ: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['src/cli.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...environ }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('the admin command line: CIBA settings of bank clients', function () {
   this.timeout(60_000);

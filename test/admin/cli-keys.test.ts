@@ -1,38 +1,14 @@
 // `npm run cli -- keys …` run as a real process against a fresh database: listing with states and
 // dates, rotating, an emergency revocation, rotating the key-encryption key, and clear refusals
 // (exit status 2, nothing written) for an unknown kid, a missing reason, a bad algorithm or key.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { KeyEncryption } from '../../src/storage/key-encryption.ts';
 import { KeyRepository } from '../../src/oidc/keys.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
+import { runCli } from '../support/cli.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCli(args: string[], environ: Record<string, string>): Promise<CliResult> {
-  const child = spawn(process.execPath, ['src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...environ },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const linesOf = (text: string) => text.split('\n').filter((line) => line.trim() !== '');
 

@@ -2,7 +2,6 @@
 // in pages; the NDJSON export and its filters (also through `npm run cli -- audit export`); and the
 // verification — every writer's chain, and the signed chain heads exported outside PostgreSQL, which
 // catch what a chain alone cannot: a deleted tail, and a trail rewritten with recomputed hashes.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,8 +15,8 @@ import { auditCommand } from '../../src/admin/admin-cli.ts';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
+import { runCli } from '../support/cli.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const ALICE = '5b1f3c2e-8a4d-4e7b-9c1a-2f3e4d5c6b7a';
 const BOB = '0e7c2a1b-3d4f-4a5b-8c6d-7e8f9a0b1c2d';
 
@@ -30,17 +29,6 @@ async function behindTheTrigger(db: Database, edit: (trx: Database) => Promise<u
   });
 }
 
-function runCli(args: string[], environ: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['src/cli.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...environ }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('the audit trail: query, export and verification', function () {
   this.timeout(60_000);
