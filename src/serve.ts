@@ -1,7 +1,7 @@
 // The server process: configuration, storage, both listeners, and a graceful stop on SIGINT/SIGTERM.
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
-import { buildServer } from './server.ts';
+import { buildServer, type Server } from './server.ts';
 import { startDemo, type QuickstartExtras } from './quickstart.ts';
 import { seedDemoData } from './admin/demo-data.ts';
 
@@ -33,6 +33,16 @@ export function closeGracefully(server: HttpServer, deadlineMs = SHUTDOWN_DEADLI
     });
     server.closeIdleConnections();
   });
+}
+
+/**
+ * Shutdown's first half: report draining (/readyz 503) while still serving for `drainMs`, so the load
+ * balancer stops sending requests here before the listeners stop accepting; then close them gracefully.
+ */
+export async function drainAndClose(server: Pick<Server, 'startDraining'>, listeners: readonly HttpServer[], drainMs: number): Promise<void> {
+  server.startDraining();
+  if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+  await Promise.all(listeners.map((listener) => closeGracefully(listener)));
 }
 
 export async function serve(): Promise<void> {
@@ -67,8 +77,8 @@ export async function serve(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await Promise.all([closeGracefully(publicServer), closeGracefully(adminServer), extras?.close()]);
+    logger.info({ signal, drainSeconds: config.probes.drainSeconds }, 'shutting down: draining');
+    await Promise.all([drainAndClose(server, [publicServer, adminServer], config.probes.drainSeconds * 1000), extras?.close()]);
     await server.close();
     logger.info('stopped');
     process.exit(0);

@@ -6,7 +6,7 @@ import Koa from 'koa';
 import type { Config } from './config/config.ts';
 import { createContainer, type Container, type ContainerOptions } from './container.ts';
 import { forwardedHeaders, requestLog } from './observability/http.ts';
-import { readiness } from './observability/health.ts';
+import { readinessProbe } from './observability/health.ts';
 import { contentSecurityPolicy } from './interactions/security.ts';
 import { dependencyFaultPages } from './interactions/unavailable.ts';
 import { interactionRoutes } from './interactions/routes.ts';
@@ -21,7 +21,14 @@ export interface Server {
   readonly container: Container;
   readonly publicApp: Koa;
   readonly adminApp: Koa;
+  /** Graceful shutdown has begun (src/serve.ts): /readyz answers 503 "draining" from now on; requests are still served. */
+  startDraining(): void;
   close(): Promise<void>;
+}
+
+/** Whether the instance is draining; shared by the server and its public app. */
+export interface DrainState {
+  draining: boolean;
 }
 
 const ASSET_DIR = path.join(import.meta.dirname, 'interactions/assets');
@@ -47,8 +54,9 @@ function securityHeaders(): Koa.Middleware {
 /** Groups of sign-in pages beyond login and consent (registration, account…), each its own middleware. */
 export type PageRoutes = (container: Container) => Koa.Middleware;
 
-export function buildPublicApp(container: Container, pageRoutes: readonly PageRoutes[] = []): Koa {
+export function buildPublicApp(container: Container, pageRoutes: readonly PageRoutes[] = [], drain: DrainState = { draining: false }): Koa {
   const { config, logger } = container;
+  const readiness = readinessProbe(container, { checkTimeoutMs: config.probes.checkTimeoutMs, draining: () => drain.draining });
   const app = new Koa({ proxy: config.trustedProxies.length > 0, maxIpsCount: 1 });
   // The provider in service when each request arrives: a change of signing keys swaps it (src/oidc/provider-holder.ts).
   const providerCallback = container.providers.callback;
@@ -59,12 +67,15 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
   // PostgreSQL or Redis unable to serve: 503 page (src/interactions/unavailable.ts), not a 500.
   app.use(dependencyFaultPages());
   app.use(async (ctx, next) => {
+    // While draining, keep-alive connections are not kept: the client's next request opens a new one,
+    // which the load balancer sends elsewhere once it has seen /readyz fail.
+    if (drain.draining) ctx.set('Connection', 'close');
     if (ctx.path === '/healthz') {
       ctx.body = { status: 'ok' };
       return;
     }
     if (ctx.path === '/readyz') {
-      const report = await readiness(container);
+      const report = await readiness();
       ctx.status = report.ready ? 200 : 503;
       ctx.body = report;
       return;
@@ -150,10 +161,14 @@ export interface ServerOptions extends ContainerOptions {
 
 export async function buildServer(config: Config, options: ServerOptions = {}): Promise<Server> {
   const container = await createContainer(config, options);
+  const drain: DrainState = { draining: false };
   return {
     container,
-    publicApp: buildPublicApp(container, options.pageRoutes),
+    publicApp: buildPublicApp(container, options.pageRoutes, drain),
     adminApp: buildAdminApp(container),
+    startDraining: () => {
+      drain.draining = true;
+    },
     close: () => container.close(),
   };
 }

@@ -34,6 +34,8 @@ export interface Config {
   readonly redis: RedisSettings;
   /** The PostgreSQL pool and its timeouts (README "Timeouts"). */
   readonly database: DatabaseSettings;
+  /** Readiness checks and the drain before a shutdown (README "Readiness and draining"). */
+  readonly probes: ProbeSettings;
   /** 32 bytes; absent only outside production, where the quickstart generates one under dataDir. */
   readonly keyEncryptionKey: Buffer | undefined;
   /** 32 bytes; absent only outside production, likewise. */
@@ -177,6 +179,14 @@ export interface RegistryGatewaySettings {
   readonly cacheSeconds: number;
 }
 
+/** What /readyz waits for, and how long a stopping instance keeps serving while it reports draining. */
+export interface ProbeSettings {
+  /** Each readiness check's own deadline: a dependency slower than this counts as not ready. */
+  readonly checkTimeoutMs: number;
+  /** After SIGTERM, /readyz answers 503 this long before the listeners close (in-flight requests still finish after). */
+  readonly drainSeconds: number;
+}
+
 /** Where a client's TLS certificate comes from when a proxy terminates TLS. */
 export interface MutualTlsSettings {
   /** The header the proxy puts the client certificate in; believed only from TRUSTED_PROXIES. */
@@ -215,6 +225,8 @@ const ENVIRONMENT_NAMES: Record<string, string> = {
   'database.queryTimeoutMs': 'DATABASE_QUERY_TIMEOUT_MS',
   'database.acquireTimeoutMs': 'DATABASE_ACQUIRE_TIMEOUT_MS',
   'database.connectTimeoutMs': 'DATABASE_CONNECT_TIMEOUT_MS',
+  'probes.checkTimeoutMs': 'READINESS_CHECK_TIMEOUT_MS',
+  'probes.drainSeconds': 'SHUTDOWN_DRAIN_SECONDS',
   keyEncryptionKey: 'KEY_ENCRYPTION_KEY',
   pairwiseKey: 'PAIRWISE_KEY',
   keyEncryptionKeyPrevious: 'KEY_ENCRYPTION_KEY_PREVIOUS',
@@ -404,6 +416,15 @@ const databaseSettings = z
   })
   .prefault({});
 
+// The checks run side by side, each bounded: /readyz answers within about checkTimeoutMs, which should
+// be below the load balancer's probe timeout (1 s on Kubernetes by default).
+const probeSettings = z
+  .object({
+    checkTimeoutMs: wholeNumber(10, 60_000, 'milliseconds').default(800),
+    drainSeconds: wholeNumber(0, 300, 'seconds').default(0),
+  })
+  .prefault({});
+
 // A successor must be on every instance (one poll) before it signs: publish-ahead is at least one poll.
 const signingKeySettings = z
   .object({
@@ -518,6 +539,7 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9:._-]*$/, 'expected letters, digits and : . _ - only (no braces: they would break hash tags)'),
   redis: redisSettings,
   database: databaseSettings,
+  probes: probeSettings,
   keyEncryptionKey: key32('KEY_ENCRYPTION_KEY'),
   pairwiseKey: key32('PAIRWISE_KEY'),
   keyEncryptionKeyPrevious: key32('KEY_ENCRYPTION_KEY_PREVIOUS'),

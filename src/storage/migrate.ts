@@ -35,6 +35,9 @@ const migrationConfig: Knex.MigratorConfig = {
   tableName: 'knex_migrations',
 };
 
+/** knex's list check is replaced by schemaState's, which tells a newer release's migrations from a corrupt history. */
+const tolerantConfig: Knex.MigratorConfig = { ...migrationConfig, disableMigrationsListValidation: true };
+
 /** Applies every pending migration; returns the names applied. Safe to run from several instances. */
 export async function migrateToLatest(db: Database): Promise<string[]> {
   // A migration may rightly run longer than the statement timeout that guards requests: it runs
@@ -54,12 +57,37 @@ export async function migrateToLatest(db: Database): Promise<string[]> {
 }
 
 async function latest(db: Database): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest(migrationConfig)) as [number, string[]];
+  const { newer, pending } = await schemaState(db);
+  if (newer.length > 0 && pending.length > 0) {
+    throw new Error(`the database was migrated by a newer release (${newer.join(', ')}) but lacks this release's ${pending.join(', ')}`);
+  }
+  const [, applied] = (await db.migrate.latest(tolerantConfig)) as [number, string[]];
   return applied;
 }
 
-/** True when no migration is pending (readiness checks it). */
+/**
+ * Where the database stands against this release's migrations. During a rolling deploy the new
+ * release migrates while this one's instances still run (expand-then-contract, README "Upgrades"),
+ * so migrations applied after all of this release's are a newer release's and are tolerated: knex's
+ * own check would call the folder corrupt, fail readiness on every old instance and refuse their
+ * restarts. An unknown migration applied before one of ours is another history: refused, as knex does.
+ */
+async function schemaState(db: Database): Promise<{ newer: string[]; pending: string[] }> {
+  const source = migrationConfig.migrationSource!;
+  const known = new Set((await source.getMigrations([])).map((file) => source.getMigrationName(file)));
+  // Completed in the order they were applied (knex orders by id); pending as this release names them.
+  const [completed, pending] = (await db.migrate.list(tolerantConfig)) as [{ name: string }[], string[]];
+  const lastOurs = completed.findLastIndex((migration) => known.has(migration.name));
+  const unknown = completed.map((migration, index) => ({ name: migration.name, index })).filter(({ name }) => !known.has(name));
+  const foreign = unknown.filter(({ index }) => index < lastOurs).map(({ name }) => name);
+  if (foreign.length > 0) {
+    throw new Error(`The migration directory is corrupt, the following files are missing: ${foreign.join(', ')}`);
+  }
+  return { newer: unknown.map(({ name }) => name), pending: pending.map((file) => source.getMigrationName(file)) };
+}
+
+/** True when none of this release's migrations is pending (readiness checks it); a newer release's are fine. */
 export async function migrationsCurrent(db: Database): Promise<boolean> {
-  const [, pending] = (await db.migrate.list(migrationConfig)) as [unknown[], unknown[]];
+  const { pending } = await schemaState(db);
   return pending.length === 0;
 }

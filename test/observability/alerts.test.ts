@@ -146,4 +146,131 @@ describe('alert rules and dashboard (docker/)', function () {
     const compose = readFileSync(path.join(DOCKER, 'compose.yaml'), 'utf8');
     expect(compose).to.include('./prometheus:/etc/prometheus:ro').and.include('./grafana/provisioning:/etc/grafana/provisioning:ro');
   });
+
+  it('sends what fires to the compose Alertmanager, with the label its inhibitions match on', () => {
+    const prometheus = load(readFileSync(path.join(DOCKER, 'prometheus/prometheus.yml'), 'utf8')) as {
+      global: { external_labels?: Record<string, string> };
+      alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] };
+    };
+    expect(prometheus.global.external_labels?.deployment).to.be.a('string').and.not.empty;
+    expect(prometheus.alerting.alertmanagers.flatMap((manager) => manager.static_configs.flatMap((config) => config.targets))).to.deep.equal(['alertmanager:9093']);
+    const compose = load(readFileSync(path.join(DOCKER, 'compose.yaml'), 'utf8')) as {
+      services: Record<string, { command?: string[]; volumes?: string[]; depends_on?: string[]; ports?: string[] }>;
+    };
+    const alertmanager = compose.services.alertmanager!;
+    expect(alertmanager.command).to.include('--config.file=/etc/alertmanager/alertmanager.yml');
+    expect(alertmanager.volumes).to.include('./alertmanager:/etc/alertmanager:ro');
+    // Like Prometheus and Grafana: on the host's loopback only.
+    expect(alertmanager.ports).to.deep.equal(['127.0.0.1:9093:9093']);
+    expect(compose.services.prometheus!.depends_on).to.include('alertmanager');
+  });
+
+  describe('Alertmanager configuration (docker/alertmanager/alertmanager.yml)', () => {
+    interface Route {
+      readonly receiver?: string;
+      readonly matchers?: string[];
+      readonly group_by?: string[];
+      readonly continue?: boolean;
+      readonly routes?: Route[];
+    }
+    interface InhibitRule {
+      readonly source_matchers: string[];
+      readonly target_matchers: string[];
+      readonly equal?: string[];
+    }
+    interface Matcher {
+      readonly label: string;
+      readonly op: '=' | '!=' | '=~' | '!~';
+      readonly value: string;
+    }
+    const config = () =>
+      load(readFileSync(path.join(DOCKER, 'alertmanager/alertmanager.yml'), 'utf8')) as {
+        route: Route;
+        receivers: ({ name: string } & Record<string, unknown>)[];
+        inhibit_rules: InhibitRule[];
+      };
+
+    /** Alertmanager's matcher syntax: label, operator, quoted value; regular expressions are anchored. */
+    function matcher(text: string): Matcher {
+      const match = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!=|!~|=)\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(text);
+      expect(match, `a matcher: ${text}`).to.not.equal(null);
+      return { label: match![1]!, op: match![2] as Matcher['op'], value: match![3]! };
+    }
+    function matches(matchers: readonly string[] | undefined, labels: Record<string, string>): boolean {
+      return (matchers ?? []).map(matcher).every(({ label, op, value }) => {
+        const actual = labels[label] ?? '';
+        if (op === '=') return actual === value;
+        if (op === '!=') return actual !== value;
+        const hit = new RegExp(`^(?:${value})$`).test(actual);
+        return op === '=~' ? hit : !hit;
+      });
+    }
+    /** The receiver an alert with these labels is sent to: the first matching child route, depth first. */
+    function receiverOf(route: Route, labels: Record<string, string>, inherited = 'none'): string {
+      const own = route.receiver ?? inherited;
+      for (const child of route.routes ?? []) {
+        if (matches(child.matchers, labels)) return receiverOf(child, labels, own);
+      }
+      return own;
+    }
+    /** The labels an alert carries: its own, what its expression keeps (by …), the external deployment label. */
+    function labelsOf(rule: AlertRule): Set<string> {
+      return new Set(['alertname', 'deployment', ...Object.keys(rule.labels ?? {}), ...groupingLabelsOf(rule.expr)]);
+    }
+    /** The existing alerts a list of matchers selects. */
+    function selected(matchers: readonly string[]): AlertRule[] {
+      return alertRules().filter((rule) => matches(matchers, { alertname: rule.alert, deployment: 'citizen-idp', ...rule.labels }));
+    }
+
+    it('routes to receivers that exist, each with somewhere to send to, grouped by alert', () => {
+      const { route, receivers } = config();
+      const names = receivers.map((receiver) => receiver.name);
+      expect(new Set(names).size, 'receiver names are unique').to.equal(names.length);
+      for (const receiver of receivers) {
+        expect(Object.keys(receiver).filter((key) => key.endsWith('_configs')), `${receiver.name} sends nowhere`).to.not.be.empty;
+      }
+      const walk = (node: Route): void => {
+        if (node.receiver !== undefined) expect(names, `route receiver ${node.receiver}`).to.include(node.receiver);
+        for (const text of node.matchers ?? []) matcher(text);
+        for (const child of node.routes ?? []) walk(child);
+      };
+      expect(route.receiver, 'the root route has a receiver').to.be.a('string');
+      walk(route);
+      expect(route.group_by).to.include('alertname');
+    });
+
+    it('pages for every page alert and files a ticket for every ticket alert', () => {
+      const { route } = config();
+      for (const rule of alertRules()) {
+        const receiver = receiverOf(route, { alertname: rule.alert, deployment: 'citizen-idp', ...rule.labels });
+        expect(receiver, rule.alert).to.equal(rule.labels?.severity === 'page' ? 'pager' : 'tickets');
+      }
+    });
+
+    it('inhibits, while a dependency is down, the alerts it explains — only alerts that exist, on labels both carry', () => {
+      const rules = config().inhibit_rules;
+      expect(rules).to.not.be.empty;
+      for (const rule of rules) {
+        const sources = selected(rule.source_matchers);
+        const targets = selected(rule.target_matchers);
+        const what = `${rule.source_matchers.join(',')} → ${rule.target_matchers.join(',')}`;
+        expect(sources, `${what}: the source names no alert`).to.not.be.empty;
+        expect(targets, `${what}: the target names no alert`).to.not.be.empty;
+        // Every name an alternation lists is an alert (a misspelt one would silently inhibit nothing).
+        for (const { label, value } of [...rule.source_matchers, ...rule.target_matchers].map(matcher)) {
+          if (label !== 'alertname') continue;
+          for (const name of value.split('|')) expect(alertRules().map((alert) => alert.alert), `${what}: ${name}`).to.include(name);
+        }
+        expect(targets.filter((target) => sources.includes(target)), `${what}: an alert inhibiting itself`).to.be.empty;
+        expect(rule.equal, `${what}: equal keeps deployments apart`).to.include('deployment');
+        for (const label of rule.equal ?? []) {
+          for (const alert of [...sources, ...targets]) expect(labelsOf(alert).has(label), `${what}: ${alert.alert} has no label ${label}`).to.equal(true);
+        }
+      }
+      const inhibitedBy = (source: string) =>
+        rules.filter((rule) => selected(rule.source_matchers).some((alert) => alert.alert === source)).flatMap((rule) => selected(rule.target_matchers).map((alert) => alert.alert));
+      expect(inhibitedBy('IdpDependencyDown')).to.include.members(['IdpHighErrorRate', 'IdpSignInFailureSpike', 'IdpDatabasePoolExhausted']);
+      expect(inhibitedBy('IdpDependencyDown'), 'a down dependency does not hide a lockout storm').to.not.include('IdpLockoutStorm');
+    });
+  });
 });

@@ -2,9 +2,9 @@
 // flight finish, drop what outlives the deadline, then close the pools.
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import { expect } from 'chai';
-import type Koa from 'koa';
-import { buildServer, type PageRoutes, type Server } from '../../src/server.ts';
+import { buildServer, type Server } from '../../src/server.ts';
 import { closeGracefully } from '../../src/serve.ts';
+import { slowPage, type SlowPage } from '../support/slow-page.ts';
 import { createTestDatabase, freePort, testConfig, TEST_REDIS_URL, type TestDatabase } from '../support/world.ts';
 
 describe('graceful shutdown', function () {
@@ -13,27 +13,15 @@ describe('graceful shutdown', function () {
   let server: Server | undefined;
   let http: HttpServer;
   let port: number;
-  /** Resolves when the slow page has started; the page answers when `release` is called. */
-  let started: Promise<void>;
-  let release: () => void;
-
-  const slowPage: PageRoutes = () => async (ctx: Koa.Context, next: Koa.Next) => {
-    if (ctx.path !== '/test/slow') {
-      await next();
-      return;
-    }
-    signalStarted();
-    await new Promise<void>((resolve) => (release = resolve));
-    ctx.body = 'finished';
-  };
-  let signalStarted: () => void;
+  /** A request to /test/slow is held until `slow.release()`. */
+  let slow: SlowPage;
 
   beforeEach(async () => {
     database = await createTestDatabase();
     port = await freePort();
     const config = testConfig({ port, adminPort: await freePort(), databaseUrl: database.url, redisUrl: TEST_REDIS_URL });
-    server = await buildServer(config, { pageRoutes: [slowPage] });
-    started = new Promise((resolve) => (signalStarted = resolve));
+    slow = slowPage();
+    server = await buildServer(config, { pageRoutes: [slow.routes] });
     http = createServer(server.publicApp.callback() as RequestListener);
     await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
   });
@@ -46,7 +34,7 @@ describe('graceful shutdown', function () {
 
   it('stops accepting, finishes the request in flight, then closes the database and Redis pools', async () => {
     const inFlight = fetch(`http://127.0.0.1:${port}/test/slow`);
-    await started;
+    await slow.started;
     let closed = false;
     const closing = closeGracefully(http, 10_000).then(() => (closed = true));
 
@@ -57,7 +45,7 @@ describe('graceful shutdown', function () {
     expect(refused, 'a new connection is refused while draining').to.equal('ECONNREFUSED');
     expect(closed, 'not closed while a request is in flight').to.equal(false);
 
-    release();
+    slow.release();
     const response = await inFlight;
     expect(response.status).to.equal(200);
     expect(await response.text()).to.equal('finished');
@@ -89,11 +77,11 @@ describe('graceful shutdown', function () {
       () => 'answered',
       () => 'dropped',
     );
-    await started;
+    await slow.started;
     const began = Date.now();
     await closeGracefully(http, 300);
     expect(Date.now() - began).to.be.within(250, 2_000);
     expect(await inFlight).to.equal('dropped');
-    release();
+    slow.release();
   });
 });
