@@ -24,14 +24,16 @@ import { RedisEphemeralStore } from '../src/storage/ephemeral-store-redis.ts';
 import { EphemeralModelStore } from '../src/oidc/ephemeral-model-store.ts';
 import {
   argon2VerifyRate,
-  basicAuth,
   describeMachine,
   enrolBenchCitizens,
   freePort,
   load,
   loadAverage,
   percentile,
+  PORTAL,
+  post,
   ROOT,
+  SERVICE,
   signInOnce,
   startBenchServer,
   type Citizen,
@@ -101,20 +103,6 @@ const SCENARIO_NAMES: Record<keyof Scenarios, string> = {
   refresh: 'refresh with rotation',
   userinfo: 'userinfo (GET, bearer)',
 };
-
-async function post(url: string, auth: string, body: Record<string, string>): Promise<Record<string, unknown>> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth },
-    body: new URLSearchParams(body).toString(),
-  });
-  const json = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${new URL(url).pathname} answered ${response.status} ${String(json.error)}`);
-  return json;
-}
-
-const SERVICE = basicAuth('demo-service', 'demo-service-secret');
-const PORTAL = basicAuth('demo-portal', 'demo-portal-secret');
 
 async function clientCredentialsToken(endpoints: Endpoints): Promise<string> {
   const answer = await post(endpoints.token_endpoint, SERVICE, { grant_type: 'client_credentials' });

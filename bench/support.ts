@@ -79,6 +79,22 @@ export function basicAuth(clientId: string, secret: string): string {
   return `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
 }
 
+/** The demo clients' credentials (DESIGN.md's demo data). */
+export const SERVICE = basicAuth('demo-service', 'demo-service-secret');
+export const PORTAL = basicAuth('demo-portal', 'demo-portal-secret');
+
+/** A form POST with client authentication; the JSON answer, or an error naming the endpoint and status. */
+export async function post(url: string, auth: string, body: Record<string, string>): Promise<Record<string, unknown>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth },
+    body: new URLSearchParams(body).toString(),
+  });
+  const json = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`${new URL(url).pathname} answered ${response.status} ${String(json.error)}`);
+  return json;
+}
+
 export interface TokenSet {
   readonly id_token?: string;
   readonly access_token?: string;

@@ -5,6 +5,7 @@ import type { Database } from './storage/database.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Config } from './config/config.ts';
 import type { ClientProfile } from './oidc/client-profiles.ts';
+import type { ClientMetadata } from './oidc/clients.ts';
 import type { ChangeFeedDependencies } from './registry/change-feed.ts';
 import type { UnavailableHolder } from './registry/registry-import.ts';
 import { unsupportedRuntime } from './runtime.ts';
@@ -117,6 +118,8 @@ interface Storage {
   readonly config: Config;
   readonly db: Database;
   readonly keyEncryptionKey: Buffer;
+  /** Runs `close` when the command is done (before the database closes). */
+  readonly onClose: (close: () => Promise<void>) => void;
 }
 
 /** Opens the configured database (embedded in the quickstart), runs `work`, and closes it again. */
@@ -125,18 +128,37 @@ async function withStorage<T>(config: Config, logger: Logger, work: (storage: St
   const { resolveSecrets } = await import('./config/quickstart-secrets.ts');
   const { keyEncryptionKey } = resolveSecrets(config);
   const { db, embedded } = await openStorage(config, logger);
+  const closers: (() => Promise<void>)[] = [];
   try {
-    return await work({ config, db, keyEncryptionKey });
+    return await work({ config, db, keyEncryptionKey, onClose: (close) => closers.push(close) });
   } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
     await db.destroy();
     await embedded?.stop();
   }
 }
 
-async function clientRepository(storage: Storage) {
+/**
+ * With Redis configured, a change made here moves the clients' generation, so running instances,
+ * which serve clients from memory, see it at once (src/oidc/client-cache.ts).
+ */
+async function clientRepository(storage: Storage, options: { changes?: boolean } = {}) {
   const { ClientRepository } = await import('./oidc/clients.ts');
   const { KeyEncryption } = await import('./storage/key-encryption.ts');
-  return new ClientRepository(storage.db, new KeyEncryption(storage.keyEncryptionKey), clientRules(storage.config));
+  const generation = options.changes ? await clientGeneration(storage) : undefined;
+  return new ClientRepository(storage.db, new KeyEncryption(storage.keyEncryptionKey), clientRules(storage.config), generation);
+}
+
+async function clientGeneration(storage: Storage) {
+  if (!storage.config.redisUrl) return undefined;
+  const { openRedis } = await import('./storage/redis-cluster.ts');
+  const { RedisEphemeralStore } = await import('./storage/ephemeral-store-redis.ts');
+  const { ClientCache } = await import('./oidc/client-cache.ts');
+  const store = new RedisEphemeralStore(await openRedis(storage.config));
+  storage.onClose(() => store.close());
+  return new ClientCache<ClientMetadata>(store, {
+    onBumpFailure: () => console.error('warning: running servers may serve the previous client for up to 30 seconds (Redis could not be told)'),
+  });
 }
 
 /** Loopback receivers and sector documents only outside production, as the server has it. */
@@ -229,7 +251,7 @@ async function addClient(config: Config, logger: Logger, args: string[], environ
 
   const created = await withStorage(config, logger, async (storage) => {
     await assertResourceScopesOffered(storage.db, registration.approvedScopes);
-    const record = await (await clientRepository(storage)).create(registration).catch((error: unknown) => {
+    const record = await (await clientRepository(storage, { changes: true })).create(registration).catch((error: unknown) => {
       throw resourceConflictOf(error) ?? error;
     });
     if (record) {
@@ -257,7 +279,7 @@ async function removeClient(config: Config, logger: Logger, args: string[]): Pro
   const options = optionsOf(args, { id: { type: 'string' } });
   const clientId = required(options.id, '--id');
   const removed = await withStorage(config, logger, async (storage) => {
-    const done = await (await clientRepository(storage)).remove(clientId);
+    const done = await (await clientRepository(storage, { changes: true })).remove(clientId);
     if (done) await recordAdminAction(storage, clientId, { action: 'client.removed' });
     return done;
   });

@@ -20,7 +20,10 @@ import { scrapeSources } from './observability/scrape-sources.ts';
 import { instrumentProvider } from './oidc/provider-metrics.ts';
 import { measuredRegistryGateway } from './registry/gateway-metrics.ts';
 import { KeyRepository } from './oidc/keys.ts';
-import { ClientRepository } from './oidc/clients.ts';
+import { ClientRepository, type ClientMetadata } from './oidc/clients.ts';
+import { DynamicRegistration } from './oidc/dynamic-registration.ts';
+import { InitialAccessTokenRepository } from './oidc/initial-access-tokens.ts';
+import { ClientCache } from './oidc/client-cache.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
 import { EphemeralModelStore } from './oidc/ephemeral-model-store.ts';
 import { DurableModelStore } from './oidc/durable-model-store.ts';
@@ -69,6 +72,8 @@ export interface Container {
   readonly audit: AuditLog;
   readonly keys: KeyRepository;
   readonly clients: ClientRepository;
+  /** Dynamic client registration: initial access tokens and the clients registered with them. */
+  readonly registrations: DynamicRegistration;
   readonly durableModels: DurableModelStore;
   readonly ephemeralModels: EphemeralModelStore;
   readonly sessions: SessionTerminator;
@@ -231,9 +236,19 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const sealer = new KeyEncryption(secrets.keyEncryptionKey, config.keyEncryptionKeyPrevious ? [config.keyEncryptionKeyPrevious] : []);
     const keys = new KeyRepository(db, sealer);
     await keys.ensureKeys();
-    const clients = new ClientRepository(db, sealer, { allowLoopbackReceivers: config.env !== 'production', lifetimeCeilings: config.ttl });
+    // Clients served from memory, exact across instances by a generation in Redis (src/oidc/client-cache.ts);
+    // not without Redis: the command line, another process, could not move the generation.
+    const clientCache = config.redisUrl
+      ? new ClientCache<ClientMetadata>(ephemeral, {
+          onBumpFailure: (error) => logger.error({ err: error }, 'could not move the clients generation after a change; other instances may serve the old client for up to 30 s'),
+        })
+      : undefined;
+    const clientRules = { allowLoopbackReceivers: config.env !== 'production', lifetimeCeilings: config.ttl };
+    const clients = new ClientRepository(db, sealer, clientRules, clientCache);
     const audit = new AuditLog(db);
     closers.unshift(() => audit.flush());
+    // Clients registering themselves under an administrator's initial access token (RFC 7591/7592).
+    const registrations = new DynamicRegistration({ tokens: new InitialAccessTokenRepository(db), clients, rules: clientRules, audit, logger });
     const registry = new RegistryRepository(db);
     const registryGateway = measuredRegistryGateway(createRegistryGateway(config, registry, logger), metrics, config.registry.url === undefined ? 'mirror' : 'remote');
     closers.unshift(() => registryGateway.close());
@@ -257,7 +272,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const purge = schedulePurge(durableModels, logger);
     closers.unshift(() => purge.stop());
     // Storage failures become 503 temporarily_unavailable (src/storage/dependency-faults.ts).
-    const adapter = guardAdapter(createAdapterClass({ ephemeral: ephemeralModels, durable: durableModels, clients }), () =>
+    const adapter = guardAdapter(createAdapterClass({ ephemeral: ephemeralModels, durable: durableModels, clients, selfRegistration: registrations }), () =>
       ephemeral.get('probe:{reachable}'),
     );
     const ciba = createCibaHooks({
@@ -301,6 +316,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       firstPartyClients: [CONSOLE_CLIENT_ID, ADMIN_CONSOLE_CLIENT_ID],
       retiredSecretMatches: (clientId, candidate) => clients.retiredSecretMatches(clientId, candidate),
       adminScopes: ADMIN_SCOPES,
+      registration: registrations.features,
       // CIBA's stand-ins inside the guard, so that they fail as real accounts do (src/oidc/ciba.ts).
       findAccount: guardFindAccount(ciba.wrapFindAccount(createFindAccount({ accounts, registry: registryGateway, audit, logger }))),
       pages: providerPages,
@@ -343,6 +359,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       audit,
       keys,
       clients,
+      registrations,
       durableModels,
       ephemeralModels,
       sessions,

@@ -17,6 +17,8 @@ import { accountRoutes } from './api-accounts.ts';
 import { auditRoutes } from './api-audit.ts';
 import { AuditTrail } from '../audit/audit-trail.ts';
 import { keyRoutes } from './api-keys.ts';
+import { registrationRoutes } from './api-registration.ts';
+import { adminConsoleRoutes } from './console/console-routes.ts';
 
 export interface AdminApiParts {
   readonly api: AdminApi;
@@ -30,7 +32,8 @@ export function buildAdminApi(container: Container): AdminApiParts {
   const roles = new AdminRoles(container.db);
   const sessions = new AdminSessions(container.ephemeral);
   const approvals = new FourEyesApprovals(container.db);
-  approvals.register(CLIENT_SCOPES_APPROVAL, applyClientScopes);
+  // Applied in the approval's transaction, outside ClientRepository: other instances are told after the commit.
+  approvals.register(CLIENT_SCOPES_APPROVAL, applyClientScopes, () => container.clients.clientsChanged());
   const auth = new AdminAuthenticator({ provider: container.provider, clients: container.clients, roles, sessions, audit: container.audit });
   const api = new AdminApi(auth, (error) => container.logger.error({ err: error }, 'an admin API call failed'));
   api.add(...clientRoutes({
@@ -46,6 +49,13 @@ export function buildAdminApi(container: Container): AdminApiParts {
   api.add(...auditRoutes({ trail: new AuditTrail(container.db), audit: container.audit }));
   // Signing keys: list, rotate, emergency revoke (README "Signing keys").
   api.add(...keyRoutes({ signingKeys: container.signingKeys }));
+  // Initial access tokens for dynamic client registration (README "Dynamic client registration").
+  api.add(...registrationRoutes({
+    registrations: container.registrations,
+    issue: (limits, options) => container.registrations.issue(container.provider, limits, options),
+    audit: container.audit,
+    registrationEndpoint: `${container.config.issuer.replace(/\/$/, '')}/reg`,
+  }));
   return { api, auth, roles, approvals, sessions };
 }
 
@@ -85,5 +95,15 @@ export function adminApiMiddleware(container: Container, parts: AdminApiParts = 
       rolesOf: (accountId) => parts.roles.rolesOf(accountId),
     }),
     parts.api.middleware(),
+    // The web console over the same routes (README "Admin console").
+    adminConsoleRoutes({
+      routes: parts.api.routes,
+      auth: parts.auth,
+      issuer: container.config.issuer,
+      store: container.ephemeral,
+      secretRotationOverlapSeconds: container.config.admin.secretRotationOverlapSeconds,
+      keyPublishAheadSeconds: container.config.keys.publishAheadSeconds,
+      onError: (error) => container.logger.error({ err: error }, 'an admin console page failed'),
+    }),
   ];
 }

@@ -10,6 +10,7 @@ import { CLIENT_PROFILES, PROFILE_RULES } from '../oidc/client-profiles.ts';
 import { InvalidClientRegistration, type ClientRecord, type ClientRegistration, type ClientRepository } from '../oidc/clients.ts';
 import { ENCRYPTION_ALGORITHMS, TLS_SUBJECT_KINDS } from '../oidc/client-keys.ts';
 import { resourceConflictOf } from '../oidc/resource-servers.ts';
+import { initialAccessTokenOf } from '../oidc/dynamic-registration.ts';
 import { assertResourceScopesOffered } from './client-options.ts';
 import { AdminProblem, notFound, type AdminRoute } from './api.ts';
 import type { ApplyApproval, FourEyesApprovals } from './approvals.ts';
@@ -85,6 +86,7 @@ const clientSchema = z.object({
   pendingScopes: z.array(z.string()).describe('Sensitive scopes asked for, waiting for a second administrator.'),
   contacts: z.array(z.object({ name: z.string(), email: z.string() })),
   agreementReference: z.string().nullable(),
+  initialAccessToken: z.string().nullable().describe('Set when the client registered itself (RFC 7591): the initial access token it used.'),
   hasSecret: z.boolean(),
   previousSecretValidUntil: z.string().nullable().optional().describe('After a rotation: until when the previous secret is still accepted.'),
   metadata: z.record(z.string(), z.unknown()).describe('The OpenID Connect client metadata the provider uses.'),
@@ -114,7 +116,13 @@ export interface ClientRoutesDependencies {
 
 const newSecret = () => randomBytes(32).toString('base64url');
 
-function registrationOf(clientId: string, input: ClientInput, approvedScopes: readonly string[], secret: string | undefined): ClientRegistration {
+function registrationOf(
+  clientId: string,
+  input: ClientInput,
+  approvedScopes: readonly string[],
+  secret: string | undefined,
+  initialAccessToken?: string,
+): ClientRegistration {
   return {
     clientId,
     name: input.name,
@@ -137,13 +145,14 @@ function registrationOf(clientId: string, input: ClientInput, approvedScopes: re
     ...(input.userinfoEncryptedResponseAlg !== undefined && { userinfoEncryptedResponseAlg: input.userinfoEncryptedResponseAlg }),
     ...(input.authorizationSignedResponseAlg !== undefined && { authorizationSignedResponseAlg: input.authorizationSignedResponseAlg }),
     ...(secret !== undefined && { secret }),
-    administration: { contacts: input.contacts, agreementReference: input.agreementReference },
+    // A self-registered client stays marked with its initial access token through an administrator's edits.
+    administration: { contacts: input.contacts, agreementReference: input.agreementReference, ...(initialAccessToken !== undefined && { initialAccessToken }) },
   };
 }
 
 function viewOf(record: ClientRecord, pendingScopes: readonly string[], previousSecretValidUntil?: Date): z.infer<typeof clientSchema> {
   const { administration, ...metadata } = record.metadata as {
-    administration?: { contacts?: { name: string; email: string }[]; agreementReference?: string };
+    administration?: { contacts?: { name: string; email: string }[]; agreementReference?: string; initialAccessToken?: string };
   } & Record<string, unknown>;
   return {
     clientId: record.clientId,
@@ -154,6 +163,7 @@ function viewOf(record: ClientRecord, pendingScopes: readonly string[], previous
     pendingScopes: [...pendingScopes],
     contacts: administration?.contacts ?? [],
     agreementReference: administration?.agreementReference ?? null,
+    initialAccessToken: administration?.initialAccessToken ?? null,
     hasSecret: metadata.token_endpoint_auth_method === 'client_secret_basic',
     ...(previousSecretValidUntil !== undefined && { previousSecretValidUntil: previousSecretValidUntil.toISOString() }),
     metadata,
@@ -315,8 +325,9 @@ export function clientRoutes(deps: ClientRoutesDependencies): AdminRoute<never, 
       if (!existing) throw notFound('client');
       const { now, waiting } = split(body.approvedScopes, existing.approvedScopes);
       const { secret, generated } = await secretFor(clientId, body, true);
-      await checkAll(registrationOf(clientId, body, [...now, ...waiting], secret));
-      const record = await clients.update(registrationOf(clientId, body, now, secret)).catch(asProblem);
+      const marker = initialAccessTokenOf(existing);
+      await checkAll(registrationOf(clientId, body, [...now, ...waiting], secret, marker));
+      const record = await clients.update(registrationOf(clientId, body, now, secret, marker)).catch(asProblem);
       if (!record) throw notFound('client');
       await audit.record({
         type: 'admin.action',

@@ -53,15 +53,21 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class FourEyesApprovals {
   readonly #db: Database;
   readonly #appliers = new Map<string, ApplyApproval>();
+  readonly #afterCommit = new Map<string, (approval: Approval) => Promise<void>>();
 
   constructor(db: Database) {
     this.#db = db;
   }
 
-  /** How approved changes of `kind` are applied (each kind registers once). */
-  register(kind: string, apply: ApplyApproval): void {
+  /**
+   * How approved changes of `kind` are applied (each kind registers once); `afterCommit` runs once an
+   * approval's transaction has committed, before the decision is answered (e.g. telling other
+   * instances that a client changed: src/oidc/client-cache.ts).
+   */
+  register(kind: string, apply: ApplyApproval, afterCommit?: (approval: Approval) => Promise<void>): void {
     if (this.#appliers.has(kind)) throw new Error(`approvals of kind ${kind} are already registered`);
     this.#appliers.set(kind, apply);
+    if (afterCommit) this.#afterCommit.set(kind, afterCommit);
   }
 
   /** Records a change waiting for a second administrator; an older pending one for the same kind and subject is superseded. */
@@ -109,7 +115,7 @@ export class FourEyesApprovals {
    */
   async decide(id: string, decidedBy: string, decision: 'approved' | 'rejected'): Promise<Approval> {
     if (!UUID.test(id)) throw notFound('approval');
-    return this.#db.transaction(async (trx) => {
+    const decided = await this.#db.transaction(async (trx) => {
       const row = await trx<ApprovalRow>('admin_approvals').where({ id }).forUpdate().first();
       if (!row) throw notFound('approval');
       if (row.status !== 'pending') throw new AdminProblem(409, 'conflict', `the request is already ${row.status}`);
@@ -124,5 +130,7 @@ export class FourEyesApprovals {
       if (decision === 'approved') await this.#appliers.get(approval.kind)!(approval, trx);
       return approval;
     });
+    if (decided.status === 'approved') await this.#afterCommit.get(decided.kind)?.(decided);
+    return decided;
   }
 }

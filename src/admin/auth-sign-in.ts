@@ -6,6 +6,7 @@
 // level 2 (urn:vn:eid:loa:2) and no older than five minutes, for an account holding a role; otherwise
 // it is refused and audited. The session is a random id in the HttpOnly, SameSite=Strict cookie
 // `admin_session`, kept in Redis (15 minutes idle, 8 hours at most); its roles are read again on every call.
+// The callback lands in the web console (/console/).
 import { createHmac, randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import * as oidc from 'openid-client';
@@ -15,7 +16,8 @@ import type { ClientRepository } from '../oidc/clients.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import { LOA_2 } from '../oidc/assurance.ts';
 import { loopbackAddress, loopbackFetch } from '../interactions/account-console.ts';
-import { ADMIN_SESSION_COOKIE, CSRF_HEADER, type AdminAuthenticator, type AdminSessions } from './auth.ts';
+import { readForm } from '../interactions/forms.ts';
+import { ADMIN_SESSION_COOKIE, CSRF_HEADER, sameSecret, type AdminAuthenticator, type AdminSessions } from './auth.ts';
 
 export const ADMIN_CONSOLE_CLIENT_ID = 'admin-console';
 const FRESH_SIGN_IN_SECONDS = 300;
@@ -118,7 +120,10 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
     }
     if (ctx.path === '/auth/sign-out' && ctx.method === 'POST') {
       const signedIn = await deps.auth.sessionOf(ctx);
-      if (signedIn && ctx.get(CSRF_HEADER) !== signedIn.session.csrf) {
+      // The web console signs out with a form (its CSRF token in the field `csrf`) and is sent on to the provider.
+      // (A body too large to be our form counts as no token: refused below.)
+      const fromForm = ctx.is('application/x-www-form-urlencoded') ? ((await readForm(ctx).catch(() => new URLSearchParams())).get('csrf') ?? '') : undefined;
+      if (signedIn && !sameSecret(fromForm ?? ctx.get(CSRF_HEADER), signedIn.session.csrf)) {
         await refuse(ctx, 403, 'csrf', `send the session's CSRF token in the ${CSRF_HEADER} header`, `account:${signedIn.session.accountId}`, 'sign-out without CSRF token');
         return;
       }
@@ -127,11 +132,18 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
       const endSession = signedIn
         ? oidc.buildEndSessionUrl(await provider(), { id_token_hint: signedIn.session.idToken, post_logout_redirect_uri: `${adminUrl}/auth/signed-out` }).href
         : undefined;
+      if (fromForm !== undefined) {
+        ctx.status = 303;
+        ctx.redirect(endSession ?? '/console/signed-out');
+        return;
+      }
       ctx.body = { signedOut: true, ...(endSession && { endSessionUrl: endSession }) };
       return;
     }
     if (ctx.path === '/auth/signed-out' && ctx.method === 'GET') {
-      ctx.body = { signedOut: true };
+      // A browser back from the provider's logout sees the console's page; a program, JSON.
+      if (ctx.accepts('json', 'html') === 'html') ctx.redirect('/console/signed-out');
+      else ctx.body = { signedOut: true };
       return;
     }
     if (adminUrl === undefined) {
@@ -204,7 +216,8 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
       cookie(ctx, BINDING_COOKIE, null);
       cookie(ctx, ADMIN_SESSION_COOKIE, id);
       await deps.audit.record({ type: 'admin.action', actor, accountId: claims.sub, data: { action: 'admin.signed_in', roles: [...roles].sort() } });
-      ctx.redirect('/auth/session');
+      // Into the web console (src/admin/console/); programs read the session at /auth/session.
+      ctx.redirect('/console/');
       return;
     }
     await next();

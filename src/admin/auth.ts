@@ -96,7 +96,8 @@ export interface AdminAuthDependencies {
   readonly audit: AuditLog;
 }
 
-function sameSecret(a: string, b: string): boolean {
+/** Constant-time comparison of two secrets (CSRF tokens). */
+export function sameSecret(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
@@ -109,9 +110,17 @@ export class AdminAuthenticator {
     this.#deps = deps;
   }
 
-  /** The caller, allowed to call `route`; otherwise audits the refusal and throws 401 or 403. */
-  async authorize(ctx: Koa.Context, route: Pick<AdminRoute, 'access' | 'operationId' | 'method'>): Promise<AdminPrincipal> {
-    const caller = await this.#authenticate(ctx);
+  /**
+   * The caller, allowed to call `route`; otherwise audits the refusal and throws 401 or 403. The web
+   * console (src/admin/console/) passes `sessionOnly` (a bearer token counts for nothing there) and
+   * the CSRF token its form carried instead of the header.
+   */
+  async authorize(
+    ctx: Koa.Context,
+    route: Pick<AdminRoute, 'access' | 'operationId' | 'method'>,
+    options: { readonly sessionOnly?: boolean; readonly csrfToken?: string } = {},
+  ): Promise<AdminPrincipal> {
+    const caller = await this.#authenticate(ctx, options.sessionOnly === true);
     if ('refused' in caller) {
       await this.#deny(ctx, route.operationId, 'anonymous', caller.refused);
       ctx.set('WWW-Authenticate', `Bearer realm="admin", error="invalid_token"`);
@@ -133,7 +142,7 @@ export class AdminAuthenticator {
       throw new AdminProblem(403, 'forbidden', `this call needs ${needed}`);
     }
     // A browser session changes things only with the token a page of ours could read (CSRF).
-    if (principal.kind === 'administrator' && route.method !== 'GET' && !sameSecret(ctx.get(CSRF_HEADER), caller.csrf ?? '')) {
+    if (principal.kind === 'administrator' && route.method !== 'GET' && !sameSecret(options.csrfToken ?? ctx.get(CSRF_HEADER), caller.csrf ?? '')) {
       await this.#deny(ctx, route.operationId, principal.actor, 'missing or wrong CSRF token');
       throw new AdminProblem(403, 'csrf', `send the session's CSRF token (GET /auth/session) in the ${CSRF_HEADER} header`);
     }
@@ -148,9 +157,9 @@ export class AdminAuthenticator {
     return { id, session, roles: await this.#deps.roles.rolesOf(session.accountId) };
   }
 
-  async #authenticate(ctx: Koa.Context): Promise<{ principal: AdminPrincipal; csrf?: string } | { refused: string }> {
+  async #authenticate(ctx: Koa.Context, sessionOnly = false): Promise<{ principal: AdminPrincipal; csrf?: string } | { refused: string }> {
     const authorization = ctx.get('authorization');
-    if (authorization) {
+    if (authorization && !sessionOnly) {
       const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization);
       if (!match) return { refused: 'malformed Authorization header' };
       const token = await findServiceToken(this.#deps.provider, match[1]!);

@@ -30,7 +30,9 @@ export type AuditEventType =
   | 'registry.changed'
   | 'admin.action'
   /** An admin API call refused: no or bad credentials, or a role or scope the caller lacks. */
-  | 'admin.denied';
+  | 'admin.denied'
+  /** A client registered, updated or deleted itself (RFC 7591/7592), or was refused (src/oidc/dynamic-registration.ts). */
+  | 'client.registration';
 
 export interface AuditEvent {
   readonly type: AuditEventType;

@@ -3,6 +3,8 @@
 import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 import type { ModelStore } from './model-store.ts';
 import type { EphemeralModelStore } from './ephemeral-model-store.ts';
+import { couldBeRefreshToken } from './token-lengths.ts';
+import { forgetGrant, rememberGrant, takeGrant } from './request-reads.ts';
 
 /** Models whose loss would log citizens out or lose consent: PostgreSQL. Everything else: Redis. */
 export const DURABLE_MODELS: ReadonlySet<string> = new Set([
@@ -23,14 +25,25 @@ export interface ClientLookup {
   findMetadata(clientId: string): Promise<AdapterPayload | undefined>;
 }
 
+/** Where clients that register themselves (RFC 7591/7592) are stored: src/oidc/dynamic-registration.ts. */
+export interface ClientSelfRegistration {
+  /** Stores the registration the registration policy accepted for this client id; throws otherwise. */
+  store(clientId: string): Promise<void>;
+  /** Removes a client that registered itself; throws for any other. */
+  remove(clientId: string): Promise<void>;
+}
+
 export interface AdapterStores {
   readonly ephemeral: EphemeralModelStore;
   readonly durable: ModelStore;
   readonly clients: ClientLookup;
+  /** Without it, no client is ever written through the adapter. */
+  readonly selfRegistration?: ClientSelfRegistration;
 }
 
 export function createAdapterClass(stores: AdapterStores): AdapterConstructor {
   const revokeGrant = async (grantId: string) => {
+    forgetGrant(grantId);
     await Promise.all([
       stores.ephemeral.revokeByGrantId(grantId),
       stores.durable.revokeByGrantId(grantId),
@@ -48,20 +61,41 @@ export function createAdapterClass(stores: AdapterStores): AdapterConstructor {
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-      if (this.#model === 'Client') throw new Error('clients are managed by administrators, not through the adapter');
+      if (this.#model === 'Client') {
+        // Only dynamic registration writes clients here, and only what its policy accepted.
+        if (!stores.selfRegistration) throw new Error('clients are managed by administrators, not through the adapter');
+        await stores.selfRegistration.store(id);
+        return;
+      }
       if (this.#model === 'ReplayDetection') {
         if (!(await stores.ephemeral.insertReplayMarker(id, payload, expiresIn ?? 60))) {
           throw new errors.InvalidRequest('replay detected: this one-time proof was already used');
         }
         return;
       }
+      if (this.#model === 'Grant') forgetGrant(id);
       const kept = KEPT_AFTER_EXPIRY[this.#model];
       await this.#store.upsert(this.#model, id, payload, expiresIn !== undefined && kept !== undefined ? expiresIn + kept : expiresIn);
     }
 
     find(id: string): Promise<AdapterPayload | undefined> {
       if (this.#model === 'Client') return stores.clients.findMetadata(id);
+      // Introspection asks every model at once; an access token's value is no refresh token (src/oidc/token-lengths.ts).
+      if (this.#model === 'RefreshToken') return couldBeRefreshToken(id) ? this.#findRefreshToken(id) : Promise.resolve(undefined);
+      if (this.#model === 'Grant') {
+        // Read with the refresh token a moment ago, in this request (src/oidc/request-reads.ts).
+        const read = takeGrant(id);
+        if (read.found) return Promise.resolve(read.payload);
+      }
       return this.#store.find(this.#model, id);
+    }
+
+    /** The token, and its grant kept for the lookup of it that follows in the same request. */
+    async #findRefreshToken(id: string): Promise<AdapterPayload | undefined> {
+      if (!this.#store.findWithGrant) return this.#store.find(this.#model, id);
+      const found = await this.#store.findWithGrant(this.#model, id);
+      if (typeof found?.payload.grantId === 'string') rememberGrant(found.payload.grantId, found.grant);
+      return found?.payload;
     }
 
     findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -85,10 +119,17 @@ export function createAdapterClass(stores: AdapterStores): AdapterConstructor {
     }
 
     async destroy(id: string): Promise<void> {
+      if (this.#model === 'Client') {
+        if (!stores.selfRegistration) throw new Error('clients are managed by administrators, not through the adapter');
+        await stores.selfRegistration.remove(id);
+        return;
+      }
+      if (this.#model === 'Grant') forgetGrant(id);
       await this.#store.destroy(this.#model, id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      forgetGrant(grantId);
       await this.#store.revokeByGrantId(grantId);
     }
   };

@@ -11,6 +11,7 @@ import { clientSettingsMetadata, type ClientSettings, type LifetimeCeilings } fr
 import { isResourceScope } from './resource-servers.ts';
 import { clientKeyMetadata, type ClientKeyRegistration } from './client-keys.ts';
 import { CIBA_GRANT_TYPE, cibaClientMetadata, type CibaRegistration } from './ciba-registration.ts';
+import type { ClientCache } from './client-cache.ts';
 
 /** Keys, mutual TLS, encryption and the bank profile's FAPI 2.0 metadata: src/oidc/client-keys.ts. */
 export interface ClientRegistration extends ClientKeyRegistration {
@@ -45,6 +46,8 @@ export interface ClientRegistration extends ClientKeyRegistration {
 export interface ClientAdministration {
   readonly contacts?: readonly { readonly name: string; readonly email: string }[];
   readonly agreementReference?: string;
+  /** Set when the client registered itself (RFC 7591): the initial access token it used (src/oidc/dynamic-registration.ts). */
+  readonly initialAccessToken?: string;
 }
 
 export interface ClientRules {
@@ -57,6 +60,9 @@ export interface ClientRules {
   /** The provider's lifetimes (config `ttl`): a client's own may be shorter; without them none is accepted. */
   readonly lifetimeCeilings?: LifetimeCeilings;
 }
+
+/** What the provider is given for a client (its adapter payload). */
+export type ClientMetadata = AdapterPayload;
 
 export interface ClientRecord {
   readonly clientId: string;
@@ -268,36 +274,66 @@ function sectorMembersOf(metadata: Record<string, unknown>): SectorMembers {
   };
 }
 
+/**
+ * Every method that changes a client goes through #change, which moves the clients' generation before
+ * and after its write (src/oidc/client-cache.ts): instances serving clients from memory see the change
+ * at once. A write to the clients table anywhere else must call clientsChanged() after its commit.
+ */
 export class ClientRepository implements ClientLookup {
   readonly #db: Database;
   readonly #sealer: KeyEncryption;
   readonly #rules: ClientRules;
+  readonly #cache: ClientCache<ClientMetadata> | undefined;
 
-  constructor(db: Database, sealer: KeyEncryption, rules: ClientRules = {}) {
+  /** Without a cache, every lookup reads PostgreSQL (the quickstart, tools); changes still move the generation of a given cache. */
+  constructor(db: Database, sealer: KeyEncryption, rules: ClientRules = {}, cache?: ClientCache<ClientMetadata>) {
     this.#db = db;
     this.#sealer = sealer;
     this.#rules = rules;
+    this.#cache = cache;
+  }
+
+  /**
+   * Runs one change of the clients table between two moves of the generation: the first refuses the
+   * change when Redis cannot be written, the second follows the commit (both: src/oidc/client-cache.ts).
+   */
+  async #change<T>(write: () => Promise<T>): Promise<T> {
+    await this.#cache?.changing();
+    try {
+      return await write();
+    } finally {
+      await this.#cache?.changed();
+    }
+  }
+
+  /** After a committed change of the clients table made outside this repository (an approval, a migration script). */
+  async clientsChanged(): Promise<void> {
+    await this.#cache?.changed();
   }
 
   /** Adds or replaces a client (the demo seed uses replace, so it is idempotent). */
   async save(registration: ClientRegistration): Promise<ClientRecord> {
     const row = await this.#verifiedRow(registration);
-    const [saved] = await this.#db('clients')
-      .insert({ ...row, updated_at: this.#db.fn.now() })
-      .onConflict('client_id')
-      .merge()
-      .returning<ClientRow[]>('*');
+    const [saved] = await this.#change(() =>
+      this.#db('clients')
+        .insert({ ...row, updated_at: this.#db.fn.now() })
+        .onConflict('client_id')
+        .merge()
+        .returning<ClientRow[]>('*'),
+    );
     return toRecord(saved!);
   }
 
   /** Adds a client that does not exist yet; undefined when its client_id is taken (nothing is changed). */
   async create(registration: ClientRegistration): Promise<ClientRecord | undefined> {
     const row = await this.#verifiedRow(registration);
-    const [created] = await this.#db('clients')
-      .insert(row)
-      .onConflict('client_id')
-      .ignore()
-      .returning<ClientRow[]>('*');
+    const [created] = await this.#change(() =>
+      this.#db('clients')
+        .insert(row)
+        .onConflict('client_id')
+        .ignore()
+        .returning<ClientRow[]>('*'),
+    );
     return created && toRecord(created);
   }
 
@@ -353,14 +389,16 @@ export class ClientRepository implements ClientLookup {
    */
   async update(registration: ClientRegistration): Promise<ClientRecord | undefined> {
     const row = await this.#verifiedRow(registration);
-    const [updated] = await this.#db('clients')
-      .where({ client_id: registration.clientId })
-      .update({
-        ...row,
-        ...(row.secret_sealed === null && { retired_secret_sealed: null, retired_secret_expires_at: null }),
-        updated_at: this.#db.fn.now(),
-      })
-      .returning<ClientRow[]>('*');
+    const [updated] = await this.#change(() =>
+      this.#db('clients')
+        .where({ client_id: registration.clientId })
+        .update({
+          ...row,
+          ...(row.secret_sealed === null && { retired_secret_sealed: null, retired_secret_expires_at: null }),
+          updated_at: this.#db.fn.now(),
+        })
+        .returning<ClientRow[]>('*'),
+    );
     return updated && toRecord(updated);
   }
 
@@ -372,10 +410,9 @@ export class ClientRepository implements ClientLookup {
 
   /** Suspends or resumes a client; undefined when there is no such client. */
   async setStatus(clientId: string, status: ClientRecord['status']): Promise<ClientRecord | undefined> {
-    const [updated] = await this.#db('clients')
-      .where({ client_id: clientId })
-      .update({ status, updated_at: this.#db.fn.now() })
-      .returning<ClientRow[]>('*');
+    const [updated] = await this.#change(() =>
+      this.#db('clients').where({ client_id: clientId }).update({ status, updated_at: this.#db.fn.now() }).returning<ClientRow[]>('*'),
+    );
     return updated && toRecord(updated);
   }
 
@@ -384,16 +421,18 @@ export class ClientRepository implements ClientLookup {
    * previous rotation's old secret goes at once). Undefined when the client has no secret.
    */
   async rotateSecret(clientId: string, secret: string, overlapSeconds: number): Promise<ClientRecord | undefined> {
-    const [updated] = await this.#db('clients')
-      .where({ client_id: clientId })
-      .whereNotNull('secret_sealed')
-      .update({
-        retired_secret_sealed: this.#db.ref('secret_sealed'),
-        retired_secret_expires_at: this.#db.raw("now() + make_interval(secs => ?)", [overlapSeconds]),
-        secret_sealed: this.#sealer.seal(secret, `client:${clientId}`),
-        updated_at: this.#db.fn.now(),
-      })
-      .returning<ClientRow[]>('*');
+    const [updated] = await this.#change(() =>
+      this.#db('clients')
+        .where({ client_id: clientId })
+        .whereNotNull('secret_sealed')
+        .update({
+          retired_secret_sealed: this.#db.ref('secret_sealed'),
+          retired_secret_expires_at: this.#db.raw("now() + make_interval(secs => ?)", [overlapSeconds]),
+          secret_sealed: this.#sealer.seal(secret, `client:${clientId}`),
+          updated_at: this.#db.fn.now(),
+        })
+        .returning<ClientRow[]>('*'),
+    );
     return updated && toRecord(updated);
   }
 
@@ -446,11 +485,20 @@ export class ClientRepository implements ClientLookup {
 
   /** True when a client was removed. Its grants and tokens stop working: it can no longer be loaded. */
   async remove(clientId: string): Promise<boolean> {
-    return (await this.#db('clients').where({ client_id: clientId }).delete()) > 0;
+    return (await this.#change(() => this.#db('clients').where({ client_id: clientId }).delete())) > 0;
   }
 
+  /**
+   * The provider's metadata of an active client: from this instance's memory while no client changed
+   * anywhere, else from PostgreSQL (src/oidc/client-cache.ts). Each caller gets its own copy.
+   */
   async findMetadata(clientId: string): Promise<AdapterPayload | undefined> {
     if (typeof clientId !== 'string' || clientId.length > 64) return undefined;
+    const found = this.#cache ? await this.#cache.find(clientId, () => this.#loadMetadata(clientId)) : await this.#loadMetadata(clientId);
+    return found && structuredClone(found);
+  }
+
+  async #loadMetadata(clientId: string): Promise<AdapterPayload | undefined> {
     const row = await this.#db<ClientRow>('clients').where({ client_id: clientId, status: 'active' }).first();
     if (!row) return undefined;
     return {

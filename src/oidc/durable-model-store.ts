@@ -49,6 +49,23 @@ export class DurableModelStore implements ModelStore {
     return this.#findWhere({ model, id });
   }
 
+  /** One statement for a token and its live grant (the primary key finds both): a refresh's first two reads. */
+  async findWithGrant(model: string, id: string): Promise<{ payload: AdapterPayload; grant: AdapterPayload | undefined } | undefined> {
+    const { rows } = await this.#db.raw<{ rows: (ModelRow & { grant_payload: AdapterPayload | null })[] }>(
+      `SELECT t.payload, t.consumed_at, g.payload AS grant_payload
+         FROM oidc_models t
+         LEFT JOIN oidc_models g
+           ON g.model = 'Grant' AND g.id = t.grant_id AND (g.expires_at IS NULL OR g.expires_at > CURRENT_TIMESTAMP)
+        WHERE t.model = ? AND t.id = ? AND (t.expires_at IS NULL OR t.expires_at > CURRENT_TIMESTAMP)
+        LIMIT 1`,
+      [model, id],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const payload = row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : row.payload;
+    return { payload, grant: row.grant_payload ?? undefined };
+  }
+
   /**
    * The id of the citizen's newest live grant to a client: consent is remembered per client, across
    * sessions, until it expires or is withdrawn.

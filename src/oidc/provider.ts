@@ -24,6 +24,7 @@ import { trustedPeerCheck } from '../observability/http.ts';
 import type { CibaHooks } from './ciba.ts';
 import { acceptRetiredSecrets, type RetiredSecretCheck } from './secret-rotation.ts';
 import { withAdminApiResource } from './admin-tokens.ts';
+import { bitsOfOpaqueRandomness } from './token-lengths.ts';
 
 /** Pages the provider shows itself (errors, logout); rendered by the interactions folder. */
 export interface ProviderPages {
@@ -77,6 +78,8 @@ export interface ProviderDependencies {
   readonly retiredSecretMatches?: RetiredSecretCheck;
   /** Scopes a service client may hold for the admin API (resource urn:vn:eid:admin-api). */
   readonly adminScopes?: readonly string[];
+  /** Dynamic client registration under initial access tokens (src/oidc/dynamic-registration.ts); off without it. */
+  readonly registration?: Pick<NonNullable<Configuration['features']>, 'registration' | 'registrationManagement'>;
 }
 
 /** `sub` for a pairwise client: HMAC-SHA256 over the sector and the account's internal id. */
@@ -159,6 +162,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
       backchannelLogout: { enabled: true },
       // Client-initiated backchannel authentication, poll and ping, for bank clients (src/oidc/ciba.ts).
       ...(deps.ciba && { ciba: deps.ciba.feature }),
+      // RFC 7591/7592, never open: an administrator's initial access token, with limits (src/oidc/dynamic-registration.ts).
+      ...deps.registration,
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {
@@ -267,6 +272,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
       await grant.save();
       return grant;
     },
+    // Access tokens one character longer than refresh tokens: introspection skips PostgreSQL for them (src/oidc/token-lengths.ts).
+    formats: { bitsOfOpaqueRandomness },
     renderError: (ctx, out) => {
       ctx.type = 'html';
       ctx.body = deps.pages.errorPage(ctx, out);

@@ -195,6 +195,8 @@ describe('admin API: authentication and roles', function () {
       await world.server.container.clients.setStatus(robot.clientId, 'active');
       expect((await call(robot, 'GET', '/api/clients')).status).to.equal(200);
       await world.server.container.db('clients').where({ client_id: robot.clientId }).update({ approved_scopes: [] });
+      // A write outside ClientRepository tells the instances' client caches itself (src/oidc/client-cache.ts).
+      await world.server.container.clients.clientsChanged();
       expect((await call(robot, 'GET', '/api/clients')).status).to.equal(403);
     });
   });
@@ -262,6 +264,11 @@ describe('admin API: authentication and roles', function () {
       expect(callback.origin).to.equal(world.adminUrl);
       const back = await browser.fetch(callback);
       expect(back.status, back.body).to.equal(302);
+      // A person lands in the web console; a program reads its session as JSON.
+      expect(back.location).to.equal(`${world.adminUrl}/console/`);
+      const landing = await browser.fetch(back.location!);
+      expect(landing.status).to.equal(200);
+      expect(landing.body).to.include('<html lang="vi">');
       const session = await browser.fetch(`${world.adminUrl}/auth/session`);
       const body = JSON.parse(session.body) as { roles: string[]; csrfToken: string; acr: string };
       expect(body.roles).to.deep.equal(['client_admin']);

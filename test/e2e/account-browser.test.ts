@@ -7,14 +7,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
+import type { Browser, CDPSession, Page } from 'playwright-core';
+import { launchChromium, watchedPage } from '../support/chromium.ts';
 import { startAccountServer, type AccountWorld } from '../support/account-world.ts';
 import { accessibilityViolations } from '../support/axe.ts';
 import { currentTotp } from '../../src/accounts/totp.ts';
 import { passkeyAuthenticationOptions, relyingPartyOf, verifyPasskeyAssertion } from '../../src/accounts/second-factors.ts';
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const BICH = { id: '079185000123', password: 'Bich#Demo2026', newPassword: 'Bích-Mới#2026-Sài-Gòn' };
 
 /** What navigator.credentials.get() resolves to, as far as the test reads it. */
@@ -40,14 +40,8 @@ describe('the account page in a real browser', function () {
     // WebAuthn needs a domain as relying-party id: the issuer is http://localhost:<port>, and the
     // console's back-channel still goes to 127.0.0.1 (the loopback fetch).
     world = await startAccountServer({ issuerHost: 'localhost' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
+    browser = await launchChromium();
+    page = await watchedPage(browser, cspViolations);
     devtools = await page.context().newCDPSession(page);
     await devtools.send('WebAuthn.enable');
     ({ authenticatorId } = await devtools.send('WebAuthn.addVirtualAuthenticator', {

@@ -5,14 +5,14 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, watchedPage } from '../support/chromium.ts';
 import { createDemoPortal } from '../../src/demo/portal.ts';
 import { currentTotp } from '../../src/accounts/totp.ts';
 import { accessibilityViolations } from '../support/axe.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The demo portal's registered redirect URI is http://localhost:4000/callback (DESIGN.md).
 const PORTAL_PORT = 4000;
 
@@ -38,14 +38,8 @@ describe('the demo in a real browser', function () {
       portal.once('error', (error) => reject(new Error(`port ${PORTAL_PORT} must be free for the demo portal`, { cause: error })));
       portal.listen(PORTAL_PORT, '127.0.0.1', resolve);
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
+    browser = await launchChromium();
+    page = await watchedPage(browser, cspViolations);
   });
 
   after(async () => {

@@ -8,12 +8,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import * as client from 'openid-client';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, watchedPage } from '../support/chromium.ts';
 import { registrationRoutes } from '../../src/interactions/registration-routes.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(path.resolve(import.meta.dirname, '../../node_modules/axe-core/axe.min.js'), 'utf8');
 const HA = { id: '031190004567', name: 'Phạm Thu Hà', birthDate: '09/01/1990', issued: '01/04/2021', phone: '+84900000004' };
 const PASSWORD = 'Hải Phòng mùa hoa phượng 1990';
@@ -39,14 +39,8 @@ describe('registration to first sign-in in a real browser', function () {
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     world = await startTestServer({ pageRoutes: [registrationRoutes] });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
+    browser = await launchChromium();
+    page = await watchedPage(browser, cspViolations);
   });
 
   after(async () => {

@@ -256,6 +256,8 @@ describe('resource servers', function () {
       expect((await client.tokenIntrospection(configOf('ledger-api'), services.access_token)).active).to.equal(true);
 
       await world.server.container.db('clients').whereIn('client_id', [KIOSK.id, 'night-job']).update({ status: 'suspended' });
+      // A write outside ClientRepository tells the instances' client caches itself (src/oidc/client-cache.ts).
+      await world.server.container.clients.clientsChanged();
       for (const token of [citizens.access_token, services.access_token]) {
         const response = await fetch(`${world.issuer}/token/introspection`, {
           method: 'POST',

@@ -1,0 +1,114 @@
+// A refresh token and its grant in one PostgreSQL statement (src/oidc/request-reads.ts): within one
+// request the provider's Grant lookup that follows is answered from that read, once; a write or a
+// revocation of the grant in the request drops it; outside a request nothing is kept. And a value of
+// an access token's length is never looked up as a refresh token (src/oidc/token-lengths.ts).
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import type { AdapterPayload } from 'oidc-provider';
+import { createAdapterClass } from '../../src/oidc/adapter.ts';
+import { DurableModelStore } from '../../src/oidc/durable-model-store.ts';
+import { EphemeralModelStore } from '../../src/oidc/ephemeral-model-store.ts';
+import { withRequestReads } from '../../src/oidc/request-reads.ts';
+import { bitsOfOpaqueRandomness, couldBeRefreshToken } from '../../src/oidc/token-lengths.ts';
+import { createDatabase, type Database } from '../../src/storage/database.ts';
+import { MemoryEphemeralStore } from '../../src/storage/ephemeral-store-memory.ts';
+import { migrateToLatest } from '../../src/storage/migrate.ts';
+import { createTestDatabase, type TestDatabase } from '../support/world.ts';
+
+const newId = () => randomBytes(32).toString('base64url'); // 43 characters, as the provider makes them
+const now = () => Math.floor(Date.now() / 1000);
+
+describe('reads shared within a request', function () {
+  this.timeout(30_000);
+  let database: TestDatabase;
+  let db: Database;
+  let durable: DurableModelStore;
+  let Adapter: ReturnType<typeof createAdapterClass>;
+  let grantReads = 0;
+
+  before(async () => {
+    database = await createTestDatabase();
+    db = createDatabase(database.url);
+    await migrateToLatest(db);
+    durable = new DurableModelStore(db);
+    Adapter = createAdapterClass({
+      ephemeral: new EphemeralModelStore(new MemoryEphemeralStore()),
+      durable,
+      clients: { findMetadata: () => Promise.resolve(undefined) },
+    });
+    db.on('query', (query: { sql: string; bindings?: unknown[] }) => {
+      if (query.bindings?.[0] === 'Grant') grantReads += 1;
+    });
+  });
+  after(async () => {
+    await db?.destroy();
+    await database?.drop();
+  });
+
+  async function issued(): Promise<{ grantId: string; tokenId: string; grant: AdapterPayload }> {
+    const grantId = newId();
+    const tokenId = newId();
+    const grant = { jti: grantId, kind: 'Grant', iat: now(), exp: now() + 600, accountId: 'a', clientId: 'c' };
+    await new Adapter('Grant').upsert(grantId, grant, 600);
+    await new Adapter('RefreshToken').upsert(tokenId, { jti: tokenId, kind: 'RefreshToken', grantId, iat: now(), exp: now() + 600 }, 600);
+    return { grantId, tokenId, grant };
+  }
+
+  it("answers the request's grant lookup from the refresh token's read, once", async () => {
+    const { grantId, tokenId, grant } = await issued();
+    await withRequestReads(async () => {
+      grantReads = 0;
+      expect((await new Adapter('RefreshToken').find(tokenId))?.grantId).to.equal(grantId);
+      expect(await new Adapter('Grant').find(grantId)).to.deep.equal(grant);
+      expect(grantReads).to.equal(0);
+      // A second lookup asks the store again.
+      expect(await new Adapter('Grant').find(grantId)).to.deep.equal(grant);
+      expect(grantReads).to.equal(1);
+    });
+  });
+
+  it('does not answer from the read once the grant was revoked in the request', async () => {
+    const { grantId, tokenId } = await issued();
+    await withRequestReads(async () => {
+      await new Adapter('RefreshToken').find(tokenId);
+      await new Adapter('Grant').destroy(grantId);
+      expect(await new Adapter('Grant').find(grantId)).to.equal(undefined);
+    });
+    const other = await issued();
+    await withRequestReads(async () => {
+      await new Adapter('RefreshToken').find(other.tokenId);
+      await new Adapter('RefreshToken').revokeByGrantId(other.grantId);
+      grantReads = 0;
+      await new Adapter('Grant').find(other.grantId);
+      expect(grantReads).to.equal(1);
+    });
+  });
+
+  it('tells of a grant that is gone, and keeps nothing outside a request', async () => {
+    const { grantId, tokenId } = await issued();
+    await durable.destroy('Grant', grantId);
+    await withRequestReads(async () => {
+      expect(await new Adapter('RefreshToken').find(tokenId)).to.not.equal(undefined);
+      grantReads = 0;
+      expect(await new Adapter('Grant').find(grantId)).to.equal(undefined);
+      expect(grantReads).to.equal(0);
+    });
+    const live = await issued();
+    await new Adapter('RefreshToken').find(live.tokenId);
+    grantReads = 0;
+    expect(await new Adapter('Grant').find(live.grantId)).to.not.equal(undefined);
+    expect(grantReads).to.equal(1);
+  });
+
+  it('never looks up a value of the access tokens’ length as a refresh token', async () => {
+    const accessLength = Math.ceil(bitsOfOpaqueRandomness({} as never, { kind: 'AccessToken' }) / 6);
+    const refreshLength = Math.ceil(bitsOfOpaqueRandomness({} as never, { kind: 'RefreshToken' }) / 6);
+    expect(accessLength).to.not.equal(refreshLength);
+    expect(couldBeRefreshToken('x'.repeat(refreshLength))).to.equal(true);
+    expect(couldBeRefreshToken('x'.repeat(accessLength))).to.equal(false);
+    // Even a row stored under such an id is not found as a refresh token.
+    const id = 'y'.repeat(accessLength);
+    await durable.upsert('RefreshToken', id, { jti: id, kind: 'RefreshToken' }, 600);
+    expect(await new Adapter('RefreshToken').find(id)).to.equal(undefined);
+  });
+});
