@@ -104,9 +104,9 @@ const HOUSEHOLD_ID = /^[A-Za-z0-9_-]{1,40}$/;
 const PHONE = /^\+[1-9][0-9]{7,14}$/;
 const EMAIL = /^[^\s@"<>,;()\\]+@[^\s@"<>,;()\\]+\.[A-Za-z]{2,}$/;
 const NATIONALITY = /^[A-Z]{2}$/;
-const RELATIONS: ReadonlySet<string> = new Set(RELATIONS_TO_HEAD);
+export const RELATIONS: ReadonlySet<string> = new Set(RELATIONS_TO_HEAD);
 const MAX_NAME = 100;
-const MAX_TEXT = 200;
+export const MAX_TEXT = 200;
 
 /** Two ASCII digits at `at` as a number, or NaN. */
 function twoDigits(value: string, at: number): number {
@@ -133,7 +133,7 @@ export function todayInVietnam(now: number = Date.now()): string {
 }
 
 /** What a name or text value became: its normal form, or what is wrong with it (without the column). */
-type Checked = { readonly value: string; readonly problem?: undefined } | { readonly value?: undefined; readonly problem: string };
+export type Checked = { readonly value: string; readonly problem?: undefined } | { readonly value?: undefined; readonly problem: string };
 
 /**
  * Remembers the outcome for values seen before: names, places and ethnicities repeat across millions
@@ -158,14 +158,16 @@ class Memo {
   }
 }
 
-function checkName(value: string): Checked {
+/** A name as the registry keeps it (NFC, whitespace collapsed), or what is wrong with it. */
+export function checkName(value: string): Checked {
   const normalised = value.normalize('NFC').trim().replace(/\s+/g, ' ');
   if (normalised.length > MAX_NAME) return { problem: `longer than ${MAX_NAME} characters` };
   if (!NAME.test(normalised)) return { problem: `not a name (${JSON.stringify(value)})` };
   return { value: normalised };
 }
 
-function checkText(value: string): Checked {
+/** A free text as the registry keeps it (NFC, trimmed), or what is wrong with it. */
+export function checkText(value: string): Checked {
   const normalised = value.normalize('NFC').trim();
   if (CONTROL.test(normalised)) return { problem: 'contains a control character' };
   if (normalised.length > MAX_TEXT) return { problem: `longer than ${MAX_TEXT} characters` };
@@ -332,7 +334,7 @@ export class RegistryRowValidator {
 }
 
 /** JSON.stringify for a string without control characters (checked before), quick when nothing needs escaping. */
-function jsonString(value: string): string {
+export function jsonString(value: string): string {
   return value.includes('"') || value.includes('\\') ? JSON.stringify(value) : `"${value}"`;
 }
 

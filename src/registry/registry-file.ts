@@ -38,7 +38,7 @@ export interface RowSink {
 }
 
 /** A quoted CSV record longer than this is taken for an unterminated quote, not buffered further. */
-const MAX_RECORD_CHARS = 1 << 16;
+export const MAX_RECORD_CHARS = 1 << 16;
 
 /**
  * Turns decoded text into rows. CSV: the first line is the header (columns in any order, each exactly
@@ -204,14 +204,14 @@ export class RegistryRowReader {
   }
 }
 
-const COLUMN_POSITION: ReadonlyMap<string, number> = new Map(REGISTRY_FILE_COLUMNS.map((column, index) => [column, index]));
+export const COLUMN_POSITION: ReadonlyMap<string, number> = new Map(REGISTRY_FILE_COLUMNS.map((column, index) => [column, index]));
 
 function describeKeys(keys: string[]): string {
   return `${keys.map((key) => JSON.stringify(key)).join(', ')} ${keys.length === 1 ? 'is not a registry column' : 'are not registry columns'}`;
 }
 
 /** Checks a CSV header and returns, for each of its fields, the column's position in REGISTRY_FILE_COLUMNS. */
-function headerOrder(fields: string[]): number[] {
+export function headerOrder(fields: string[]): number[] {
   const names = fields.map((field) => field.trim());
   const unknown = names.filter((name) => !COLUMN_POSITION.has(name));
   const missing = REGISTRY_FILE_COLUMNS.filter((column) => !names.includes(column));
@@ -231,7 +231,7 @@ function headerOrder(fields: string[]): number[] {
  * Parses one RFC 4180 record that holds a quote, from `start`. Returns its fields, where the next record
  * starts and how many lines it spanned; a reason when it is malformed; undefined when it needs more text.
  */
-function parseQuotedRecord(data: string, start: number): { fields: string[]; next: number; lines: number } | string | undefined {
+export function parseQuotedRecord(data: string, start: number): { fields: string[]; next: number; lines: number } | string | undefined {
   const fields: string[] = [];
   let field = '';
   let position = start;
@@ -281,4 +281,35 @@ function parseQuotedRecord(data: string, start: number): { fields: string[]; nex
     if (data.charCodeAt(position) !== 10) return 'a carriage return inside an unquoted field';
     return { fields, next: position + 1, lines };
   }
+}
+
+/** The error for a chunk that is not UTF-8, naming the first bad byte of the file and about which line holds it. */
+export function encodingError(chunk: Uint8Array, offset: number, linesBefore: number): RegistryFileError {
+  const at = firstInvalidUtf8(chunk);
+  let line = linesBefore + 1;
+  for (let i = 0; i < at; i++) if (chunk[i] === 10) line++;
+  return new RegistryFileError('bad-encoding', `not valid UTF-8: byte ${offset + at} (around line ${line}) is not part of a UTF-8 character`);
+}
+
+/** Where the first malformed UTF-8 sequence starts (the chunk may begin inside a character). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  // Skip continuation bytes of a character begun in the previous chunk.
+  while (i < 3 && i < bytes.length && (bytes[i]! & 0xc0) === 0x80) i++;
+  while (i < bytes.length) {
+    const byte = bytes[i]!;
+    const length = byte < 0x80 ? 1 : byte >= 0xc2 && byte < 0xe0 ? 2 : byte >= 0xe0 && byte < 0xf0 ? 3 : byte >= 0xf0 && byte < 0xf5 ? 4 : 0;
+    if (length === 0) return i;
+    // The second byte's narrower ranges: no overlong forms, no surrogates, nothing past U+10FFFF.
+    const second = bytes[i + 1];
+    if (second !== undefined && ((byte === 0xe0 && second < 0xa0) || (byte === 0xed && second > 0x9f) || (byte === 0xf0 && second < 0x90) || (byte === 0xf4 && second > 0x8f))) {
+      return i;
+    }
+    for (let k = 1; k < length; k++) {
+      if (i + k >= bytes.length) return i;
+      if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    }
+    i += length;
+  }
+  return Math.max(0, bytes.length - 1);
 }

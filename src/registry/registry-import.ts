@@ -7,8 +7,10 @@ import { TextDecoder } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from '../storage/database.ts';
+import { COPY_FORMAT, CopyRows } from './copy-rows.ts';
 import { RECORD_COLUMNS, RECORD_COLUMN_TYPES, RegistryRowValidator, todayInVietnam, type RawRegistryRow } from './record-schema.ts';
-import { RegistryFileError, RegistryRowReader, type RegistryFileFormat } from './registry-file.ts';
+import { RegistryCsvCopier, type CopyRowOutcome } from './registry-csv-copy.ts';
+import { encodingError, RegistryRowReader, type RegistryFileFormat } from './registry-file.ts';
 
 export interface ImportOptions {
   readonly format: RegistryFileFormat;
@@ -164,22 +166,45 @@ class LineMap {
   }
 }
 
-/** A value in COPY's text format: `\N` for null; backslashes doubled (validated values hold no control characters). */
-function copyValue(value: string | null | undefined): string {
-  if (value === null || value === undefined) return '\\N';
-  return value.includes('\\') ? value.replaceAll('\\', '\\\\') : value;
+/** The reading half of an import: file bytes in, COPY rows out (RegistryCsvCopier's shape). */
+interface CopySource {
+  readonly output: CopyRows;
+  readonly lines: number;
+  push(chunk: Buffer): void;
+  end(): void;
 }
 
-/**
- * One COPY line: the record's columns, after the file's line number for the staging table. Only the free
- * texts (place of origin, ethnicity, the addresses' JSON) can hold a backslash; every other value passed
- * a pattern that allows none, so it goes in as it is.
- */
-function copyLine(line: number | undefined, v: (string | null)[]): string {
-  const n = (value: string | null | undefined) => value ?? '\\N';
-  return `${line === undefined ? '' : `${line}\t`}${v[0]}\t${v[1]}\t${v[2]}\t${v[3]}\t${v[4]}\t${v[5]}\t${v[6]}\t${v[7]}\t${v[8]}\t${copyValue(v[9])}\t${copyValue(v[10])}\t` +
-    `${v[11]}\t${n(v[12])}\t${n(v[13])}\t${copyValue(v[14])}\t${copyValue(v[15])}\t${n(v[16])}\t${n(v[17])}\t${n(v[18])}\t${n(v[19])}\t` +
-    `${n(v[20])}\t${n(v[21])}\n`;
+/** NDJSON goes the string way: decoded, parsed line by line, each row through the validator. */
+class NdjsonCopier implements CopySource {
+  readonly output = new CopyRows();
+  readonly #decoder = new TextDecoder('utf-8', { fatal: true });
+  readonly #reader: RegistryRowReader;
+  #bytes = 0;
+
+  constructor(validator: RegistryRowValidator, outcome: CopyRowOutcome, options: { lineNumbers: boolean }) {
+    this.#reader = new RegistryRowReader('ndjson', {
+      row: (values: RawRegistryRow, line: number) => {
+        const verdict = validator.check(values);
+        if ('problems' in verdict) outcome.rejected(line, values[0] ?? '', verdict.problems.join('; '));
+        else if (outcome.accepted(line)) this.output.write(options.lineNumbers ? line : undefined, verdict.values);
+      },
+      malformed: (line: number, reason: string) => outcome.rejected(line, '', reason),
+    });
+  }
+
+  get lines(): number {
+    return this.#reader.lines;
+  }
+
+  push(chunk: Buffer): void {
+    this.#reader.push(decode(this.#decoder, chunk, this.#bytes, this.#reader.lines));
+    this.#bytes += chunk.length;
+  }
+
+  end(): void {
+    this.#reader.push(decode(this.#decoder, new Uint8Array(0), this.#bytes, this.#reader.lines, true));
+    this.#reader.end();
+  }
 }
 
 /** Imports one registry file (any readable byte stream) into registry_records. */
@@ -192,7 +217,6 @@ export async function importRegistry(db: Database, input: AsyncIterable<Buffer |
   let read = 0;
   let rejected = 0;
   let bytes = 0;
-  let batch = '';
   /** Set for a first load, which writes no line numbers. */
   let lines: LineMap | undefined;
   const validator = new RegistryRowValidator(today);
@@ -200,28 +224,19 @@ export async function importRegistry(db: Database, input: AsyncIterable<Buffer |
     rejected++;
     options.onRejected?.({ line, nationalId, reason });
   };
-  const reader = new RegistryRowReader(options.format, {
-    row(values: RawRegistryRow, line: number) {
+  const outcome: CopyRowOutcome = {
+    accepted(line) {
       read++;
-      const verdict = validator.check(values);
-      if ('problems' in verdict) {
-        reject(line, values[0] ?? '', verdict.problems.join('; '));
-        return;
-      }
       // In strict mode the first refusal settles the outcome: the rest is only checked, not staged.
-      if (options.strict && rejected > 0) return;
-      if (lines) {
-        lines.add(line);
-        batch += copyLine(undefined, verdict.values);
-      } else {
-        batch += copyLine(line, verdict.values);
-      }
+      if (options.strict && rejected > 0) return false;
+      lines?.add(line);
+      return true;
     },
-    malformed(line: number, reason: string) {
+    rejected(line, nationalId, reason) {
       read++;
-      reject(line, '', reason);
+      reject(line, nationalId, reason);
     },
-  });
+  };
 
   const settings = (db.client as { connectionSettings: pg.ClientConfig }).connectionSettings;
   const client = new pg.Client(settings);
@@ -244,31 +259,33 @@ export async function importRegistry(db: Database, input: AsyncIterable<Buffer |
     }
 
     const copy = client.query(
-      copyFrom(firstLoad ? `COPY registry_records (${COLUMN_LIST}) FROM STDIN WITH (FREEZE)` : `COPY ${STAGING} (line, ${COLUMN_LIST}) FROM STDIN`),
+      copyFrom(firstLoad ? `COPY registry_records (${COLUMN_LIST}) FROM STDIN WITH (FREEZE, ${COPY_FORMAT})` : `COPY ${STAGING} (line, ${COLUMN_LIST}) FROM STDIN WITH (${COPY_FORMAT})`),
     );
     let copyError: Error | undefined;
     copy.on('error', (error: Error) => (copyError ??= error));
-    const decoder = new TextDecoder('utf-8', { fatal: true });
+    const source: CopySource = options.format === 'csv'
+      ? new RegistryCsvCopier(validator, today, outcome, { lineNumbers: !firstLoad })
+      : new NdjsonCopier(validator, outcome, { lineNumbers: !firstLoad });
     try {
       for await (const chunk of input) {
         signal?.throwIfAborted();
         if (copyError) throw copyError;
         const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        reader.push(decode(decoder, buffer, bytes, reader.lines));
+        source.push(buffer);
         bytes += buffer.length;
-        if (batch !== '') {
-          const more = copy.write(batch);
-          batch = '';
+        const rows = source.output.take();
+        if (rows) {
+          const more = copy.write(rows);
           // Waits for PostgreSQL to take what it has; an abort ends the wait (and the import).
           if (!more) await once(copy, 'drain', signal ? { signal } : {});
         }
         options.onProgress?.({ phase: 'reading', rows: read, bytes });
       }
-      reader.push(decode(decoder, new Uint8Array(0), bytes, reader.lines, true));
-      reader.end();
+      source.end();
+      source.output.finish();
       signal?.throwIfAborted();
-      if (batch !== '') copy.write(batch);
-      batch = '';
+      const rest = source.output.take();
+      if (rest) copy.write(rest);
       copy.end();
       await finished(copy);
     } catch (error) {
@@ -479,32 +496,6 @@ function decode(decoder: TextDecoder, chunk: Uint8Array, offset: number, linesBe
   try {
     return decoder.decode(chunk, { stream: !last });
   } catch {
-    const at = firstInvalidUtf8(chunk);
-    let line = linesBefore + 1;
-    for (let i = 0; i < at; i++) if (chunk[i] === 10) line++;
-    throw new RegistryFileError('bad-encoding', `not valid UTF-8: byte ${offset + at} (around line ${line}) is not part of a UTF-8 character`);
+    throw encodingError(chunk, offset, linesBefore);
   }
-}
-
-/** Where the first malformed UTF-8 sequence starts (the chunk may begin inside a character). */
-function firstInvalidUtf8(bytes: Uint8Array): number {
-  let i = 0;
-  // Skip continuation bytes of a character begun in the previous chunk.
-  while (i < 3 && i < bytes.length && (bytes[i]! & 0xc0) === 0x80) i++;
-  while (i < bytes.length) {
-    const byte = bytes[i]!;
-    const length = byte < 0x80 ? 1 : byte >= 0xc2 && byte < 0xe0 ? 2 : byte >= 0xe0 && byte < 0xf0 ? 3 : byte >= 0xf0 && byte < 0xf5 ? 4 : 0;
-    if (length === 0) return i;
-    // The second byte's narrower ranges: no overlong forms, no surrogates, nothing past U+10FFFF.
-    const second = bytes[i + 1];
-    if (second !== undefined && ((byte === 0xe0 && second < 0xa0) || (byte === 0xed && second > 0x9f) || (byte === 0xf0 && second < 0x90) || (byte === 0xf4 && second > 0x8f))) {
-      return i;
-    }
-    for (let k = 1; k < length; k++) {
-      if (i + k >= bytes.length) return i;
-      if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
-    }
-    i += length;
-  }
-  return Math.max(0, bytes.length - 1);
 }
