@@ -67,6 +67,7 @@ export async function startDemo(server: Server): Promise<QuickstartExtras> {
     `  Discovery: ${config.issuer}/.well-known/openid-configuration`,
     `  A citizen's own account page: ${config.issuer}/account · register: ${config.issuer}/register`,
     `  Codes and notices sent to citizens (the outbox): http://${config.host}:${config.adminPort}/outbox`,
+    `  Admin console: http://${config.host}:${config.adminPort}/console/ (first: npm run cli -- admins grant 001099012345 client_admin; sign in with TOTP)`,
     '',
     '  Demo citizens (ID number, name, account):',
     ...people,

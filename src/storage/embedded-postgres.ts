@@ -4,6 +4,7 @@
 import { chownSync, existsSync, mkdirSync, statSync, chmodSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import pg from 'pg';
 
 export interface EmbeddedDatabase {
   readonly url: string;
@@ -67,6 +68,11 @@ export async function startEmbeddedPostgres(
   log: (line: string) => void,
 ): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(dataDir, 'postgres');
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
+  // Already running for a quickstart server (the command line beside `npm start`): use it, leave it running.
+  if (existsSync(path.join(databaseDir, 'postmaster.pid')) && (await answers(url))) {
+    return { url, stop: () => Promise.resolve() };
+  }
   const asRoot = process.getuid?.() === 0;
   const firstRun = !existsSync(path.join(databaseDir, 'PG_VERSION'));
   mkdirSync(path.dirname(databaseDir), { recursive: true, mode: 0o700 });
@@ -109,8 +115,19 @@ export async function startEmbeddedPostgres(
     );
   }
   if (firstRun) await server.createDatabase(DATABASE);
-  return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => server.stop(),
-  };
+  return { url, stop: () => server.stop() };
+}
+
+/** Whether the quickstart database answers at `url` (its own user and password: not some other server on the port). */
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
 import * as client from 'openid-client';
+import { runCli } from '../support/cli.ts';
 import { freePort } from '../support/world.ts';
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -198,6 +199,19 @@ describe('the quickstart process (no DATABASE_URL, no REDIS_URL)', function () {
     expect(tokens.access_token).to.be.a('string').and.not.empty;
     const introspection = await client.tokenIntrospection(config, tokens.access_token);
     expect(introspection.active).to.equal(true);
+  });
+
+  it('lets the command line work beside it, on its running database (to name the console\'s first administrator)', async function () {
+    expect(running, 'the second start must have run').to.not.equal(undefined);
+    const granted = await runCli(['admins', 'grant', '001099012345', 'client_admin'], env as Record<string, string>);
+    expect(granted.code, granted.stderr).to.equal(0);
+    expect(granted.stdout).to.contain('granted client_admin');
+    // The command line leaves the quickstart's database running: the server still serves from it.
+    expect(await accepts(embeddedPostgresPort)).to.equal(true);
+    const listed = await runCli(['admins', 'list'], env as Record<string, string>);
+    expect(listed.code, listed.stderr).to.equal(0);
+    expect(listed.stdout).to.contain('client_admin');
+    expect((await fetch(`${issuer}/.well-known/openid-configuration`)).status).to.equal(200);
   });
 
   it('stops cleanly again', async function () {
