@@ -2,9 +2,8 @@
 // a token without an admin scope, a suspended client's token, CSRF; every refusal audited. Roles
 // granted with the CLI and through the API; an administrator signing in through the provider at
 // level 2; the OpenAPI document and the admin port's security headers.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { expect } from 'chai';
+import { runCli } from '../support/cli.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 import { adminCall, adminSession, auditEvents, serviceToken, FIRST_ADMIN, SECOND_ADMIN, type AdminCredentials } from '../support/admin.ts';
 import { Browser } from '../support/browserless.ts';
@@ -13,19 +12,6 @@ import { currentTotp } from '../../src/accounts/totp.ts';
 import { AdminRoles } from '../../src/admin/auth-roles.ts';
 
 type Json = Record<string, unknown>;
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-function runCli(args: string[], environ: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['src/cli.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...environ }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const NEW_SERVICE = {
   clientId: 'robot-made',

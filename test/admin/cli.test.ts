@@ -1,6 +1,5 @@
 // The command line, run as a real process against a fresh database: migrations, adding, listing and
 // removing relying parties, refusing bad input without writing anything, and the demo seed.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,32 +7,10 @@ import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { KeyEncryption } from '../../src/storage/key-encryption.ts';
 import { ClientRepository } from '../../src/oidc/clients.ts';
+import { runCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `node src/cli.ts ...args` with only the environment given (and PATH). */
-function runCli(args: string[], environ: Record<string, string>): Promise<CliResult> {
-  const child = spawn(process.execPath, ['src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...environ },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function linesOf(text: string): string[] {
   return text.split('\n').filter((line) => line.trim() !== '');

@@ -1,16 +1,14 @@
 // Per-client signing algorithms and lifetimes, end to end with openid-client: ID tokens signed with
 // the algorithm a client registered (EdDSA included, its key added to a deployment that had none),
 // userinfo as a signed JWT, lifetimes shorter than the provider's; and the registrations refused.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { expect } from 'chai';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { buildClientMetadata, InvalidClientRegistration, type ClientRegistration } from '../../src/oidc/clients.ts';
 import { Browser } from '../support/browserless.ts';
+import { runCli } from '../support/cli.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const BICH = { id: '079185000123', password: 'Bich#Demo2026' };
 const SECRET = 'a-portal-secret-for-tests';
 
@@ -34,12 +32,6 @@ const RSA_PORTAL: ClientRegistration = {
 };
 const DEMO_PORTAL = { clientId: 'demo-portal', secret: 'demo-portal-secret', redirectUris: ['http://localhost:4000/callback'] };
 const SHORT_SERVICE: ClientRegistration = { clientId: 'short-service', name: 'Short', profile: 'service', secret: SECRET, approvedScopes: [], settings: { accessTokenTtl: 30 } };
-
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 async function rejectionOf(attempt: Promise<unknown>): Promise<{ error?: string; status?: number }> {
   try {
@@ -257,17 +249,7 @@ describe('per-client signing algorithms and lifetimes', function () {
       };
     });
 
-    function cli(args: string[]): Promise<CliResult> {
-      const child = spawn(process.execPath, ['src/cli.ts', 'clients', 'add', ...args], { cwd: ROOT, env: environ, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      return new Promise((resolve, reject) => {
-        child.once('error', reject);
-        child.once('close', (code) => resolve({ code, stdout, stderr }));
-      });
-    }
+    const cli = (args: string[]) => runCli(['clients', 'add', ...args], environ);
 
     /** Everything an add could change. */
     async function snapshot() {

@@ -1,6 +1,5 @@
 // `registry generate` and `registry import` as real processes against a fresh database: exit statuses,
 // the summary, the error report, strict mode, files that cannot be read, and a killed import.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,33 +7,10 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
+import { startCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
 import { citizen, csvOf } from './fixtures.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function startCli(args: string[], environ: Record<string, string>): { child: ChildProcess; result: Promise<CliResult> } {
-  const child = spawn(process.execPath, ['src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...environ },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const result = new Promise<CliResult>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-  return { child, result };
-}
 
 describe('the registry command line', function () {
   this.timeout(120_000);

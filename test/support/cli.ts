@@ -1,5 +1,5 @@
 // The command line as a real process (`node src/cli.ts …`) with only the environment a test gives it.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -10,7 +10,8 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function runCli(args: string[], environ: Record<string, string>): Promise<CliResult> {
+/** Starts `node src/cli.ts ...args` (with PATH and `environ` only); `child` is there to signal it. */
+export function startCli(args: string[], environ: Record<string, string>): { child: ChildProcess; result: Promise<CliResult> } {
   const child = spawn(process.execPath, ['src/cli.ts', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...environ },
@@ -20,8 +21,14 @@ export function runCli(args: string[], environ: Record<string, string>): Promise
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
+  const result = new Promise<CliResult>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
+  return { child, result };
+}
+
+/** Runs `node src/cli.ts ...args` to its end. */
+export function runCli(args: string[], environ: Record<string, string>): Promise<CliResult> {
+  return startCli(args, environ).result;
 }
