@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import Koa from 'koa';
 import * as oidc from 'openid-client';
+import { claimsTable, demoPage, escape, pageLanguage, type Lang, type PageLook } from './demo-page.ts';
 import { decodeJwt, decodeProtectedHeader, importJWK, type CryptoKey, type JWK } from 'jose';
 
 export interface DemoBankOptions {
@@ -40,7 +41,6 @@ interface BankSession {
   error?: string;
 }
 
-type Lang = 'vi' | 'en';
 const TEXT = {
   title: { vi: 'Ngân hàng (demo) — FAPI 2.0', en: 'Bank (demo) — FAPI 2.0' },
   start: { vi: 'Xác minh khách hàng bằng định danh điện tử', en: 'Verify the customer with the national eID' },
@@ -68,24 +68,15 @@ const STEP_TITLES = {
   userinfo: { vi: '5. Userinfo với token gắn DPoP', en: '5. Userinfo with the DPoP-bound token' },
 } as const;
 
-const escape = (value: unknown) =>
-  (typeof value === 'string' ? value : (JSON.stringify(value, null, 2) ?? '')).replace(
-    /[&<>"']/g,
-    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!,
-  );
-
-function page(lang: Lang, body: string): string {
-  const other: Lang = lang === 'vi' ? 'en' : 'vi';
-  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>${TEXT.title[lang]}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
-table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
-pre{background:#f5f5f5;padding:.5rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all;font-size:.85rem}
-section.step{border-left:4px solid #0b5394;padding-left:1rem;margin:1.5rem 0}
-.button{display:inline-block;padding:.6rem 1.2rem;background:#0b5394;color:#fff;border:0;border-radius:4px;text-decoration:none;font-size:1rem}
-[role=alert]{padding:.75rem;background:#fdecea;border-left:4px solid #b3261e}</style></head>
-<body><p><a href="/?lang=${other}" lang="${other}">${TEXT.other[lang]}</a></p><h1>${TEXT.title[lang]}</h1>${body}</body></html>`;
-}
+const LOOK: PageLook = {
+  title: TEXT.title,
+  other: TEXT.other,
+  width: '60rem',
+  accent: '#0b5394',
+  style: `pre{background:#f5f5f5;padding:.5rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all;font-size:.85rem}
+section.step{border-left:4px solid #0b5394;padding-left:1rem;margin:1.5rem 0}`,
+};
+const page = (lang: Lang, body: string) => demoPage(LOOK, lang, body);
 
 /** A compact JWT's header and claims, for display. */
 function decoded(jwt: string): string {
@@ -136,13 +127,6 @@ function stepsView(lang: Lang, steps: readonly Step[]): string {
       `<section class="step"><h3>${STEP_TITLES[step.title][lang]}</h3>${step.note ? fieldsTable(lang, Object.fromEntries(Object.entries(step.note).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]))) : ''}${step.exchanges.map((exchange) => exchangeView(lang, exchange)).join('')}</section>`,
   );
   return `<h2>${TEXT.steps[lang]}</h2>${sections.join('')}`;
-}
-
-function claimsTable(claims: Record<string, unknown>): string {
-  const rows = Object.entries(claims)
-    .map(([name, value]) => `<tr><th>${escape(name)}</th><td>${escape(typeof value === 'string' ? value : JSON.stringify(value))}</td></tr>`)
-    .join('');
-  return `<table>${rows}</table>`;
 }
 
 /** Headers worth showing: the DPoP proof, the nonce, the authorization scheme, the content type. */
@@ -202,8 +186,7 @@ export function createDemoBank(options: DemoBankOptions): Koa {
   }
 
   app.use(async (ctx) => {
-    const lang: Lang = ctx.query.lang === 'en' || (ctx.query.lang === undefined && ctx.cookies.get('demo_bank_lang') === 'en') ? 'en' : 'vi';
-    if (ctx.query.lang === 'en' || ctx.query.lang === 'vi') ctx.cookies.set('demo_bank_lang', lang, { httpOnly: true, sameSite: 'lax' });
+    const lang = pageLanguage(ctx, 'demo_bank_lang');
     let sid = ctx.cookies.get('demo_bank_sid');
     if (!sid || !sessions.has(sid)) {
       sid = randomBytes(16).toString('base64url');

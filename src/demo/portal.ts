@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import Koa from 'koa';
 import * as oidc from 'openid-client';
+import { claimsTable, demoPage, escape, pageLanguage, type Lang, type PageLook } from './demo-page.ts';
 
 export interface DemoPortalOptions {
   /** The provider's issuer URL. */
@@ -21,7 +22,6 @@ interface PortalSession {
   signedIn?: { idToken: string; idTokenClaims: Record<string, unknown>; userinfo: Record<string, unknown> };
 }
 
-type Lang = 'vi' | 'en';
 const TEXT = {
   title: { vi: 'Cổng dịch vụ công (demo)', en: 'Public service portal (demo)' },
   signIn: { vi: 'Đăng nhập bằng định danh điện tử quốc gia', en: 'Sign in with national eID' },
@@ -38,29 +38,8 @@ const TEXT = {
   other: { vi: 'English', en: 'Tiếng Việt' },
 } as const;
 
-const escape = (value: unknown) =>
-  (typeof value === 'string' ? value : JSON.stringify(value) ?? '').replace(
-    /[&<>"']/g,
-    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!,
-  );
-
-function page(lang: Lang, body: string): string {
-  const other: Lang = lang === 'vi' ? 'en' : 'vi';
-  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>${TEXT.title[lang]}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}
-table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
-.button{display:inline-block;padding:.6rem 1.2rem;background:#b3261e;color:#fff;border:0;border-radius:4px;text-decoration:none;font-size:1rem;cursor:pointer}
-[role=alert]{padding:.75rem;background:#fdecea;border-left:4px solid #b3261e}</style></head>
-<body><p><a href="/?lang=${other}" lang="${other}">${TEXT.other[lang]}</a></p><h1>${TEXT.title[lang]}</h1>${body}</body></html>`;
-}
-
-function claimsTable(claims: Record<string, unknown>): string {
-  const rows = Object.entries(claims)
-    .map(([name, value]) => `<tr><th>${escape(name)}</th><td>${escape(typeof value === 'object' ? JSON.stringify(value, null, 1) : value)}</td></tr>`)
-    .join('');
-  return `<table>${rows}</table>`;
-}
+const LOOK: PageLook = { title: TEXT.title, other: TEXT.other, width: '46rem', accent: '#b3261e' };
+const page = (lang: Lang, body: string) => demoPage(LOOK, lang, body);
 
 export function createDemoPortal(options: DemoPortalOptions): Koa {
   const app = new Koa();
@@ -83,8 +62,7 @@ export function createDemoPortal(options: DemoPortalOptions): Koa {
   };
 
   app.use(async (ctx) => {
-    const lang: Lang = ctx.query.lang === 'en' || (ctx.query.lang === undefined && ctx.cookies.get('demo_lang') === 'en') ? 'en' : 'vi';
-    if (ctx.query.lang === 'en' || ctx.query.lang === 'vi') ctx.cookies.set('demo_lang', lang, { httpOnly: true, sameSite: 'lax' });
+    const lang = pageLanguage(ctx, 'demo_lang');
     let sid = ctx.cookies.get('demo_portal_sid');
     if (!sid || !sessions.has(sid)) {
       sid = randomBytes(16).toString('base64url');
