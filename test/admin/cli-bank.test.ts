@@ -1,7 +1,6 @@
 // `clients add --profile bank`, run as a real process against a fresh database: a bank registers with
 // its public keys (a JWKS file) or a certificate subject; without them, or with a client secret, it is
 // refused with one line and exit status 2, writing nothing.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +8,7 @@ import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
 import { DEMO_BANK_PUBLIC_JWK } from '../../src/demo/demo-bank-key.ts';
-import { runCli } from '../support/cli.ts';
+import { cliEnvironment, runCli } from '../support/cli.ts';
 
 
 describe('the admin command line: bank clients', function () {
@@ -26,12 +25,7 @@ describe('the admin command line: bank clients', function () {
   before(async function () {
     database = await createTestDatabase();
     db = createDatabase(database.url);
-    environ = {
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      PAIRWISE_KEY: randomBytes(32).toString('base64'),
-    };
+    environ = cliEnvironment(database.url);
     folder = mkdtempSync(path.join(tmpdir(), 'cidp-bank-cli-'));
     jwksFile = path.join(folder, 'bank-jwks.json');
     writeFileSync(jwksFile, JSON.stringify({ keys: [DEMO_BANK_PUBLIC_JWK] }));

@@ -1,7 +1,6 @@
 // `clients add` with CIBA options, run as a real process against a fresh database: a bank client in
 // ping mode with its notification endpoint, or without CIBA; wrong combinations refused with one line
 // and exit status 2, writing nothing.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +9,7 @@ import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
 import { DEMO_BANK_PUBLIC_JWK } from '../../src/demo/demo-bank-key.ts';
 import { CIBA_GRANT_TYPE } from '../../src/oidc/ciba-registration.ts';
-import { runCli } from '../support/cli.ts';
+import { cliEnvironment, runCli } from '../support/cli.ts';
 
 
 describe('the admin command line: CIBA settings of bank clients', function () {
@@ -28,12 +27,7 @@ describe('the admin command line: CIBA settings of bank clients', function () {
   before(async function () {
     database = await createTestDatabase();
     db = createDatabase(database.url);
-    environ = {
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      PAIRWISE_KEY: randomBytes(32).toString('base64'),
-    };
+    environ = cliEnvironment(database.url);
     folder = mkdtempSync(path.join(tmpdir(), 'cidp-ciba-cli-'));
     const jwksFile = path.join(folder, 'bank-jwks.json');
     writeFileSync(jwksFile, JSON.stringify({ keys: [DEMO_BANK_PUBLIC_JWK] }));

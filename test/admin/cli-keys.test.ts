@@ -7,7 +7,7 @@ import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { KeyEncryption } from '../../src/storage/key-encryption.ts';
 import { KeyRepository } from '../../src/oidc/keys.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
-import { runCli } from '../support/cli.ts';
+import { cliEnvironment, runCli } from '../support/cli.ts';
 
 
 const linesOf = (text: string) => text.split('\n').filter((line) => line.trim() !== '');
@@ -29,10 +29,7 @@ describe('the keys commands', function () {
     db = createDatabase(database.url);
     keyEncryptionKey = randomBytes(32);
     environ = {
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      KEY_ENCRYPTION_KEY: keyEncryptionKey.toString('base64'),
-      PAIRWISE_KEY: randomBytes(32).toString('base64'),
+      ...cliEnvironment(database.url, keyEncryptionKey),
       KEYS_PUBLISH_AHEAD_SECONDS: '3600',
     };
     expect((await runCli(['migrate'], environ)).code).to.equal(0);

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { KeyEncryption } from '../../src/storage/key-encryption.ts';
 import { ClientRepository } from '../../src/oidc/clients.ts';
-import { runCli } from '../support/cli.ts';
+import { cliEnvironment, runCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -37,12 +37,7 @@ describe('the admin command line', function () {
     database = await createTestDatabase();
     db = createDatabase(database.url);
     keyEncryptionKey = randomBytes(32);
-    environ = {
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      KEY_ENCRYPTION_KEY: keyEncryptionKey.toString('base64'),
-      PAIRWISE_KEY: randomBytes(32).toString('base64'),
-    };
+    environ = cliEnvironment(database.url, keyEncryptionKey);
   });
 
   after(async function () {

@@ -15,7 +15,7 @@ import { auditCommand } from '../../src/admin/admin-cli.ts';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
-import { runCli } from '../support/cli.ts';
+import { cliEnvironment, runCli } from '../support/cli.ts';
 
 const ALICE = '5b1f3c2e-8a4d-4e7b-9c1a-2f3e4d5c6b7a';
 const BOB = '0e7c2a1b-3d4f-4a5b-8c6d-7e8f9a0b1c2d';
@@ -229,10 +229,7 @@ describe('the audit trail: query, export and verification', function () {
 
     it('through the command line: export-heads writes a signed file (never over another); verify --heads reports a cut chain with status 1', async function () {
       const environ = {
-        NODE_ENV: 'test',
-        DATABASE_URL: database.url,
-        KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        PAIRWISE_KEY: randomBytes(32).toString('base64'),
+        ...cliEnvironment(database.url),
         AUDIT_HEADS_KEY: key.toString('base64'),
       };
       // Start from a clean trail for this test: every earlier test tampered with a writer.

@@ -13,8 +13,8 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import { startTestServer, type RunningServer } from '../support/world.ts';
 import { Browser, formsOf } from '../support/browserless.ts';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../support/round-robin-proxy.ts';
+import { BICH, Portal } from '../support/rp-flow.ts';
 
-const BICH = { id: '079185000123', password: 'Bich#Demo2026' };
 /** The citizen's address as the proxy reports it (a documentation address, RFC 5737). */
 const CITIZEN_ADDRESS = '203.0.113.7';
 const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -60,8 +60,9 @@ describe('two instances behind a round-robin proxy (shared PostgreSQL and Redis)
   let b: RunningServer;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let config: client.Configuration;
+  let rp: Portal;
   const portal = {
-    clientId: `two-instances-${randomBytes(3).toString('hex')}`,
+    id: `two-instances-${randomBytes(3).toString('hex')}`,
     secret: `secret-${randomBytes(12).toString('hex')}`,
     redirectUri: 'http://127.0.0.1:4290/callback',
   };
@@ -82,7 +83,7 @@ describe('two instances behind a round-robin proxy (shared PostgreSQL and Redis)
     proxy.setUpstreams([a.config.port, b.config.port]);
     receiver = await startReceiver();
     await a.server.container.clients.save({
-      clientId: portal.clientId,
+      clientId: portal.id,
       name: 'Two-instance portal',
       profile: 'portal',
       approvedScopes: ['openid', 'offline_access'],
@@ -91,9 +92,8 @@ describe('two instances behind a round-robin proxy (shared PostgreSQL and Redis)
       backchannelLogoutUri: receiver.url,
       backchannelLogoutSessionRequired: true,
     });
-    config = await client.discovery(new URL(proxy.url), portal.clientId, undefined, client.ClientSecretBasic(portal.secret), {
-      execute: [client.allowInsecureRequests],
-    });
+    rp = new Portal(proxy.url, portal);
+    config = await rp.config();
   });
 
   after(async function () {
@@ -115,55 +115,22 @@ describe('two instances behind a round-robin proxy (shared PostgreSQL and Redis)
 
   async function verifiesAgainst(instance: RunningServer, token: string): Promise<boolean> {
     try {
-      await jwtVerify(token, createLocalJWKSet(await jwksOf(instance)), { issuer: proxy.url, audience: portal.clientId });
+      await jwtVerify(token, createLocalJWKSet(await jwksOf(instance)), { issuer: proxy.url, audience: portal.id });
       return true;
     } catch {
       return false;
     }
   }
 
-  /** An authorization request with PKCE, state and nonce, offline access, consent asked. */
-  async function authorization() {
-    const codeVerifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: portal.redirectUri,
-      scope: 'openid offline_access',
-      prompt: 'consent',
-      state,
-      nonce,
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-    });
-    return { url, codeVerifier, state, nonce };
-  }
-
-  function redeem(attempt: Awaited<ReturnType<typeof authorization>>, callback: URL) {
-    return client.authorizationCodeGrant(config, callback, {
-      pkceCodeVerifier: attempt.codeVerifier,
-      expectedState: attempt.state,
-      expectedNonce: attempt.nonce,
-      idTokenExpected: true,
-    });
-  }
-
   /** The refresh grant by hand: a refusal's status and error as sent. */
   async function rawRefresh(refreshToken: string): Promise<{ status: number; error: unknown }> {
-    const response = await fetch(`${proxy.url}/token`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${portal.clientId}:${portal.secret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
-    });
-    return { status: response.status, error: ((await response.json()) as { error?: unknown }).error };
+    const { status, body } = await rp.rawRefresh(refreshToken);
+    return { status, error: body.error };
   }
 
   /** A new authorization in this browser: does it ask for the password (no session)? */
   async function asksPassword(citizen: Browser): Promise<boolean> {
-    const page = await citizen.get((await authorization()).url);
+    const page = await citizen.get((await rp.start()).url);
     return formsOf(page).some((form) => form.action.endsWith('/login'));
   }
 
@@ -185,7 +152,7 @@ describe('two instances behind a round-robin proxy (shared PostgreSQL and Redis)
   it('finishes on one instance a sign-in begun on the other: consent, code, token, userinfo, refresh', async function () {
     const citizen = browser();
     const first = proxy.log.length;
-    const attempt = await authorization();
+    const attempt = await rp.start();
     const callback = await citizen.signIn(attempt.url, BICH.id, BICH.password, { consent: true });
     expect(citizen.lastSteps).to.deep.equal(['login', 'consent']);
 
@@ -205,7 +172,7 @@ describe('two instances behind a round-robin proxy (shared PostgreSQL and Redis)
     }
 
     const tokenAt = proxy.log.length;
-    const tokens = await redeem(attempt, callback);
+    const tokens = await rp.redeem(attempt, callback);
     expect(proxy.log.slice(tokenAt).map((entry) => entry.path)).to.include('/token');
     expect(tokens.refresh_token, 'a refresh token').to.be.a('string');
     const sub = tokens.claims()!.sub;
@@ -227,7 +194,7 @@ describe('two instances behind a round-robin proxy (shared PostgreSQL and Redis)
     await Promise.all([a.server.container.audit.flush(), b.server.container.audit.flush()]);
     const events: { data: { ip: string | null } }[] = await a.server.container
       .db('audit_events')
-      .where({ type: 'signin.succeeded', client_id: portal.clientId })
+      .where({ type: 'signin.succeeded', client_id: portal.id })
       .select('data');
     expect(events).to.have.length(1);
     expect(events[0]!.data.ip).to.equal(CITIZEN_ADDRESS);
@@ -247,8 +214,8 @@ describe('two instances behind a round-robin proxy (shared PostgreSQL and Redis)
   it('ends on both instances a session logged out on one, and queues the back-channel logout once', async function () {
     const { browser: citizen } = signedIn;
     // Still signed in (the session outlived the grant): a new authorization asks only for consent.
-    const attempt = await authorization();
-    const tokens = await redeem(attempt, await citizen.signIn(attempt.url, BICH.id, BICH.password, { consent: true }));
+    const attempt = await rp.start();
+    const tokens = await rp.redeem(attempt, await citizen.signIn(attempt.url, BICH.id, BICH.password, { consent: true }));
     expect(citizen.lastSteps).to.deep.equal(['consent']);
     proxy.pin(1);
     expect(await asksPassword(citizen), 'B sees the session before the logout').to.equal(false);
@@ -275,12 +242,12 @@ describe('two instances behind a round-robin proxy (shared PostgreSQL and Redis)
     await sleep(4_500);
     expect(receiver.tokens).to.have.length(1);
     const jwks = createLocalJWKSet(await jwksOf(b));
-    const { payload } = await jwtVerify(receiver.tokens[0]!, jwks, { issuer: proxy.url, audience: portal.clientId });
+    const { payload } = await jwtVerify(receiver.tokens[0]!, jwks, { issuer: proxy.url, audience: portal.id });
     expect(payload.events).to.deep.equal({ [LOGOUT_EVENT]: {} });
     expect(payload.sub).to.equal(signedIn.sub);
     const rows: { delivered_at: Date | null; attempts: number }[] = await a.server.container
       .db('backchannel_logouts')
-      .where({ client_id: portal.clientId })
+      .where({ client_id: portal.id })
       .select('delivered_at', 'attempts');
     expect(rows).to.have.length(1);
     expect(rows[0]!.delivered_at).to.be.instanceOf(Date);
@@ -303,8 +270,8 @@ describe('two instances behind a round-robin proxy (shared PostgreSQL and Redis)
 
   it('publishes a key rotated on one instance on both, and tokens signed before and after verify on both', async function () {
     const citizen = browser();
-    const attempt = await authorization();
-    const before = await redeem(attempt, await citizen.signIn(attempt.url, BICH.id, BICH.password, { consent: true }));
+    const attempt = await rp.start();
+    const before = await rp.redeem(attempt, await citizen.signIn(attempt.url, BICH.id, BICH.password, { consent: true }));
     const { alg, kid: oldKid } = decodeProtectedHeader(before.id_token!);
 
     const rotated = await a.server.container.signingKeys.rotate({ algorithms: [alg!], immediately: true, actor: 'test' });

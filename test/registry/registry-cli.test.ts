@@ -1,13 +1,12 @@
 // `registry generate` and `registry import` as real processes against a fresh database: exit statuses,
 // the summary, the error report, strict mode, files that cannot be read, and a killed import.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
-import { startCli } from '../support/cli.ts';
+import { cliEnvironment, startCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
 import { citizen, csvOf } from './fixtures.ts';
 
@@ -29,12 +28,7 @@ describe('the registry command line', function () {
     db = createDatabase(database.url);
     await migrateToLatest(db);
     folder = mkdtempSync(path.join(tmpdir(), 'registry-cli-'));
-    environ = {
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      PAIRWISE_KEY: randomBytes(32).toString('base64'),
-    };
+    environ = cliEnvironment(database.url);
   });
 
   after(async function () {

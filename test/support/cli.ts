@@ -1,5 +1,6 @@
 // The command line as a real process (`node src/cli.ts …`) with only the environment a test gives it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -31,4 +32,14 @@ export function startCli(args: string[], environ: Record<string, string>): { chi
 /** Runs `node src/cli.ts ...args` to its end. */
 export function runCli(args: string[], environ: Record<string, string>): Promise<CliResult> {
   return startCli(args, environ).result;
+}
+
+/** What the command line needs against a test database: its URL and fresh keys (`keyEncryptionKey` when the test needs it too). */
+export function cliEnvironment(databaseUrl: string, keyEncryptionKey: Buffer = randomBytes(32)): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    KEY_ENCRYPTION_KEY: keyEncryptionKey.toString('base64'),
+    PAIRWISE_KEY: randomBytes(32).toString('base64'),
+  };
 }

@@ -23,16 +23,25 @@ export interface RawAnswer {
   readonly ms: number;
 }
 
+/** A confidential portal client: the demo portal unless a test registers its own. */
+export interface PortalClient {
+  readonly id: string;
+  readonly secret: string;
+  readonly redirectUri: string;
+}
+
 export class Portal {
   readonly issuer: string;
+  readonly client: PortalClient;
   #config: Promise<client.Configuration> | undefined;
 
-  constructor(issuer: string) {
+  constructor(issuer: string, portalClient: PortalClient = PORTAL) {
     this.issuer = issuer;
+    this.client = portalClient;
   }
 
   config(): Promise<client.Configuration> {
-    this.#config ??= client.discovery(new URL(this.issuer), PORTAL.id, undefined, client.ClientSecretBasic(PORTAL.secret), {
+    this.#config ??= client.discovery(new URL(this.issuer), this.client.id, undefined, client.ClientSecretBasic(this.client.secret), {
       execute: [client.allowInsecureRequests],
     });
     return this.#config;
@@ -45,7 +54,7 @@ export class Portal {
     const state = client.randomState();
     const nonce = client.randomNonce();
     const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: PORTAL.redirectUri,
+      redirect_uri: this.client.redirectUri,
       scope: 'openid offline_access',
       prompt: 'consent',
       state,
@@ -100,7 +109,7 @@ export class Portal {
     return raw(`${this.issuer}/token`, {
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from(`${PORTAL.id}:${PORTAL.secret}`).toString('base64')}`,
+        authorization: `Basic ${Buffer.from(`${this.client.id}:${this.client.secret}`).toString('base64')}`,
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
