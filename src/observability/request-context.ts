@@ -5,15 +5,22 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 interface RequestContext {
   readonly requestId: string;
+  /** What this request has already read, for code that would read it again (src/oidc/request-reads.ts). */
+  readonly reads: Map<string, unknown>;
 }
 
 const requests = new AsyncLocalStorage<RequestContext>();
 
 export function runInRequest<T>(requestId: string, run: () => T): T {
-  return requests.run({ requestId }, run);
+  return requests.run({ requestId, reads: new Map() }, run);
 }
 
 /** The id of the request being served, if any (background work has none). */
 export function currentRequestId(): string | undefined {
   return requests.getStore()?.requestId;
+}
+
+/** The reads kept for the request being served; undefined outside a request. */
+export function currentRequestReads(): Map<string, unknown> | undefined {
+  return requests.getStore()?.reads;
 }

@@ -4,7 +4,6 @@
 // always reach the current one: nothing keeps a provider from before a change.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
-import { withRequestReads } from './request-reads.ts';
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -45,8 +44,8 @@ export class ProviderHolder {
     return this.#generation;
   }
 
-  /** The public app's handler: each request goes to the provider current when it arrives, with its own reads (src/oidc/request-reads.ts). */
-  readonly callback: RequestHandler = (req, res) => withRequestReads(() => this.#handler(req, res));
+  /** The public app's handler: each request goes to the provider current when it arrives. */
+  readonly callback: RequestHandler = (req, res) => this.#handler(req, res);
 
   replace(next: Provider): void {
     this.#handler = next.callback();

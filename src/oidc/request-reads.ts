@@ -3,32 +3,30 @@
 // same statement as the token (DurableModelStore.findWithGrant), for the Grant lookup oidc-provider
 // makes right after it — a refresh costs one PostgreSQL round trip fewer. Each entry is taken once,
 // and any write of that grant in the request drops it, so nothing read here outlives its moment.
-import { AsyncLocalStorage } from 'node:async_hooks';
+// The reads live in the request's own context (src/observability/request-context.ts, begun for every
+// request by the request log): no second scope per request.
 import type { AdapterPayload } from 'oidc-provider';
+import { currentRequestReads } from '../observability/request-context.ts';
 
-/** Grant id → its payload as read with a token (null: no live grant then). */
-const reads = new AsyncLocalStorage<Map<string, AdapterPayload | null>>();
-
-/** Runs one request of the provider with a scope of its own (src/oidc/provider-holder.ts). */
-export function withRequestReads<T>(work: () => T): T {
-  return reads.run(new Map(), work);
-}
+/** The key of a grant read with a token (the value: its payload, null when no live grant then). */
+const grantKey = (grantId: string) => `Grant:${grantId}`;
 
 /** Keeps a grant read along with a token for this request's next lookup of it; outside a request, nothing. */
 export function rememberGrant(grantId: string, payload: AdapterPayload | undefined): void {
-  reads.getStore()?.set(grantId, payload ?? null);
+  currentRequestReads()?.set(grantKey(grantId), payload ?? null);
 }
 
 /** The grant read earlier in this request, once (`found: false`: ask the store). */
 export function takeGrant(grantId: string): { found: true; payload: AdapterPayload | undefined } | { found: false } {
-  const store = reads.getStore();
-  if (!store?.has(grantId)) return { found: false };
-  const payload = store.get(grantId);
-  store.delete(grantId);
+  const reads = currentRequestReads();
+  const key = grantKey(grantId);
+  if (!reads?.has(key)) return { found: false };
+  const payload = reads.get(key) as AdapterPayload | null;
+  reads.delete(key);
   return { found: true, payload: payload ?? undefined };
 }
 
 /** The grant was written or revoked in this request: what was read of it is stale. */
 export function forgetGrant(grantId: string): void {
-  reads.getStore()?.delete(grantId);
+  currentRequestReads()?.delete(grantKey(grantId));
 }

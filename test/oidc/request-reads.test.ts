@@ -8,7 +8,7 @@ import type { AdapterPayload } from 'oidc-provider';
 import { createAdapterClass } from '../../src/oidc/adapter.ts';
 import { DurableModelStore } from '../../src/oidc/durable-model-store.ts';
 import { EphemeralModelStore } from '../../src/oidc/ephemeral-model-store.ts';
-import { withRequestReads } from '../../src/oidc/request-reads.ts';
+import { runInRequest } from '../../src/observability/request-context.ts';
 import { bitsOfOpaqueRandomness, couldBeRefreshToken } from '../../src/oidc/token-lengths.ts';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { MemoryEphemeralStore } from '../../src/storage/ephemeral-store-memory.ts';
@@ -56,7 +56,7 @@ describe('reads shared within a request', function () {
 
   it("answers the request's grant lookup from the refresh token's read, once", async () => {
     const { grantId, tokenId, grant } = await issued();
-    await withRequestReads(async () => {
+    await runInRequest('test', async () => {
       grantReads = 0;
       expect((await new Adapter('RefreshToken').find(tokenId))?.grantId).to.equal(grantId);
       expect(await new Adapter('Grant').find(grantId)).to.deep.equal(grant);
@@ -69,13 +69,13 @@ describe('reads shared within a request', function () {
 
   it('does not answer from the read once the grant was revoked in the request', async () => {
     const { grantId, tokenId } = await issued();
-    await withRequestReads(async () => {
+    await runInRequest('test', async () => {
       await new Adapter('RefreshToken').find(tokenId);
       await new Adapter('Grant').destroy(grantId);
       expect(await new Adapter('Grant').find(grantId)).to.equal(undefined);
     });
     const other = await issued();
-    await withRequestReads(async () => {
+    await runInRequest('test', async () => {
       await new Adapter('RefreshToken').find(other.tokenId);
       await new Adapter('RefreshToken').revokeByGrantId(other.grantId);
       grantReads = 0;
@@ -87,7 +87,7 @@ describe('reads shared within a request', function () {
   it('tells of a grant that is gone, and keeps nothing outside a request', async () => {
     const { grantId, tokenId } = await issued();
     await durable.destroy('Grant', grantId);
-    await withRequestReads(async () => {
+    await runInRequest('test', async () => {
       expect(await new Adapter('RefreshToken').find(tokenId)).to.not.equal(undefined);
       grantReads = 0;
       expect(await new Adapter('Grant').find(grantId)).to.equal(undefined);
