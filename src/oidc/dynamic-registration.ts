@@ -8,6 +8,7 @@ import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provid
 import type Provider from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Logger } from '../observability/logger.ts';
+import { currentRequestReads } from '../observability/request-context.ts';
 import { KNOWN_SCOPES, PROFILE_RULES, type ClientProfile } from './client-profiles.ts';
 import { buildClientMetadata, InvalidClientRegistration, type ClientRecord, type ClientRegistration, type ClientRepository, type ClientRules } from './clients.ts';
 import type { InitialAccessTokenRecord, InitialAccessTokenRepository, RegistrationLimits } from './initial-access-tokens.ts';
@@ -54,13 +55,18 @@ export interface DynamicRegistrationDependencies {
   readonly logger: Logger;
 }
 
-/** A registration the policy accepted, waiting for the adapter to store it in the same request. */
+/**
+ * A registration the policy accepted, waiting for the adapter to store it in the same request: kept in
+ * the request's own context (src/observability/request-context.ts), so it dies with the request and
+ * concurrent requests never see each other's.
+ */
 interface PendingRegistration {
   readonly kind: 'create' | 'update';
   readonly tokenId: string;
   readonly registration: ClientRegistration;
-  readonly at: number;
 }
+
+const pendingKey = (clientId: string) => `Registration:${clientId}`;
 
 /** The initial access token a client registered itself with; undefined for a client an administrator added. */
 export function initialAccessTokenOf(record: Pick<ClientRecord, 'metadata'> | undefined): string | undefined {
@@ -139,7 +145,6 @@ function assertFixedByProfile(properties: Record<string, unknown>, profile: Clie
 
 export class DynamicRegistration {
   readonly #deps: DynamicRegistrationDependencies;
-  readonly #pending = new Map<string, PendingRegistration>();
 
   constructor(deps: DynamicRegistrationDependencies) {
     this.#deps = deps;
@@ -206,8 +211,9 @@ export class DynamicRegistration {
    * holds under concurrent registrations) and gives it back when the repository refuses it.
    */
   async store(clientId: string): Promise<void> {
-    const pending = this.#pending.get(clientId);
-    this.#pending.delete(clientId);
+    const reads = currentRequestReads();
+    const pending = reads?.get(pendingKey(clientId)) as PendingRegistration | undefined;
+    reads?.delete(pendingKey(clientId));
     if (!pending) throw new Error('clients are managed by administrators, not through the adapter');
     const { tokens, clients } = this.#deps;
     if (pending.kind === 'update') {
@@ -275,9 +281,6 @@ export class DynamicRegistration {
         asProtocolError(error);
       }
       if (!updating && token.clientsRegistered >= token.maxClients) throw clientMetadataError('this initial access token has registered as many clients as it allows');
-      this.#prune();
-      // Two updates of one client at once would each store the other's registration: the second waits its turn.
-      if (this.#pending.has(clientId)) throw new errors.InvalidRequest('another update of this client is in progress; try again');
       for (const key of Object.keys(properties)) delete properties[key];
       Object.assign(properties, metadata, {
         client_id: clientId,
@@ -285,7 +288,8 @@ export class DynamicRegistration {
         approved_scopes: registration.approvedScopes,
         ...(registration.secret !== undefined && { client_secret: registration.secret, client_secret_expires_at: 0 }),
       });
-      this.#pending.set(clientId, { kind: updating ? 'update' : 'create', tokenId: token.id, registration, at: Date.now() });
+      // Handed to the adapter's upsert of this client in the same request (store(), above).
+      currentRequestReads()?.set(pendingKey(clientId), { kind: updating ? 'update' : 'create', tokenId: token.id, registration });
     } catch (error) {
       if (error instanceof errors.OIDCProviderError) {
         const actor = updating ? clientId : `initial-access-token:${token.id}`;
@@ -371,15 +375,6 @@ export class DynamicRegistration {
         ...(token.agreementReference !== undefined && { agreementReference: token.agreementReference }),
       },
     };
-  }
-
-  /**
-   * A request refused after its policy ran (by oidc-provider's own metadata checks, in the same tick)
-   * leaves its entry behind; none lives longer than ten seconds.
-   */
-  #prune(): void {
-    const before = Date.now() - 10_000;
-    for (const [clientId, pending] of this.#pending) if (pending.at < before) this.#pending.delete(clientId);
   }
 
   async #audit(
