@@ -318,7 +318,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       adminScopes: ADMIN_SCOPES,
       registration: registrations.features,
       // CIBA's stand-ins inside the guard, so that they fail as real accounts do (src/oidc/ciba.ts).
-      findAccount: guardFindAccount(ciba.wrapFindAccount(createFindAccount({ accounts, registry: registryGateway, audit, logger }))),
+      findAccount: guardFindAccount(ciba.wrapFindAccount(createFindAccount({ accounts, registry: registryGateway, audit, logger, ...(config.registry.url === undefined && { mirror: { db, metrics } }) }))),
       pages: providerPages,
       audit,
       logger,

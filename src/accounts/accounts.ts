@@ -18,7 +18,7 @@ export interface Account {
   readonly emailVerified: boolean;
 }
 
-interface AccountRow {
+export interface AccountRow {
   id: string;
   national_id: string;
   level: AccountLevel;
@@ -31,7 +31,7 @@ interface AccountRow {
   email_verified: boolean;
 }
 
-function fromRow(row: AccountRow): Account {
+export function accountFromRow(row: AccountRow): Account {
   return {
     id: row.id,
     nationalId: row.national_id,
@@ -57,7 +57,8 @@ export interface AccountEnrolment {
   readonly emailVerified: boolean;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** An account id's shape (a UUID): anything else is no account, and PostgreSQL is not asked. */
+export const ACCOUNT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class AccountRepository {
   readonly #db: Database;
@@ -68,13 +69,13 @@ export class AccountRepository {
 
   async findByNationalId(nationalId: string): Promise<Account | undefined> {
     const row = await this.#db<AccountRow>('accounts').where({ national_id: nationalId }).first();
-    return row && fromRow(row);
+    return row && accountFromRow(row);
   }
 
   async findById(id: string): Promise<Account | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!ACCOUNT_ID.test(id)) return undefined;
     const row = await this.#db<AccountRow>('accounts').where({ id }).first();
-    return row && fromRow(row);
+    return row && accountFromRow(row);
   }
 
   /** Creates the account of a person, or resets it to the given state (the demo seed). */
@@ -94,7 +95,7 @@ export class AccountRepository {
       .onConflict('national_id')
       .merge(['level', 'status', 'password_hash', 'totp_secret_sealed', 'phone_number', 'phone_number_verified', 'email', 'email_verified'])
       .returning<AccountRow[]>('*');
-    return fromRow(row!);
+    return accountFromRow(row!);
   }
 
   /**
@@ -107,7 +108,7 @@ export class AccountRepository {
       .where({ national_id: nationalId, level: 1 })
       .update({ level: 2, level_raised_at: this.#db.fn.now(), level_raised_by: check.officer, level_evidence: check.evidence, updated_at: this.#db.fn.now() })
       .returning<AccountRow[]>('*');
-    if (row) return { account: fromRow(row), raisedNow: true };
+    if (row) return { account: accountFromRow(row), raisedNow: true };
     const existing = await this.findByNationalId(nationalId);
     return existing && { account: existing, raisedNow: false };
   }

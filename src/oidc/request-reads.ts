@@ -1,7 +1,8 @@
 // What one request to the provider has already read of the durable store, so that the adapter does not
-// read it again (issue 9). Today one thing: the grant a refresh token was issued under, read in the
-// same statement as the token (DurableModelStore.findWithGrant), for the Grant lookup oidc-provider
-// makes right after it — a refresh costs one PostgreSQL round trip fewer. Each entry is taken once,
+// read it again (issue 9). Today one thing, a grant, read with something else for the Grant lookup
+// oidc-provider makes right after it: on a refresh, in the same statement as the refresh token
+// (DurableModelStore.findWithGrant); on userinfo, with the account behind the access token
+// (src/oidc/token-holder.ts). Each saves a PostgreSQL round trip. Each entry is taken once,
 // and any write of that grant in the request drops it, so nothing read here outlives its moment.
 // The reads live in the request's own context (src/observability/request-context.ts, begun for every
 // request by the request log): no second scope per request.

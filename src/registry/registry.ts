@@ -68,7 +68,7 @@ export function formatAddress(address: Address): string {
   return [address.streetAddress, address.locality, address.region, 'Việt Nam'].filter(Boolean).join(', ');
 }
 
-interface RegistryRow {
+export interface RegistryRow {
   national_id: string;
   family_name: string;
   middle_name: string;
@@ -92,7 +92,7 @@ interface RegistryRow {
   contact_email: string | null;
 }
 
-function fromRow(row: RegistryRow): RegistryRecord {
+export function registryRecordFromRow(row: RegistryRow): RegistryRecord {
   return {
     nationalId: row.national_id,
     familyName: row.family_name,
@@ -132,7 +132,7 @@ export class RegistryRepository {
     const row = await this.#db<RegistryRow>('registry_records')
       .where({ national_id: nationalId })
       .first();
-    return row && fromRow(row);
+    return row && registryRecordFromRow(row);
   }
 
   /** The members of a household, its head first, then by birth date (oldest first). */
@@ -140,7 +140,7 @@ export class RegistryRepository {
     const rows = await this.#db<RegistryRow>('registry_records')
       .where({ household_id: householdId })
       .orderByRaw("relation_to_head = 'head' DESC, birth_date, national_id");
-    return rows.map(fromRow);
+    return rows.map(registryRecordFromRow);
   }
 
   /** Inserts or replaces a record (the demo seed; imports use their own bulk path). */

@@ -1,11 +1,16 @@
 // A refresh token and its grant in one PostgreSQL statement (src/oidc/request-reads.ts): within one
 // request the provider's Grant lookup that follows is answered from that read, once; a write or a
 // revocation of the grant in the request drops it; outside a request nothing is kept. And a value of
-// an access token's length is never looked up as a refresh token (src/oidc/token-lengths.ts).
+// an access token's length is never looked up as a refresh token (src/oidc/token-lengths.ts). Userinfo's
+// account, registry record and grant in one statement (src/oidc/token-holder.ts).
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { AdapterPayload } from 'oidc-provider';
+import { DEMO_CITIZENS } from '../../src/admin/demo-data.ts';
+import { AccountRepository } from '../../src/accounts/accounts.ts';
 import { createAdapterClass } from '../../src/oidc/adapter.ts';
+import { readTokenHolder } from '../../src/oidc/token-holder.ts';
+import { RegistryRepository } from '../../src/registry/registry.ts';
 import { DurableModelStore } from '../../src/oidc/durable-model-store.ts';
 import { EphemeralModelStore } from '../../src/oidc/ephemeral-model-store.ts';
 import { runInRequest } from '../../src/observability/request-context.ts';
@@ -110,5 +115,80 @@ describe('reads shared within a request', function () {
     const id = 'y'.repeat(accessLength);
     await durable.upsert('RefreshToken', id, { jti: id, kind: 'RefreshToken' }, 600);
     expect(await new Adapter('RefreshToken').find(id)).to.equal(undefined);
+  });
+
+  describe('the account behind a token, with its registry record and grant (token-holder.ts)', () => {
+    const citizen = DEMO_CITIZENS[0]!;
+    let accountId: string;
+    let statements = 0;
+    const count = () => statements++;
+
+    before(async () => {
+      await new RegistryRepository(db).upsert(citizen.record);
+      const account = await new AccountRepository(db).enrol({
+        nationalId: citizen.record.nationalId,
+        level: 1,
+        passwordHash: 'not-a-hash',
+        totpSecretSealed: null,
+        phoneNumber: null,
+        phoneNumberVerified: false,
+        email: null,
+        emailVerified: false,
+      });
+      accountId = account.id;
+      db.on('query', count);
+    });
+    after(() => db.off('query', count));
+
+    it('reads the account, its record and the grant in one statement; the grant lookup then asks nothing', async () => {
+      const { grantId, grant } = await issued();
+      await runInRequest('test', async () => {
+        statements = 0;
+        const holder = await readTokenHolder(db, accountId, grantId);
+        expect(statements).to.equal(1);
+        expect(holder?.account).to.include({ id: accountId, nationalId: citizen.record.nationalId, status: 'active' });
+        // The record as the registry repository gives it, dates as text and addresses as objects.
+        expect(holder?.record).to.deep.equal(await new RegistryRepository(db).findByNationalId(citizen.record.nationalId));
+        expect(holder?.record?.birthDate).to.equal(citizen.record.birthDate);
+        grantReads = 0;
+        expect(await new Adapter('Grant').find(grantId)).to.deep.equal(grant);
+        expect(grantReads).to.equal(0);
+      });
+    });
+
+    it('tells of a grant that is gone or expired, and of a holder the mirror has no record of', async () => {
+      const { grantId } = await issued();
+      await durable.destroy('Grant', grantId);
+      const expired = newId();
+      await db('oidc_models').insert({ model: 'Grant', id: expired, payload: JSON.stringify({ jti: expired, kind: 'Grant' }), expires_at: new Date(Date.now() - 1000) });
+      await runInRequest('test', async () => {
+        await readTokenHolder(db, accountId, grantId);
+        await readTokenHolder(db, accountId, expired);
+        grantReads = 0;
+        expect(await new Adapter('Grant').find(grantId)).to.equal(undefined);
+        expect(await new Adapter('Grant').find(expired)).to.equal(undefined);
+        expect(grantReads).to.equal(0);
+      });
+      await db('accounts').where({ id: accountId }).update({ status: 'locked' });
+      await db.raw('ALTER TABLE accounts DROP CONSTRAINT accounts_national_id_foreign');
+      try {
+        await db('registry_records').where({ national_id: citizen.record.nationalId }).delete();
+        const holder = await readTokenHolder(db, accountId);
+        expect(holder?.account.status).to.equal('locked');
+        expect(holder?.record).to.equal(undefined);
+      } finally {
+        await new RegistryRepository(db).upsert(citizen.record);
+        await db.raw('ALTER TABLE accounts ADD CONSTRAINT accounts_national_id_foreign FOREIGN KEY (national_id) REFERENCES registry_records (national_id)');
+        await db('accounts').where({ id: accountId }).update({ status: 'active' });
+      }
+    });
+
+    it('asks nothing for an id that is no account id, and finds nobody for an unknown one', async () => {
+      statements = 0;
+      expect(await readTokenHolder(db, "x' OR 1=1 --")).to.equal(undefined);
+      expect(statements).to.equal(0);
+      expect(await readTokenHolder(db, '00000000-0000-4000-8000-000000000000')).to.equal(undefined);
+      expect(statements).to.equal(1);
+    });
   });
 });
