@@ -119,6 +119,13 @@ function fromRow(row: AuditRow): RecordedAuditEvent {
 const MAX_PENDING = 10_000;
 /** At most this many events go into one INSERT. */
 const MAX_BATCH = 500;
+/**
+ * How long an event nobody waits for (recordLater) may wait for company: a stream of them — a token
+ * issued per client-credentials grant — then shares one INSERT and one commit instead of a round trip
+ * each, which under load cost more than the grant itself (issue 9). An event someone waits for sends
+ * the queue at once.
+ */
+const LINGER_MS = 20;
 
 interface PendingEvent {
   readonly event: AuditEvent;
@@ -145,6 +152,8 @@ export class AuditLog {
    */
   #pending: PendingEvent[] = [];
   #writing: Promise<void> | undefined;
+  /** Set while only events nobody waits for are queued: when they go. */
+  #lingering: NodeJS.Timeout | undefined;
 
   /** `clock` stamps the events (tests back-date them to check retention). */
   constructor(db: Database, writerId = `${hostname()}:${process.pid}:${randomUUID()}`, clock: () => Date = () => new Date()) {
@@ -155,13 +164,34 @@ export class AuditLog {
 
   /** Appends one event to this writer's chain and resolves once it is stored. */
   record(event: AuditEvent): Promise<RecordedAuditEvent> {
+    return this.#append(event, true);
+  }
+
+  /**
+   * Appends an event that nothing waits for (the answer it belongs to has gone already): it is written
+   * with the next batch, at most LINGER_MS from now. Resolves, like record(), once it is stored.
+   */
+  recordLater(event: AuditEvent): Promise<RecordedAuditEvent> {
+    return this.#append(event, false);
+  }
+
+  #append(event: AuditEvent, now: boolean): Promise<RecordedAuditEvent> {
     if (this.#pending.length >= MAX_PENDING) {
       return Promise.reject(new AuditBacklogFull(`${MAX_PENDING} audit events are waiting for the database; this one was refused`));
     }
     return new Promise<RecordedAuditEvent>((resolve, reject) => {
       this.#pending.push({ event, occurredAt: this.#clock(), resolve, reject });
-      this.#writing ??= this.#drain();
+      if (this.#writing) return;
+      if (now || this.#pending.length >= MAX_BATCH) this.#send();
+      // Not kept alive for it: at shutdown, flush() sends what is left.
+      else this.#lingering ??= setTimeout(() => this.#send(), LINGER_MS).unref();
     });
+  }
+
+  #send(): void {
+    clearTimeout(this.#lingering);
+    this.#lingering = undefined;
+    this.#writing ??= this.#drain();
   }
 
   async #drain(): Promise<void> {
@@ -261,6 +291,7 @@ export class AuditLog {
 
   /** Resolves when every event recorded so far is stored (used at shutdown). */
   async flush(): Promise<void> {
+    if (this.#pending.length > 0) this.#send();
     while (this.#writing) await this.#writing;
   }
 }

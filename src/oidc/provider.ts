@@ -286,8 +286,9 @@ export function createProvider(deps: ProviderDependencies): Provider {
 
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const body = ctx.body as { scope?: string } | undefined;
+    // Nothing waits for it: it goes with the next batch of the audit trail.
     void deps.audit
-      .record({
+      .recordLater({
         type: 'token.issued',
         actor: ctx.oidc.client?.clientId,
         clientId: ctx.oidc.client?.clientId,

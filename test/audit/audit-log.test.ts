@@ -121,6 +121,37 @@ describe('the audit log', function () {
     expect((rows[700] as { index?: number }).index).to.equal(701);
   });
 
+  it('writes events nobody waits for together, a moment later; an event someone waits for, or a flush, sends them at once', async function () {
+    const log = new AuditLog(db, 'writer-later');
+    let inserts = 0;
+    const count = (query: { sql: string }) => {
+      if (query.sql.startsWith('insert into "audit_events"')) inserts += 1;
+    };
+    db.on('query', count);
+    try {
+      // A stream of them (client-credentials tokens) shares one INSERT.
+      const later = Array.from({ length: 30 }, (_, i) => log.recordLater(event(i)));
+      expect(inserts).to.equal(0);
+      expect((await Promise.all(later)).map((entry) => entry.seq)).to.deep.equal(Array.from({ length: 30 }, (_, i) => i + 1));
+      expect(inserts).to.equal(1);
+      // One that is waited for does not wait for the others' moment, and takes them along.
+      const queued = log.recordLater(event(100));
+      const waited = await log.record(event(101));
+      expect(waited.seq).to.equal(32);
+      expect((await queued).seq).to.equal(31);
+      expect(inserts).to.equal(2);
+      // At shutdown, flush() sends what is queued.
+      const last = log.recordLater(event(102));
+      await log.flush();
+      expect(await db('audit_events').where({ writer_id: log.writerId, seq: 33 }).first()).to.not.equal(undefined);
+      expect((await last).seq).to.equal(33);
+      expect(inserts).to.equal(3);
+    } finally {
+      db.off('query', count);
+    }
+    expect(await log.verifyChain(log.writerId)).to.deep.include({ events: 33, intact: true });
+  });
+
   it('hashes data as it is stored, so values JSON rewrites do not break the chain', async function () {
     const log = new AuditLog(db, 'writer-json');
     await log.record({
