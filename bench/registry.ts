@@ -2,7 +2,7 @@
 // the baseline, imports the same file, and measures the table's size on disk and ID-number lookup
 // latency at a small and at the full size. Prints a Markdown report for the README.
 //
-//   npm run bench:registry -- [--count 10000000] [--small 10000] [--lookups 20000] [--rounds 3] [--reimport] [--keep]
+//   npm run bench:registry -- [--count 10000000] [--small 10000] [--lookups 20000] [--rounds 3] [--sign-ins 200] [--reimport] [--keep]
 //
 // It works in databases of its own, created next to BENCH_DATABASE_URL (or DATABASE_URL, or
 // postgres://postgres@127.0.0.1:5432/test) and dropped at the end unless --keep is given.
@@ -21,6 +21,7 @@ import { REGISTRY_FILE_COLUMNS } from '../src/registry/record-schema.ts';
 import { importRegistry, type ImportSummary } from '../src/registry/registry-import.ts';
 import { generateRegistry } from '../src/registry/synthetic-registry.ts';
 import { formatCount, formatDuration, progressReport } from '../src/registry/progress-report.ts';
+import { enrolBenchCitizens, signInOnce, startBenchServer } from './support.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,6 +30,8 @@ const { values: args } = parseArgs({
     lookups: { type: 'string', default: '20000' },
     seed: { type: 'string', default: 'bench' },
     rounds: { type: 'string', default: '3' },
+    'sign-ins': { type: 'string', default: '200' },
+    'redis-url': { type: 'string', default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3' },
     reimport: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
@@ -37,6 +40,7 @@ const COUNT = Number(args.count.replaceAll('_', ''));
 const SMALL = Number(args.small.replaceAll('_', ''));
 const LOOKUPS = Number(args.lookups.replaceAll('_', ''));
 const ROUNDS = Math.max(1, Number(args.rounds));
+const SIGN_INS = Number(args['sign-ins']);
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const log = (message: string) => console.error(`[bench] ${message}`);
@@ -155,9 +159,44 @@ async function lookupLatency(db: Database): Promise<Latency> {
     timings[i] = performance.now() - started;
     if (!record) throw new Error(`lookup of ${ids[i]} found nothing`);
   }
+  return summarize(timings);
+}
+
+function summarize(timings: Float64Array): Latency {
   timings.sort();
   const at = (q: number) => timings[Math.min(timings.length - 1, Math.floor(q * timings.length))]!;
   return { p50: at(0.5), p99: at(0.99), max: timings[timings.length - 1]! };
+}
+
+/**
+ * Whole sign-ins (authorize → login page → password → token, as bench:login does them), one after
+ * another, against two servers (`node src/main.ts`, with Redis) started on the two registries'
+ * databases: what a citizen waits for, at each registry size. Twenty bench citizens are enrolled into
+ * each (their records among the others) and sign in once first (consent, warm-up); then blocks of
+ * sign-ins go to one server and the other in turns, so that the machine's drift falls on both alike.
+ */
+async function signInLatencies(databaseUrls: readonly [string, string]): Promise<[Latency, Latency]> {
+  const servers = await Promise.all(databaseUrls.map((databaseUrl) => startBenchServer({ postgresUrl: ADMIN_URL, redisUrl: args['redis-url'], databaseUrl })));
+  try {
+    const citizens = await Promise.all(servers.map((server) => enrolBenchCitizens(server, 20)));
+    for (const [index, server] of servers.entries()) {
+      for (const citizen of citizens[index]!) await signInOnce(server.issuer, citizen);
+    }
+    const timings = servers.map(() => new Float64Array(SIGN_INS));
+    const block = Math.max(1, Math.floor(SIGN_INS / 4));
+    for (let from = 0; from < SIGN_INS; from += block) {
+      for (const [index, server] of servers.entries()) {
+        for (let i = from; i < Math.min(SIGN_INS, from + block); i++) {
+          const started = performance.now();
+          await signInOnce(server.issuer, citizens[index]![i % 20]!);
+          timings[index]![i] = performance.now() - started;
+        }
+      }
+    }
+    return [summarize(timings[0]!), summarize(timings[1]!)];
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
 }
 
 async function tableSize(db: Database): Promise<{ heap: number; indexes: number; total: number }> {
@@ -175,21 +214,16 @@ const loadBefore = loadavg();
 log(`${formatCount(COUNT)} records (small: ${formatCount(SMALL)}), ${formatCount(LOOKUPS)} lookups, files in ${folder}`);
 
 try {
-  // The small registry: lookups against 10 thousand records.
+  // The small registry: lookups against 10 thousand records; kept for the sign-ins at the end.
   const small = await benchDatabase('small');
-  let smallLatency: Latency;
-  try {
-    const file = path.join(folder, 'registry-small.csv');
-    await generate(SMALL, file);
-    await importFile(small.db, file, SMALL);
-    smallLatency = await lookupLatency(small.db);
-    log(`lookups at ${formatCount(SMALL)}: p50 ${smallLatency.p50.toFixed(3)} ms, p99 ${smallLatency.p99.toFixed(3)} ms`);
-  } finally {
-    await small.drop();
-  }
-
   const large = await benchDatabase('large');
   try {
+    const smallFile = path.join(folder, 'registry-small.csv');
+    await generate(SMALL, smallFile);
+    await importFile(small.db, smallFile, SMALL);
+    const smallLatency = await lookupLatency(small.db);
+    log(`lookups at ${formatCount(SMALL)}: p50 ${smallLatency.p50.toFixed(3)} ms, p99 ${smallLatency.p99.toFixed(3)} ms`);
+
     const file = path.join(folder, 'registry.csv');
     const generated = await generate(COUNT, file);
     log(`generated ${formatCount(COUNT)} rows (${mib(generated.bytes)}) in ${formatDuration(generated.ms)}`);
@@ -221,6 +255,10 @@ try {
     const size = await tableSize(large.db);
     const largeLatency = await lookupLatency(large.db);
     log(`lookups at ${formatCount(COUNT)}: p50 ${largeLatency.p50.toFixed(3)} ms, p99 ${largeLatency.p99.toFixed(3)} ms`);
+    const [smallSignIn, largeSignIn] = await signInLatencies([small.url, large.url]);
+    log(`sign-ins at ${formatCount(SMALL)}: p50 ${smallSignIn.p50.toFixed(1)} ms, p99 ${smallSignIn.p99.toFixed(1)} ms`);
+    log(`sign-ins at ${formatCount(COUNT)}: p50 ${largeSignIn.p50.toFixed(1)} ms, p99 ${largeSignIn.p99.toFixed(1)} ms`);
+    const signInRatio = largeSignIn.p50 / smallSignIn.p50;
 
     const rate = (ms: number) => COUNT / (ms / 1000);
     const importRate = rate(imported.elapsedMs);
@@ -241,15 +279,19 @@ try {
       `| registry_records on disk | ${mib(size.total)} (table ${mib(size.heap)}, indexes ${mib(size.indexes)}) |`,
       `| lookup by ID number at ${formatCount(SMALL)} records | p50 ${smallLatency.p50.toFixed(3)} ms, p99 ${smallLatency.p99.toFixed(3)} ms, max ${smallLatency.max.toFixed(1)} ms |`,
       `| lookup by ID number at ${formatCount(COUNT)} records | p50 ${largeLatency.p50.toFixed(3)} ms, p99 ${largeLatency.p99.toFixed(3)} ms, max ${largeLatency.max.toFixed(1)} ms |`,
+      `| sign-in (password, ${formatCount(SIGN_INS)} one after another) at ${formatCount(SMALL)} records | p50 ${smallSignIn.p50.toFixed(1)} ms, p99 ${smallSignIn.p99.toFixed(1)} ms, max ${smallSignIn.max.toFixed(1)} ms |`,
+      `| sign-in (password, ${formatCount(SIGN_INS)} one after another) at ${formatCount(COUNT)} records | p50 ${largeSignIn.p50.toFixed(1)} ms, p99 ${largeSignIn.p99.toFixed(1)} ms, max ${largeSignIn.max.toFixed(1)} ms |`,
       '',
       `Targets: import ≥ 0.5 × baseline: ${importRate >= 0.5 * baselineRate ? 'met' : 'missed'} (${(importRate / baselineRate).toFixed(2)}); ` +
         `lookup p99 < 2 ms at ${formatCount(COUNT)}: ${largeLatency.p99 < 2 ? 'met' : 'missed'}; ` +
-        `p99 ≤ 1.5 × p99 at ${formatCount(SMALL)}: ${largeLatency.p99 <= 1.5 * smallLatency.p99 ? 'met' : 'missed'} (${(largeLatency.p99 / smallLatency.p99).toFixed(2)} ×).`,
+        `p99 ≤ 1.5 × p99 at ${formatCount(SMALL)}: ${largeLatency.p99 <= 1.5 * smallLatency.p99 ? 'met' : 'missed'} (${(largeLatency.p99 / smallLatency.p99).toFixed(2)} ×); ` +
+        `sign-in unchanged by registry size (p50 within 10%): ${Math.abs(signInRatio - 1) <= 0.1 ? 'met' : 'missed'} (${signInRatio.toFixed(2)} ×).`,
       `Total wall time ${formatDuration(Date.now() - started)}; ${seconds(imported.elapsedMs)} s import.`,
     ];
     console.log(lines.join('\n'));
   } finally {
     await large.drop();
+    await small.drop();
   }
 } finally {
   rmSync(folder, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { createDatabase } from '../src/storage/database.ts';
+import { createRedis } from '../src/storage/redis.ts';
 import { KeyEncryption } from '../src/storage/key-encryption.ts';
 import { RegistryRepository } from '../src/registry/registry.ts';
 import { AccountRepository } from '../src/accounts/accounts.ts';
@@ -225,13 +226,17 @@ export interface BenchServer {
  * Starts `node src/main.ts` on a fresh PostgreSQL database and a Redis key prefix of its own, and
  * waits until it is ready. stop() ends it and drops the database.
  */
-export async function startBenchServer(options: { postgresUrl: string; redisUrl: string; nodeOptions?: string[] }): Promise<BenchServer> {
+/**
+ * Starts the server (`node src/main.ts`) on a fresh database of its own next to `postgresUrl`, dropped
+ * when it stops — or, given `databaseUrl`, on that database, which is left as it is.
+ */
+export async function startBenchServer(options: { postgresUrl: string; redisUrl: string; nodeOptions?: string[]; databaseUrl?: string }): Promise<BenchServer> {
   const databaseName = `cidp_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: options.postgresUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${databaseName}`);
-  const databaseUrl = new URL(options.postgresUrl);
-  databaseUrl.pathname = `/${databaseName}`;
+  if (!options.databaseUrl) await admin.query(`CREATE DATABASE ${databaseName}`);
+  const databaseUrl = new URL(options.databaseUrl ?? options.postgresUrl);
+  if (!options.databaseUrl) databaseUrl.pathname = `/${databaseName}`;
   const port = await freePort();
   const adminPort = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
@@ -262,8 +267,9 @@ export async function startBenchServer(options: { postgresUrl: string; redisUrl:
       server.kill('SIGTERM');
       await exited;
     }
-    await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+    if (!options.databaseUrl) await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
     await admin.end();
+    await deleteKeys(options.redisUrl, redisPrefix);
   };
   try {
     for (let tries = 0; ; tries += 1) {
@@ -281,6 +287,22 @@ export async function startBenchServer(options: { postgresUrl: string; redisUrl:
     throw error;
   }
   return { issuer, databaseUrl: databaseUrl.href, kek, redisUrl: options.redisUrl, redisPrefix, process: server, stop };
+}
+
+/** What a bench server left in Redis under its own prefix (sessions and tokens would only expire). */
+async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = createRedis(redisUrl);
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /**
