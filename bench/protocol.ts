@@ -24,6 +24,7 @@ import { RedisEphemeralStore } from '../src/storage/ephemeral-store-redis.ts';
 import { EphemeralModelStore } from '../src/oidc/ephemeral-model-store.ts';
 import {
   argon2VerifyRate,
+  deleteKeys,
   describeMachine,
   enrolBenchCitizens,
   freePort,
@@ -228,7 +229,7 @@ async function sessionMemory(redisUrl: string, serverPrefix: string, count: numb
   const plain = createRedis(redisUrl);
   const prefixed = createRedis(redisUrl, { keyPrefix: prefix, commandTimeoutMs: 10_000 });
   await Promise.all([plain.connect(), prefixed.connect()]);
-  let deleted = 0;
+  let deleted: number;
   let measured: { bytes: number; payloadBytes: number };
   try {
     // A real session of the sign-ins above, as a template.
@@ -256,14 +257,9 @@ async function sessionMemory(redisUrl: string, serverPrefix: string, count: numb
     }
     measured = { bytes: (await usedMemory(plain)) - before, payloadBytes: JSON.stringify(template).length };
   } finally {
-    let cursor = '0';
-    do {
-      const [nextCursor, keys] = await plain.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = nextCursor;
-      if (keys.length > 0) deleted += await plain.del(...keys);
-    } while (cursor !== '0');
     plain.disconnect();
     prefixed.disconnect();
+    deleted = await deleteKeys(redisUrl, prefix);
   }
   return { ...measured, perSession: measured.bytes / count, keysPerSession: deleted / count };
 }

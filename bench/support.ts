@@ -289,20 +289,22 @@ export async function startBenchServer(options: { postgresUrl: string; redisUrl:
   return { issuer, databaseUrl: databaseUrl.href, kek, redisUrl: options.redisUrl, redisPrefix, process: server, stop };
 }
 
-/** What a bench server left in Redis under its own prefix (sessions and tokens would only expire). */
-async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = createRedis(redisUrl);
+/** Deletes every key under `prefix` (what a bench server or measurement left); returns how many. */
+export async function deleteKeys(redisUrl: string, prefix: string): Promise<number> {
+  const redis = createRedis(redisUrl, { commandTimeoutMs: 10_000 });
   await redis.connect();
+  let deleted = 0;
   try {
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
       cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
+      if (keys.length > 0) deleted += await redis.del(...keys);
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
   }
+  return deleted;
 }
 
 /**
