@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { GROUP_RULES, SETTINGS, type GroupRule, type SettingDescriptor, type SettingGroup, type SettingPath } from './settings.ts';
+import { CROSS_RULES, GROUP_RULES, SETTINGS, type GroupRule, type SettingDescriptor, type SettingGroup, type SettingPath } from './settings.ts';
 
 export { decodeKey } from './settings.ts';
 
@@ -311,29 +311,17 @@ export function valueAt(config: Config, setting: SettingPath): unknown {
   return setting.split('.').reduce<unknown>((inner, key) => (inner as Record<string, unknown>)[key], config);
 }
 
-/** Production refuses everything that only makes sense on a laptop. */
+/** Production refuses everything that only makes sense on a laptop; some rules hold everywhere. */
 function assertDeployable(config: Config): void {
-  if (config.port === config.adminPort) {
-    throw new ConfigError('ADMIN_PORT', 'expected a port different from PORT (the admin API listens apart)');
-  }
-  if (config.redis.cluster || config.redis.clusterNodes.length > 0) {
-    // A cluster has only database 0; seeds without REDIS_CLUSTER would be silently ignored.
-    if (!config.redis.cluster) throw new ConfigError('REDIS_CLUSTER_NODES', 'expected only together with REDIS_CLUSTER=true');
-    if (!config.redisUrl) throw new ConfigError('REDIS_CLUSTER', 'expected REDIS_URL naming one node of the cluster');
-    if (!['', '/', '/0'].includes(new URL(config.redisUrl).pathname)) {
-      throw new ConfigError('REDIS_URL', 'expected no database number (or /0) with REDIS_CLUSTER: a cluster has database 0 only');
-    }
+  for (const rule of CROSS_RULES) {
+    if (!rule.productionOnly && rule.refuses(config)) throw new ConfigError(rule.blames, rule.expected);
   }
   if (config.env !== 'production') return;
-  // Each setting's own production rule (SETTINGS), then the rules across settings.
-  for (const [setting, { env, production }] of DESCRIPTORS) {
-    if (production && !production.accepts(valueAt(config, setting))) throw new ConfigError(env ?? setting, production.expected);
+  for (const [setting, { env, production: rule }] of DESCRIPTORS) {
+    if (rule && !rule.accepts(valueAt(config, setting))) throw new ConfigError(env ?? setting, rule.expected);
   }
-  if (!config.notifications.smtpUrl && !config.notifications.smsGatewayUrl) {
-    throw new ConfigError('SMTP_URL', 'expected SMTP_URL or SMS_GATEWAY_URL in production, to reach citizens');
-  }
-  if (config.notifications.smsGatewayUrl && !config.notifications.smsGatewayToken) {
-    throw new ConfigError('SMS_GATEWAY_TOKEN', 'expected the SMS gateway token with SMS_GATEWAY_URL');
+  for (const rule of CROSS_RULES) {
+    if (rule.productionOnly && rule.refuses(config)) throw new ConfigError(rule.blames, rule.expected);
   }
 }
 

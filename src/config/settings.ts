@@ -745,6 +745,57 @@ export const GROUP_RULES: { readonly [G in SettingGroup]?: GroupRule<Config[G]> 
 };
 
 /**
+ * Rules across settings of different groups, checked after the schema in this order: first those for
+ * every environment, then (in production) each setting's own rule, then the production ones here.
+ */
+export const CROSS_RULES: readonly {
+  /** The variable the refusal names. */
+  readonly blames: string;
+  readonly productionOnly: boolean;
+  readonly refuses: (config: Config) => boolean;
+  readonly expected: string;
+}[] = [
+  {
+    blames: 'ADMIN_PORT',
+    productionOnly: false,
+    refuses: (config) => config.port === config.adminPort,
+    expected: 'expected a port different from PORT (the admin API listens apart)',
+  },
+  // Seeds without REDIS_CLUSTER would be silently ignored.
+  {
+    blames: 'REDIS_CLUSTER_NODES',
+    productionOnly: false,
+    refuses: (config) => config.redis.clusterNodes.length > 0 && !config.redis.cluster,
+    expected: 'expected only together with REDIS_CLUSTER=true',
+  },
+  {
+    blames: 'REDIS_CLUSTER',
+    productionOnly: false,
+    refuses: (config) => config.redis.cluster && !config.redisUrl,
+    expected: 'expected REDIS_URL naming one node of the cluster',
+  },
+  // A cluster has only database 0.
+  {
+    blames: 'REDIS_URL',
+    productionOnly: false,
+    refuses: (config) => config.redis.cluster && !!config.redisUrl && !['', '/', '/0'].includes(new URL(config.redisUrl).pathname),
+    expected: 'expected no database number (or /0) with REDIS_CLUSTER: a cluster has database 0 only',
+  },
+  {
+    blames: 'SMTP_URL',
+    productionOnly: true,
+    refuses: (config) => !config.notifications.smtpUrl && !config.notifications.smsGatewayUrl,
+    expected: 'expected SMTP_URL or SMS_GATEWAY_URL in production, to reach citizens',
+  },
+  {
+    blames: 'SMS_GATEWAY_TOKEN',
+    productionOnly: true,
+    refuses: (config) => !!config.notifications.smsGatewayUrl && !config.notifications.smsGatewayToken,
+    expected: 'expected the SMS gateway token with SMS_GATEWAY_URL',
+  },
+];
+
+/**
  * Variables the code reads that are not settings of Config: what reads them and why. The reference
  * lists them too, and a test checks that every variable read in src/ is here or in SETTINGS.
  */
