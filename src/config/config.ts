@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CROSS_RULES, GROUP_RULES, SETTINGS, type GroupRule, type SettingDescriptor, type SettingGroup, type SettingPath } from './settings.ts';
+import { DEPLOYMENT_CHECKS, GROUP_RULES, SETTINGS, type GroupRule, type SettingDescriptor, type SettingGroup, type SettingPath } from './settings.ts';
 
 export { decodeKey } from './settings.ts';
 
@@ -313,15 +313,14 @@ export function valueAt(config: Config, setting: SettingPath): unknown {
 
 /** Production refuses everything that only makes sense on a laptop; some rules hold everywhere. */
 function assertDeployable(config: Config): void {
-  for (const rule of CROSS_RULES) {
-    if (!rule.productionOnly && rule.refuses(config)) throw new ConfigError(rule.blames, rule.expected);
-  }
-  if (config.env !== 'production') return;
-  for (const [setting, { env, production: rule }] of DESCRIPTORS) {
-    if (rule && !rule.accepts(valueAt(config, setting))) throw new ConfigError(env ?? setting, rule.expected);
-  }
-  for (const rule of CROSS_RULES) {
-    if (rule.productionOnly && rule.refuses(config)) throw new ConfigError(rule.blames, rule.expected);
+  const production = config.env === 'production';
+  for (const check of DEPLOYMENT_CHECKS) {
+    if (typeof check === 'string') {
+      const { env, production: rule } = SETTINGS[check] as SettingDescriptor<unknown>;
+      if (production && rule && !rule.accepts(valueAt(config, check))) throw new ConfigError(env ?? check, rule.expected);
+    } else if ((production || !check.productionOnly) && check.refuses(config)) {
+      throw new ConfigError(check.blames, check.expected);
+    }
   }
 }
 

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { settingsFileDefaults, valueAt, type Config, type Environment } from './config.ts';
-import { CROSS_RULES, OTHER_VARIABLES, SETTINGS, type SettingDescriptor, type SettingPath } from './settings.ts';
+import { DEPLOYMENT_CHECKS, OTHER_VARIABLES, SETTINGS, type CrossRule, type SettingDescriptor, type SettingPath } from './settings.ts';
 
 export const REFERENCE_FILE = path.resolve(import.meta.dirname, '../../docs/configuration.md');
 export const REGENERATE_COMMAND = 'npm run docs:config';
@@ -72,12 +72,12 @@ export function renderConfigurationReference(configDir?: string): string {
     '',
     '## Rules across settings',
     '',
-    'Checked after each setting on its own, in this order; the start stops at the first refusal, naming',
-    'the variable shown.',
+    'Checked after each setting on its own; the start stops at the first refusal, naming the variable',
+    'shown.',
     '',
     '| variable named | when | expected |',
     '| --- | --- | --- |',
-    ...CROSS_RULES.map((rule) => `| ${[`\`${rule.blames}\``, rule.productionOnly ? 'production' : 'every environment', rule.expected.replace(/^expected /, '')].map(cell).join(' | ')} |`),
+    ...DEPLOYMENT_CHECKS.filter((check): check is CrossRule => typeof check !== 'string').map((rule) => `| ${[`\`${rule.blames}\``, rule.productionOnly ? 'production' : 'every environment', rule.expected.replace(/^expected /, '')].map(cell).join(' | ')} |`),
     '',
     '## Other environment variables',
     '',

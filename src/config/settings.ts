@@ -744,17 +744,21 @@ export const GROUP_RULES: { readonly [G in SettingGroup]?: GroupRule<Config[G]> 
       : [{ field: 'idleSeconds', expected: 'expected at most SESSION_ABSOLUTE_SECONDS (a session cannot stay idle longer than it may live)' }],
 };
 
-/**
- * Rules across settings of different groups, checked after the schema in this order: first those for
- * every environment, then (in production) each setting's own rule, then the production ones here.
- */
-export const CROSS_RULES: readonly {
-  /** The variable the refusal names. */
+/** A rule across settings of different groups; the refusal names `blames`. */
+export interface CrossRule {
   readonly blames: string;
   readonly productionOnly: boolean;
   readonly refuses: (config: Config) => boolean;
   readonly expected: string;
-}[] = [
+}
+
+/**
+ * What loadConfig checks after the schema, in this order, stopping at the first refusal: the rules
+ * for every environment, then in production each setting's own `production` rule (named by its path
+ * here) mixed with the production rules across settings. The order decides which of several bad
+ * settings is named, so it is kept as it was.
+ */
+export const DEPLOYMENT_CHECKS: readonly (SettingPath | CrossRule)[] = [
   {
     blames: 'ADMIN_PORT',
     productionOnly: false,
@@ -781,6 +785,13 @@ export const CROSS_RULES: readonly {
     refuses: (config) => config.redis.cluster && !!config.redisUrl && !['', '/', '/0'].includes(new URL(config.redisUrl).pathname),
     expected: 'expected no database number (or /0) with REDIS_CLUSTER: a cluster has database 0 only',
   },
+  'issuer',
+  'registry.url',
+  'databaseUrl',
+  'redisUrl',
+  'keyEncryptionKey',
+  'pairwiseKey',
+  'notifications.mode',
   {
     blames: 'SMTP_URL',
     productionOnly: true,
@@ -793,6 +804,8 @@ export const CROSS_RULES: readonly {
     refuses: (config) => !!config.notifications.smsGatewayUrl && !config.notifications.smsGatewayToken,
     expected: 'expected the SMS gateway token with SMS_GATEWAY_URL',
   },
+  'admin.url',
+  'demo.seed',
 ];
 
 /**

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { REFERENCE_FILE, REGENERATE_COMMAND, renderConfigurationReference } from '../../src/config/configuration-reference.ts';
-import { OTHER_VARIABLES, SETTINGS, type SettingDescriptor } from '../../src/config/settings.ts';
+import { DEPLOYMENT_CHECKS, OTHER_VARIABLES, SETTINGS, type SettingDescriptor } from '../../src/config/settings.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const DESCRIPTORS = Object.entries(SETTINGS) as [string, SettingDescriptor<unknown>][];
@@ -61,6 +61,12 @@ describe('configuration reference', () => {
   it('gives each setting its own variable', () => {
     const names = DESCRIPTORS.flatMap(([, { env }]) => (env === undefined ? [] : [env]));
     expect(names.filter((name, index) => names.indexOf(name) !== index)).to.deep.equal([]);
+  });
+
+  it('checks each setting\'s production rule exactly once, and names only settings that have one', () => {
+    const named = DEPLOYMENT_CHECKS.filter((check) => typeof check === 'string');
+    const withRule = DESCRIPTORS.filter(([, { production }]) => production !== undefined).map(([setting]) => setting);
+    expect([...named].sort()).to.deep.equal([...withRule].sort());
   });
 
   it('gives every secret an environment variable and writes none into config/', () => {
