@@ -86,7 +86,7 @@ export interface Config {
   /** Mutual TLS (RFC 8705) behind a TLS-terminating proxy (README "Integrating a bank"). */
   readonly mtls: MutualTlsSettings;
   readonly audit: AuditSettings;
-  /** Client-initiated backchannel authentication for bank clients (src/oidc/ciba.ts). */
+  /** Client-initiated backchannel authentication for bank clients (src/oidc/ciba/ciba.ts). */
   readonly ciba: CibaSettings;
   /** The admin API and console (src/admin/): where it is reached, how long a rotated secret overlaps. */
   readonly admin: AdminSettings;
