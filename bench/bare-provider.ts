@@ -15,7 +15,7 @@ import Provider, { type Adapter, type Configuration } from 'oidc-provider';
 import { exportJWK, generateKeyPair } from 'jose';
 import { PasswordHasher } from '../src/accounts/passwords.ts';
 import { loadConfig } from '../src/config/config.ts';
-import { SCOPE_CLAIMS } from '../src/oidc/claims.ts';
+import { SCOPE_CLAIMS } from '../src/oidc/consent/claims.ts';
 import { PASSWORD, REDIRECT } from './support.ts';
 
 const { values: args } = parseArgs({ options: { port: { type: 'string', default: '4100' } } });

@@ -21,7 +21,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config/config.ts';
 import { createRedis } from '../src/storage/redis.ts';
 import { RedisEphemeralStore } from '../src/storage/ephemeral-store-redis.ts';
-import { EphemeralModelStore } from '../src/oidc/ephemeral-model-store.ts';
+import { EphemeralModelStore } from '../src/oidc/models/ephemeral-model-store.ts';
 import {
   argon2VerifyRate,
   deleteKeys,

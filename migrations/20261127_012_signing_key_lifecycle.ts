@@ -1,4 +1,4 @@
-// Signing keys get a lifecycle (src/oidc/key-lifecycle.ts): published from `created_at`, signing from
+// Signing keys get a lifecycle (src/oidc/keys/key-lifecycle.ts): published from `created_at`, signing from
 // `active_from`, no longer signing from `retired_at` (set ahead, when a successor is scheduled), and
 // published until every token it signed has expired. `revoked_at` takes a key out at once. Every
 // instance derives the same states from these timestamps and the clock, without coordination.

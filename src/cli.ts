@@ -4,8 +4,8 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 import type { Database } from './storage/database.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Config } from './config/config.ts';
-import type { ClientProfile } from './oidc/client-profiles.ts';
-import type { ClientMetadata } from './oidc/clients.ts';
+import type { ClientProfile } from './oidc/clients/client-profiles.ts';
+import type { ClientMetadata } from './oidc/clients/clients.ts';
 import type { ChangeFeedDependencies } from './registry/change-feed.ts';
 import type { UnavailableHolder } from './registry/registry-import.ts';
 import { unsupportedRuntime } from './runtime.ts';
@@ -21,10 +21,10 @@ const { randomBytes } = await import('node:crypto');
 const { userInfo } = await import('node:os');
 const { ConfigError, loadConfig } = await import('./config/config.ts');
 const { createLogger } = await import('./observability/logger.ts');
-const { PROFILE_RULES } = await import('./oidc/client-profiles.ts');
-const { buildClientMetadata, InvalidClientRegistration } = await import('./oidc/clients.ts');
+const { PROFILE_RULES } = await import('./oidc/clients/client-profiles.ts');
+const { buildClientMetadata, InvalidClientRegistration } = await import('./oidc/clients/clients.ts');
 const { CLIENT_SETTINGS_OPTIONS, CLIENT_SETTINGS_USAGE, clientSettingsOf, assertResourceScopesOffered } = await import('./admin/client-options.ts');
-const { resourceConflictOf } = await import('./oidc/resource-servers.ts');
+const { resourceConflictOf } = await import('./oidc/clients/resource-servers.ts');
 const { CIBA_OPTIONS, CIBA_USAGE, cibaOf } = await import('./admin/ciba-options.ts');
 const { KEY_OPTIONS, KEY_USAGE, clientKeysOf } = await import('./admin/key-options.ts');
 const { RegistryFileError } = await import('./registry/registry-file.ts');
@@ -140,10 +140,10 @@ async function withStorage<T>(config: Config, logger: Logger, work: (storage: St
 
 /**
  * With Redis configured, a change made here moves the clients' generation, so running instances,
- * which serve clients from memory, see it at once (src/oidc/client-cache.ts).
+ * which serve clients from memory, see it at once (src/oidc/clients/client-cache.ts).
  */
 async function clientRepository(storage: Storage, options: { changes?: boolean } = {}) {
-  const { ClientRepository } = await import('./oidc/clients.ts');
+  const { ClientRepository } = await import('./oidc/clients/clients.ts');
   const { KeyEncryption } = await import('./storage/key-encryption.ts');
   const generation = options.changes ? await clientGeneration(storage) : undefined;
   return new ClientRepository(storage.db, new KeyEncryption(storage.keyEncryptionKey), clientRules(storage.config), generation);
@@ -153,7 +153,7 @@ async function clientGeneration(storage: Storage) {
   if (!storage.config.redisUrl) return undefined;
   const { openRedis } = await import('./storage/redis-cluster.ts');
   const { RedisEphemeralStore } = await import('./storage/ephemeral-store-redis.ts');
-  const { ClientCache } = await import('./oidc/client-cache.ts');
+  const { ClientCache } = await import('./oidc/clients/client-cache.ts');
   const store = new RedisEphemeralStore(await openRedis(storage.config));
   storage.onClose(() => store.close());
   return new ClientCache<ClientMetadata>(store, {
@@ -509,7 +509,7 @@ async function auditCommand(name: string, config: Config, logger: Logger, args: 
  */
 async function withChangeFeed<T>(storage: Storage, work: (deps: ChangeFeedDependencies) => Promise<T>): Promise<T> {
   const { db, config } = storage;
-  const { BackchannelLogoutQueue } = await import('./oidc/backchannel-logout.ts');
+  const { BackchannelLogoutQueue } = await import('./oidc/sessions/backchannel-logout.ts');
   const clients = await clientRepository(storage);
   // Queued here, delivered by the running servers' back-channel logout workers.
   const backchannel = new BackchannelLogoutQueue(db, async (clientId) => {
@@ -517,9 +517,9 @@ async function withChangeFeed<T>(storage: Storage, work: (deps: ChangeFeedDepend
     return typeof receiver === 'string' ? receiver : undefined;
   });
   const { AuditLog } = await import('./audit/audit-log.ts');
-  const { SessionTerminator } = await import('./oidc/sessions.ts');
-  const { EphemeralModelStore } = await import('./oidc/ephemeral-model-store.ts');
-  const { DurableModelStore } = await import('./oidc/durable-model-store.ts');
+  const { SessionTerminator } = await import('./oidc/sessions/sessions.ts');
+  const { EphemeralModelStore } = await import('./oidc/models/ephemeral-model-store.ts');
+  const { DurableModelStore } = await import('./oidc/models/durable-model-store.ts');
   const { MemoryEphemeralStore } = await import('./storage/ephemeral-store-memory.ts');
   const { RedisEphemeralStore } = await import('./storage/ephemeral-store-redis.ts');
   const { openRedis } = await import('./storage/redis-cluster.ts');

@@ -19,23 +19,23 @@ import { Metrics } from './observability/metrics.ts';
 import { scrapeSources } from './observability/scrape-sources.ts';
 import { instrumentProvider } from './oidc/provider-metrics.ts';
 import { measuredRegistryGateway } from './registry/gateway-metrics.ts';
-import { KeyRepository } from './oidc/keys.ts';
-import { ClientRepository, type ClientMetadata } from './oidc/clients.ts';
-import { DynamicRegistration } from './oidc/dynamic-registration.ts';
-import { InitialAccessTokenRepository } from './oidc/initial-access-tokens.ts';
-import { ClientCache } from './oidc/client-cache.ts';
-import { ResourceServerRegistry } from './oidc/resource-servers.ts';
-import { EphemeralModelStore } from './oidc/ephemeral-model-store.ts';
-import { DurableModelStore } from './oidc/durable-model-store.ts';
-import { createAdapterClass } from './oidc/adapter.ts';
+import { KeyRepository } from './oidc/keys/keys.ts';
+import { ClientRepository, type ClientMetadata } from './oidc/clients/clients.ts';
+import { DynamicRegistration } from './oidc/clients/dynamic-registration.ts';
+import { InitialAccessTokenRepository } from './oidc/clients/initial-access-tokens.ts';
+import { ClientCache } from './oidc/clients/client-cache.ts';
+import { ResourceServerRegistry } from './oidc/clients/resource-servers.ts';
+import { EphemeralModelStore } from './oidc/models/ephemeral-model-store.ts';
+import { DurableModelStore } from './oidc/models/durable-model-store.ts';
+import { createAdapterClass } from './oidc/models/adapter.ts';
 import { createProvider } from './oidc/provider.ts';
-import { KeyRotation } from './oidc/key-rotation.ts';
+import { KeyRotation } from './oidc/keys/key-rotation.ts';
 import { ProviderHolder } from './oidc/provider-holder.ts';
-import { watchSigningKeys, type SigningKeyWatch } from './oidc/signing-key-watch.ts';
+import { watchSigningKeys, type SigningKeyWatch } from './oidc/keys/signing-key-watch.ts';
 import type { JWK } from 'jose';
 import { dpopNonceSecret } from './oidc/fapi.ts';
-import { SessionTerminator } from './oidc/sessions.ts';
-import { BackchannelLogoutQueue, BackchannelLogoutWorker } from './oidc/backchannel-logout.ts';
+import { SessionTerminator } from './oidc/sessions/sessions.ts';
+import { BackchannelLogoutQueue, BackchannelLogoutWorker } from './oidc/sessions/backchannel-logout.ts';
 import { providerPages } from './interactions/pages.ts';
 import { RegistryRepository } from './registry/registry.ts';
 import { LocalRegistryGateway, type RegistryGateway } from './registry/gateway.ts';
@@ -53,11 +53,11 @@ import { useRecoveryCode } from './accounts/second-factors.ts';
 import { CONSOLE_CLIENT_ID } from './interactions/account-console.ts';
 import { ADMIN_CONSOLE_CLIENT_ID } from './admin/auth-sign-in.ts';
 import { ADMIN_SCOPES } from './admin/auth-roles.ts';
-import { createFindAccount } from './oidc/account-claims.ts';
-import { InteractionService } from './oidc/interactions.ts';
-import { ConsentRecords } from './oidc/consent-records.ts';
-import { createCibaHooks } from './oidc/ciba.ts';
-import { CibaApprovals } from './oidc/ciba-approvals.ts';
+import { createFindAccount } from './oidc/consent/account-claims.ts';
+import { InteractionService } from './oidc/consent/interactions.ts';
+import { ConsentRecords } from './oidc/consent/consent-records.ts';
+import { createCibaHooks } from './oidc/ciba/ciba.ts';
+import { CibaApprovals } from './oidc/ciba/ciba-approvals.ts';
 import { approvalNotice } from './interactions/account-approvals-pages.ts';
 import { notifyContacts } from './accounts/self-service.ts';
 import { AccessHistory } from './audit/access-history.ts';
@@ -81,7 +81,7 @@ export interface Container {
   readonly provider: Provider;
   /** Holds the provider in service; the public app hands requests to `providers.callback`. */
   readonly providers: ProviderHolder;
-  /** Signing keys: states, rotation, emergency revocation (src/oidc/key-rotation.ts). */
+  /** Signing keys: states, rotation, emergency revocation (src/oidc/keys/key-rotation.ts). */
   readonly signingKeys: KeyRotation;
   /** This instance's poll of the signing keys (tests call refresh() rather than wait). */
   readonly signingKeyWatch: SigningKeyWatch;
@@ -236,7 +236,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const sealer = new KeyEncryption(secrets.keyEncryptionKey, config.keyEncryptionKeyPrevious ? [config.keyEncryptionKeyPrevious] : []);
     const keys = new KeyRepository(db, sealer);
     await keys.ensureKeys();
-    // Clients served from memory, exact across instances by a generation in Redis (src/oidc/client-cache.ts);
+    // Clients served from memory, exact across instances by a generation in Redis (src/oidc/clients/client-cache.ts);
     // not without Redis: the command line, another process, could not move the generation.
     const clientCache = config.redisUrl
       ? new ClientCache<ClientMetadata>(ephemeral, {
@@ -299,7 +299,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     await signingKeys.maintain();
     const initialKeys = (await signingKeys.providerJwks()).jwks;
     const cookieKeys = await keys.cookieKeys();
-    // Called again whenever the signing keys change (src/oidc/signing-key-watch.ts): all of the
+    // Called again whenever the signing keys change (src/oidc/keys/signing-key-watch.ts): all of the
     // provider's configuration, listeners and hooks come from here.
     const buildProvider = (jwks: { keys: JWK[] }) =>
       instrumentProvider(reportDependencyFaults(createProvider({
@@ -317,7 +317,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       retiredSecretMatches: (clientId, candidate) => clients.retiredSecretMatches(clientId, candidate),
       adminScopes: ADMIN_SCOPES,
       registration: registrations.features,
-      // CIBA's stand-ins inside the guard, so that they fail as real accounts do (src/oidc/ciba.ts).
+      // CIBA's stand-ins inside the guard, so that they fail as real accounts do (src/oidc/ciba/ciba.ts).
       findAccount: guardFindAccount(ciba.wrapFindAccount(createFindAccount({ accounts, registry: registryGateway, audit, logger, ...(config.registry.url === undefined && { mirror: { db, metrics } }) }))),
       pages: providerPages,
       audit,

@@ -7,7 +7,7 @@ import type { Config } from './config/config.ts';
 import { createContainer, type Container, type ContainerOptions } from './container.ts';
 import { forwardedHeaders, requestLog } from './observability/http.ts';
 import { readinessProbe } from './observability/health.ts';
-import { contentSecurityPolicy } from './interactions/security.ts';
+import { contentSecurityPolicy } from './web/security.ts';
 import { dependencyFaultPages } from './interactions/unavailable.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { accountRoutes } from './interactions/account-routes.ts';
@@ -16,6 +16,9 @@ import { registrationRoutes } from './interactions/registration-routes.ts';
 import { OutboxNotifier } from './accounts/notifier.ts';
 import { outboxPage } from './admin/outbox-page.ts';
 import { adminApiMiddleware } from './admin/api-app.ts';
+import { catchAll, wantsJson, type ErrorRenderer } from './web/errors.ts';
+import { errorPage, localeOf, switchHref } from './interactions/pages.ts';
+import { translate } from './interactions/i18n.ts';
 
 export interface Server {
   readonly container: Container;
@@ -51,6 +54,31 @@ function securityHeaders(): Koa.Middleware {
   };
 }
 
+/** The public port's errors: OAuth JSON for programs, the bilingual error page for browsers. */
+const publicErrors: ErrorRenderer = {
+  render(ctx, { status, code, message }) {
+    if (wantsJson(ctx)) {
+      ctx.body = { error: code, error_description: message };
+      return;
+    }
+    const locale = localeOf(ctx);
+    ctx.type = 'html';
+    ctx.body = errorPage(locale, {
+      lead: status >= 500 ? translate(locale, 'error.server') : message,
+      code,
+      ...(ctx.method === 'GET' && { switchHref: switchHref(ctx.originalUrl, locale) }),
+    });
+  },
+};
+
+/** The admin port's errors: problem details (RFC 9457), as the admin API answers its own. */
+const adminErrors: ErrorRenderer = {
+  render(ctx, { status, code, message }) {
+    ctx.type = 'application/problem+json';
+    ctx.body = { type: 'about:blank', title: code.replaceAll('_', ' '), status, code, detail: message };
+  },
+};
+
 /** Groups of sign-in pages beyond login and consent (registration, account…), each its own middleware. */
 export type PageRoutes = (container: Container) => Koa.Middleware;
 
@@ -62,6 +90,7 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
   const providerCallback = container.providers.callback;
 
   app.use(requestLog(logger, { trustedProxies: config.trustedProxies, metrics: { app: 'public', registry: container.metrics } }));
+  app.use(catchAll(logger, publicErrors));
   app.use(forwardedHeaders(config.trustedProxies));
   app.use(securityHeaders());
   // PostgreSQL or Redis unable to serve: 503 page (src/interactions/unavailable.ts), not a 500.
@@ -123,6 +152,7 @@ export function buildAdminApp(container: Container): Koa {
       metrics: { app: 'admin', registry: container.metrics },
     }),
   );
+  app.use(catchAll(container.logger.child({ port: 'admin' }), adminErrors));
   app.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     if (ctx.path === '/healthz') {

@@ -39,7 +39,7 @@ export class PasswordSignIn {
     hasher: PasswordHasher;
     audit: AuditLog;
     bruteForce: BruteForceGuard;
-    /** Counts failures here; a success is counted when the sign-in completes, with its level (src/oidc/interactions.ts). */
+    /** Counts failures here; a success is counted when the sign-in completes, with its level (src/oidc/consent/interactions.ts). */
     metrics?: Pick<Metrics, 'signIn'>;
   }) {
     this.#accounts = deps.accounts;

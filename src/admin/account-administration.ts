@@ -7,7 +7,7 @@
 import type { Knex } from 'knex';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Database } from '../storage/database.ts';
-import type { SessionTerminator } from '../oidc/sessions.ts';
+import type { SessionTerminator } from '../oidc/sessions/sessions.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
 import { EnrolmentHandover } from '../accounts/enrolment-handover.ts';
 import { AdminProblem, notFound } from './api.ts';

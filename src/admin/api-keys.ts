@@ -4,8 +4,8 @@
 // A revocation needs no second administrator: in an emergency, waiting for one is the greater risk.
 import { z } from 'zod';
 import { AdminProblem, type AdminRoute } from './api.ts';
-import { SIGNING_ALGORITHMS } from '../oidc/keys.ts';
-import { SigningKeyError, type KeyRotation, type SigningKeyView } from '../oidc/key-rotation.ts';
+import { SIGNING_ALGORITHMS } from '../oidc/keys/keys.ts';
+import { SigningKeyError, type KeyRotation, type SigningKeyView } from '../oidc/keys/key-rotation.ts';
 
 const keySchema = z.object({
   kid: z.string(),

@@ -1,6 +1,6 @@
 // The admin API's endpoints for dynamic client registration (README "Dynamic client registration"):
 // issue an initial access token with limits (the token is shown once), list the tokens with their
-// limits and usage, revoke one. The limits' rules are src/oidc/dynamic-registration.ts's.
+// limits and usage, revoke one. The limits' rules are src/oidc/clients/dynamic-registration.ts's.
 import { z } from 'zod';
 import type { AuditLog } from '../audit/audit-log.ts';
 import {
@@ -10,8 +10,8 @@ import {
   SELF_REGISTRATION_PROFILES,
   type DynamicRegistration,
   type IssuedInitialAccessToken,
-} from '../oidc/dynamic-registration.ts';
-import type { InitialAccessTokenRecord, RegistrationLimits } from '../oidc/initial-access-tokens.ts';
+} from '../oidc/clients/dynamic-registration.ts';
+import type { InitialAccessTokenRecord, RegistrationLimits } from '../oidc/clients/initial-access-tokens.ts';
 import { AdminProblem, notFound, type AdminRoute } from './api.ts';
 
 const issueSchema = z.strictObject({
@@ -81,7 +81,7 @@ function viewOf(record: InitialAccessTokenRecord): z.infer<typeof tokenSchema> {
 
 export interface RegistrationRoutesDependencies {
   readonly registrations: Pick<DynamicRegistration, 'list' | 'revoke' | 'find'>;
-  /** Issues a token through the provider in service (src/oidc/dynamic-registration.ts). */
+  /** Issues a token through the provider in service (src/oidc/clients/dynamic-registration.ts). */
   readonly issue: (limits: RegistrationLimits, options: { expiresInSeconds: number; issuedBy: string }) => Promise<IssuedInitialAccessToken>;
   readonly audit: AuditLog;
   /** The provider's registration endpoint, for the registrant. */

@@ -62,7 +62,7 @@ export class FourEyesApprovals {
   /**
    * How approved changes of `kind` are applied (each kind registers once); `afterCommit` runs once an
    * approval's transaction has committed, before the decision is answered (e.g. telling other
-   * instances that a client changed: src/oidc/client-cache.ts).
+   * instances that a client changed: src/oidc/clients/client-cache.ts).
    */
   register(kind: string, apply: ApplyApproval, afterCommit?: (approval: Approval) => Promise<void>): void {
     if (this.#appliers.has(kind)) throw new Error(`approvals of kind ${kind} are already registered`);

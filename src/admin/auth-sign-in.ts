@@ -12,11 +12,11 @@ import type Koa from 'koa';
 import * as oidc from 'openid-client';
 import type { Config } from '../config/config.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { ClientRepository } from '../oidc/clients.ts';
+import type { ClientRepository } from '../oidc/clients/clients.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
-import { LOA_2 } from '../oidc/assurance.ts';
+import { LOA_2 } from '../oidc/consent/assurance.ts';
 import { loopbackAddress, loopbackFetch } from '../interactions/account-console.ts';
-import { readForm } from '../interactions/forms.ts';
+import { readForm } from '../web/forms.ts';
 import { ADMIN_SESSION_COOKIE, CSRF_HEADER, sameSecret, type AdminAuthenticator, type AdminSessions } from './auth.ts';
 
 export const ADMIN_CONSOLE_CLIENT_ID = 'admin-console';

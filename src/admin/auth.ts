@@ -9,7 +9,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { ClientRepository } from '../oidc/clients.ts';
+import type { ClientRepository } from '../oidc/clients/clients.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import { findServiceToken } from '../oidc/admin-tokens.ts';
 import { AdminProblem, type AdminRoute } from './api.ts';

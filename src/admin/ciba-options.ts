@@ -1,7 +1,7 @@
-// The `clients add` options for CIBA (src/oidc/ciba-registration.ts): how a bank client receives its
+// The `clients add` options for CIBA (src/oidc/ciba/ciba-registration.ts): how a bank client receives its
 // answers. Without them a bank client polls, when it can have CIBA at all.
-import { InvalidClientRegistration } from '../oidc/clients.ts';
-import type { CibaRegistration } from '../oidc/ciba-registration.ts';
+import { InvalidClientRegistration } from '../oidc/clients/clients.ts';
+import type { CibaRegistration } from '../oidc/ciba/ciba-registration.ts';
 
 export const CIBA_OPTIONS = {
   ciba: { type: 'string' },

@@ -1,10 +1,10 @@
 // The `clients add` options for a client's own settings (signing algorithms, lifetimes, resource
-// server), read into a ClientSettings; the rules themselves are src/oidc/client-settings.ts's.
+// server), read into a ClientSettings; the rules themselves are src/oidc/clients/client-settings.ts's.
 import type { Database } from '../storage/database.ts';
-import { InvalidClientRegistration } from '../oidc/clients.ts';
-import type { ClientSettings } from '../oidc/client-settings.ts';
+import { InvalidClientRegistration } from '../oidc/clients/clients.ts';
+import type { ClientSettings } from '../oidc/clients/client-settings.ts';
 import { isAdminScope } from './auth-roles.ts';
-import { isResourceScope, ResourceServerRegistry, type ResourceServerSettings } from '../oidc/resource-servers.ts';
+import { isResourceScope, ResourceServerRegistry, type ResourceServerSettings } from '../oidc/clients/resource-servers.ts';
 
 export const CLIENT_SETTINGS_OPTIONS = {
   'id-token-signed-alg': { type: 'string' },

@@ -1,7 +1,7 @@
 // DESIGN.md's demo data — a contract outside automation relies on — loaded idempotently: running the
 // seed again puts every demo citizen, account and client back as described there.
 import type { Container } from '../container.ts';
-import type { ClientRegistration } from '../oidc/clients.ts';
+import type { ClientRegistration } from '../oidc/clients/clients.ts';
 import { cardExpiry, type NewRegistryRecord } from '../registry/registry.ts';
 import type { AccountLevel } from '../accounts/accounts.ts';
 import { DEMO_BANK_PUBLIC_JWK } from '../demo/demo-bank-key.ts';

@@ -5,8 +5,8 @@ import type { Config } from '../config/config.ts';
 import { decodeKey } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../storage/database.ts';
-import { SIGNING_ALGORITHMS } from '../oidc/keys.ts';
-import type { SigningKeyView } from '../oidc/key-rotation.ts';
+import { SIGNING_ALGORITHMS } from '../oidc/keys/keys.ts';
+import type { SigningKeyView } from '../oidc/keys/key-rotation.ts';
 
 export const KEY_COMMANDS_USAGE = `  keys list                        signing keys with their state (next, active, retired, expired,
                                    revoked) and dates
@@ -54,8 +54,8 @@ export async function keyCommand(action: string, args: string[], context: { conf
     const { resolveSecrets } = await import('../config/quickstart-secrets.ts');
     const { KeyEncryption } = await import('../storage/key-encryption.ts');
     const { AuditLog } = await import('../audit/audit-log.ts');
-    const { KeyRepository } = await import('../oidc/keys.ts');
-    const { KeyRotation, SigningKeyError } = await import('../oidc/key-rotation.ts');
+    const { KeyRepository } = await import('../oidc/keys/keys.ts');
+    const { KeyRotation, SigningKeyError } = await import('../oidc/keys/key-rotation.ts');
     const { rotateKeyEncryptionKey, KekRotationError } = await import('../storage/kek-rotation.ts');
 
     let work: (storage: { db: Database; keyEncryptionKey: Buffer }) => Promise<number>;

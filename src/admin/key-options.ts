@@ -1,8 +1,8 @@
-// The `clients add` options for a client's own keys (src/oidc/client-keys.ts): its public keys for
+// The `clients add` options for a client's own keys (src/oidc/clients/client-keys.ts): its public keys for
 // private_key_jwt (a JWKS file, or a jwks_uri), mutual TLS, encryption and JARM. A bank needs one of them.
 import { readFileSync } from 'node:fs';
-import { InvalidClientRegistration } from '../oidc/clients.ts';
-import { TLS_SUBJECT_KINDS, type ClientKeyRegistration, type EncryptionAlgorithm, type TlsSubjectKind } from '../oidc/client-keys.ts';
+import { InvalidClientRegistration } from '../oidc/clients/clients.ts';
+import { TLS_SUBJECT_KINDS, type ClientKeyRegistration, type EncryptionAlgorithm, type TlsSubjectKind } from '../oidc/clients/client-keys.ts';
 
 export const KEY_OPTIONS = {
   jwks: { type: 'string' },

@@ -1,7 +1,7 @@
 // The admin API's OpenAPI 3.1 document, built from the routes themselves (their zod schemas become
 // JSON Schema 2020-12), with the table of rules per client profile written out from PROFILE_RULES.
 import { z } from 'zod';
-import { CLIENT_PROFILES, PROFILE_RULES } from '../oidc/client-profiles.ts';
+import { CLIENT_PROFILES, PROFILE_RULES } from '../oidc/clients/client-profiles.ts';
 import { problemSchema, type AdminRoute } from './api.ts';
 import { ADMIN_ROLES, ADMIN_SCOPES } from './auth-roles.ts';
 import { SENSITIVE_SCOPES } from './api-clients.ts';

@@ -1,7 +1,7 @@
 // The quickstart's outbox, on the admin port: the messages that would have gone to citizens'
 // phones and mailboxes (confirmation codes, security notices), newest first.
 import type { OutboxMessage } from '../accounts/notifier.ts';
-import { html } from '../interactions/html.ts';
+import { html } from '../web/html.ts';
 
 export function outboxPage(messages: readonly OutboxMessage[]): string {
   const rows = messages.map(

@@ -31,7 +31,7 @@ export type AuditEventType =
   | 'admin.action'
   /** An admin API call refused: no or bad credentials, or a role or scope the caller lacks. */
   | 'admin.denied'
-  /** A client registered, updated or deleted itself (RFC 7591/7592), or was refused (src/oidc/dynamic-registration.ts). */
+  /** A client registered, updated or deleted itself (RFC 7591/7592), or was refused (src/oidc/clients/dynamic-registration.ts). */
   | 'client.registration';
 
 export interface AuditEvent {

@@ -2,7 +2,7 @@
 // bank's name, the binding message, what it would receive (the consent page's words) and when the
 // request ends; approved with the citizen's second factor, denied with one click. Plain forms with the
 // console's CSRF token; a passkey approval uses /assets/passkey.js (no inline script).
-import { html, layout, type Html } from './html.ts';
+import { html, layout, type Html } from '../web/html.ts';
 import { translator, type Locale } from './i18n.ts';
 import { consentWording } from './pages.ts';
 import { formatDateTime } from './account-pages.ts';

@@ -18,7 +18,7 @@ import {
   type SecondFactors,
 } from '../accounts/second-factors.ts';
 import { MAX_CREDENTIAL_LENGTH } from '../accounts/passkey-sign-in.ts';
-import { approvalAcr, type PendingApproval } from '../oidc/ciba-approvals.ts';
+import { approvalAcr, type PendingApproval } from '../oidc/ciba/ciba-approvals.ts';
 import type { ConsoleSession } from './account-console.ts';
 import { approvalShownText, approvalsPage, isApprovalMessageKey, type ApprovalItem, type ApprovalMessageKey } from './account-approvals-pages.ts';
 import type { Locale } from './i18n.ts';

@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { isIP } from 'node:net';
 import * as oidc from 'openid-client';
 import type { Config } from '../config/config.ts';
-import type { ClientRepository } from '../oidc/clients.ts';
+import type { ClientRepository } from '../oidc/clients/clients.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 
 export const CONSOLE_CLIENT_ID = 'account-console';

@@ -2,7 +2,7 @@
 // change. Plain forms that work without JavaScript — except passkey enrolment, which needs WebAuthn
 // (/assets/passkey.js). Every form carries the console session's CSRF token; every error sits next to
 // its field, tied to it by aria-describedby, in a role="alert" element.
-import { Html, html, layout } from './html.ts';
+import { Html, html, layout } from '../web/html.ts';
 import { translateIfKnown, translator, type Locale } from './i18n.ts';
 import type { RegistryRecord } from '../registry/registry.ts';
 import { formatAddress } from '../registry/registry.ts';

@@ -27,7 +27,7 @@
 // only take access away. Every change is audited and notified to every verified contact.
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { ParameterizedContext } from 'koa';
-import { FormTooLarge, readForm } from './forms.ts';
+import { FormTooLarge, readForm } from '../web/forms.ts';
 import QRCode from 'qrcode';
 import type { PageRoutes } from '../server.ts';
 import type { Container } from '../container.ts';
@@ -62,7 +62,7 @@ import {
   saveVerifiedContact,
   type ContactKind,
 } from '../accounts/self-service.ts';
-import { AccountSessions } from '../oidc/account-sessions.ts';
+import { AccountSessions } from '../oidc/sessions/account-sessions.ts';
 import { RegistryUnavailable } from '../registry/gateway.ts';
 import type { RegistryRecord } from '../registry/registry.ts';
 import {

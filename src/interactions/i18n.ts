@@ -24,6 +24,10 @@ const MESSAGES = {
   'logout.yes': { vi: 'Đăng xuất', en: 'Sign out' },
   'logout.no': { vi: 'Không, quay lại dịch vụ', en: 'No, go back to the service' },
   'logout.done': { vi: 'Bạn đã đăng xuất.', en: 'You have signed out.' },
+  'error.server': {
+    vi: 'Hệ thống gặp sự cố ngoài dự kiến nên chưa thể xử lý yêu cầu này. Sự cố đã được ghi lại; vui lòng thử lại sau ít phút.',
+    en: 'Something unexpected went wrong, so this request could not be handled. It has been logged; please try again in a few minutes.',
+  },
   'error.expired': {
     vi: 'Phiên đăng nhập này đã hết hạn hoặc không còn hợp lệ. Hãy quay lại dịch vụ bạn đang dùng và đăng nhập lại.',
     en: 'This sign-in has expired or is no longer valid. Go back to the service you were using and sign in again.',

@@ -1,10 +1,10 @@
 // The pages a citizen sees: login, consent, errors, logout. Plain HTML forms that work without
 // JavaScript; field names are a contract (DESIGN.md "Demo data"): username, password, otp.
-import { Html, html, layout } from './html.ts';
+import { Html, html, layout } from '../web/html.ts';
 import { pickLocale, translate, translateIfKnown, type Locale } from './i18n.ts';
-import { SENSITIVE_SCOPES } from '../oidc/claims.ts';
+import { SENSITIVE_SCOPES } from '../oidc/consent/claims.ts';
 import type { PageRequest, ProviderPages } from '../oidc/provider.ts';
-import { contentSecurityPolicy } from './security.ts';
+import { contentSecurityPolicy } from '../web/security.ts';
 
 type PageContext = Pick<PageRequest, 'query' | 'cookies'>;
 

@@ -1,7 +1,7 @@
 // The pages of self-registration (/register) and password reset (/reset), and the words of the
 // messages they send, in Vietnamese and English. Plain forms without script; each error sits in a
 // role="alert" element that its field names in aria-describedby.
-import { html, layout, type Html } from './html.ts';
+import { html, layout, type Html } from '../web/html.ts';
 import { translator, type Locale } from './i18n.ts';
 import type { ConfirmationErrors, NewPasswordProblem, Notice, NoticeWriter } from '../accounts/registration.ts';
 

@@ -15,7 +15,7 @@ import { isNationalIdShape } from '../registry/national-id.ts';
 import { RegistryUnavailable } from '../registry/gateway.ts';
 import { isLocale, type Locale } from './i18n.ts';
 import { localeOf, switchHref } from './pages.ts';
-import { contentSecurityPolicy } from './security.ts';
+import { contentSecurityPolicy } from '../web/security.ts';
 import {
   FLOW_PATHS,
   confirmFormPage,

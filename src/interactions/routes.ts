@@ -1,9 +1,9 @@
 // HTTP for the sign-in pages: GET shows the page the interaction needs, POSTs finish a step.
 // Input is validated here, where it enters; a bad form gets the page again with a message, never a 500.
 import type { Middleware, ParameterizedContext } from 'koa';
-import { FormTooLarge, readForm } from './forms.ts';
-import type { InteractionService, InteractionView } from '../oidc/interactions.ts';
-import { InteractionExpired } from '../oidc/interactions.ts';
+import { FormTooLarge, readForm } from '../web/forms.ts';
+import type { InteractionService, InteractionView } from '../oidc/consent/interactions.ts';
+import { InteractionExpired } from '../oidc/consent/interactions.ts';
 import type { PasswordSignIn } from '../accounts/sign-in.ts';
 import type { Account, AccountRepository } from '../accounts/accounts.ts';
 import type { SecondFactorCheck } from '../accounts/second-factor.ts';
@@ -12,14 +12,14 @@ import { HashingOverloaded } from '../accounts/passwords.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import type { PasskeySignIn } from '../accounts/passkey-sign-in.ts';
 import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_MS, newDeviceId, type DeviceNotices } from '../accounts/devices.ts';
-import { LOA_1, LOA_2 } from '../oidc/assurance.ts';
+import { LOA_1, LOA_2 } from '../oidc/consent/assurance.ts';
 import { lockedMessage, otpPage, passkeySection, t as secondFactorText } from './second-factor-pages.ts';
 import { MAX_PASSWORD_LENGTH } from '../accounts/sign-in.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
 import { RegistryUnavailable } from '../registry/gateway.ts';
 import { isLocale, translate, type Locale } from './i18n.ts';
 import { consentPage, consentShownText, errorPage, localeOf, loginPage, switchHref } from './pages.ts';
-import { contentSecurityPolicy } from './security.ts';
+import { contentSecurityPolicy } from '../web/security.ts';
 import { selectAccountPath } from './select-account-routes.ts';
 
 const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|otp|passkey|consent|abort))?$/;

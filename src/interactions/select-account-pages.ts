@@ -1,7 +1,7 @@
 // The account question of prompt=select_account: go on as the citizen signed in to this browser, or
 // sign in as someone else. The citizen is named by name and a masked ID number only (a shared
 // computer shows this page to whoever sits at it next).
-import { html, layout } from './html.ts';
+import { html, layout } from '../web/html.ts';
 import { translate, translator, type Locale } from './i18n.ts';
 
 const MESSAGES = {

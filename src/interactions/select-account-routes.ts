@@ -7,14 +7,14 @@
 // posted from another site does not carry.
 import type { Middleware, ParameterizedContext } from 'koa';
 import type { Container } from '../container.ts';
-import { AccountSelection, type AccountChoice } from '../oidc/account-selection.ts';
-import { InteractionExpired } from '../oidc/interactions.ts';
+import { AccountSelection, type AccountChoice } from '../oidc/sessions/account-selection.ts';
+import { InteractionExpired } from '../oidc/consent/interactions.ts';
 import { RegistryUnavailable } from '../registry/gateway.ts';
-import { FormTooLarge, readForm } from './forms.ts';
+import { FormTooLarge, readForm } from '../web/forms.ts';
 import { isLocale, translate, type Locale } from './i18n.ts';
 import { errorPage, localeOf, switchHref } from './pages.ts';
 import { selectAccountPage } from './select-account-pages.ts';
-import { contentSecurityPolicy } from './security.ts';
+import { contentSecurityPolicy } from '../web/security.ts';
 
 const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/select-account(?:\/(continue|another))?$/;
 

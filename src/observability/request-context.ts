@@ -5,7 +5,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 interface RequestContext {
   readonly requestId: string;
-  /** What this request has already read, for code that would read it again (src/oidc/request-reads.ts). */
+  /** What this request has already read, for code that would read it again (src/oidc/models/request-reads.ts). */
   readonly reads: Map<string, unknown>;
 }
 

@@ -4,7 +4,7 @@
 // credential, and a token for the admin API is good nowhere else (nor any other token here).
 import type Provider from 'oidc-provider';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
-import { approvedScopesOf } from './interaction-policy.ts';
+import { approvedScopesOf } from './consent/interaction-policy.ts';
 
 /** The admin API's resource indicator: ask for `resource=urn:vn:eid:admin-api` at the token endpoint. */
 export const ADMIN_API_RESOURCE = 'urn:vn:eid:admin-api';

@@ -1,10 +1,10 @@
 // The bank profile at the provider (DESIGN.md "Client profiles"): oidc-provider's FAPI 2.0 profile for
 // bank clients, plus what its `fapi` feature alone does not enforce — DPoP nonces, the FAPI 2.0
 // algorithm allow-list on client assertions and request objects, 60-second authorization codes.
-// PAR, DPoP-bound tokens and the default acr ride on the client's metadata (src/oidc/client-keys.ts).
+// PAR, DPoP-bound tokens and the default acr ride on the client's metadata (src/oidc/clients/client-keys.ts).
 import { createHmac } from 'node:crypto';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { FAPI_SIGNING_ALGORITHMS } from './client-keys.ts';
+import { FAPI_SIGNING_ALGORITHMS } from './clients/client-keys.ts';
 
 /** FAPI 2.0 Security Profile 5.3.2.1: an authorization code lives at most 60 seconds. */
 export const BANK_CODE_TTL_SECONDS = 60;

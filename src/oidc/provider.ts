@@ -6,25 +6,25 @@ import type { JWK } from 'jose';
 import type { Config } from '../config/config.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Logger } from '../observability/logger.ts';
-import { PROFILE_RULES, type ClientProfile } from './client-profiles.ts';
-import { SCOPE_CLAIMS } from './claims.ts';
-import { createInteractionPolicy } from './interaction-policy.ts';
-import { sessionTtlSeconds } from './session-lifetime.ts';
-import { ACR_VALUES } from './assurance.ts';
+import { PROFILE_RULES, type ClientProfile } from './clients/client-profiles.ts';
+import { SCOPE_CLAIMS } from './consent/claims.ts';
+import { createInteractionPolicy } from './consent/interaction-policy.ts';
+import { sessionTtlSeconds } from './sessions/session-lifetime.ts';
+import { ACR_VALUES } from './consent/assurance.ts';
 import { allowFormPostToRedirectUri } from './form-post.ts';
-import type { PendingLogout } from './backchannel-logout.ts';
-import { SIGNING_ALGORITHMS } from './keys.ts';
-import { clientLifetimes, LIFETIME_METADATA } from './client-settings.ts';
-import { introspectionAllowedPolicy, resourceIndicatorsFeature, revocationAllowedPolicy, type ResourceServerRegistry } from './resource-servers.ts';
-import { ENCRYPTION_ALGORITHMS, ENCRYPTION_ENCODING, FAPI_SIGNING_ALGORITHMS } from './client-keys.ts';
+import type { PendingLogout } from './sessions/backchannel-logout.ts';
+import { SIGNING_ALGORITHMS } from './keys/keys.ts';
+import { clientLifetimes, LIFETIME_METADATA } from './clients/client-settings.ts';
+import { introspectionAllowedPolicy, resourceIndicatorsFeature, revocationAllowedPolicy, type ResourceServerRegistry } from './clients/resource-servers.ts';
+import { ENCRYPTION_ALGORITHMS, ENCRYPTION_ENCODING, FAPI_SIGNING_ALGORITHMS } from './clients/client-keys.ts';
 import { assertClientAssertion, assertRequestObject, authorizationCodeTtl, fapiProfile, requireDpopNonce } from './fapi.ts';
-import { certificateAuthorities, clientCertificateHelpers } from './client-certificate.ts';
+import { certificateAuthorities, clientCertificateHelpers } from './clients/client-certificate.ts';
 import { PROVIDER_FETCH_MAX_BYTES, providerFetch } from './provider-fetch.ts';
 import { trustedPeerCheck } from '../observability/http.ts';
-import type { CibaHooks } from './ciba.ts';
-import { acceptRetiredSecrets, type RetiredSecretCheck } from './secret-rotation.ts';
+import type { CibaHooks } from './ciba/ciba.ts';
+import { acceptRetiredSecrets, type RetiredSecretCheck } from './clients/secret-rotation.ts';
 import { withAdminApiResource } from './admin-tokens.ts';
-import { bitsOfOpaqueRandomness } from './token-lengths.ts';
+import { bitsOfOpaqueRandomness } from './models/token-lengths.ts';
 
 /** Pages the provider shows itself (errors, logout); rendered by the interactions folder. */
 export interface ProviderPages {
@@ -61,7 +61,7 @@ export interface ProviderDependencies {
    * them, since they release nothing the citizen does not already see. They get `openid` only.
    */
   readonly firstPartyClients?: readonly string[];
-  /** Queues a back-channel logout durably; a worker delivers it (src/oidc/backchannel-logout.ts). */
+  /** Queues a back-channel logout durably; a worker delivers it (src/oidc/sessions/backchannel-logout.ts). */
   readonly enqueueBackchannelLogout: (logout: PendingLogout) => Promise<void>;
   /** The citizen's newest live grant to a client (consent remembered across sessions). */
   readonly standingGrantId?: (accountId: string, clientId: string) => Promise<string | undefined>;
@@ -70,15 +70,15 @@ export interface ProviderDependencies {
   /** 32 bytes, the same on every instance (src/oidc/fapi.ts), so DPoP nonces hold across instances. */
   readonly dpopNonceSecret: Buffer;
   /**
-   * Client-initiated backchannel authentication for bank clients (src/oidc/ciba.ts); off without it.
+   * Client-initiated backchannel authentication for bank clients (src/oidc/ciba/ciba.ts); off without it.
    * `findAccount` must then be wrapped by its wrapFindAccount (stand-ins for numbers without an account).
    */
   readonly ciba?: CibaHooks;
-  /** A rotated client secret's predecessor, accepted until its overlap ends (src/oidc/secret-rotation.ts). */
+  /** A rotated client secret's predecessor, accepted until its overlap ends (src/oidc/clients/secret-rotation.ts). */
   readonly retiredSecretMatches?: RetiredSecretCheck;
   /** Scopes a service client may hold for the admin API (resource urn:vn:eid:admin-api). */
   readonly adminScopes?: readonly string[];
-  /** Dynamic client registration under initial access tokens (src/oidc/dynamic-registration.ts); off without it. */
+  /** Dynamic client registration under initial access tokens (src/oidc/clients/dynamic-registration.ts); off without it. */
   readonly registration?: Pick<NonNullable<Configuration['features']>, 'registration' | 'registrationManagement'>;
 }
 
@@ -124,7 +124,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       // A token is described to its own client and to the resource server it is addressed to; a token
-      // of a suspended or removed client is inactive (src/oidc/resource-servers.ts).
+      // of a suspended or removed client is inactive (src/oidc/clients/resource-servers.ts).
       introspection: {
         enabled: true,
         allowedPolicy: introspectionAllowedPolicy(deps.resourceServers),
@@ -138,7 +138,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       claimsParameter: { enabled: true },
       // The bank profile (src/oidc/fapi.ts): FAPI 2.0 for bank clients. PAR, signed request objects,
       // JARM, DPoP, mutual TLS and encryption serve any client registered for them; a bank's metadata
-      // requires PAR and sender-constrained tokens (src/oidc/client-keys.ts).
+      // requires PAR and sender-constrained tokens (src/oidc/clients/client-keys.ts).
       fapi: { enabled: true, profile: fapiProfile },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       requestObjects: { enabled: true, requireSignedRequestObject: false, assertJwtClaimsAndHeader: assertRequestObject },
@@ -160,9 +160,9 @@ export function createProvider(deps: ProviderDependencies): Provider {
       },
       // Enabled for the client metadata, `sid` in ID tokens and discovery; delivery is ours (below).
       backchannelLogout: { enabled: true },
-      // Client-initiated backchannel authentication, poll and ping, for bank clients (src/oidc/ciba.ts).
+      // Client-initiated backchannel authentication, poll and ping, for bank clients (src/oidc/ciba/ciba.ts).
       ...(deps.ciba && { ciba: deps.ciba.feature }),
-      // RFC 7591/7592, never open: an administrator's initial access token, with limits (src/oidc/dynamic-registration.ts).
+      // RFC 7591/7592, never open: an administrator's initial access token, with limits (src/oidc/clients/dynamic-registration.ts).
       ...deps.registration,
       rpInitiatedLogout: {
         enabled: true,
@@ -188,7 +188,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     responseTypes: ['code'],
     // OpenID Connect Core 3.1.2.1: redirect_uri is required, even for a client with only one.
     allowOmittingSingleRegisteredRedirectUri: false,
-    // A sector_identifier_uri is fetched and checked once, at registration (src/oidc/sector-identifier.ts);
+    // A sector_identifier_uri is fetched and checked once, at registration (src/oidc/clients/sector-identifier.ts);
     // oidc-provider would fetch it again each time it loads the client, putting the network in a sign-in.
     sectorIdentifierUriValidate: () => false,
     scopes: Object.keys(SCOPE_CLAIMS).concat('offline_access'),
@@ -204,7 +204,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       // JARM (response_mode=jwt) responses, unless the client registered another algorithm.
       authorization_signed_response_alg: 'ES256',
     },
-    // The mutual TLS methods are the bank profile's only (src/oidc/client-profiles.ts).
+    // The mutual TLS methods are the bank profile's only (src/oidc/clients/client-profiles.ts).
     clientAuthMethods: ['client_secret_basic', 'private_key_jwt', 'none', 'tls_client_auth', 'self_signed_tls_client_auth'],
     // aud = the issuer for every profile; a bank signs with a FAPI 2.0 algorithm (src/oidc/fapi.ts).
     assertJwtClientAuthClaimsAndHeader: assertClientAssertion,
@@ -236,18 +236,18 @@ export function createProvider(deps: ProviderDependencies): Provider {
       properties: ['profile', 'approved_scopes', ...LIFETIME_METADATA],
     },
     ttl: {
-      // Per client (and resource server) when registered shorter: src/oidc/client-settings.ts.
+      // Per client (and resource server) when registered shorter: src/oidc/clients/client-settings.ts.
       AccessToken: lifetimes.AccessToken,
       // At most 60 seconds for a bank (FAPI 2.0).
       AuthorizationCode: authorizationCodeTtl(config.ttl.authorizationCode),
       ClientCredentials: lifetimes.ClientCredentials,
       IdToken: lifetimes.IdToken,
       Interaction: config.ttl.interaction,
-      // Asked on every save: what remains of the idle and absolute lifetimes (src/oidc/session-lifetime.ts).
+      // Asked on every save: what remains of the idle and absolute lifetimes (src/oidc/sessions/session-lifetime.ts).
       Session: (_ctx, session) => sessionTtlSeconds(config.sessions, session.loginTs),
       Grant: config.ttl.grant,
       RefreshToken: lifetimes.RefreshToken,
-      // requested_expiry, at most ciba.maxExpirySeconds (src/oidc/ciba.ts).
+      // requested_expiry, at most ciba.maxExpirySeconds (src/oidc/ciba/ciba.ts).
       ...(deps.ciba && { BackchannelAuthenticationRequest: deps.ciba.requestLifetime }),
     },
     // Refresh tokens rotate per profile; set explicitly, since the library's default keeps a
@@ -272,7 +272,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       await grant.save();
       return grant;
     },
-    // Access tokens one character longer than refresh tokens: introspection skips PostgreSQL for them (src/oidc/token-lengths.ts).
+    // Access tokens one character longer than refresh tokens: introspection skips PostgreSQL for them (src/oidc/models/token-lengths.ts).
     formats: { bitsOfOpaqueRandomness },
     renderError: (ctx, out) => {
       ctx.type = 'html';

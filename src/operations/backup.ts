@@ -9,7 +9,7 @@ import pg from 'pg';
 import { createDatabase, type Database } from '../storage/database.ts';
 import { migrationsCurrent } from '../storage/migrate.ts';
 import { KeyEncryption } from '../storage/key-encryption.ts';
-import { KeyRepository } from '../oidc/keys.ts';
+import { KeyRepository } from '../oidc/keys/keys.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 
 /** The tables whose rows a verification counts: what a restore must bring back. */

@@ -28,7 +28,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
 ];
 
 const BATCH = 500;
-// The same lock as signing-key creation (src/oidc/keys.ts): no instance makes a key meanwhile.
+// The same lock as signing-key creation (src/oidc/keys/keys.ts): no instance makes a key meanwhile.
 const KEY_CREATION_LOCK = 0x6369_6470;
 
 /** Refused before anything changed (the CLI exits 2). */

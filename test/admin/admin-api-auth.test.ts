@@ -181,7 +181,7 @@ describe('admin API: authentication and roles', function () {
       await world.server.container.clients.setStatus(robot.clientId, 'active');
       expect((await call(robot, 'GET', '/api/clients')).status).to.equal(200);
       await world.server.container.db('clients').where({ client_id: robot.clientId }).update({ approved_scopes: [] });
-      // A write outside ClientRepository tells the instances' client caches itself (src/oidc/client-cache.ts).
+      // A write outside ClientRepository tells the instances' client caches itself (src/oidc/clients/client-cache.ts).
       await world.server.container.clients.clientsChanged();
       expect((await call(robot, 'GET', '/api/clients')).status).to.equal(403);
     });

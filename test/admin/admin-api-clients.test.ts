@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 import { adminCall, adminSession, auditEvents, serviceToken, FIRST_ADMIN, SECOND_ADMIN, type AdminCredentials } from '../support/admin.ts';
 import { signingKey } from '../support/bank.ts';
-import { ClientRepository } from '../../src/oidc/clients.ts';
+import { ClientRepository } from '../../src/oidc/clients/clients.ts';
 
 type Json = Record<string, unknown>;
 type ClientView = { clientId: string; status: string; approvedScopes: string[]; pendingScopes: string[]; contacts: Json[]; agreementReference: string; hasSecret: boolean; metadata: Json };

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
 import { DEMO_BANK_PUBLIC_JWK } from '../../src/demo/demo-bank-key.ts';
-import { CIBA_GRANT_TYPE } from '../../src/oidc/ciba-registration.ts';
+import { CIBA_GRANT_TYPE } from '../../src/oidc/ciba/ciba-registration.ts';
 import { cliEnvironment, runCli } from '../support/cli.ts';
 
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { KeyEncryption } from '../../src/storage/key-encryption.ts';
-import { KeyRepository } from '../../src/oidc/keys.ts';
+import { KeyRepository } from '../../src/oidc/keys/keys.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
 import { cliEnvironment, runCli } from '../support/cli.ts';
 

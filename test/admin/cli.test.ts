@@ -6,7 +6,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { KeyEncryption } from '../../src/storage/key-encryption.ts';
-import { ClientRepository } from '../../src/oidc/clients.ts';
+import { ClientRepository } from '../../src/oidc/clients/clients.ts';
 import { cliEnvironment, runCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
 

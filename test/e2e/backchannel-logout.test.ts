@@ -9,7 +9,7 @@ import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 import { Browser, formsOf } from '../support/browserless.ts';
-import { buildClientMetadata, InvalidClientRegistration, type ClientRegistration } from '../../src/oidc/clients.ts';
+import { buildClientMetadata, InvalidClientRegistration, type ClientRegistration } from '../../src/oidc/clients/clients.ts';
 
 const BICH = { id: '079185000123', password: 'Bich#Demo2026' };
 const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';

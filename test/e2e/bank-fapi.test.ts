@@ -20,9 +20,9 @@ import {
   type Citizen,
 } from '../support/bank.ts';
 import { currentTotp } from '../../src/accounts/totp.ts';
-import { buildClientMetadata, InvalidClientRegistration, type ClientRegistration } from '../../src/oidc/clients.ts';
+import { buildClientMetadata, InvalidClientRegistration, type ClientRegistration } from '../../src/oidc/clients/clients.ts';
 import { DEMO_BANK_PRIVATE_JWK } from '../../src/demo/demo-bank-key.ts';
-import { LOA_2 } from '../../src/oidc/assurance.ts';
+import { LOA_2 } from '../../src/oidc/consent/assurance.ts';
 
 const BANK_REDIRECT = 'http://127.0.0.1:4003/callback';
 const BICH = { id: '079185000123', password: 'Bich#Demo2026' };

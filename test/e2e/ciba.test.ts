@@ -18,9 +18,9 @@ import type { OutboxNotifier } from '../../src/accounts/notifier.ts';
 import { currentTotp, newTotpSecret } from '../../src/accounts/totp.ts';
 import { DEMO_CITIZENS } from '../../src/admin/demo-data.ts';
 import { DEMO_BANK_PRIVATE_JWK } from '../../src/demo/demo-bank-key.ts';
-import { LOA_2 } from '../../src/oidc/assurance.ts';
-import { CIBA_GRANT_TYPE } from '../../src/oidc/ciba-registration.ts';
-import { buildClientMetadata, InvalidClientRegistration, type ClientRegistration } from '../../src/oidc/clients.ts';
+import { LOA_2 } from '../../src/oidc/consent/assurance.ts';
+import { CIBA_GRANT_TYPE } from '../../src/oidc/ciba/ciba-registration.ts';
+import { buildClientMetadata, InvalidClientRegistration, type ClientRegistration } from '../../src/oidc/clients/clients.ts';
 
 const POLL_INTERVAL = 2;
 const BICH = { id: '079185000123', password: 'Bich#Demo2026' };

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
-import { buildClientMetadata, InvalidClientRegistration, type ClientRegistration } from '../../src/oidc/clients.ts';
+import { buildClientMetadata, InvalidClientRegistration, type ClientRegistration } from '../../src/oidc/clients/clients.ts';
 import { Browser } from '../support/browserless.ts';
 import { runCli } from '../support/cli.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';

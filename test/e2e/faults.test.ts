@@ -234,7 +234,7 @@ describe('dependency faults (end to end)', function () {
       expect(refused.value.status).to.equal(503);
       expect(refused.value.body).to.include('tạm thời gián đoạn').and.include('temporarily_unavailable');
 
-      // The client comes from this instance's memory (src/oidc/client-cache.ts; the sign-in above loaded
+      // The client comes from this instance's memory (src/oidc/clients/client-cache.ts; the sign-in above loaded
       // it, and no client changed since): the authorization request still reaches the sign-in page, whose
       // form answers 503 (above).
       const authorization = await browser.fetch((await portal.start()).url);

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import * as client from 'openid-client';
-import { ClientRepository, InvalidClientRegistration, type ClientRegistration, type ClientRules } from '../../src/oidc/clients.ts';
+import { ClientRepository, InvalidClientRegistration, type ClientRegistration, type ClientRules } from '../../src/oidc/clients/clients.ts';
 import { pairwiseSubject } from '../../src/oidc/provider.ts';
 import { Browser } from '../support/browserless.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
@@ -147,7 +147,7 @@ describe('pairwise subjects per sector (sector_identifier_uri)', function () {
     });
 
     it('with production rules, refuses a loopback sector, a non-public address, and a name resolving to one', async () => {
-      // https redirect URIs: in production a web client's http loopback redirect is refused first (src/oidc/clients.ts).
+      // https redirect URIs: in production a web client's http loopback redirect is refused first (src/oidc/clients/clients.ts).
       const portal = { ...PERMITS, id: 'gov-production', redirectUris: ['https://permits.example.vn/callback'] };
       expect(await refusal(productionClients.create(registration(portal, ministry())))).to.match(/is on loopback, allowed only outside production/);
       // 127.0.0.2 is loopback too, though not named so: the address guard refuses it before connecting.

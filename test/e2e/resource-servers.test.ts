@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import * as client from 'openid-client';
-import type { ClientRegistration } from '../../src/oidc/clients.ts';
+import type { ClientRegistration } from '../../src/oidc/clients/clients.ts';
 import { Browser } from '../support/browserless.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 
@@ -256,7 +256,7 @@ describe('resource servers', function () {
       expect((await client.tokenIntrospection(configOf('ledger-api'), services.access_token)).active).to.equal(true);
 
       await world.server.container.db('clients').whereIn('client_id', [KIOSK.id, 'night-job']).update({ status: 'suspended' });
-      // A write outside ClientRepository tells the instances' client caches itself (src/oidc/client-cache.ts).
+      // A write outside ClientRepository tells the instances' client caches itself (src/oidc/clients/client-cache.ts).
       await world.server.container.clients.clientsChanged();
       for (const token of [citizens.access_token, services.access_token]) {
         const response = await fetch(`${world.issuer}/token/introspection`, {

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import * as client from 'openid-client';
 import { Browser, formsOf, stepOf, type Page } from '../support/browserless.ts';
 import { startTestServer } from '../support/world.ts';
-import { sessionTtlSeconds, pastAbsoluteLifetime } from '../../src/oidc/session-lifetime.ts';
+import { sessionTtlSeconds, pastAbsoluteLifetime } from '../../src/oidc/sessions/session-lifetime.ts';
 
 const PORTAL = { id: 'demo-portal', secret: 'demo-portal-secret', redirectUri: 'http://localhost:4000/callback' };
 const BICH = { id: '079185000123', password: 'Bich#Demo2026' };

@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
-import { createAdapterClass, DURABLE_MODELS, type ClientLookup } from '../../src/oidc/adapter.ts';
-import { DurableModelStore } from '../../src/oidc/durable-model-store.ts';
-import { EphemeralModelStore } from '../../src/oidc/ephemeral-model-store.ts';
-import { SessionTerminator } from '../../src/oidc/sessions.ts';
+import { createAdapterClass, DURABLE_MODELS, type ClientLookup } from '../../src/oidc/models/adapter.ts';
+import { DurableModelStore } from '../../src/oidc/models/durable-model-store.ts';
+import { EphemeralModelStore } from '../../src/oidc/models/ephemeral-model-store.ts';
+import { SessionTerminator } from '../../src/oidc/sessions/sessions.ts';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import type { EphemeralStore } from '../../src/storage/ephemeral-store.ts';
 import { MemoryEphemeralStore } from '../../src/storage/ephemeral-store-memory.ts';
@@ -213,7 +213,7 @@ function describeAdapterContract(
 
       for (const model of MODELS) {
         if (model === 'BackchannelAuthenticationRequest') {
-          // Kept ten minutes past its expiry (src/oidc/adapter.ts): a late poll is told expired_token.
+          // Kept ten minutes past its expiry (src/oidc/models/adapter.ts): a late poll is told expired_token.
           it(`keeps a ${model} past its expiry, for expired_token`, async () => {
             expect(await world.adapter(model).find(expiring.get(model)!)).to.not.equal(undefined);
           });

@@ -1,5 +1,5 @@
-// The bank profile's registration rules (src/oidc/client-keys.ts), the certificate header of mutual TLS
-// behind a proxy (src/oidc/client-certificate.ts), and the provider's guarded fetch of client-registered
+// The bank profile's registration rules (src/oidc/clients/client-keys.ts), the certificate header of mutual TLS
+// behind a proxy (src/oidc/clients/client-certificate.ts), and the provider's guarded fetch of client-registered
 // addresses (src/oidc/provider-fetch.ts).
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
@@ -8,8 +8,8 @@ import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { buildClientMetadata, InvalidClientRegistration, type ClientRegistration } from '../../src/oidc/clients.ts';
-import { certificateAuthorities, certificateFromHeader, certificateMatches } from '../../src/oidc/client-certificate.ts';
+import { buildClientMetadata, InvalidClientRegistration, type ClientRegistration } from '../../src/oidc/clients/clients.ts';
+import { certificateAuthorities, certificateFromHeader, certificateMatches } from '../../src/oidc/clients/client-certificate.ts';
 import { providerFetch, PROVIDER_FETCH_MAX_BYTES } from '../../src/oidc/provider-fetch.ts';
 import { DEMO_BANK_PUBLIC_JWK } from '../../src/demo/demo-bank-key.ts';
 import { DEMO_CLIENTS } from '../../src/admin/demo-data.ts';

@@ -1,4 +1,4 @@
-// Clients served from each instance's memory (src/oidc/client-cache.ts): a change made on one instance
+// Clients served from each instance's memory (src/oidc/clients/client-cache.ts): a change made on one instance
 // is seen on another at once, and when the generation in Redis cannot be trusted — unreadable, lost,
 // or never moved — no instance serves a stale client past the fallback rule.
 import { randomBytes } from 'node:crypto';
@@ -8,8 +8,8 @@ import { startTestServer, TEST_REDIS_URL, type RunningServer } from '../support/
 import { runCli } from '../support/cli.ts';
 import { createRedis } from '../../src/storage/redis.ts';
 import { RedisEphemeralStore } from '../../src/storage/ephemeral-store-redis.ts';
-import { ClientCache, CLIENT_GENERATION_KEY } from '../../src/oidc/client-cache.ts';
-import { ClientRepository, type ClientMetadata, type ClientRegistration } from '../../src/oidc/clients.ts';
+import { ClientCache, CLIENT_GENERATION_KEY } from '../../src/oidc/clients/client-cache.ts';
+import { ClientRepository, type ClientMetadata, type ClientRegistration } from '../../src/oidc/clients/clients.ts';
 
 const basic = (clientId: string, secret: string) => `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
 

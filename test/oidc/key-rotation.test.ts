@@ -6,10 +6,10 @@ import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
 import { KeyEncryption } from '../../src/storage/key-encryption.ts';
-import { KeyRepository, SIGNING_ALGORITHMS } from '../../src/oidc/keys.ts';
+import { KeyRepository, SIGNING_ALGORITHMS } from '../../src/oidc/keys/keys.ts';
 import { AuditLog } from '../../src/audit/audit-log.ts';
-import { KeyRotation, SigningKeyError, type SigningKeyView } from '../../src/oidc/key-rotation.ts';
-import { keyState, nextTransition, publishedInOrder, type KeyTimeline } from '../../src/oidc/key-lifecycle.ts';
+import { KeyRotation, SigningKeyError, type SigningKeyView } from '../../src/oidc/keys/key-rotation.ts';
+import { keyState, nextTransition, publishedInOrder, type KeyTimeline } from '../../src/oidc/keys/key-lifecycle.ts';
 import { createTestDatabase, type TestDatabase } from '../support/world.ts';
 
 const at = (iso: string) => new Date(iso);

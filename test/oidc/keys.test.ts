@@ -8,7 +8,7 @@ import type { JWK } from 'jose';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
 import { KeyEncryption } from '../../src/storage/key-encryption.ts';
-import { KeyRepository, SIGNING_ALGORITHMS } from '../../src/oidc/keys.ts';
+import { KeyRepository, SIGNING_ALGORITHMS } from '../../src/oidc/keys/keys.ts';
 import { buildServer, type Server } from '../../src/server.ts';
 import { createTestDatabase, freePort, testConfig, TEST_REDIS_URL, type TestDatabase } from '../support/world.ts';
 

@@ -1,20 +1,20 @@
-// A refresh token and its grant in one PostgreSQL statement (src/oidc/request-reads.ts): within one
+// A refresh token and its grant in one PostgreSQL statement (src/oidc/models/request-reads.ts): within one
 // request the provider's Grant lookup that follows is answered from that read, once; a write or a
 // revocation of the grant in the request drops it; outside a request nothing is kept. And a value of
-// an access token's length is never looked up as a refresh token (src/oidc/token-lengths.ts). Userinfo's
-// account, registry record and grant in one statement (src/oidc/token-holder.ts).
+// an access token's length is never looked up as a refresh token (src/oidc/models/token-lengths.ts). Userinfo's
+// account, registry record and grant in one statement (src/oidc/models/token-holder.ts).
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { AdapterPayload } from 'oidc-provider';
 import { DEMO_CITIZENS } from '../../src/admin/demo-data.ts';
 import { AccountRepository } from '../../src/accounts/accounts.ts';
-import { createAdapterClass } from '../../src/oidc/adapter.ts';
-import { readTokenHolder } from '../../src/oidc/token-holder.ts';
+import { createAdapterClass } from '../../src/oidc/models/adapter.ts';
+import { readTokenHolder } from '../../src/oidc/models/token-holder.ts';
 import { RegistryRepository } from '../../src/registry/registry.ts';
-import { DurableModelStore } from '../../src/oidc/durable-model-store.ts';
-import { EphemeralModelStore } from '../../src/oidc/ephemeral-model-store.ts';
+import { DurableModelStore } from '../../src/oidc/models/durable-model-store.ts';
+import { EphemeralModelStore } from '../../src/oidc/models/ephemeral-model-store.ts';
 import { runInRequest } from '../../src/observability/request-context.ts';
-import { bitsOfOpaqueRandomness, couldBeRefreshToken } from '../../src/oidc/token-lengths.ts';
+import { bitsOfOpaqueRandomness, couldBeRefreshToken } from '../../src/oidc/models/token-lengths.ts';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { MemoryEphemeralStore } from '../../src/storage/ephemeral-store-memory.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';

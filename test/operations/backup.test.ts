@@ -13,7 +13,7 @@ import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
 import { KeyEncryption } from '../../src/storage/key-encryption.ts';
-import { KeyRepository } from '../../src/oidc/keys.ts';
+import { KeyRepository } from '../../src/oidc/keys/keys.ts';
 import { AuditLog } from '../../src/audit/audit-log.ts';
 import { importRegistry } from '../../src/registry/registry-import.ts';
 import { COUNTED_TABLES, BackupError, createBackup, verifyBackup } from '../../src/operations/backup.ts';

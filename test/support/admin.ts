@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { RunningServer } from './world.ts';
 import { AdminRoles, type AdminRole } from '../../src/admin/auth-roles.ts';
 import { AdminSessions, ADMIN_SESSION_COOKIE, CSRF_HEADER } from '../../src/admin/auth.ts';
-import { LOA_2 } from '../../src/oidc/assurance.ts';
+import { LOA_2 } from '../../src/oidc/consent/assurance.ts';
 import { ADMIN_API_RESOURCE } from '../../src/oidc/admin-tokens.ts';
 
 /** The demo citizens at level 2 (src/admin/demo-data.ts): enough for four eyes. */

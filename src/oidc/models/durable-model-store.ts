@@ -1,0 +1,138 @@
+// Provider models that must survive a restart (grants, refresh tokens, registration tokens) in
+// PostgreSQL's oidc_models table. Expired rows are ignored on read and purged in batches.
+import type { AdapterPayload } from 'oidc-provider';
+import type { Database } from '../../storage/database.ts';
+import type { ConsumeOutcome } from '../../storage/ephemeral-store.ts';
+import type { ModelStore } from './model-store.ts';
+
+interface ModelRow {
+  payload: AdapterPayload;
+  consumed_at: Date | null;
+}
+
+export class DurableModelStore implements ModelStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  async upsert(model: string, id: string, payload: AdapterPayload, expiresIn: number | undefined): Promise<void> {
+    const expiresAt = expiresIn === undefined ? null : new Date(Date.now() + expiresIn * 1000);
+    await this.#db('oidc_models')
+      .insert({
+        model,
+        id,
+        payload: JSON.stringify(payload),
+        grant_id: typeof payload.grantId === 'string' ? payload.grantId : null,
+        uid: typeof payload.uid === 'string' ? payload.uid : null,
+        user_code: typeof payload.userCode === 'string' ? payload.userCode : null,
+        expires_at: expiresAt,
+      })
+      .onConflict(['model', 'id'])
+      .merge(['payload', 'grant_id', 'uid', 'user_code', 'expires_at']);
+  }
+
+  async #findWhere(where: Record<string, string>): Promise<AdapterPayload | undefined> {
+    const row = await this.#db<ModelRow>('oidc_models')
+      .select('payload', 'consumed_at')
+      .where(where)
+      .andWhere((query) => {
+        void query.whereNull('expires_at').orWhere('expires_at', '>', this.#db.fn.now());
+      })
+      .first();
+    if (!row) return undefined;
+    return row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : row.payload;
+  }
+
+  find(model: string, id: string): Promise<AdapterPayload | undefined> {
+    return this.#findWhere({ model, id });
+  }
+
+  /** One statement for a token and its live grant (the primary key finds both): a refresh's first two reads. */
+  async findWithGrant(model: string, id: string): Promise<{ payload: AdapterPayload; grant: AdapterPayload | undefined } | undefined> {
+    const { rows } = await this.#db.raw<{ rows: (ModelRow & { grant_payload: AdapterPayload | null })[] }>(
+      `SELECT t.payload, t.consumed_at, g.payload AS grant_payload
+         FROM oidc_models t
+         LEFT JOIN oidc_models g
+           ON g.model = 'Grant' AND g.id = t.grant_id AND (g.expires_at IS NULL OR g.expires_at > CURRENT_TIMESTAMP)
+        WHERE t.model = ? AND t.id = ? AND (t.expires_at IS NULL OR t.expires_at > CURRENT_TIMESTAMP)
+        LIMIT 1`,
+      [model, id],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const payload = row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : row.payload;
+    return { payload, grant: row.grant_payload ?? undefined };
+  }
+
+  /**
+   * The id of the citizen's newest live grant to a client: consent is remembered per client, across
+   * sessions, until it expires or is withdrawn.
+   */
+  async standingGrantId(accountId: string, clientId: string): Promise<string | undefined> {
+    const row = await this.#db<{ id: string }>('oidc_models')
+      .first('id')
+      .where('model', 'Grant')
+      .whereRaw(`payload->>'accountId' = ? AND payload->>'clientId' = ?`, [accountId, clientId])
+      .andWhere((query) => {
+        void query.whereNull('expires_at').orWhere('expires_at', '>', this.#db.fn.now());
+      })
+      .orderByRaw(`(payload->>'iat')::bigint DESC`);
+    return row?.id;
+  }
+
+  findByUid(model: string, uid: string): Promise<AdapterPayload | undefined> {
+    return this.#findWhere({ model, uid });
+  }
+
+  findByUserCode(model: string, userCode: string): Promise<AdapterPayload | undefined> {
+    return this.#findWhere({ model, user_code: userCode });
+  }
+
+  async consume(model: string, id: string): Promise<ConsumeOutcome> {
+    // One statement: the row lock makes concurrent updates queue, and only the first sees NULL.
+    const updated = await this.#db('oidc_models')
+      .where({ model, id })
+      .whereNull('consumed_at')
+      .update({ consumed_at: this.#db.fn.now() });
+    if (updated === 1) return 'consumed';
+    const exists: unknown = await this.#db('oidc_models').where({ model, id }).first('id');
+    return exists ? 'already-consumed' : 'missing';
+  }
+
+  async destroy(model: string, id: string): Promise<void> {
+    await this.#db('oidc_models').where({ model, id }).delete();
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.#db('oidc_models').where({ grant_id: grantId }).delete();
+  }
+
+  /**
+   * Removes every grant and refresh token of one account, including those no session holds any more
+   * (offline access), and whatever else was issued under those grants; returns the grant ids.
+   */
+  async revokeByAccountId(accountId: string): Promise<string[]> {
+    return this.#db.transaction(async (trx) => {
+      const removed = await trx<{ model: string; id: string; grant_id: string | null }>('oidc_models')
+        .whereIn('model', ['Grant', 'RefreshToken'])
+        .whereRaw(`payload->>'accountId' = ?`, [accountId])
+        .delete()
+        .returning(['model', 'id', 'grant_id']);
+      const grantIds = [...new Set(removed.map((row) => (row.model === 'Grant' ? row.id : row.grant_id)).filter((id) => id !== null))];
+      if (grantIds.length > 0) await trx('oidc_models').whereIn('grant_id', grantIds).delete();
+      return grantIds;
+    });
+  }
+
+  /** Deletes up to `batch` expired rows; returns how many went. */
+  async purgeExpired(batch = 1000): Promise<number> {
+    const result = await this.#db.raw<{ rowCount: number }>(
+      `DELETE FROM oidc_models WHERE ctid IN (
+         SELECT ctid FROM oidc_models WHERE expires_at < now() LIMIT ?)`,
+      [batch],
+    );
+    return result.rowCount;
+  }
+}

@@ -1,0 +1,38 @@
+// What a token or userinfo request reads of PostgreSQL about the citizen behind it, in one statement
+// (issue 9): the account, the holder's record in the local registry mirror and, when asked for, the
+// grant of the token at hand — kept for the adapter's lookup of it that follows in the same request
+// (src/oidc/models/request-reads.ts). Nothing is cached: all three are read as they are now, so a lock, a
+// death or a revoked grant still refuses the very next request. Only with the local mirror; a remote
+// registry is asked through its gateway.
+import type { AdapterPayload } from 'oidc-provider';
+import { ACCOUNT_ID, accountFromRow, type Account, type AccountRow } from '../../accounts/accounts.ts';
+import { registryRecordFromRow, type RegistryRecord, type RegistryRow } from '../../registry/registry.ts';
+import type { Database } from '../../storage/database.ts';
+import { rememberGrant } from './request-reads.ts';
+
+export interface TokenHolder {
+  readonly account: Account;
+  /** Undefined when the mirror has no record of the account's ID number. */
+  readonly record: RegistryRecord | undefined;
+}
+
+// The grant as DurableModelStore.find('Grant', …) sees it: present and not expired.
+const READ = `
+SELECT a.*, to_jsonb(r) AS registry_record,
+  (SELECT g.payload FROM oidc_models g
+    WHERE g.model = 'Grant' AND g.id = ? AND (g.expires_at IS NULL OR g.expires_at > CURRENT_TIMESTAMP)) AS grant_payload
+FROM accounts a LEFT JOIN registry_records r ON r.national_id = a.national_id
+WHERE a.id = ?`;
+
+type Row = AccountRow & { registry_record: RegistryRow | null; grant_payload: AdapterPayload | null };
+
+/** The account `accountId` and its holder's record; with `grantId`, that grant is read too and kept for this request. */
+export async function readTokenHolder(db: Database, accountId: string, grantId?: string): Promise<TokenHolder | undefined> {
+  if (!ACCOUNT_ID.test(accountId)) return undefined;
+  // Without a grant to read, the sub-select compares with NULL and reads nothing.
+  const { rows } = await db.raw<{ rows: Row[] }>(READ, [grantId ?? null, accountId]);
+  const row = rows[0];
+  if (!row) return undefined;
+  if (grantId !== undefined) rememberGrant(grantId, row.grant_payload ?? undefined);
+  return { account: accountFromRow(row), record: row.registry_record ? registryRecordFromRow(row.registry_record) : undefined };
+}
