@@ -11,7 +11,7 @@ import { createDatabase } from '../src/storage/database.ts';
 import { createRedis } from '../src/storage/redis.ts';
 import { KeyEncryption } from '../src/storage/key-encryption.ts';
 import { RegistryRepository } from '../src/registry/registry.ts';
-import { AccountRepository } from '../src/accounts/accounts.ts';
+import { PostgresAccountStore } from '../src/accounts/account-store-postgres.ts';
 import { PasswordHasher } from '../src/accounts/passwords.ts';
 import { currentTotp, newTotpSecret } from '../src/accounts/totp.ts';
 import { loadConfig } from '../src/config/config.ts';
@@ -315,7 +315,7 @@ export async function enrolBenchCitizens(server: BenchServer, count: number): Pr
   const db = createDatabase(server.databaseUrl);
   const sealer = new KeyEncryption(server.kek);
   const registry = new RegistryRepository(db);
-  const accounts = new AccountRepository(db);
+  const accounts = new PostgresAccountStore(db);
   const config = loadConfig({ NODE_ENV: 'development' });
   const passwordHash = await new PasswordHasher(config.argon2).hash(PASSWORD);
   const template = DEMO_CITIZENS[0]!.record;

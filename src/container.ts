@@ -40,16 +40,16 @@ import { providerPages } from './interactions/pages.ts';
 import { RegistryRepository } from './registry/registry.ts';
 import { LocalRegistryGateway, type RegistryGateway } from './registry/gateway.ts';
 import { RemoteRegistryGateway } from './registry/gateway-remote.ts';
-import { AccountRepository } from './accounts/accounts.ts';
+import type { AccountStore } from './accounts/account-store.ts';
+import { PostgresAccountStore } from './accounts/account-store-postgres.ts';
 import { PasswordHasher } from './accounts/passwords.ts';
 import { PasswordSignIn } from './accounts/sign-in.ts';
 import { DeliveringNotifier, OutboxNotifier, httpSmsSender, smtpSender, type Notifier } from './accounts/notifier.ts';
 import { BruteForceGuard } from './accounts/brute-force.ts';
 import { TotpVerifier } from './accounts/totp.ts';
-import { SecondFactorCheck } from './accounts/second-factor.ts';
+import { SecondFactorCheck } from './accounts/second-factors.ts';
 import { PasskeySignIn } from './accounts/passkey-sign-in.ts';
 import { DeviceNotices } from './accounts/devices.ts';
-import { useRecoveryCode } from './accounts/second-factors.ts';
 import { CONSOLE_CLIENT_ID } from './interactions/account-console.ts';
 import { ADMIN_CONSOLE_CLIENT_ID } from './admin/auth-sign-in.ts';
 import { ADMIN_SCOPES } from './admin/auth-roles.ts';
@@ -89,7 +89,7 @@ export interface Container {
   readonly registry: RegistryRepository;
   /** Where sign-in and claims read the registry: the mirror, or the remote registry (REGISTRY_URL). */
   readonly registryGateway: RegistryGateway;
-  readonly accounts: AccountRepository;
+  readonly accounts: AccountStore;
   readonly passwords: PasswordHasher;
   readonly signIn: PasswordSignIn;
   readonly interactions: InteractionService;
@@ -252,21 +252,13 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const registry = new RegistryRepository(db);
     const registryGateway = measuredRegistryGateway(createRegistryGateway(config, registry, logger), metrics, config.registry.url === undefined ? 'mirror' : 'remote');
     closers.unshift(() => registryGateway.close());
-    const accounts = new AccountRepository(db);
+    const accounts = new PostgresAccountStore(db);
     const passwords = new PasswordHasher(config.argon2, { concurrent: config.argon2.concurrent, queued: config.argon2.queued });
     const notifier = await createNotifier(config, db);
     const bruteForce = new BruteForceGuard(ephemeral, audit, config.signInLimits, metrics);
     const totp = new TotpVerifier(ephemeral);
     const signIn = new PasswordSignIn({ accounts, registry: registryGateway, hasher: passwords, audit, bruteForce, metrics });
-    const secondFactor = new SecondFactorCheck({
-      db,
-      sealer,
-      totp,
-      bruteForce,
-      metrics,
-      // Lost phone: one of the ten recovery codes, each good once.
-      alternatives: [(accountId, code) => useRecoveryCode(db, accountId, code)],
-    });
+    const secondFactor = new SecondFactorCheck({ store: accounts, sealer, totp, bruteForce, metrics });
     const ephemeralModels = new EphemeralModelStore(ephemeral);
     const durableModels = new DurableModelStore(db);
     const purge = schedulePurge(durableModels, logger);
@@ -381,8 +373,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
       bruteForce,
       totp,
       secondFactor,
-      devices: new DeviceNotices({ db, notifier, logger }),
-      passkeySignIn: new PasskeySignIn({ db, store: ephemeral, accounts, registry: registryGateway, audit, issuer: config.issuer, metrics }),
+      devices: new DeviceNotices({ store: accounts, notifier, logger }),
+      passkeySignIn: new PasskeySignIn({ store: ephemeral, accounts, registry: registryGateway, audit, issuer: config.issuer, metrics }),
       async close() {
         for (const close of closers) await close();
       },

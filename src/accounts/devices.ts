@@ -2,9 +2,9 @@
 // used elsewhere shows up on the citizen's phone). A device is a browser holding our device cookie;
 // only its hash is stored.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Database } from '../storage/database.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Account } from './accounts.ts';
+import type { AccountStore } from './account-store.ts';
 import type { Notifier } from './notifier.ts';
 import { notifyContacts } from './self-service.ts';
 
@@ -24,12 +24,12 @@ const NOTICE = {
 };
 
 export class DeviceNotices {
-  readonly #db: Database;
+  readonly #store: Pick<AccountStore, 'rememberDevice'>;
   readonly #notifier: Notifier;
   readonly #logger: Logger;
 
-  constructor(deps: { db: Database; notifier: Notifier; logger: Logger }) {
-    this.#db = deps.db;
+  constructor(deps: { store: Pick<AccountStore, 'rememberDevice'>; notifier: Notifier; logger: Logger }) {
+    this.#store = deps.store;
     this.#notifier = deps.notifier;
     this.#logger = deps.logger;
   }
@@ -41,16 +41,9 @@ export class DeviceNotices {
   async signedIn(account: Account, deviceId: string | undefined): Promise<void> {
     if (!deviceId || !/^[A-Za-z0-9_-]{43}$/.test(deviceId)) return;
     const deviceHash = createHash('sha256').update(deviceId).digest('base64url');
-    const inserted = await this.#db('known_devices')
-      .insert({ account_id: account.id, device_hash: deviceHash })
-      .onConflict(['account_id', 'device_hash'])
-      .merge({ last_seen_at: this.#db.fn.now() })
-      .returning<{ first_seen_at: Date; last_seen_at: Date }[]>(['first_seen_at', 'last_seen_at']);
-    const row = inserted[0];
-    const isNew = row !== undefined && row.first_seen_at.getTime() === row.last_seen_at.getTime();
-    const known = await this.#db('known_devices').where({ account_id: account.id }).count<{ count: string }[]>({ count: '*' });
+    const { isNew, known } = await this.#store.rememberDevice(account.id, deviceHash);
     // The very first device of an account is where it was created: nothing to warn about.
-    if (!isNew || Number(known[0]?.count ?? 0) <= 1) return;
+    if (!isNew || known <= 1) return;
     void notifyContacts(this.#notifier, account, NOTICE).catch((error: unknown) =>
       this.#logger.warn({ err: error }, 'could not tell the contacts about a sign-in from a new device'),
     );

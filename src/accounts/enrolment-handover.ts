@@ -6,6 +6,8 @@
 // the code is shown once, to the officer.
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../storage/database.ts';
+import type { AccountStore } from './account-store.ts';
+import { PostgresAccountStore } from './account-store-postgres.ts';
 
 export const HANDOVER_CODE_TTL_SECONDS = 24 * 3600;
 export const HANDOVER_CODE_MAX_ATTEMPTS = 5;
@@ -25,28 +27,29 @@ const hashOf = (code: string) => createHash('sha256').update(`handover:${normali
 
 export type HandoverCheck = 'not-required' | 'valid' | 'invalid' | 'expired';
 
-export class EnrolmentHandover {
-  readonly #db: Database;
+type HandoverStore = Pick<AccountStore, 'handoverCodeOf' | 'saveHandoverCode' | 'countHandoverFailure' | 'spendHandoverCode'>;
 
-  constructor(db: Database) {
-    this.#db = db;
+export class EnrolmentHandover {
+  readonly #store: HandoverStore;
+
+  // transitional: src/interactions still calls this; removed once its routes take the service
+  // (it passes a database handle; everything else passes the account store).
+  constructor(store: HandoverStore | Database) {
+    this.#store = typeof store === 'function' ? new PostgresAccountStore(store) : store;
   }
 
   /** A new code for the account, replacing any earlier one; returned once, to be shown once. */
-  async issue(accountId: string, issuedBy: string, db: Database = this.#db): Promise<{ code: string; expiresAt: Date }> {
+  async issue(accountId: string, issuedBy: string, store: HandoverStore = this.#store): Promise<{ code: string; expiresAt: Date }> {
     let code = '';
     for (let index = 0; index < LENGTH; index += 1) code += ALPHABET[randomInt(ALPHABET.length)];
     const expiresAt = new Date(Date.now() + HANDOVER_CODE_TTL_SECONDS * 1000);
-    await db('enrolment_handover_codes')
-      .insert({ account_id: accountId, code_hash: hashOf(code).toString('hex'), expires_at: expiresAt, issued_by: issuedBy, failed_attempts: 0 })
-      .onConflict('account_id')
-      .merge(['code_hash', 'expires_at', 'issued_by', 'failed_attempts', 'issued_at']);
+    await store.saveHandoverCode(accountId, { codeHash: hashOf(code).toString('hex'), expiresAt, issuedBy });
     return { code: `${code.slice(0, 4)}-${code.slice(4)}`, expiresAt };
   }
 
   /** Whether the account's next enrolment needs a handover code (one was issued and not yet spent). */
   async required(accountId: string): Promise<boolean> {
-    return (await this.#db('enrolment_handover_codes').where({ account_id: accountId }).first('account_id')) !== undefined;
+    return (await this.#store.handoverCodeOf(accountId)) !== undefined;
   }
 
   /**
@@ -54,25 +57,18 @@ export class EnrolmentHandover {
    * code counts; after five, the code is void and only a new one (a new reset) helps: 'expired'.
    */
   async check(accountId: string, code: string): Promise<HandoverCheck> {
-    const row = await this.#db('enrolment_handover_codes')
-      .where({ account_id: accountId })
-      .first<{ code_hash: string; expires_at: Date; failed_attempts: number } | undefined>('code_hash', 'expires_at', 'failed_attempts');
+    const row = await this.#store.handoverCodeOf(accountId);
     if (!row) return 'not-required';
-    if (row.expires_at.getTime() <= Date.now() || row.failed_attempts >= HANDOVER_CODE_MAX_ATTEMPTS) return 'expired';
+    if (row.expiresAt.getTime() <= Date.now() || row.failedAttempts >= HANDOVER_CODE_MAX_ATTEMPTS) return 'expired';
     const normalized = normalizeHandoverCode(code);
-    const matches = normalized.length === LENGTH && timingSafeEqual(hashOf(normalized), Buffer.from(row.code_hash, 'hex'));
+    const matches = normalized.length === LENGTH && timingSafeEqual(hashOf(normalized), Buffer.from(row.codeHash, 'hex'));
     if (matches) return 'valid';
-    await this.#db('enrolment_handover_codes').where({ account_id: accountId }).increment('failed_attempts', 1);
+    await this.#store.countHandoverFailure(accountId);
     return 'invalid';
   }
 
   /** Spends the account's code: true for the one caller that spent it. */
-  async spend(accountId: string, code: string): Promise<boolean> {
-    const deleted = await this.#db('enrolment_handover_codes')
-      .where({ account_id: accountId, code_hash: hashOf(code).toString('hex') })
-      .where('expires_at', '>', this.#db.fn.now())
-      .where('failed_attempts', '<', HANDOVER_CODE_MAX_ATTEMPTS)
-      .delete();
-    return deleted === 1;
+  spend(accountId: string, code: string): Promise<boolean> {
+    return this.#store.spendHandoverCode(accountId, hashOf(code).toString('hex'), HANDOVER_CODE_MAX_ATTEMPTS);
   }
 }

@@ -2,13 +2,13 @@
 // does not stop it. The account and the registry are checked as for a password; a level-2 account
 // signing in with a verified passkey reaches level 2 (possession plus PIN or biometrics).
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { Database } from '../storage/database.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { RegistryGateway } from '../registry/gateway.ts';
 import { isAlive } from '../registry/registry.ts';
-import type { Account, AccountRepository } from './accounts.ts';
-import { PasskeyChallenges, passkeyAuthenticationOptions, relyingPartyOf, verifyPasskeyAssertion } from './second-factors.ts';
+import type { Account } from './accounts.ts';
+import type { AccountStore } from './account-store.ts';
+import { PasskeyChallenges, checkPasskeyAssertion, passkeyRequestOptions, relyingPartyOf } from './second-factors.ts';
 
 export type PasskeySignInResult =
   | { readonly outcome: 'signed-in'; readonly account: Account }
@@ -19,24 +19,21 @@ export type PasskeySignInResult =
 export const MAX_CREDENTIAL_LENGTH = 16 * 1024;
 
 export class PasskeySignIn {
-  readonly #db: Database;
   readonly #challenges: PasskeyChallenges;
-  readonly #accounts: AccountRepository;
+  readonly #accounts: AccountStore;
   readonly #registry: RegistryGateway;
   readonly #audit: AuditLog;
   readonly #issuer: string;
   readonly #metrics: Pick<Metrics, 'signIn'> | undefined;
 
   constructor(deps: {
-    db: Database;
     store: EphemeralStore;
-    accounts: AccountRepository;
+    accounts: AccountStore;
     registry: RegistryGateway;
     audit: AuditLog;
     issuer: string;
     metrics?: Pick<Metrics, 'signIn'>;
   }) {
-    this.#db = deps.db;
     this.#challenges = new PasskeyChallenges(deps.store);
     this.#accounts = deps.accounts;
     this.#registry = deps.registry;
@@ -47,7 +44,7 @@ export class PasskeySignIn {
 
   /** The options the login page hands to navigator.credentials.get(), for this interaction. */
   async optionsFor(interactionUid: string): Promise<string> {
-    const options = await passkeyAuthenticationOptions(this.#db, relyingPartyOf(this.#issuer));
+    const options = await passkeyRequestOptions(this.#accounts, relyingPartyOf(this.#issuer));
     await this.#challenges.remember(`login:${interactionUid}`, options.challenge);
     return JSON.stringify(options);
   }
@@ -58,7 +55,7 @@ export class PasskeySignIn {
       this.#metrics?.signIn('passkey_invalid');
       return { outcome: 'not-verified' };
     }
-    const assertion = await verifyPasskeyAssertion(this.#db, relyingPartyOf(this.#issuer), { credential, expectedChallenge: challenge });
+    const assertion = await checkPasskeyAssertion(this.#accounts, relyingPartyOf(this.#issuer), { credential, expectedChallenge: challenge });
     if (!assertion) {
       this.#metrics?.signIn('passkey_invalid');
       return { outcome: 'not-verified' };

@@ -1,7 +1,8 @@
 // Password reset (issue 5, item 7): registry knowledge (the ID-card issue date) opens the request, a
 // code sent to the account's verified contact confirms it. A new password ends every session, grant
 // and refresh token of the account, and every verified contact hears of it. As with registration, the
-// first step answers the same whatever it found.
+// first step answers the same whatever it found. The code, its limits and the new password are the
+// confirmation flow's (contact-confirmation.ts).
 import type { BruteForceGuard } from './brute-force.ts';
 import type { Account } from './accounts.ts';
 import {
@@ -14,7 +15,6 @@ import {
   maskContact,
   maskedId,
   notifyAll,
-  recordAudit,
   sameDate,
   verifiedContacts,
   type ConfirmationDependencies,
@@ -24,7 +24,7 @@ import {
   type PendingFlow,
   type RequestContext,
   type StartResult,
-} from './registration.ts';
+} from './contact-confirmation.ts';
 import { isAlive } from '../registry/registry.ts';
 
 export interface ResetRequest {
@@ -126,7 +126,7 @@ export class PasswordReset {
       }
     }
     flowId ??= (await this.#flows.issue(formId, { nationalId: request.nationalId }, null)).id;
-    await recordAudit(this.#deps.audit, {
+    await this.#deps.audit.record({
       type: 'password_reset.requested',
       ...(account && { accountId: account.id }),
       data: { submittedId, outcome, ...(channel && { channel }) },
@@ -143,7 +143,7 @@ export class PasswordReset {
     if (checked.outcome !== 'ready') {
       const reason = checked.outcome === 'too-many-tries' ? 'too-many-tries' : checked.outcome === 'invalid' && checked.errors.code === 'wrong' ? 'wrong-code' : undefined;
       if (reason && flow?.stage === 'code') {
-        await recordAudit(this.#deps.audit, {
+        await this.#deps.audit.record({
           type: 'password_reset.confirmation_failed',
           ...(flow.subject !== null && { accountId: flow.subject.accountId }),
           data: { reason, submittedId: maskedId(flow.typed.nationalId) },
@@ -160,7 +160,7 @@ export class PasswordReset {
     ]);
     if (!(await this.#flows.claim(flowId!, checked.flow))) return { outcome: 'expired' };
     if (!resettable(account, record !== undefined && isAlive(record))) {
-      await recordAudit(this.#deps.audit, {
+      await this.#deps.audit.record({
         type: 'password_reset.confirmation_failed',
         accountId: subject.accountId,
         data: { reason: 'refused', submittedId: maskedId(subject.nationalId) },
@@ -172,7 +172,7 @@ export class PasswordReset {
     // The citizen proved control of a verified contact and chose a new password: a lock earned by
     // guesses at the old one no longer protects anything.
     await this.#deps.bruteForce?.clear({ kind: 'password', nationalId: subject.nationalId });
-    await recordAudit(this.#deps.audit, {
+    await this.#deps.audit.record({
       type: 'password_reset.completed',
       actor: account.id,
       accountId: account.id,

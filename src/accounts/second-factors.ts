@@ -1,7 +1,7 @@
-// Second factors beyond the password: the TOTP secret (sealed in accounts.totp_secret_sealed), ten
-// single-use recovery codes (stored as SHA-256 hashes), and passkeys (WebAuthn credentials, verified
-// with @simplewebauthn/server, user verification always required). Enrolment is the account page's;
-// the sign-in side uses useRecoveryCode, passkeyAuthenticationOptions and verifyPasskeyAssertion.
+// Second factors beyond the password, checked at sign-in and enrolled on the account page: the TOTP
+// secret (sealed), ten single-use recovery codes (kept as SHA-256 hashes), and passkeys (WebAuthn
+// credentials, verified with @simplewebauthn/server, user verification always required). The rules
+// live here; what is stored, and how, is the account store's (account-store.ts).
 import { createHash, randomInt } from 'node:crypto';
 import {
   generateAuthenticationOptions,
@@ -17,36 +17,17 @@ import { z } from 'zod';
 import type { Database } from '../storage/database.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import type { KeyEncryption } from '../storage/key-encryption.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Account } from './accounts.ts';
+import type { AccountStore, Passkey, SecondFactors } from './account-store.ts';
+import { PostgresAccountStore } from './account-store-postgres.ts';
+import type { BruteForceGuard, Lock } from './brute-force.ts';
+import type { TotpVerifier } from './totp.ts';
+
+export type { Passkey, SecondFactors } from './account-store.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // What an account holds
-
-export interface SecondFactors {
-  readonly totp: boolean;
-  /** Null for a secret stored without enrolment (the demo seed). */
-  readonly totpEnrolledAt: Date | null;
-  readonly passkeys: number;
-  readonly recoveryCodesLeft: number;
-}
-
-/** The factors an account has; a level-2 account needs TOTP or a passkey to reach level 2. */
-export async function secondFactorsOf(db: Database, accountId: string): Promise<SecondFactors> {
-  const [account, passkeys, codes] = await Promise.all([
-    db('accounts').where({ id: accountId }).first<{ totp_secret_sealed: string | null; totp_enrolled_at: Date | null } | undefined>(
-      'totp_secret_sealed',
-      'totp_enrolled_at',
-    ),
-    db('passkeys').where({ account_id: accountId }).count<{ count: string }[]>('* as count'),
-    db('recovery_codes').where({ account_id: accountId }).whereNull('used_at').count<{ count: string }[]>('* as count'),
-  ]);
-  const totp = account?.totp_secret_sealed != null;
-  return {
-    totp,
-    totpEnrolledAt: totp ? (account.totp_enrolled_at ?? null) : null,
-    passkeys: Number(passkeys[0]?.count ?? 0),
-    recoveryCodesLeft: Number(codes[0]?.count ?? 0),
-  };
-}
 
 /** TOTP or a passkey: what a second sign-in step can rest on (recovery codes are only a way back in). */
 export function hasStrongSecondFactor(factors: SecondFactors): boolean {
@@ -59,38 +40,14 @@ export function hasStrongSecondFactor(factors: SecondFactors): boolean {
 /** The AEAD context TOTP secrets are sealed under (bound to the person). */
 export const totpSealContext = (nationalId: string) => `totp:${nationalId}`;
 
-/** Stores a confirmed TOTP secret, replacing any earlier one. */
-export async function saveTotpSecret(
-  db: Database,
+/** Stores a confirmed TOTP secret, sealed, replacing any earlier one. */
+export async function enrolTotpSecret(
+  store: Pick<AccountStore, 'saveTotpSecret'>,
   sealer: KeyEncryption,
   account: { readonly id: string; readonly nationalId: string },
   secret: string,
 ): Promise<void> {
-  await db('accounts')
-    .where({ id: account.id })
-    .update({
-      totp_secret_sealed: sealer.seal(secret, totpSealContext(account.nationalId)),
-      totp_enrolled_at: db.fn.now(),
-      updated_at: db.fn.now(),
-    });
-}
-
-export async function removeTotpSecret(db: Database, accountId: string): Promise<boolean> {
-  const updated = await db('accounts')
-    .where({ id: accountId })
-    .whereNotNull('totp_secret_sealed')
-    .update({ totp_secret_sealed: null, totp_enrolled_at: null, updated_at: db.fn.now() });
-  return updated > 0;
-}
-
-/** The account's TOTP secret in clear, for verification; undefined when none is enrolled. */
-export async function openTotpSecret(
-  db: Database,
-  sealer: KeyEncryption,
-  account: { readonly id: string; readonly nationalId: string },
-): Promise<string | undefined> {
-  const row = await db('accounts').where({ id: account.id }).first<{ totp_secret_sealed: string | null } | undefined>('totp_secret_sealed');
-  return row?.totp_secret_sealed ? sealer.open(row.totp_secret_sealed, totpSealContext(account.nationalId)) : undefined;
+  await store.saveTotpSecret(account.id, sealer.seal(secret, totpSealContext(account.nationalId)));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -124,32 +81,21 @@ function newRecoveryCode(): string {
  * Makes ten new recovery codes and forgets every earlier one (used or not). The codes are returned
  * once, to be shown once; only their hashes are kept.
  */
-export async function generateRecoveryCodes(db: Database, accountId: string): Promise<string[]> {
+export async function issueRecoveryCodes(store: Pick<AccountStore, 'replaceRecoveryCodes'>, accountId: string): Promise<string[]> {
   const codes = new Set<string>();
   while (codes.size < RECOVERY_CODE_COUNT) codes.add(newRecoveryCode());
-  await db.transaction(async (trx) => {
-    await trx('recovery_codes').where({ account_id: accountId }).delete();
-    await trx('recovery_codes').insert([...codes].map((code) => ({ account_id: accountId, code_hash: hashRecoveryCode(code) })));
-  });
+  await store.replaceRecoveryCodes(accountId, [...codes].map(hashRecoveryCode));
   return [...codes];
 }
 
 /**
- * Spends one recovery code of the account: true exactly once per code, even when two requests race
- * (one conditional UPDATE). Any spacing, hyphens or letter case is accepted.
+ * Spends one recovery code of the account: true exactly once per code, even when two requests race.
+ * Any spacing, hyphens or letter case is accepted.
  */
-export async function useRecoveryCode(db: Database, accountId: string, code: string): Promise<boolean> {
+export async function spendRecoveryCode(store: Pick<AccountStore, 'spendRecoveryCode'>, accountId: string, code: string): Promise<boolean> {
   const normalized = normalizeRecoveryCode(code);
   if (normalized.length !== RECOVERY_CODE_LENGTH || ![...normalized].every((char) => RECOVERY_ALPHABET.includes(char))) return false;
-  const updated = await db('recovery_codes')
-    .where({ account_id: accountId, code_hash: hashRecoveryCode(normalized) })
-    .whereNull('used_at')
-    .update({ used_at: db.fn.now() });
-  return updated === 1;
-}
-
-export async function removeRecoveryCodes(db: Database, accountId: string): Promise<number> {
-  return db('recovery_codes').where({ account_id: accountId }).delete();
+  return store.spendRecoveryCode(accountId, hashRecoveryCode(normalized));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -167,39 +113,12 @@ export function relyingPartyOf(issuer: string): RelyingParty {
   return { id: url.hostname, origin: url.origin, name: 'Định danh điện tử quốc gia' };
 }
 
-export interface Passkey {
-  readonly credentialId: string;
-  readonly name: string;
-  readonly createdAt: Date;
-  readonly lastUsedAt: Date | null;
-}
-
-interface PasskeyRow {
-  credential_id: string;
-  account_id: string;
-  public_key: string;
-  counter: string;
-  transports: string[];
-  name: string;
-  created_at: Date;
-  last_used_at: Date | null;
-}
-
 export const MAX_PASSKEY_NAME_LENGTH = 60;
 // ES256, EdDSA, RS256 (COSE ids), named rather than left to the library's default, whose probe for
 // post-quantum support prints experimental-feature warnings on Node 24.
 const PASSKEY_ALGORITHMS = [-7, -8, -257];
 const WEBAUTHN_TIMEOUT_MS = 120_000;
 const AUTHENTICATOR_TRANSPORTS = new Set(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb']);
-
-export async function listPasskeys(db: Database, accountId: string): Promise<Passkey[]> {
-  const rows = await db<PasskeyRow>('passkeys').where({ account_id: accountId }).orderBy('created_at', 'asc');
-  return rows.map((row) => ({ credentialId: row.credential_id, name: row.name, createdAt: row.created_at, lastUsedAt: row.last_used_at }));
-}
-
-export async function removePasskey(db: Database, accountId: string, credentialId: string): Promise<boolean> {
-  return (await db('passkeys').where({ account_id: accountId, credential_id: credentialId }).delete()) > 0;
-}
 
 /** The account's UUID as the WebAuthn user handle: never the ID number. */
 function userHandleOf(accountId: string): Uint8Array<ArrayBuffer> {
@@ -212,12 +131,12 @@ function accountIdOfUserHandle(handle: string): string | undefined {
 }
 
 /** Options for navigator.credentials.create(); the caller keeps `challenge` for the verification. */
-export async function passkeyRegistrationOptions(
-  db: Database,
+export async function passkeyCreationOptions(
+  store: Pick<AccountStore, 'passkeyCredentialsOf'>,
   relyingParty: RelyingParty,
   user: { readonly accountId: string; readonly userName: string; readonly displayName: string },
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
-  const existing = await db<PasskeyRow>('passkeys').where({ account_id: user.accountId }).select('credential_id', 'transports');
+  const existing = await store.passkeyCredentialsOf(user.accountId);
   return generateRegistrationOptions({
     rpName: relyingParty.name,
     rpID: relyingParty.id,
@@ -226,7 +145,7 @@ export async function passkeyRegistrationOptions(
     userDisplayName: user.displayName,
     timeout: WEBAUTHN_TIMEOUT_MS,
     attestationType: 'none',
-    excludeCredentials: existing.map((row) => ({ id: row.credential_id, transports: row.transports })),
+    excludeCredentials: existing.map((passkey) => ({ id: passkey.credentialId, transports: passkey.transports })),
     // A discoverable credential, so it can sign in without the ID number being typed; the device
     // checks who holds it (PIN or biometrics): user verification is required, here and at sign-in.
     authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
@@ -286,8 +205,8 @@ function parseCredential<T>(shape: z.ZodType<T>, credential: unknown): T {
  * Verifies a new passkey against the challenge that was offered, and stores it. Throws PasskeyRejected
  * when it does not verify (wrong challenge, origin, RP ID, no user verification) or is already known.
  */
-export async function verifyPasskeyRegistration(
-  db: Database,
+export async function registerPasskey(
+  store: Pick<AccountStore, 'addPasskey'>,
   relyingParty: RelyingParty,
   input: { readonly accountId: string; readonly credential: unknown; readonly expectedChallenge: string; readonly name: string },
 ): Promise<Passkey> {
@@ -308,20 +227,16 @@ export async function verifyPasskeyRegistration(
   if (!verification.verified) throw new PasskeyRejected('the passkey did not verify');
   const { credential } = verification.registrationInfo;
   const name = input.name.trim().slice(0, MAX_PASSKEY_NAME_LENGTH) || 'Passkey';
-  const [row] = await db('passkeys')
-    .insert({
-      credential_id: credential.id,
-      account_id: input.accountId,
-      public_key: Buffer.from(credential.publicKey).toString('base64url'),
-      counter: credential.counter,
-      transports: (credential.transports ?? []).filter((transport) => AUTHENTICATOR_TRANSPORTS.has(transport)),
-      name,
-    })
-    .onConflict('credential_id')
-    .ignore()
-    .returning<PasskeyRow[]>('*');
-  if (!row) throw new PasskeyRejected('this passkey is already registered');
-  return { credentialId: row.credential_id, name: row.name, createdAt: row.created_at, lastUsedAt: null };
+  const passkey = await store.addPasskey({
+    credentialId: credential.id,
+    accountId: input.accountId,
+    publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+    counter: credential.counter,
+    transports: (credential.transports ?? []).filter((transport) => AUTHENTICATOR_TRANSPORTS.has(transport)),
+    name,
+  });
+  if (!passkey) throw new PasskeyRejected('this passkey is already registered');
+  return passkey;
 }
 
 /**
@@ -329,19 +244,17 @@ export async function verifyPasskeyRegistration(
  * one, the browser offers the discoverable passkeys it holds for this site. The caller keeps
  * `challenge` (one per attempt, single use: see PasskeyChallenges) for verifyPasskeyAssertion.
  */
-export async function passkeyAuthenticationOptions(
-  db: Database,
+export async function passkeyRequestOptions(
+  store: Pick<AccountStore, 'passkeyCredentialsOf'>,
   relyingParty: RelyingParty,
   accountId?: string,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  const allowed = accountId
-    ? await db<PasskeyRow>('passkeys').where({ account_id: accountId }).select('credential_id', 'transports')
-    : [];
+  const allowed = accountId ? await store.passkeyCredentialsOf(accountId) : [];
   return generateAuthenticationOptions({
     rpID: relyingParty.id,
     timeout: WEBAUTHN_TIMEOUT_MS,
     userVerification: 'required',
-    ...(accountId && { allowCredentials: allowed.map((row) => ({ id: row.credential_id, transports: row.transports })) }),
+    ...(accountId && { allowCredentials: allowed.map((passkey) => ({ id: passkey.credentialId, transports: passkey.transports })) }),
   });
 }
 
@@ -356,8 +269,8 @@ export interface PasskeyAssertion {
  * signature counter must not go backwards (a cloned authenticator). Returns whose passkey it was, or
  * undefined when it does not verify. The counter and last use are updated.
  */
-export async function verifyPasskeyAssertion(
-  db: Database,
+export async function checkPasskeyAssertion(
+  store: Pick<AccountStore, 'findPasskey' | 'advancePasskeyCounter'>,
   relyingParty: RelyingParty,
   input: { readonly credential: unknown; readonly expectedChallenge: string; readonly accountId?: string },
 ): Promise<PasskeyAssertion | undefined> {
@@ -367,12 +280,11 @@ export async function verifyPasskeyAssertion(
   } catch {
     return undefined;
   }
-  const row = await db<PasskeyRow>('passkeys').where({ credential_id: response.id }).first();
-  if (!row) return undefined;
-  if (input.accountId !== undefined && row.account_id !== input.accountId) return undefined;
+  const passkey = await store.findPasskey(response.id);
+  if (!passkey) return undefined;
+  if (input.accountId !== undefined && passkey.accountId !== input.accountId) return undefined;
   // A discoverable credential names its user: it must be the passkey's own account.
-  if (response.response.userHandle !== undefined && accountIdOfUserHandle(response.response.userHandle) !== row.account_id) return undefined;
-  const storedCounter = Number(row.counter);
+  if (response.response.userHandle !== undefined && accountIdOfUserHandle(response.response.userHandle) !== passkey.accountId) return undefined;
   let verification;
   try {
     verification = await verifyAuthenticationResponse({
@@ -381,10 +293,10 @@ export async function verifyPasskeyAssertion(
       expectedOrigin: relyingParty.origin,
       expectedRPID: relyingParty.id,
       credential: {
-        id: row.credential_id,
-        publicKey: new Uint8Array(Buffer.from(row.public_key, 'base64url')),
-        counter: storedCounter,
-        transports: row.transports,
+        id: passkey.credentialId,
+        publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')),
+        counter: passkey.counter,
+        transports: passkey.transports,
       },
       requireUserVerification: true,
     });
@@ -392,12 +304,8 @@ export async function verifyPasskeyAssertion(
     return undefined;
   }
   if (!verification.verified) return undefined;
-  // Compare-and-set on the counter: of two racing assertions with the same counter, one wins.
-  const updated = await db('passkeys')
-    .where({ credential_id: row.credential_id, counter: storedCounter })
-    .update({ counter: verification.authenticationInfo.newCounter, last_used_at: db.fn.now() });
-  if (updated !== 1) return undefined;
-  return { accountId: row.account_id, credentialId: row.credential_id };
+  if (!(await store.advancePasskeyCounter(passkey.credentialId, passkey.counter, verification.authenticationInfo.newCounter))) return undefined;
+  return { accountId: passkey.accountId, credentialId: passkey.credentialId };
 }
 
 /**
@@ -426,3 +334,100 @@ export class PasskeyChallenges {
     return first ? challenge : undefined;
   }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The second factor at sign-in: a TOTP code (burnt once used) or a recovery code, with guesses counted
+// per account like password failures, so a stolen password does not open a level-2 session by brute force.
+
+export type SecondFactorOutcome =
+  | { readonly outcome: 'valid'; readonly amr: readonly string[] }
+  | { readonly outcome: 'invalid' }
+  | { readonly outcome: 'locked'; readonly until: Date };
+
+export class SecondFactorCheck {
+  readonly #store: Pick<AccountStore, 'sealedTotpSecretOf' | 'spendRecoveryCode'>;
+  readonly #sealer: KeyEncryption;
+  readonly #totp: TotpVerifier;
+  readonly #guard: BruteForceGuard;
+  readonly #metrics: Pick<Metrics, 'signIn'> | undefined;
+
+  constructor(deps: {
+    store: Pick<AccountStore, 'sealedTotpSecretOf' | 'spendRecoveryCode'>;
+    sealer: KeyEncryption;
+    totp: TotpVerifier;
+    bruteForce: BruteForceGuard;
+    metrics?: Pick<Metrics, 'signIn'>;
+  }) {
+    this.#store = deps.store;
+    this.#sealer = deps.sealer;
+    this.#totp = deps.totp;
+    this.#guard = deps.bruteForce;
+    this.#metrics = deps.metrics;
+  }
+
+  /** Whether the account can be stepped up to level 2 at all. */
+  canReachLevel2(account: Account): boolean {
+    return account.level === 2 && account.hasSecondFactor;
+  }
+
+  lockOf(account: Account): Promise<Lock> {
+    return this.#guard.lockOf({ kind: 'otp', accountId: account.id });
+  }
+
+  async verify(account: Account, input: string, context: { ip?: string }): Promise<SecondFactorOutcome> {
+    const target = { kind: 'otp' as const, accountId: account.id };
+    const lock = await this.#guard.lockOf(target);
+    if (lock.locked) {
+      this.#metrics?.signIn('locked');
+      return { outcome: 'locked', until: lock.until };
+    }
+    const code = input.replace(/\s+/g, '');
+    let amr: string[] | undefined;
+    if (/^\d{6}$/.test(code)) {
+      const sealed = await this.#store.sealedTotpSecretOf(account.id);
+      if (sealed) {
+        const secret = this.#sealer.open(sealed, totpSealContext(account.nationalId));
+        if ((await this.#totp.verify(account.id, secret, code)) === 'valid') amr = ['otp'];
+      }
+    } else if (code.length > 0 && code.length <= 64) {
+      // Lost phone: one of the ten recovery codes, each good once.
+      if (await spendRecoveryCode(this.#store, account.id, code)) amr = ['otp'];
+    }
+    if (!amr) {
+      const locked = await this.#guard.recordFailure(target, { ip: context.ip, accountId: account.id });
+      this.#metrics?.signIn('second_factor_invalid');
+      return locked.locked ? { outcome: 'locked', until: locked.until } : { outcome: 'invalid' };
+    }
+    await this.#guard.recordSuccess(target);
+    return { outcome: 'valid', amr };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The former functions on a database handle, for callers not yet given the store.
+
+// transitional: src/interactions still calls this; removed once its routes take the service
+export const secondFactorsOf = (db: Database, accountId: string): Promise<SecondFactors> => new PostgresAccountStore(db).secondFactorsOf(accountId);
+// transitional: src/interactions still calls this; removed once its routes take the service
+export const saveTotpSecret = (db: Database, sealer: KeyEncryption, account: { readonly id: string; readonly nationalId: string }, secret: string): Promise<void> =>
+  enrolTotpSecret(new PostgresAccountStore(db), sealer, account, secret);
+// transitional: src/interactions still calls this; removed once its routes take the service
+export const removeTotpSecret = (db: Database, accountId: string): Promise<boolean> => new PostgresAccountStore(db).removeTotpSecret(accountId);
+// transitional: src/interactions still calls this; removed once its routes take the service
+export const generateRecoveryCodes = (db: Database, accountId: string): Promise<string[]> => issueRecoveryCodes(new PostgresAccountStore(db), accountId);
+// transitional: src/interactions still calls this; removed once its routes take the service
+export const listPasskeys = (db: Database, accountId: string): Promise<Passkey[]> => new PostgresAccountStore(db).listPasskeys(accountId);
+// transitional: src/interactions still calls this; removed once its routes take the service
+export const removePasskey = (db: Database, accountId: string, credentialId: string): Promise<boolean> => new PostgresAccountStore(db).removePasskey(accountId, credentialId);
+// transitional: src/interactions still calls this; removed once its routes take the service
+export const passkeyRegistrationOptions = (db: Database, relyingParty: RelyingParty, user: Parameters<typeof passkeyCreationOptions>[2]): Promise<PublicKeyCredentialCreationOptionsJSON> =>
+  passkeyCreationOptions(new PostgresAccountStore(db), relyingParty, user);
+// transitional: src/interactions still calls this; removed once its routes take the service
+export const verifyPasskeyRegistration = (db: Database, relyingParty: RelyingParty, input: Parameters<typeof registerPasskey>[2]): Promise<Passkey> =>
+  registerPasskey(new PostgresAccountStore(db), relyingParty, input);
+// transitional: src/interactions still calls this; removed once its routes take the service
+export const passkeyAuthenticationOptions = (db: Database, relyingParty: RelyingParty, accountId?: string): Promise<PublicKeyCredentialRequestOptionsJSON> =>
+  passkeyRequestOptions(new PostgresAccountStore(db), relyingParty, accountId);
+// transitional: src/interactions still calls this; removed once its routes take the service
+export const verifyPasskeyAssertion = (db: Database, relyingParty: RelyingParty, input: Parameters<typeof checkPasskeyAssertion>[2]): Promise<PasskeyAssertion | undefined> =>
+  checkPasskeyAssertion(new PostgresAccountStore(db), relyingParty, input);

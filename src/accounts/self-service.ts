@@ -2,9 +2,11 @@
 // and the security notice every such change sends to each verified contact.
 import type { Database } from '../storage/database.ts';
 import type { Account } from './accounts.ts';
+import type { AccountStore, ContactKind } from './account-store.ts';
+import { PostgresAccountStore } from './account-store-postgres.ts';
 import type { Message, Notifier } from './notifier.ts';
 
-export type ContactKind = 'phone' | 'email';
+export type { ContactKind } from './account-store.ts';
 
 /** Vietnamese mobile numbers in E.164 (+84 and nine digits); a leading 0 is read as +84. */
 export function normalizePhoneNumber(input: string): string | undefined {
@@ -23,27 +25,9 @@ export function normalizeContact(kind: ContactKind, input: string): string | und
   return kind === 'phone' ? normalizePhoneNumber(input) : normalizeEmail(input);
 }
 
-/** Sets a contact that its owner has just confirmed with a code sent to it. */
-export async function saveVerifiedContact(db: Database, accountId: string, kind: ContactKind, value: string): Promise<void> {
-  await db('accounts')
-    .where({ id: accountId })
-    .update(
-      kind === 'phone'
-        ? { phone_number: value, phone_number_verified: true, updated_at: db.fn.now() }
-        : { email: value, email_verified: true, updated_at: db.fn.now() },
-    );
-}
-
-export async function removeEmail(db: Database, accountId: string): Promise<void> {
-  await db('accounts').where({ id: accountId }).update({ email: null, email_verified: false, updated_at: db.fn.now() });
-}
-
-/** The holder's own lock (a lost phone): only an office unlocks it, after checking who asks. */
-export async function lockAccount(db: Database, accountId: string, reason: string): Promise<boolean> {
-  const updated = await db('accounts')
-    .where({ id: accountId, status: 'active' })
-    .update({ status: 'locked', locked_at: db.fn.now(), lock_reason: reason, updated_at: db.fn.now() });
-  return updated > 0;
+/** The holder's own lock (a lost phone): only an office unlocks it, after checking who asks. True when this call locked it. */
+export async function lockOwnAccount(store: Pick<AccountStore, 'lock'>, accountId: string, reason: string): Promise<boolean> {
+  return (await store.lock({ id: accountId }, reason))?.lockedNow ?? false;
 }
 
 /** Where security notices go: every contact of the account that was verified. */
@@ -77,3 +61,11 @@ export async function notifyContacts(
   }
   return sent;
 }
+
+// transitional: src/interactions still calls this; removed once its routes take the service
+export const saveVerifiedContact = (db: Database, accountId: string, kind: ContactKind, value: string): Promise<void> =>
+  new PostgresAccountStore(db).saveVerifiedContact(accountId, kind, value);
+// transitional: src/interactions still calls this; removed once its routes take the service
+export const removeEmail = (db: Database, accountId: string): Promise<void> => new PostgresAccountStore(db).removeEmail(accountId);
+// transitional: src/interactions still calls this; removed once its routes take the service
+export const lockAccount = (db: Database, accountId: string, reason: string): Promise<boolean> => lockOwnAccount(new PostgresAccountStore(db), accountId, reason);

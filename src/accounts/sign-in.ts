@@ -8,7 +8,8 @@ import type { RegistryGateway } from '../registry/gateway.ts';
 import { isAlive } from '../registry/registry.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
 import { maskIdNumbers } from '../observability/redact.ts';
-import type { Account, AccountRepository } from './accounts.ts';
+import type { Account } from './accounts.ts';
+import type { AccountStore } from './account-store.ts';
 import type { PasswordHasher } from './passwords.ts';
 import type { BruteForceGuard } from './brute-force.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -26,7 +27,7 @@ export type SignInResult =
 export const MAX_PASSWORD_LENGTH = 1024;
 
 export class PasswordSignIn {
-  readonly #accounts: AccountRepository;
+  readonly #accounts: Pick<AccountStore, 'findByNationalId' | 'updatePasswordHash'>;
   readonly #registry: RegistryGateway;
   readonly #hasher: PasswordHasher;
   readonly #audit: AuditLog;
@@ -34,7 +35,7 @@ export class PasswordSignIn {
   readonly #metrics: Pick<Metrics, 'signIn'> | undefined;
 
   constructor(deps: {
-    accounts: AccountRepository;
+    accounts: Pick<AccountStore, 'findByNationalId' | 'updatePasswordHash'>;
     registry: RegistryGateway;
     hasher: PasswordHasher;
     audit: AuditLog;

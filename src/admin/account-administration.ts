@@ -7,16 +7,17 @@
 import type { Knex } from 'knex';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Database } from '../storage/database.ts';
+import type { AccountKey, AccountRecord, AccountStore } from '../accounts/account-store.ts';
+import { PostgresAccountStore } from '../accounts/account-store-postgres.ts';
 import type { SessionTerminator } from '../oidc/sessions/sessions.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
+import { ACCOUNT_ID } from '../accounts/accounts.ts';
 import { EnrolmentHandover } from '../accounts/enrolment-handover.ts';
 import { AdminProblem, notFound } from './api.ts';
 import type { Approval, FourEyesApprovals } from './approvals.ts';
 
 /** The kind of four-eyes request that raises an account to level 2 (table admin_approvals). */
 export const LEVEL_TWO_APPROVAL = 'account.level2';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const MAX_REASON_LENGTH = 500;
 export const MAX_EVIDENCE_LENGTH = 200;
@@ -41,20 +42,6 @@ export interface AccountView {
   readonly pendingLevelTwo: { readonly requestId: string; readonly requestedBy: string; readonly requestedAt: Date } | null;
 }
 
-interface AccountRow {
-  id: string;
-  national_id: string;
-  level: 1 | 2;
-  status: 'active' | 'locked';
-  totp_secret_sealed: string | null;
-  totp_enrolled_at: Date | null;
-  locked_at: Date | null;
-  lock_reason: string | null;
-  level_raised_at: Date | null;
-  level_raised_by: string | null;
-  level_evidence: string | null;
-}
-
 /** A reason or evidence: required, trimmed, bounded; a 400 otherwise (nothing is written). */
 function text(value: string | undefined, what: string, max: number): string {
   const trimmed = (value ?? '').trim();
@@ -71,30 +58,35 @@ export interface Officer {
 }
 
 export class AccountAdministration {
-  readonly #db: Database;
+  readonly #accounts: AccountStore;
   readonly #audit: AuditLog;
   readonly #access: Pick<SessionTerminator, 'endAllAccess'>;
   readonly #approvals: FourEyesApprovals;
   readonly #handover: EnrolmentHandover;
 
-  constructor(deps: { db: Database; audit: AuditLog; access: Pick<SessionTerminator, 'endAllAccess'>; approvals: FourEyesApprovals }) {
-    this.#db = deps.db;
+  constructor(
+    deps: ({ accounts: AccountStore } | { db: Database }) & { audit: AuditLog; access: Pick<SessionTerminator, 'endAllAccess'>; approvals: FourEyesApprovals },
+  ) {
+    // transitional: src/admin still passes `db`; removed once the admin app passes the account store
+    this.#accounts = 'accounts' in deps ? deps.accounts : new PostgresAccountStore(deps.db);
     this.#audit = deps.audit;
     this.#access = deps.access;
     this.#approvals = deps.approvals;
-    this.#handover = new EnrolmentHandover(deps.db);
+    this.#handover = new EnrolmentHandover(this.#accounts);
     this.#approvals.register(LEVEL_TWO_APPROVAL, (approval, trx) => this.#applyLevelTwo(approval, trx));
   }
 
   /** `account`: an ID number (12 digits) or the account's internal id (a UUID, what the API's paths carry). */
-  async #row(account: string, db: Database = this.#db, lock = false): Promise<AccountRow> {
-    const where = isNationalIdShape(account) ? { national_id: account } : UUID.test(account) ? { id: account } : undefined;
-    if (!where) throw new AdminProblem(400, 'invalid_request', 'expected an ID number (12 digits) or an account id');
-    let query = db<AccountRow>('accounts').where(where);
-    if (lock) query = query.forUpdate();
-    const row = await query.first();
-    if (!row) throw notFound('account');
-    return row;
+  #keyOf(account: string): AccountKey {
+    if (isNationalIdShape(account)) return { nationalId: account };
+    if (ACCOUNT_ID.test(account)) return { id: account };
+    throw new AdminProblem(400, 'invalid_request', 'expected an ID number (12 digits) or an account id');
+  }
+
+  async #find(account: string, accounts: AccountStore = this.#accounts, forUpdate = false): Promise<AccountRecord> {
+    const found = await accounts.findRecord(this.#keyOf(account), { forUpdate });
+    if (!found) throw notFound('account');
+    return found;
   }
 
   async #record(officer: Officer, accountId: string, action: string, data: Record<string, unknown> = {}): Promise<void> {
@@ -103,36 +95,36 @@ export class AccountAdministration {
 
   /** The account of an ID number as an officer sees it (the look is audited). */
   async view(officer: Officer, account: string): Promise<AccountView> {
-    const row = await this.#row(account);
+    const row = await this.#find(account);
     const view = await this.#viewOf(row);
     await this.#record(officer, row.id, 'account.viewed');
     return view;
   }
 
-  async #viewOf(row: AccountRow): Promise<AccountView> {
-    const [passkeys, codes, handover, pending] = await Promise.all([
-      this.#db('passkeys').where({ account_id: row.id }).orderBy('created_at', 'asc').select<{ name: string; created_at: Date; last_used_at: Date | null }[]>('name', 'created_at', 'last_used_at'),
-      this.#db('recovery_codes').where({ account_id: row.id }).whereNull('used_at').count<{ count: string }[]>('* as count'),
-      this.#db('enrolment_handover_codes').where({ account_id: row.id }).first<{ issued_by: string; expires_at: Date } | undefined>('issued_by', 'expires_at'),
+  async #viewOf(row: AccountRecord): Promise<AccountView> {
+    const [passkeys, factors, handover, pending] = await Promise.all([
+      this.#accounts.listPasskeys(row.id),
+      this.#accounts.secondFactorsOf(row.id),
+      this.#accounts.handoverCodeOf(row.id),
       this.#approvals.pending({ kind: LEVEL_TWO_APPROVAL, subject: row.id, limit: 1 }),
     ]);
     const request = pending.approvals[0];
     return {
       accountId: row.id,
-      nationalId: row.national_id,
+      nationalId: row.nationalId,
       level: row.level,
       status: row.status,
-      lockedAt: row.locked_at,
-      lockReason: row.lock_reason,
-      levelRaisedAt: row.level_raised_at,
-      levelRaisedBy: row.level_raised_by,
-      levelEvidence: row.level_evidence,
+      lockedAt: row.lockedAt,
+      lockReason: row.lockReason,
+      levelRaisedAt: row.levelRaisedAt,
+      levelRaisedBy: row.levelRaisedBy,
+      levelEvidence: row.levelEvidence,
       factors: {
-        totp: row.totp_secret_sealed === null ? null : { enrolledAt: row.totp_enrolled_at },
-        passkeys: passkeys.map((passkey) => ({ name: passkey.name, createdAt: passkey.created_at, lastUsedAt: passkey.last_used_at })),
-        recoveryCodesLeft: Number(codes[0]?.count ?? 0),
+        totp: row.hasSecondFactor ? { enrolledAt: row.totpEnrolledAt } : null,
+        passkeys: passkeys.map((passkey) => ({ name: passkey.name, createdAt: passkey.createdAt, lastUsedAt: passkey.lastUsedAt })),
+        recoveryCodesLeft: factors.recoveryCodesLeft,
       },
-      handoverCode: handover ? { issuedBy: handover.issued_by, expiresAt: handover.expires_at } : null,
+      handoverCode: handover ? { issuedBy: handover.issuedBy, expiresAt: handover.expiresAt } : null,
       pendingLevelTwo: request ? { requestId: request.id, requestedBy: request.requestedBy, requestedAt: request.requestedAt } : null,
     };
   }
@@ -140,12 +132,9 @@ export class AccountAdministration {
   /** Locks the account and ends all its access (sessions, grants, refresh tokens; back-channel logouts queued). */
   async lock(officer: Officer, account: string, reasonInput: string | undefined): Promise<{ lockedNow: boolean; sessions: number; grants: number }> {
     const reason = text(reasonInput, 'a reason', MAX_REASON_LENGTH);
-    const { id, lockedNow } = await this.#db.transaction(async (trx) => {
-      const row = await this.#row(account, trx, true);
-      if (row.status === 'locked') return { id: row.id, lockedNow: false };
-      await trx('accounts').where({ id: row.id }).update({ status: 'locked', locked_at: trx.fn.now(), lock_reason: reason, updated_at: trx.fn.now() });
-      return { id: row.id, lockedNow: true };
-    });
+    const locked = await this.#accounts.lock(this.#keyOf(account), reason);
+    if (!locked) throw notFound('account');
+    const { id, lockedNow } = locked;
     // Ended even when it was locked already: a lock must leave nothing open.
     const ended = await this.#access.endAllAccess(id);
     await this.#record(officer, id, 'account.lock', { reason, lockedNow, ...ended });
@@ -155,18 +144,16 @@ export class AccountAdministration {
   /** Unlocks the account (sign-in still refuses a person the registry shows dead or missing). */
   async unlock(officer: Officer, account: string, reasonInput: string | undefined): Promise<{ unlockedNow: boolean }> {
     const reason = text(reasonInput, 'a reason', MAX_REASON_LENGTH);
-    const row = await this.#row(account);
-    const updated = await this.#db('accounts')
-      .where({ id: row.id, status: 'locked' })
-      .update({ status: 'active', locked_at: null, lock_reason: null, updated_at: this.#db.fn.now() });
-    await this.#record(officer, row.id, 'account.unlock', { reason, unlockedNow: updated > 0 });
-    return { unlockedNow: updated > 0 };
+    const row = await this.#find(account);
+    const unlockedNow = await this.#accounts.unlock(row.id);
+    await this.#record(officer, row.id, 'account.unlock', { reason, unlockedNow });
+    return { unlockedNow };
   }
 
   /** Ends every session, grant and refresh token of the account; it stays usable for a new sign-in. */
   async endAllSessions(officer: Officer, account: string, reasonInput: string | undefined): Promise<{ sessions: number; grants: number }> {
     const reason = text(reasonInput, 'a reason', MAX_REASON_LENGTH);
-    const row = await this.#row(account);
+    const row = await this.#find(account);
     const ended = await this.#access.endAllAccess(row.id);
     await this.#record(officer, row.id, 'account.sessions.ended', { reason, ...ended });
     return ended;
@@ -183,13 +170,12 @@ export class AccountAdministration {
     reasonInput: string | undefined,
   ): Promise<{ handoverCode: string; expiresAt: Date; removed: { totp: boolean; passkeys: number; recoveryCodes: number }; sessions: number; grants: number }> {
     const reason = text(reasonInput, 'a reason', MAX_REASON_LENGTH);
-    const { id, removed, issued } = await this.#db.transaction(async (trx) => {
-      const row = await this.#row(account, trx, true);
-      const totp = row.totp_secret_sealed !== null;
-      await trx('accounts').where({ id: row.id }).update({ totp_secret_sealed: null, totp_enrolled_at: null, updated_at: trx.fn.now() });
-      const passkeys = await trx('passkeys').where({ account_id: row.id }).delete();
-      const recoveryCodes = await trx('recovery_codes').where({ account_id: row.id }).delete();
-      const issued = await this.#handover.issue(row.id, officer.id, trx);
+    const { id, removed, issued } = await this.#accounts.transaction(async (accounts) => {
+      const row = await this.#find(account, accounts, true);
+      const totp = await accounts.removeTotpSecret(row.id);
+      const passkeys = await accounts.removePasskeys(row.id);
+      const recoveryCodes = await accounts.removeRecoveryCodes(row.id);
+      const issued = await this.#handover.issue(row.id, officer.id, accounts);
       return { id: row.id, removed: { totp, passkeys, recoveryCodes }, issued };
     });
     const ended = await this.#access.endAllAccess(id);
@@ -203,7 +189,7 @@ export class AccountAdministration {
    */
   async requestLevelTwo(officer: Officer, account: string, evidenceInput: string | undefined): Promise<Approval> {
     const evidence = text(evidenceInput, 'the evidence', MAX_EVIDENCE_LENGTH);
-    const row = await this.#row(account);
+    const row = await this.#find(account);
     if (row.level === 2) throw new AdminProblem(409, 'conflict', 'the account is at level 2 already');
     const approval = await this.#approvals.request({ kind: LEVEL_TWO_APPROVAL, subject: row.id, change: { level: 2, evidence }, requestedBy: officer.id });
     await this.#record(officer, row.id, 'account.level2.requested', { requestId: approval.id, evidence });
@@ -240,15 +226,10 @@ export class AccountAdministration {
       throw new AdminProblem(403, 'forbidden', 'a level-2 request is confirmed by a support officer');
     }
     const evidence = typeof approval.change.evidence === 'string' ? approval.change.evidence : '';
-    const raised = await trx('accounts')
-      .where({ id: approval.subject, level: 1 })
-      .update({
-        level: 2,
-        level_raised_at: trx.fn.now(),
-        level_raised_by: `${approval.requestedBy}, confirmed by ${approval.decidedBy ?? '?'}`,
-        level_evidence: evidence,
-        updated_at: trx.fn.now(),
-      });
-    if (raised !== 1) throw new AdminProblem(409, 'conflict', 'the account is at level 2 already, or gone');
+    const raised = await this.#accounts.joining(trx).raiseToLevelTwo(approval.subject, {
+      raisedBy: `${approval.requestedBy}, confirmed by ${approval.decidedBy ?? '?'}`,
+      evidence,
+    });
+    if (!raised) throw new AdminProblem(409, 'conflict', 'the account is at level 2 already, or gone');
   }
 }

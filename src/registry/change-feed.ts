@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Knex } from 'knex';
-import { AccountRepository } from '../accounts/accounts.ts';
+import { PostgresAccountStore } from '../accounts/account-store-postgres.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Database } from '../storage/database.ts';
 import { LOCKING_CHANGES, parseChangeLine, type RegistryChangeEvent } from './change-feed-schema.ts';
@@ -172,9 +172,9 @@ async function recordChange(db: Database, event: RegistryChangeEvent, hash: stri
     }
 
     // The lock commits with the registry change: a death in the mirror never leaves a usable account.
-    const accounts = new AccountRepository(trx);
+    const accounts = new PostgresAccountStore(trx);
     const account = LOCKING_CHANGES.has(event.type)
-      ? await accounts.lockByNationalId(event.national_id)
+      ? await accounts.lock({ nationalId: event.national_id }, null)
       : await accounts.findByNationalId(event.national_id);
     const accountLocked = account !== undefined && 'lockedNow' in account && account.lockedNow;
     await trx('registry_change_events')

@@ -10,14 +10,15 @@ import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { currentTotp } from '../../src/accounts/totp.ts';
 import {
   PasskeyChallenges,
-  passkeyAuthenticationOptions,
-  passkeyRegistrationOptions,
+  passkeyRequestOptions,
+  passkeyCreationOptions,
   relyingPartyOf,
-  useRecoveryCode,
-  verifyPasskeyAssertion,
-  verifyPasskeyRegistration,
+  spendRecoveryCode,
+  checkPasskeyAssertion,
+  registerPasskey,
   PasskeyRejected,
 } from '../../src/accounts/second-factors.ts';
+import { PostgresAccountStore } from '../../src/accounts/account-store-postgres.ts';
 import { normalizePhoneNumber } from '../../src/accounts/self-service.ts';
 import { CONSOLE_CLIENT_ID, consoleClientSecret, loopbackFetch } from '../../src/interactions/account-console.ts';
 
@@ -220,15 +221,15 @@ describe('the account page (/account)', function () {
       for (const code of codes) expect(stored).to.not.include(code);
       expect(rows.map((row) => row.code_hash)).to.include(createHash('sha256').update(codes[0]!.replace(/-/g, '')).digest('hex'));
 
-      expect(await useRecoveryCode(db, accountId, codes[0]!)).to.equal(true);
-      expect(await useRecoveryCode(db, accountId, codes[0]!)).to.equal(false);
+      expect(await spendRecoveryCode(new PostgresAccountStore(db), accountId, codes[0]!)).to.equal(true);
+      expect(await spendRecoveryCode(new PostgresAccountStore(db), accountId, codes[0]!)).to.equal(false);
       // Typed without hyphens, in lower case: the same code.
-      expect(await useRecoveryCode(db, accountId, codes[1]!.replace(/-/g, '').toLowerCase())).to.equal(true);
-      expect(await useRecoveryCode(db, accountId, 'ABCD-EFGH-JKMN')).to.equal(false);
+      expect(await spendRecoveryCode(new PostgresAccountStore(db), accountId, codes[1]!.replace(/-/g, '').toLowerCase())).to.equal(true);
+      expect(await spendRecoveryCode(new PostgresAccountStore(db), accountId, 'ABCD-EFGH-JKMN')).to.equal(false);
       // Another account's codes are not hers.
-      expect(await useRecoveryCode(db, await accountIdOf(AN.id), codes[2]!)).to.equal(false);
+      expect(await spendRecoveryCode(new PostgresAccountStore(db), await accountIdOf(AN.id), codes[2]!)).to.equal(false);
       // Two racing uses of one code: exactly one wins.
-      const race = await Promise.all([useRecoveryCode(db, accountId, codes[3]!), useRecoveryCode(db, accountId, codes[3]!)]);
+      const race = await Promise.all([spendRecoveryCode(new PostgresAccountStore(db), accountId, codes[3]!), spendRecoveryCode(new PostgresAccountStore(db), accountId, codes[3]!)]);
       expect(race.filter(Boolean)).to.have.length(1);
 
       const overview = await browser.get(`${issuer}/account`);
@@ -236,7 +237,7 @@ describe('the account page (/account)', function () {
       // A new set replaces the old one entirely.
       const again = await browser.submit(formWithAction(await browser.get(`${issuer}/account/recovery-codes`), '/account/recovery-codes'));
       expect(again.status).to.equal(200);
-      expect(await useRecoveryCode(db, accountId, codes[4]!)).to.equal(false);
+      expect(await spendRecoveryCode(new PostgresAccountStore(db), accountId, codes[4]!)).to.equal(false);
       expect((await changesOf(BICH.id)).filter((event) => event.data?.change === 'recovery_codes.generated')).to.have.length(2);
     });
 
@@ -275,22 +276,22 @@ describe('the account page (/account)', function () {
       const relyingParty = relyingPartyOf(issuer);
       const accountId = await accountIdOf(KHOA.id);
       const authenticator = new SoftAuthenticator(relyingParty.origin, relyingParty.id);
-      const registration = await passkeyRegistrationOptions(db, relyingParty, { accountId, userName: '048•••777', displayName: 'Lê Minh Khoa' });
+      const registration = await passkeyCreationOptions(new PostgresAccountStore(db), relyingParty, { accountId, userName: '048•••777', displayName: 'Lê Minh Khoa' });
       const credential = authenticator.register(registration);
-      const stored = await verifyPasskeyRegistration(db, relyingParty, { accountId, credential, expectedChallenge: registration.challenge, name: 'Phone' });
+      const stored = await registerPasskey(new PostgresAccountStore(db), relyingParty, { accountId, credential, expectedChallenge: registration.challenge, name: 'Phone' });
       expect(stored.name).to.equal('Phone');
       // The same credential twice is refused.
-      const again = await passkeyRegistrationOptions(db, relyingParty, { accountId, userName: 'x', displayName: 'x' });
+      const again = await passkeyCreationOptions(new PostgresAccountStore(db), relyingParty, { accountId, userName: 'x', displayName: 'x' });
       expect(again.excludeCredentials?.map((item) => item.id)).to.deep.equal([stored.credentialId]);
       try {
-        await verifyPasskeyRegistration(db, relyingParty, { accountId, credential: authenticator.register(again), expectedChallenge: again.challenge, name: 'Phone' });
+        await registerPasskey(new PostgresAccountStore(db), relyingParty, { accountId, credential: authenticator.register(again), expectedChallenge: again.challenge, name: 'Phone' });
         expect.fail('a registered credential was accepted twice');
       } catch (error) {
         expect(error).to.be.instanceOf(PasskeyRejected);
       }
 
       const challenges = new PasskeyChallenges(ephemeral);
-      const options = await passkeyAuthenticationOptions(db, relyingParty, accountId);
+      const options = await passkeyRequestOptions(new PostgresAccountStore(db), relyingParty, accountId);
       expect(options.userVerification).to.equal('required');
       expect(options.allowCredentials?.map((item) => item.id)).to.deep.equal([stored.credentialId]);
       await challenges.remember('test-interaction', options.challenge);
@@ -298,23 +299,23 @@ describe('the account page (/account)', function () {
       expect(challenge).to.equal(options.challenge);
       expect(await challenges.take('test-interaction')).to.equal(undefined);
       const assertion = authenticator.assert(challenge!);
-      expect(await verifyPasskeyAssertion(db, relyingParty, { credential: assertion, expectedChallenge: challenge!, accountId })).to.deep.equal({
+      expect(await checkPasskeyAssertion(new PostgresAccountStore(db), relyingParty, { credential: assertion, expectedChallenge: challenge!, accountId })).to.deep.equal({
         accountId,
         credentialId: stored.credentialId,
       });
       // Without an account (a discoverable passkey), the passkey says whose it is.
-      const discoverable = await passkeyAuthenticationOptions(db, relyingParty);
+      const discoverable = await passkeyRequestOptions(new PostgresAccountStore(db), relyingParty);
       expect(discoverable.allowCredentials ?? []).to.deep.equal([]);
-      const named = await verifyPasskeyAssertion(db, relyingParty, { credential: JSON.stringify(authenticator.assert(discoverable.challenge)), expectedChallenge: discoverable.challenge });
+      const named = await checkPasskeyAssertion(new PostgresAccountStore(db), relyingParty, { credential: JSON.stringify(authenticator.assert(discoverable.challenge)), expectedChallenge: discoverable.challenge });
       expect(named?.accountId).to.equal(accountId);
 
       // Refused: another account, another challenge, a counter going back, no user verification.
-      expect(await verifyPasskeyAssertion(db, relyingParty, { credential: authenticator.assert(challenge!), expectedChallenge: challenge!, accountId: await accountIdOf(AN.id) })).to.equal(undefined);
-      expect(await verifyPasskeyAssertion(db, relyingParty, { credential: authenticator.assert('b3RoZXI'), expectedChallenge: challenge! })).to.equal(undefined);
-      expect(await verifyPasskeyAssertion(db, relyingParty, { credential: authenticator.assert(challenge!, { counter: 1 }), expectedChallenge: challenge! })).to.equal(undefined);
+      expect(await checkPasskeyAssertion(new PostgresAccountStore(db), relyingParty, { credential: authenticator.assert(challenge!), expectedChallenge: challenge!, accountId: await accountIdOf(AN.id) })).to.equal(undefined);
+      expect(await checkPasskeyAssertion(new PostgresAccountStore(db), relyingParty, { credential: authenticator.assert('b3RoZXI'), expectedChallenge: challenge! })).to.equal(undefined);
+      expect(await checkPasskeyAssertion(new PostgresAccountStore(db), relyingParty, { credential: authenticator.assert(challenge!, { counter: 1 }), expectedChallenge: challenge! })).to.equal(undefined);
       authenticator.verifiesUser = false;
-      expect(await verifyPasskeyAssertion(db, relyingParty, { credential: authenticator.assert(challenge!), expectedChallenge: challenge! })).to.equal(undefined);
-      expect(await verifyPasskeyAssertion(db, relyingParty, { credential: 'not json', expectedChallenge: challenge! })).to.equal(undefined);
+      expect(await checkPasskeyAssertion(new PostgresAccountStore(db), relyingParty, { credential: authenticator.assert(challenge!), expectedChallenge: challenge! })).to.equal(undefined);
+      expect(await checkPasskeyAssertion(new PostgresAccountStore(db), relyingParty, { credential: 'not json', expectedChallenge: challenge! })).to.equal(undefined);
       await db('passkeys').where({ account_id: accountId }).delete();
     });
   });

@@ -12,7 +12,8 @@ import { launchChromium, watchedPage } from '../support/chromium.ts';
 import { startAccountServer, type AccountWorld } from '../support/account-world.ts';
 import { accessibilityViolations } from '../support/axe.ts';
 import { currentTotp } from '../../src/accounts/totp.ts';
-import { passkeyAuthenticationOptions, relyingPartyOf, verifyPasskeyAssertion } from '../../src/accounts/second-factors.ts';
+import { passkeyRequestOptions, relyingPartyOf, checkPasskeyAssertion } from '../../src/accounts/second-factors.ts';
+import { PostgresAccountStore } from '../../src/accounts/account-store-postgres.ts';
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
 const BICH = { id: '079185000123', password: 'Bich#Demo2026', newPassword: 'Bích-Mới#2026-Sài-Gòn' };
@@ -144,7 +145,7 @@ describe('the account page in a real browser', function () {
     // What the sign-in side will do: options from the server, navigator.credentials.get in the page,
     // the assertion verified on the server.
     const relyingParty = relyingPartyOf(world.issuer);
-    const options = await passkeyAuthenticationOptions(db, relyingParty, accountId);
+    const options = await passkeyRequestOptions(new PostgresAccountStore(db), relyingParty, accountId);
     const assertion = await page.evaluate(async (json) => {
       const fromBase64url = (text: string) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (char) => char.charCodeAt(0));
       const toBase64url = (buffer: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -172,7 +173,7 @@ describe('the account page in a real browser', function () {
         },
       };
     }, options);
-    expect(await verifyPasskeyAssertion(db, relyingParty, { credential: assertion, expectedChallenge: options.challenge, accountId })).to.include({ accountId });
+    expect(await checkPasskeyAssertion(new PostgresAccountStore(db), relyingParty, { credential: assertion, expectedChallenge: options.challenge, accountId })).to.include({ accountId });
   });
 
   it('changes her password, with the policy explained next to the field', async () => {

@@ -11,7 +11,8 @@ import { decodeJwt } from 'jose';
 import { freePort, startTestServer, type RunningServer } from '../support/world.ts';
 import { Browser, alertsOf, decodeEntities, formsOf, stepOf, type Page, type PageForm } from '../support/browserless.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
-import { passkeyRegistrationOptions, relyingPartyOf, verifyPasskeyRegistration } from '../../src/accounts/second-factors.ts';
+import { passkeyCreationOptions, relyingPartyOf, registerPasskey } from '../../src/accounts/second-factors.ts';
+import { PostgresAccountStore } from '../../src/accounts/account-store-postgres.ts';
 import { discoverBank, importPrivateJwk, signingKey } from '../support/bank.ts';
 import { SECTOR_HOST_CA, startSectorHost, type SectorHost } from '../support/sector-host.ts';
 import type { OutboxNotifier } from '../../src/accounts/notifier.ts';
@@ -330,7 +331,7 @@ describe('CIBA: a bank asks, the citizen answers on the account page (end to end
     expect(denial.error).to.equal('access_denied');
 
     const locked = await citizen();
-    await world.server.container.accounts.lockByNationalId(locked.id);
+    await world.server.container.accounts.lock({ nationalId: locked.id }, null);
     for (const nationalId of ['001188000001', locked.id, TUNG_DECEASED]) {
       const started = await ask(bank, nationalId);
       expect(Object.keys(started).sort(), nationalId).to.deep.equal(Object.keys(denied).sort());
@@ -526,8 +527,8 @@ describe('CIBA: a bank asks, the citizen answers on the account page (end to end
     const relyingParty = relyingPartyOf(world.issuer);
     const accountId = await accountIdOf(who.id);
     const authenticator = new SoftAuthenticator(relyingParty.origin, relyingParty.id);
-    const registration = await passkeyRegistrationOptions(db, relyingParty, { accountId, userName: 'x', displayName: 'Đặng Thu Trang' });
-    await verifyPasskeyRegistration(db, relyingParty, { accountId, credential: authenticator.register(registration), expectedChallenge: registration.challenge, name: 'Phone' });
+    const registration = await passkeyCreationOptions(new PostgresAccountStore(db), relyingParty, { accountId, userName: 'x', displayName: 'Đặng Thu Trang' });
+    await registerPasskey(new PostgresAccountStore(db), relyingParty, { accountId, credential: authenticator.register(registration), expectedChallenge: registration.challenge, name: 'Phone' });
 
     const started = await ask(bank, who.id);
     const { browser, page } = await approvalsPage(who);

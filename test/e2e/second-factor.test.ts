@@ -7,7 +7,8 @@ import { expect } from 'chai';
 import * as client from 'openid-client';
 import { Browser, alertsOf, decodeEntities, formsOf, stepOf, type Page } from '../support/browserless.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
-import { passkeyRegistrationOptions, relyingPartyOf, verifyPasskeyRegistration } from '../../src/accounts/second-factors.ts';
+import { passkeyCreationOptions, relyingPartyOf, registerPasskey } from '../../src/accounts/second-factors.ts';
+import { PostgresAccountStore } from '../../src/accounts/account-store-postgres.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 import { currentTotp, newTotpSecret } from '../../src/accounts/totp.ts';
 import { DEMO_CITIZENS } from '../../src/admin/demo-data.ts';
@@ -252,8 +253,8 @@ describe('level 2, step-up and brute force (end to end)', function () {
       const relyingParty = relyingPartyOf(world.issuer);
       const account = await world.server.container.accounts.findByNationalId(citizen.id);
       const authenticator = new SoftAuthenticator(relyingParty.origin, relyingParty.id);
-      const registration = await passkeyRegistrationOptions(db, relyingParty, { accountId: account!.id, userName: 'x', displayName: 'Vũ Quang Huy' });
-      await verifyPasskeyRegistration(db, relyingParty, {
+      const registration = await passkeyCreationOptions(new PostgresAccountStore(db), relyingParty, { accountId: account!.id, userName: 'x', displayName: 'Vũ Quang Huy' });
+      await registerPasskey(new PostgresAccountStore(db), relyingParty, {
         accountId: account!.id,
         credential: authenticator.register(registration),
         expectedChallenge: registration.challenge,
@@ -281,8 +282,8 @@ describe('level 2, step-up and brute force (end to end)', function () {
       const relyingParty = relyingPartyOf(world.issuer);
       const account = await world.server.container.accounts.findByNationalId(citizen.id);
       const authenticator = new SoftAuthenticator(relyingParty.origin, relyingParty.id);
-      const registration = await passkeyRegistrationOptions(db, relyingParty, { accountId: account!.id, userName: 'x', displayName: 'x' });
-      await verifyPasskeyRegistration(db, relyingParty, { accountId: account!.id, credential: authenticator.register(registration), expectedChallenge: registration.challenge, name: 'Phone' });
+      const registration = await passkeyCreationOptions(new PostgresAccountStore(db), relyingParty, { accountId: account!.id, userName: 'x', displayName: 'x' });
+      await registerPasskey(new PostgresAccountStore(db), relyingParty, { accountId: account!.id, credential: authenticator.register(registration), expectedChallenge: registration.challenge, name: 'Phone' });
       const browser = new Browser(world.issuer);
       const login = await browser.get((await authorize()).url);
       const form = formsOf(login).find((candidate) => candidate.action.endsWith('/passkey'))!;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { AdapterPayload } from 'oidc-provider';
 import { DEMO_CITIZENS } from '../../src/admin/demo-data.ts';
-import { AccountRepository } from '../../src/accounts/accounts.ts';
+import { PostgresAccountStore } from '../../src/accounts/account-store-postgres.ts';
 import { createAdapterClass } from '../../src/oidc/models/adapter.ts';
 import { readTokenHolder } from '../../src/oidc/models/token-holder.ts';
 import { RegistryRepository } from '../../src/registry/registry.ts';
@@ -125,7 +125,7 @@ describe('reads shared within a request', function () {
 
     before(async () => {
       await new RegistryRepository(db).upsert(citizen.record);
-      const account = await new AccountRepository(db).enrol({
+      const account = await new PostgresAccountStore(db).enrol({
         nationalId: citizen.record.nationalId,
         level: 1,
         passwordHash: 'not-a-hash',

@@ -24,7 +24,7 @@ import type { CibaSettings } from '../../config/config.ts';
 import type { AuditLog } from '../../audit/audit-log.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { EphemeralStore } from '../../storage/ephemeral-store.ts';
-import type { AccountRepository } from '../../accounts/accounts.ts';
+import type { AccountStore } from '../../accounts/account-store.ts';
 import { RegistryUnavailable, type RegistryGateway } from '../../registry/gateway.ts';
 import { maskIdNumbers } from '../../observability/redact.ts';
 import { isNationalIdShape } from '../../registry/national-id.ts';
@@ -141,7 +141,7 @@ export type ApprovalNotice = (request: { readonly bankName: string; readonly bin
 
 export interface CibaDependencies {
   readonly settings: CibaSettings;
-  readonly accounts: AccountRepository;
+  readonly accounts: AccountStore;
   readonly registry: RegistryGateway;
   readonly store: EphemeralStore;
   readonly audit: AuditLog;

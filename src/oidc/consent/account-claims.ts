@@ -1,7 +1,7 @@
 // What the provider learns about a citizen: claims from the registry and the account, and an audit
 // event for every release, naming the claims and the client.
 import { errors, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
-import type { AccountRepository } from '../../accounts/accounts.ts';
+import type { AccountStore } from '../../accounts/account-store.ts';
 import type { RegistryRecord } from '../../registry/registry.ts';
 import { formatAddress, isAlive } from '../../registry/registry.ts';
 import { RegistryUnavailable, type RegistryGateway } from '../../registry/gateway.ts';
@@ -66,7 +66,7 @@ export function temporarilyUnavailable(cause: RegistryUnavailable): errors.OIDCP
 }
 
 export function createFindAccount(deps: {
-  accounts: AccountRepository;
+  accounts: AccountStore;
   registry: RegistryGateway;
   audit: AuditLog;
   logger: Logger;

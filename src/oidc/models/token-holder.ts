@@ -5,7 +5,8 @@
 // death or a revoked grant still refuses the very next request. Only with the local mirror; a remote
 // registry is asked through its gateway.
 import type { AdapterPayload } from 'oidc-provider';
-import { ACCOUNT_ID, accountFromRow, type Account, type AccountRow } from '../../accounts/accounts.ts';
+import { ACCOUNT_ID, type Account } from '../../accounts/accounts.ts';
+import { accountFromRow, type AccountRow } from '../../accounts/account-store-postgres.ts';
 import { registryRecordFromRow, type RegistryRecord, type RegistryRow } from '../../registry/registry.ts';
 import type { Database } from '../../storage/database.ts';
 import { rememberGrant } from './request-reads.ts';
@@ -16,6 +17,7 @@ export interface TokenHolder {
   readonly record: RegistryRecord | undefined;
 }
 
+// Reads the accounts table outside the account store on purpose: one joined statement on the hot path (docs/design.md).
 // The grant as DurableModelStore.find('Grant', …) sees it: present and not expired.
 const READ = `
 SELECT a.*, to_jsonb(r) AS registry_record,
