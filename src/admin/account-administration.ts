@@ -10,7 +10,7 @@ import type { Database } from '../storage/database.ts';
 import type { SessionTerminator } from '../oidc/sessions/sessions.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
 import { EnrolmentHandover } from '../accounts/enrolment-handover.ts';
-import { AdminProblem, notFound } from './api.ts';
+import { AdminProblem, notFound } from './problem.ts';
 import type { Approval, FourEyesApprovals } from './approvals.ts';
 
 /** The kind of four-eyes request that raises an account to level 2 (table admin_approvals). */

@@ -15,7 +15,8 @@ import { isLocale, type Locale } from '../../interactions/i18n.ts';
 import { contentSecurityPolicy } from '../../web/security.ts';
 import { buildClientMetadata } from '../../oidc/clients/clients.ts';
 import type { EphemeralStore } from '../../storage/ephemeral-store.ts';
-import { AdminProblem, type AdminRoute } from '../api.ts';
+import { AdminProblem } from '../problem.ts';
+import type { AdminRoute } from '../route.ts';
 import { CLIENT_SCOPES_APPROVAL } from '../api-clients.ts';
 import type { AdminAuthenticator } from '../auth.ts';
 import { ConsoleFormTokens } from './console-form-tokens.ts';
@@ -78,7 +79,6 @@ export interface ConsoleDependencies {
   /** What the confirmation pages promise: admin.secretRotationOverlapSeconds and keys.publishAheadSeconds. */
   readonly secretRotationOverlapSeconds: number;
   readonly keyPublishAheadSeconds: number;
-  readonly onError: (error: unknown) => void;
 }
 
 interface PageRequest {
@@ -141,6 +141,17 @@ const POSTED_FROM: readonly (readonly [RegExp, (match: RegExpExecArray) => strin
   [/^\/console\/accounts\/lookup$/, () => '/console/accounts'],
   [/^(\/console\/accounts\/[^/]+)(\/.*)?$/, (match) => match[1]!],
 ];
+
+/** Whether a path is the console's: its failures are answered with a page (consoleFailurePage). */
+export const isConsolePath = (path: string) => path === '/console' || path.startsWith('/console/');
+
+/** The page for a request of the console that failed unexpectedly: bilingual, without the session's menu. */
+export function consoleFailurePage(ctx: Koa.Context): string {
+  const asked = ctx.query.lang;
+  const remembered = ctx.cookies.get('lang');
+  const locale = typeof asked === 'string' && isLocale(asked) ? asked : isLocale(remembered) ? remembered : 'vi';
+  return errorPage({ locale, switchHref: switchHrefOf(ctx, locale), roles: new Set() }, 'error.server');
+}
 
 /** ?lang= (remembered in a cookie for the console's pages), else the cookie, else Vietnamese. */
 function localeOf(ctx: Koa.Context): Locale {
@@ -841,7 +852,7 @@ export function adminConsoleRoutes(deps: ConsoleDependencies): Koa.Middleware {
   };
 
   return async (ctx, next) => {
-    if (ctx.path !== '/console' && !ctx.path.startsWith('/console/')) {
+    if (!isConsolePath(ctx.path)) {
       await next();
       return;
     }
@@ -894,11 +905,8 @@ export function adminConsoleRoutes(deps: ConsoleDependencies): Koa.Middleware {
         render(ctx, 413, errorPage(frame, 'error.server'));
         return;
       }
-      if (!(caught instanceof AdminProblem)) {
-        deps.onError(caught);
-        render(ctx, 500, errorPage(frame, 'error.server'));
-        return;
-      }
+      // Anything unexpected goes on to the admin app's catch-all: logged once, answered with consoleFailurePage.
+      if (!(caught instanceof AdminProblem)) throw caught;
       if (caught.status === 401) {
         seeOther(ctx, '/auth/sign-in');
         return;
