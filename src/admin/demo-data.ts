@@ -1,11 +1,9 @@
 // DESIGN.md's demo data — a contract outside automation relies on — loaded idempotently: running the
 // seed again puts every demo citizen, account and client back as described there.
-import type { Config } from '../config/config.ts';
-import type { ClientRegistration, ClientRepository } from '../oidc/clients/clients.ts';
-import { cardExpiry, type NewRegistryRecord, type RegistryRepository } from '../registry/registry.ts';
-import type { AccountLevel, AccountRepository } from '../accounts/accounts.ts';
-import type { PasswordHasher } from '../accounts/passwords.ts';
-import type { KeyEncryption } from '../storage/key-encryption.ts';
+import type { Container } from '../container.ts';
+import type { ClientRegistration } from '../oidc/clients/clients.ts';
+import { cardExpiry, type NewRegistryRecord } from '../registry/registry.ts';
+import type { AccountLevel } from '../accounts/accounts.ts';
 import { DEMO_BANK_PUBLIC_JWK } from '../demo/demo-bank-key.ts';
 
 interface DemoCitizen {
@@ -148,31 +146,21 @@ export const DEMO_CLIENTS: readonly ClientRegistration[] = [
   },
 ];
 
-/** Where the demo data goes: the registry mirror, accounts (passwords hashed, TOTP secrets sealed), clients. */
-export interface DemoDataDependencies {
-  readonly config: Pick<Config, 'env'>;
-  readonly registry: Pick<RegistryRepository, 'upsert'>;
-  readonly accounts: Pick<AccountRepository, 'enrol'>;
-  readonly passwords: Pick<PasswordHasher, 'hash'>;
-  readonly sealer: Pick<KeyEncryption, 'seal'>;
-  readonly clients: Pick<ClientRepository, 'save'>;
-}
-
-export async function seedDemoData(deps: DemoDataDependencies): Promise<void> {
-  if (deps.config.env === 'production') throw new Error('demo data is never loaded in production');
+export async function seedDemoData(container: Container): Promise<void> {
+  if (container.config.env === 'production') throw new Error('demo data is never loaded in production');
   for (const { record, account } of DEMO_CITIZENS) {
-    await deps.registry.upsert(record);
+    await container.registry.upsert(record);
     if (!account) continue;
-    await deps.accounts.enrol({
+    await container.accounts.enrol({
       nationalId: record.nationalId,
       level: account.level,
-      passwordHash: await deps.passwords.hash(account.password),
-      totpSecretSealed: account.totpSecret ? deps.sealer.seal(account.totpSecret, `totp:${record.nationalId}`) : null,
+      passwordHash: await container.passwords.hash(account.password),
+      totpSecretSealed: account.totpSecret ? container.sealer.seal(account.totpSecret, `totp:${record.nationalId}`) : null,
       phoneNumber: record.contactPhone,
       phoneNumberVerified: true,
       email: null,
       emailVerified: false,
     });
   }
-  for (const client of DEMO_CLIENTS) await deps.clients.save(client);
+  for (const client of DEMO_CLIENTS) await container.clients.save(client);
 }
