@@ -53,6 +53,8 @@ import { DeviceNotices } from './accounts/devices.ts';
 import { CONSOLE_CLIENT_ID } from './interactions/account-console.ts';
 import { ADMIN_CONSOLE_CLIENT_ID } from './admin/auth-sign-in.ts';
 import { ADMIN_SCOPES } from './admin/auth-roles.ts';
+import { createAdminServices, type AdminServices } from './admin/services.ts';
+import { findServiceToken } from './oidc/admin-tokens.ts';
 import { createFindAccount } from './oidc/consent/account-claims.ts';
 import { InteractionService } from './oidc/consent/interactions.ts';
 import { ConsentRecords } from './oidc/consent/consent-records.ts';
@@ -104,6 +106,8 @@ export interface Container {
   readonly devices: DeviceNotices;
   /** Bank requests waiting for citizens (CIBA), and their answers: the account page's approvals. */
   readonly ciba: CibaApprovals;
+  /** The admin side's services: roles, sessions, four eyes, its authenticator, account administration (src/admin/services.ts). */
+  readonly admin: AdminServices;
   /** Closes pools and stops the embedded database, if any. */
   close(): Promise<void>;
 }
@@ -368,6 +372,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       interactions,
       consents,
       ciba: new CibaApprovals({ provider, index: ciba.index, consents, audit }),
+      admin: createAdminServices({ db, store: ephemeral, audit, clients, access: sessions, findServiceToken: (value) => findServiceToken(provider, value) }),
       accessHistory: new AccessHistory(db, { retentionDays: config.audit.historyRetentionDays }),
       notifier,
       bruteForce,

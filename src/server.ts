@@ -16,6 +16,10 @@ import { registrationRoutes } from './interactions/registration-routes.ts';
 import { OutboxNotifier } from './accounts/notifier.ts';
 import { outboxPage } from './admin/outbox-page.ts';
 import { adminApiMiddleware } from './admin/api-app.ts';
+import { problemBody } from './admin/problem.ts';
+import { consoleFailurePage, isConsolePath } from './admin/console/console-routes.ts';
+import { resolveSecrets } from './config/quickstart-secrets.ts';
+import { Router } from './web/router.ts';
 import { catchAll, wantsJson, type ErrorRenderer } from './web/errors.ts';
 import { errorPage, localeOf, switchHref } from './interactions/pages.ts';
 import { translate } from './interactions/i18n.ts';
@@ -71,11 +75,16 @@ const publicErrors: ErrorRenderer = {
   },
 };
 
-/** The admin port's errors: problem details (RFC 9457), as the admin API answers its own. */
+/** The admin port's errors: problem details (RFC 9457), as the admin API answers its own; the console's page for a browser on the console. */
 const adminErrors: ErrorRenderer = {
   render(ctx, { status, code, message }) {
+    if (isConsolePath(ctx.path) && !wantsJson(ctx)) {
+      ctx.type = 'html';
+      ctx.body = consoleFailurePage(ctx);
+      return;
+    }
     ctx.type = 'application/problem+json';
-    ctx.body = { type: 'about:blank', title: code.replaceAll('_', ' '), status, code, detail: message };
+    ctx.body = problemBody(status, code, message);
   },
 };
 
@@ -144,34 +153,18 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
   return app;
 }
 
-export function buildAdminApp(container: Container): Koa {
+/** Extra routes for the admin app, answered before the admin API (tests mount failing routes this way). */
+export interface AdminAppOptions {
+  readonly extraRoutes?: Router;
+}
+
+export function buildAdminApp(container: Container, options: AdminAppOptions = {}): Koa {
+  const { config, logger, metrics, notifier } = container;
   const app = new Koa();
-  app.use(
-    requestLog(container.logger.child({ port: 'admin' }), {
-      trustedProxies: container.config.trustedProxies,
-      metrics: { app: 'admin', registry: container.metrics },
-    }),
-  );
-  app.use(catchAll(container.logger.child({ port: 'admin' }), adminErrors));
+  app.use(requestLog(logger.child({ port: 'admin' }), { trustedProxies: config.trustedProxies, metrics: { app: 'admin', registry: metrics } }));
+  app.use(catchAll(logger.child({ port: 'admin' }), adminErrors));
   app.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
-    if (ctx.path === '/healthz') {
-      ctx.body = { status: 'ok' };
-      return;
-    }
-    // Prometheus scrapes here: the admin port, which operators keep off the internet.
-    if (ctx.path === '/metrics' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
-      const { contentType, body } = await container.metrics.exposition();
-      ctx.type = contentType;
-      ctx.body = body;
-      return;
-    }
-    if (ctx.path === '/outbox' && ctx.method === 'GET' && container.notifier instanceof OutboxNotifier) {
-      ctx.type = 'html';
-      ctx.set('Content-Security-Policy', contentSecurityPolicy());
-      ctx.body = outboxPage(await container.notifier.list({ limit: 100 }));
-      return;
-    }
     await next();
     if (ctx.status === 404 && ctx.body === undefined) {
       // Setting a body makes Koa answer 200: say 404 again after it.
@@ -179,8 +172,38 @@ export function buildAdminApp(container: Container): Koa {
       ctx.status = 404;
     }
   });
-  // The admin API (src/admin/api-app.ts): /openapi.json, /auth/… (administrators' sign-in), /api/….
-  for (const middleware of adminApiMiddleware(container)) app.use(middleware);
+  const routes = new Router().get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  // Prometheus scrapes here: the admin port, which operators keep off the internet.
+  routes.get('/metrics', async (ctx) => {
+    const { contentType, body } = await metrics.exposition();
+    ctx.type = contentType;
+    ctx.body = body;
+  });
+  if (notifier instanceof OutboxNotifier) {
+    routes.get('/outbox', async (ctx) => {
+      ctx.type = 'html';
+      ctx.set('Content-Security-Policy', contentSecurityPolicy());
+      ctx.body = outboxPage(await notifier.list({ limit: 100 }));
+    });
+  }
+  if (options.extraRoutes) routes.mount(options.extraRoutes);
+  app.use(routes.middleware());
+  // The admin API (src/admin/api-app.ts): /openapi.json, /auth/… (administrators' sign-in), /api/…, /console/….
+  const apiMiddleware = adminApiMiddleware({
+    config,
+    db: container.db,
+    store: container.ephemeral,
+    services: container.admin,
+    audit: container.audit,
+    clients: container.clients,
+    signingKeys: container.signingKeys,
+    registrations: container.registrations,
+    issueInitialAccessToken: (limits, issue) => container.registrations.issue(container.provider, limits, issue),
+    keyEncryptionKey: resolveSecrets(config).keyEncryptionKey,
+  });
+  for (const middleware of apiMiddleware) app.use(middleware);
   return app;
 }
 

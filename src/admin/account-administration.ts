@@ -13,7 +13,7 @@ import type { SessionTerminator } from '../oidc/sessions/sessions.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
 import { ACCOUNT_ID } from '../accounts/accounts.ts';
 import { EnrolmentHandover } from '../accounts/enrolment-handover.ts';
-import { AdminProblem, notFound } from './api.ts';
+import { AdminProblem, notFound } from './problem.ts';
 import type { Approval, FourEyesApprovals } from './approvals.ts';
 
 /** The kind of four-eyes request that raises an account to level 2 (table admin_approvals). */

@@ -10,7 +10,7 @@ import type { AccountAccessTerminator } from '../registry/change-feed.ts';
 import { AuditTrail, auditFilterSchema, filterOf } from '../audit/audit-trail.ts';
 import { exportChainHeads, HeadsFileRefused, openHeadsFile, verifyTrail, type HeadsFile } from '../audit/chain-heads.ts';
 import { AccountAdministration, type Officer } from './account-administration.ts';
-import { AdminProblem } from './api.ts';
+import { AdminProblem } from './problem.ts';
 import { FourEyesApprovals } from './approvals.ts';
 
 export const ADMIN_CLI_USAGE = `  accounts show ID [--officer NAME]

@@ -2,10 +2,9 @@
 // The ID number never travels in a URL (URLs end up in access logs): an account is found with
 // POST /api/accounts/lookup, and every other call names it by its internal id.
 import { z } from 'zod';
-import type { AdminRoute } from './api.ts';
+import type { AdminPrincipal, AdminRoute } from './route.ts';
 import type { AccountAdministration, AccountView } from './account-administration.ts';
 import { MAX_EVIDENCE_LENGTH, MAX_REASON_LENGTH } from './account-administration.ts';
-import type { AdminPrincipal } from './auth.ts';
 import type { Approval } from './approvals.ts';
 
 const reasonBody = z.strictObject({ reason: z.string().trim().min(1).max(MAX_REASON_LENGTH).describe('Why: recorded in the audit trail') });

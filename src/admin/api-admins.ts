@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
-import { AdminProblem, type AdminRoute } from './api.ts';
+import { AdminProblem } from './problem.ts';
+import type { AdminRoute } from './route.ts';
 import type { Approval, FourEyesApprovals } from './approvals.ts';
 import { ADMIN_ROLES, RoleRefused, isAdminRole, type AdminRoles } from './auth-roles.ts';
 

@@ -1,62 +1,63 @@
-// Puts the admin API together for the admin app (src/server.ts): authentication, the four-eyes queue,
-// every group of endpoints, the OpenAPI document and the administrators' sign-in. Another group of
-// endpoints is one more `api.add(...yourRoutes(deps))` line here (docs: /work/helper-notes/admin-api.md).
+// Puts the admin API together for the admin app (src/server.ts): every group of endpoints, the OpenAPI
+// document, the administrators' sign-in and the web console, from the services the composition root
+// built (src/admin/services.ts) and the few repositories and settings they use. Another group of
+// endpoints is one more `api.add(...yourRoutes(deps))` line here (docs/administration.md).
 import type Koa from 'koa';
-import type { Container } from '../container.ts';
-import { resolveSecrets } from '../config/quickstart-secrets.ts';
+import type { Config } from '../config/config.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { ClientRepository } from '../oidc/clients/clients.ts';
+import type { KeyRotation } from '../oidc/keys/key-rotation.ts';
+import type { Database } from '../storage/database.ts';
+import type { EphemeralStore } from '../storage/ephemeral-store.ts';
+import { Router } from '../web/router.ts';
 import { AdminApi } from './api.ts';
-import { FourEyesApprovals } from './approvals.ts';
-import { AdminAuthenticator, AdminSessions } from './auth.ts';
-import { AdminRoles } from './auth-roles.ts';
 import { adminSignInRoutes, adminUrlOf } from './auth-sign-in.ts';
-import { applyClientScopes, CLIENT_SCOPES_APPROVAL, clientRoutes } from './api-clients.ts';
+import { CLIENT_SCOPES_APPROVAL, clientRoutes } from './api-clients.ts';
 import { adminRoutes } from './api-admins.ts';
 import { openApiDocument } from './openapi.ts';
-import { AccountAdministration } from './account-administration.ts';
 import { accountRoutes } from './api-accounts.ts';
 import { auditRoutes } from './api-audit.ts';
-import { AuditTrail } from '../audit/audit-trail.ts';
 import { keyRoutes } from './api-keys.ts';
-import { registrationRoutes } from './api-registration.ts';
+import { registrationRoutes, type RegistrationRoutesDependencies } from './api-registration.ts';
+import type { AdminServices } from './services.ts';
 import { adminConsoleRoutes } from './console/console-routes.ts';
 
-export interface AdminApiParts {
-  readonly api: AdminApi;
-  readonly auth: AdminAuthenticator;
-  readonly roles: AdminRoles;
-  readonly approvals: FourEyesApprovals;
-  readonly sessions: AdminSessions;
+export interface AdminApiDependencies {
+  readonly config: Config;
+  readonly db: Database;
+  /** The shared ephemeral store (Redis): sign-in state and the console's single-use form tokens. */
+  readonly store: EphemeralStore;
+  readonly services: AdminServices;
+  readonly audit: AuditLog;
+  readonly clients: ClientRepository;
+  readonly signingKeys: KeyRotation;
+  readonly registrations: RegistrationRoutesDependencies['registrations'];
+  /** Issues an initial access token through the provider in service. */
+  readonly issueInitialAccessToken: RegistrationRoutesDependencies['issue'];
+  /** The administrators' sign-in derives its client secret from it (src/admin/auth-sign-in.ts). */
+  readonly keyEncryptionKey: Buffer;
 }
 
-export function buildAdminApi(container: Container): AdminApiParts {
-  const roles = new AdminRoles(container.db);
-  const sessions = new AdminSessions(container.ephemeral);
-  const approvals = new FourEyesApprovals(container.db);
-  // Applied in the approval's transaction, outside ClientRepository: other instances are told after the commit.
-  approvals.register(CLIENT_SCOPES_APPROVAL, applyClientScopes, () => container.clients.clientsChanged());
-  const auth = new AdminAuthenticator({ provider: container.provider, clients: container.clients, roles, sessions, audit: container.audit });
-  const api = new AdminApi(auth, (error) => container.logger.error({ err: error }, 'an admin API call failed'));
-  api.add(...clientRoutes({
-    db: container.db,
-    clients: container.clients,
-    approvals,
-    audit: container.audit,
-    secretRotationOverlapSeconds: container.config.admin.secretRotationOverlapSeconds,
-  }));
-  api.add(...adminRoutes({ roles, approvals, audit: container.audit, decidableKinds: [CLIENT_SCOPES_APPROVAL] }));
-  // Accounts and the audit trail (README "Account administration", "Audit trail"); registers the level-2 approvals.
-  api.add(...accountRoutes({ administration: new AccountAdministration({ db: container.db, audit: container.audit, access: container.sessions, approvals }) }));
-  api.add(...auditRoutes({ trail: new AuditTrail(container.db), audit: container.audit }));
+/** Every endpoint of the admin API, each group with the services it uses. */
+export function buildAdminApi(deps: AdminApiDependencies): AdminApi {
+  const { config, audit, services } = deps;
+  const { approvals } = services;
+  const api = new AdminApi(services.auth);
+  api.add(...clientRoutes({ db: deps.db, clients: deps.clients, approvals, audit, secretRotationOverlapSeconds: config.admin.secretRotationOverlapSeconds }));
+  api.add(...adminRoutes({ roles: services.roles, approvals, audit, decidableKinds: [CLIENT_SCOPES_APPROVAL] }));
+  // Accounts and the audit trail (README "Account administration", "Audit trail").
+  api.add(...accountRoutes({ administration: services.administration }));
+  api.add(...auditRoutes({ trail: services.trail, audit }));
   // Signing keys: list, rotate, emergency revoke (README "Signing keys").
-  api.add(...keyRoutes({ signingKeys: container.signingKeys }));
+  api.add(...keyRoutes({ signingKeys: deps.signingKeys }));
   // Initial access tokens for dynamic client registration (README "Dynamic client registration").
   api.add(...registrationRoutes({
-    registrations: container.registrations,
-    issue: (limits, options) => container.registrations.issue(container.provider, limits, options),
-    audit: container.audit,
-    registrationEndpoint: `${container.config.issuer.replace(/\/$/, '')}/reg`,
+    registrations: deps.registrations,
+    issue: deps.issueInitialAccessToken,
+    audit,
+    registrationEndpoint: `${config.issuer.replace(/\/$/, '')}/reg`,
   }));
-  return { api, auth, roles, approvals, sessions };
+  return api;
 }
 
 /** Headers for the admin API's JSON answers: nothing to sniff, frame or refer, nothing cached. */
@@ -72,38 +73,36 @@ function apiSecurityHeaders(): Koa.Middleware {
   };
 }
 
-/** The admin API's middleware for the admin app, in order. */
-export function adminApiMiddleware(container: Container, parts: AdminApiParts = buildAdminApi(container)): Koa.Middleware[] {
-  const document = openApiDocument(parts.api.routes, adminUrlOf(container.config));
+/** The admin API's middleware for the admin app, in order: /openapi.json, /auth/… (sign-in), /api/…, /console/…. */
+export function adminApiMiddleware(deps: AdminApiDependencies, api: AdminApi = buildAdminApi(deps)): Koa.Middleware[] {
+  const { config, services } = deps;
+  const document = openApiDocument(api.routes, adminUrlOf(config));
   return [
     apiSecurityHeaders(),
-    async (ctx, next) => {
-      if (ctx.path === '/openapi.json' && ctx.method === 'GET') {
+    new Router()
+      .get('/openapi.json', (ctx) => {
         ctx.body = document;
-        return;
-      }
-      await next();
-    },
+      })
+      .middleware(),
     adminSignInRoutes({
-      config: container.config,
-      keyEncryptionKey: resolveSecrets(container.config).keyEncryptionKey,
-      clients: container.clients,
-      store: container.ephemeral,
-      sessions: parts.sessions,
-      auth: parts.auth,
-      audit: container.audit,
-      rolesOf: (accountId) => parts.roles.rolesOf(accountId),
+      config,
+      keyEncryptionKey: deps.keyEncryptionKey,
+      clients: deps.clients,
+      store: deps.store,
+      sessions: services.sessions,
+      auth: services.auth,
+      audit: deps.audit,
+      rolesOf: (accountId) => services.roles.rolesOf(accountId),
     }),
-    parts.api.middleware(),
+    api.middleware(),
     // The web console over the same routes (README "Admin console").
     adminConsoleRoutes({
-      routes: parts.api.routes,
-      auth: parts.auth,
-      issuer: container.config.issuer,
-      store: container.ephemeral,
-      secretRotationOverlapSeconds: container.config.admin.secretRotationOverlapSeconds,
-      keyPublishAheadSeconds: container.config.keys.publishAheadSeconds,
-      onError: (error) => container.logger.error({ err: error }, 'an admin console page failed'),
+      routes: api.routes,
+      auth: services.auth,
+      issuer: config.issuer,
+      store: deps.store,
+      secretRotationOverlapSeconds: config.admin.secretRotationOverlapSeconds,
+      keyPublishAheadSeconds: config.keys.publishAheadSeconds,
     }),
   ];
 }

@@ -4,7 +4,8 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { MAX_PAGE_SIZE, auditFilterSchema, filterOf, type AuditTrail } from '../audit/audit-trail.ts';
-import { AdminProblem, type AdminRoute } from './api.ts';
+import { AdminProblem } from './problem.ts';
+import type { AdminRoute } from './route.ts';
 
 const filterFields = {
   actor: z.string().min(1).max(300).optional().describe('Who acted: `account:<uuid>`, `client:<id>`, `cli:<user>`, `officer:<name>`, `system`…'),

@@ -12,10 +12,10 @@ import { ENCRYPTION_ALGORITHMS, TLS_SUBJECT_KINDS } from '../oidc/clients/client
 import { resourceConflictOf } from '../oidc/clients/resource-servers.ts';
 import { initialAccessTokenOf } from '../oidc/clients/dynamic-registration.ts';
 import { assertResourceScopesOffered } from './client-options.ts';
-import { AdminProblem, notFound, type AdminRoute } from './api.ts';
+import { AdminProblem, notFound } from './problem.ts';
+import type { AdminPrincipal, AdminRoute } from './route.ts';
 import type { ApplyApproval, FourEyesApprovals } from './approvals.ts';
 import { ADMIN_SCOPES, isAdminScope } from './auth-roles.ts';
-import type { AdminPrincipal } from './auth.ts';
 
 /**
  * Scopes whose approval needs a second administrator: the most sensitive citizen data, and the admin

@@ -3,7 +3,8 @@
 // are refused (no scope): a key change is a person's decision, and it is audited under their name.
 // A revocation needs no second administrator: in an emergency, waiting for one is the greater risk.
 import { z } from 'zod';
-import { AdminProblem, type AdminRoute } from './api.ts';
+import { AdminProblem } from './problem.ts';
+import type { AdminRoute } from './route.ts';
 import { SIGNING_ALGORITHMS } from '../oidc/keys/keys.ts';
 import { SigningKeyError, type KeyRotation, type SigningKeyView } from '../oidc/keys/key-rotation.ts';
 

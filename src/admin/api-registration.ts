@@ -12,7 +12,8 @@ import {
   type IssuedInitialAccessToken,
 } from '../oidc/clients/dynamic-registration.ts';
 import type { InitialAccessTokenRecord, RegistrationLimits } from '../oidc/clients/initial-access-tokens.ts';
-import { AdminProblem, notFound, type AdminRoute } from './api.ts';
+import { AdminProblem, notFound } from './problem.ts';
+import type { AdminRoute } from './route.ts';
 
 const issueSchema = z.strictObject({
   description: z.string().trim().min(1).max(200).describe('What the token is for, e.g. "portals of the Ministry of Health".'),

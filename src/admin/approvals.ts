@@ -3,7 +3,7 @@
 // transaction that records the decision. Each kind of change registers how it is applied.
 import type { Knex } from 'knex';
 import type { Database } from '../storage/database.ts';
-import { AdminProblem, notFound } from './api.ts';
+import { AdminProblem, notFound } from './problem.ts';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'superseded';
 

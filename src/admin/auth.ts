@@ -7,31 +7,13 @@
 // Every refusal — no credentials, a bad token, a missing role or scope — is audited as `admin.denied`.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
-import type Provider from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { ClientRepository } from '../oidc/clients/clients.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
-import { findServiceToken } from '../oidc/admin-tokens.ts';
-import { AdminProblem, type AdminRoute } from './api.ts';
-import { ADMIN_SCOPES, type AdminRole, type AdminRoles, type AdminScope } from './auth-roles.ts';
-
-export type AdminPrincipal =
-  | {
-      readonly kind: 'administrator';
-      /** The administrator's account (internal UUID; never the ID number in the trail). */
-      readonly accountId: string;
-      readonly roles: ReadonlySet<AdminRole>;
-      /** How the audit trail names them: `account:<uuid>`. */
-      readonly actor: string;
-    }
-  | {
-      readonly kind: 'service';
-      readonly clientId: string;
-      /** Admin scopes both in the token and approved for the client. */
-      readonly scopes: ReadonlySet<AdminScope>;
-      /** `client:<client_id>`. */
-      readonly actor: string;
-    };
+import type { ServiceToken } from '../oidc/admin-tokens.ts';
+import { AdminProblem } from './problem.ts';
+import type { AdminPrincipal, AdminRoute } from './route.ts';
+import { ADMIN_SCOPES, type AdminRole, type AdminRoles } from './auth-roles.ts';
 
 export const ADMIN_SESSION_COOKIE = 'admin_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -89,7 +71,8 @@ export class AdminSessions {
 }
 
 export interface AdminAuthDependencies {
-  readonly provider: Provider;
+  /** The provider's client_credentials token for the admin API with this value, if any (src/oidc/admin-tokens.ts). */
+  readonly findServiceToken: (value: string) => Promise<ServiceToken | undefined>;
   readonly clients: ClientRepository;
   readonly roles: AdminRoles;
   readonly sessions: AdminSessions;
@@ -162,7 +145,7 @@ export class AdminAuthenticator {
     if (authorization && !sessionOnly) {
       const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization);
       if (!match) return { refused: 'malformed Authorization header' };
-      const token = await findServiceToken(this.#deps.provider, match[1]!);
+      const token = await this.#deps.findServiceToken(match[1]!);
       if (!token) return { refused: 'unknown, expired or revoked token (only client_credentials tokens are accepted)' };
       if (token.senderConstrained) return { refused: `sender-constrained token of ${token.clientId} (not accepted here)` };
       const client = await this.#deps.clients.find(token.clientId);

@@ -2,7 +2,8 @@
 // JSON Schema 2020-12), with the table of rules per client profile written out from PROFILE_RULES.
 import { z } from 'zod';
 import { CLIENT_PROFILES, PROFILE_RULES } from '../oidc/clients/client-profiles.ts';
-import { problemSchema, type AdminRoute } from './api.ts';
+import { problemSchema } from './problem.ts';
+import type { AdminRoute } from './route.ts';
 import { ADMIN_ROLES, ADMIN_SCOPES } from './auth-roles.ts';
 import { SENSITIVE_SCOPES } from './api-clients.ts';
 

@@ -8,8 +8,9 @@ import { expect } from 'chai';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 import { adminSession, auditEvents, FIRST_ADMIN, SECOND_ADMIN, type AdminCredentials } from '../support/admin.ts';
 import { levelTwoCitizen } from '../support/bank.ts';
-import { CLIENTS_PAGE_SIZE, AUDIT_PAGE_SIZE } from '../../src/admin/console/console-routes.ts';
-import { NEW_CLIENT_PATH } from '../../src/admin/console/console-pages.ts';
+import { CLIENTS_PAGE_SIZE } from '../../src/admin/console/console-clients.ts';
+import { AUDIT_PAGE_SIZE } from '../../src/admin/console/console-audit.ts';
+import { NEW_CLIENT_PATH } from '../../src/admin/console/console-layout.ts';
 
 type Session = AdminCredentials & { kind: 'session' };
 type FormFields = Record<string, string | readonly string[]>;

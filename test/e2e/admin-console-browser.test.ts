@@ -14,7 +14,7 @@ import { launchChromium, watchedPage } from '../support/chromium.ts';
 import { createDemoPortal } from '../../src/demo/portal.ts';
 import { currentTotp } from '../../src/accounts/totp.ts';
 import { AdminRoles } from '../../src/admin/auth-roles.ts';
-import { NEW_CLIENT_PATH } from '../../src/admin/console/console-pages.ts';
+import { NEW_CLIENT_PATH } from '../../src/admin/console/console-layout.ts';
 import { accessibilityViolations } from '../support/axe.ts';
 import { auditEvents, FIRST_ADMIN } from '../support/admin.ts';
 import { freePort, startTestServer, type RunningServer } from '../support/world.ts';
