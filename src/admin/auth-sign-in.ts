@@ -1,29 +1,37 @@
 // Administrators sign in to the admin side through this provider itself, as its first-party client
-// `admin-console` (profile portal, public subject so `sub` is the account UUID, redirect URI
-// <admin URL>/auth/callback). Like the account page (src/interactions/account-console.ts): the client
-// secret is derived from the key-encryption key, every instance registers the client idempotently on
-// first use, and back-channel calls go to this instance over loopback. The sign-in must come back at
-// level 2 (urn:vn:eid:loa:2) and no older than five minutes, for an account holding a role; otherwise
-// it is refused and audited. The session is a random id in the HttpOnly, SameSite=Strict cookie
-// `admin_session`, kept in Redis (15 minutes idle, 8 hours at most); its roles are read again on every call.
-// The callback lands in the web console (/console/).
-import { createHmac, randomBytes } from 'node:crypto';
+// `admin-console` (src/web/first-party-sign-in.ts, the flow the account page uses too; profile portal,
+// public subject so `sub` is the account UUID, redirect URI <admin URL>/auth/callback). The sign-in
+// must come back at level 2 (urn:vn:eid:loa:2) and no older than five minutes, for an account holding
+// a role; otherwise it is refused and audited. The session is a random id in the HttpOnly cookie
+// `admin_session`, kept in Redis (15 minutes idle, 8 hours at most, src/admin/auth.ts); its roles are
+// read again on every call. The callback lands in the web console (/console/).
 import type Koa from 'koa';
-import * as oidc from 'openid-client';
 import type { Config } from '../config/config.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { ClientRepository } from '../oidc/clients/clients.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import { LOA_2 } from '../oidc/consent/assurance.ts';
-import { loopbackAddress, loopbackFetch } from '../interactions/account-console.ts';
+import { html } from '../web/html.ts';
 import { readForm } from '../web/forms.ts';
+import {
+  FRESH_SIGN_IN_SECONDS,
+  FirstPartyRelyingParty,
+  PendingSignIns,
+  SIGN_IN_PENDING_SECONDS,
+  firstPartyClientSecret,
+  loopbackAddress,
+  loopbackFetch,
+  registerFirstPartyClient,
+  type FirstPartyClient,
+  type SignedIn,
+} from '../web/first-party-sign-in.ts';
 import { ADMIN_SESSION_COOKIE, CSRF_HEADER, sameSecret, type AdminAuthenticator, type AdminSessions } from './auth.ts';
 
 export const ADMIN_CONSOLE_CLIENT_ID = 'admin-console';
-const FRESH_SIGN_IN_SECONDS = 300;
-const SIGN_IN_PENDING_SECONDS = 600;
 const BINDING_COOKIE = 'admin_signin';
-const ID_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+/** Set by a completed sign-in for a minute: a browser sent to sign in again meanwhile did not keep the session. */
+const JUST_SIGNED_IN_COOKIE = 'admin_signed_in';
+const JUST_SIGNED_IN_MS = 60_000;
 
 /** Where the admin side is reached: ADMIN_URL, else (outside production) http://HOST:ADMIN_PORT. */
 export function adminUrlOf(config: Pick<Config, 'admin' | 'env' | 'host' | 'adminPort'>): string | undefined {
@@ -34,13 +42,38 @@ export function adminUrlOf(config: Pick<Config, 'admin' | 'env' | 'host' | 'admi
 }
 
 export function adminConsoleSecret(keyEncryptionKey: Buffer): string {
-  return createHmac('sha256', keyEncryptionKey).update('citizen-idp/admin-console/client-secret/v1').digest('base64url');
+  return firstPartyClientSecret(keyEncryptionKey, ADMIN_CONSOLE_CLIENT_ID);
 }
 
-interface PendingSignIn {
-  readonly state: string;
-  readonly nonce: string;
-  readonly codeVerifier: string;
+function adminConsoleClient(adminUrl: string): FirstPartyClient {
+  return {
+    clientId: ADMIN_CONSOLE_CLIENT_ID,
+    name: 'Quản trị định danh điện tử',
+    redirectUri: `${adminUrl}/auth/callback`,
+    postLogoutRedirectUri: `${adminUrl}/auth/signed-out`,
+    scope: 'openid',
+    approvedScopes: ['openid'],
+  };
+}
+
+/** Shown instead of starting another sign-in when the last one did not stick, so that it cannot loop. */
+function sessionNotKeptPage(): string {
+  return `<!doctype html>${html`<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Không giữ được phiên đăng nhập</title>
+<link rel="stylesheet" href="/console/assets/console.css">
+</head>
+<body>
+<main>
+<h1>Không giữ được phiên đăng nhập</h1>
+<p role="alert">Bạn vừa đăng nhập nhưng trình duyệt không gửi lại cookie phiên quản trị. Hãy cho phép cookie cho trang quản trị, mở trang quản trị ở đúng địa chỉ đã cấu hình (ADMIN_URL) rồi thử lại.</p>
+<p lang="en">You have just signed in, but the browser did not send the admin session cookie back. Allow cookies for the admin site, open it at its configured address (ADMIN_URL) and try again.</p>
+<p><a href="/auth/sign-in">Đăng nhập lại · Sign in again</a></p>
+</main>
+</body>
+</html>`.value}`;
 }
 
 export interface AdminSignInDependencies {
@@ -59,40 +92,25 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
   const { config } = deps;
   const adminUrl = adminUrlOf(config);
   const secure = adminUrl?.startsWith('https:') === true;
-  const secret = adminConsoleSecret(deps.keyEncryptionKey);
-  const fetch = loopbackFetch(config.issuer, loopbackAddress(config));
-  const redirectUri = `${adminUrl}/auth/callback`;
-  let configuration: Promise<oidc.Configuration> | undefined;
+  const clientSecret = adminConsoleSecret(deps.keyEncryptionKey);
+  const relyingParty =
+    adminUrl === undefined
+      ? undefined
+      : new FirstPartyRelyingParty({
+          issuer: config.issuer,
+          client: adminConsoleClient(adminUrl),
+          clientSecret,
+          fetch: loopbackFetch(config.issuer, loopbackAddress(config)),
+          register: () => registerFirstPartyClient(deps.clients, adminConsoleClient(adminUrl), clientSecret),
+        });
+  const pendingSignIns = new PendingSignIns(deps.store, ADMIN_CONSOLE_CLIENT_ID);
 
-  const provider = () => {
-    configuration ??= (async () => {
-      await deps.clients.save({
-        clientId: ADMIN_CONSOLE_CLIENT_ID,
-        name: 'Quản trị định danh điện tử',
-        profile: 'portal',
-        secret,
-        tokenEndpointAuthMethod: 'client_secret_basic',
-        redirectUris: [redirectUri],
-        postLogoutRedirectUris: [`${adminUrl}/auth/signed-out`],
-        approvedScopes: ['openid'],
-        subjectType: 'public',
-      });
-      const discovered = await oidc.discovery(new URL(config.issuer), ADMIN_CONSOLE_CLIENT_ID, undefined, oidc.ClientSecretBasic(secret), {
-        [oidc.customFetch]: fetch,
-        execute: new URL(config.issuer).protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
-      });
-      discovered[oidc.customFetch] = fetch;
-      return discovered;
-    })().catch((error: unknown) => {
-      configuration = undefined;
-      throw error;
-    });
-    return configuration;
-  };
-
-  const cookie = (ctx: Koa.Context, name: string, value: string | null, maxAge?: number) => {
+  // SameSite=Lax, not Strict, for the session too: the callback comes from the issuer's site, which
+  // need not be the admin side's (the quickstart: localhost and 127.0.0.1), and a Strict cookie set
+  // there is not sent on the redirect into /console/. Every change needs the session's CSRF token.
+  const cookie = (ctx: Koa.Context, name: string, value: string | null, options: { maxAge?: number; path?: string } = {}) => {
     if (secure) ctx.cookies.secure = true;
-    ctx.cookies.set(name, value, { path: '/', httpOnly: true, sameSite: name === ADMIN_SESSION_COOKIE ? 'strict' : 'lax', secure, overwrite: true, ...(maxAge !== undefined && { maxAge }) });
+    ctx.cookies.set(name, value, { path: options.path ?? '/', httpOnly: true, sameSite: 'lax', secure, overwrite: true, ...(options.maxAge !== undefined && { maxAge: options.maxAge }) });
   };
 
   const refuse = async (ctx: Koa.Context, status: number, code: string, detail: string, actor: string, reason: string) => {
@@ -129,9 +147,8 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
       }
       await deps.sessions.destroy(signedIn?.id);
       cookie(ctx, ADMIN_SESSION_COOKIE, null);
-      const endSession = signedIn
-        ? oidc.buildEndSessionUrl(await provider(), { id_token_hint: signedIn.session.idToken, post_logout_redirect_uri: `${adminUrl}/auth/signed-out` }).href
-        : undefined;
+      cookie(ctx, JUST_SIGNED_IN_COOKIE, null, { path: '/auth' });
+      const endSession = signedIn && relyingParty ? await relyingParty.endSessionUrl(signedIn.session.idToken) : undefined;
       if (fromForm !== undefined) {
         ctx.status = 303;
         ctx.redirect(endSession ?? '/console/signed-out');
@@ -146,76 +163,60 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
       else ctx.body = { signedOut: true };
       return;
     }
-    if (adminUrl === undefined) {
+    if (adminUrl === undefined || relyingParty === undefined) {
       ctx.status = 404;
       ctx.body = { error: 'not_found', detail: 'administrators sign in in a browser only when ADMIN_URL is set' };
       return;
     }
     if (ctx.path === '/auth/sign-in' && ctx.method === 'GET') {
-      const pending: PendingSignIn = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
-      const binding = ID_SHAPE.test(ctx.cookies.get(BINDING_COOKIE) ?? '') ? ctx.cookies.get(BINDING_COOKIE)! : randomBytes(32).toString('base64url');
-      await deps.store.put(`admin-console:signin:{${binding}}:${pending.state}`, JSON.stringify(pending), SIGN_IN_PENDING_SECONDS);
-      cookie(ctx, BINDING_COOKIE, binding, SIGN_IN_PENDING_SECONDS * 1000);
-      const url = oidc.buildAuthorizationUrl(await provider(), {
-        redirect_uri: redirectUri,
-        scope: 'openid',
-        state: pending.state,
-        nonce: pending.nonce,
-        code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
-        code_challenge_method: 'S256',
-        acr_values: LOA_2,
-        max_age: String(FRESH_SIGN_IN_SECONDS),
-      });
-      ctx.redirect(url.href);
+      if (ctx.cookies.get(JUST_SIGNED_IN_COOKIE) !== undefined) {
+        // Sent to sign in again right after signing in: the session did not come back with the browser.
+        // Explain once instead of going round again; the link on the page starts afresh.
+        cookie(ctx, JUST_SIGNED_IN_COOKIE, null, { path: '/auth' });
+        if (!(await deps.auth.sessionOf(ctx))) {
+          await deps.audit.record({ type: 'admin.denied', actor: 'anonymous', data: { operation: 'signIn', method: ctx.method, path: ctx.path, reason: 'the session cookie did not come back after signing in', address: ctx.ip } });
+          ctx.status = 409;
+          ctx.type = 'html';
+          ctx.body = sessionNotKeptPage();
+          return;
+        }
+      }
+      const { pending, url } = await relyingParty.start({ acrValues: LOA_2, maxAge: FRESH_SIGN_IN_SECONDS });
+      const binding = await pendingSignIns.rememberSignIn(ctx.cookies.get(BINDING_COOKIE), pending);
+      cookie(ctx, BINDING_COOKIE, binding, { maxAge: SIGN_IN_PENDING_SECONDS * 1000 });
+      ctx.redirect(url);
       return;
     }
     if (ctx.path === '/auth/callback' && ctx.method === 'GET') {
-      const binding = ctx.cookies.get(BINDING_COOKIE);
       const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
-      const key = `admin-console:signin:{${binding}}:${state}`;
-      const stored = binding !== undefined && ID_SHAPE.test(binding) && /^[A-Za-z0-9_-]{1,128}$/.test(state) ? await deps.store.get(key) : undefined;
       // Exactly once: a replayed callback finds nothing.
-      if (stored === undefined || !(await deps.store.putIfAbsent(`${key}:used`, '1', SIGN_IN_PENDING_SECONDS))) {
+      const pending = await pendingSignIns.takeSignIn(ctx.cookies.get(BINDING_COOKIE), state);
+      if (pending === undefined) {
         await refuse(ctx, 400, 'invalid_request', 'this sign-in is unknown, expired or already used; start again at /auth/sign-in', 'anonymous', 'unknown sign-in state');
         return;
       }
-      await deps.store.delete(key);
-      const pending = JSON.parse(stored) as PendingSignIn;
-      let claims: oidc.IDToken;
-      let idToken: string;
+      let signedIn: SignedIn;
       try {
-        const tokens = await oidc.authorizationCodeGrant(await provider(), new URL(`${adminUrl}${ctx.originalUrl}`), {
-          pkceCodeVerifier: pending.codeVerifier,
-          expectedState: pending.state,
-          expectedNonce: pending.nonce,
-          idTokenExpected: true,
-          maxAge: FRESH_SIGN_IN_SECONDS,
-        });
-        claims = tokens.claims()!;
-        idToken = tokens.id_token!;
+        signedIn = await relyingParty.finish(new URL(`${adminUrl}${ctx.originalUrl}`), pending);
       } catch (error) {
         await refuse(ctx, 400, 'sign_in_failed', 'the sign-in did not complete', 'anonymous', `sign-in failed: ${(error as Error).message}`);
         return;
       }
-      const actor = `account:${claims.sub}`;
-      if (claims.acr !== LOA_2) {
-        await refuse(ctx, 403, 'level_2_required', 'administrators sign in at level 2 (with a second factor)', actor, `signed in at ${JSON.stringify(claims.acr ?? null)}`);
+      const actor = `account:${signedIn.accountId}`;
+      if (signedIn.acr !== LOA_2) {
+        await refuse(ctx, 403, 'level_2_required', 'administrators sign in at level 2 (with a second factor)', actor, `signed in at ${JSON.stringify(signedIn.acr)}`);
         return;
       }
-      const roles = await deps.rolesOf(claims.sub);
+      const roles = await deps.rolesOf(signedIn.accountId);
       if (roles.size === 0) {
         await refuse(ctx, 403, 'forbidden', 'this account holds no administrator role', actor, 'no administrator role');
         return;
       }
-      const { id } = await deps.sessions.create({
-        accountId: claims.sub,
-        acr: claims.acr,
-        authTime: typeof claims.auth_time === 'number' ? claims.auth_time : claims.iat,
-        idToken,
-      });
+      const { id } = await deps.sessions.create({ accountId: signedIn.accountId, acr: signedIn.acr, authTime: signedIn.authTime, idToken: signedIn.idToken });
       cookie(ctx, BINDING_COOKIE, null);
       cookie(ctx, ADMIN_SESSION_COOKIE, id);
-      await deps.audit.record({ type: 'admin.action', actor, accountId: claims.sub, data: { action: 'admin.signed_in', roles: [...roles].sort() } });
+      cookie(ctx, JUST_SIGNED_IN_COOKIE, '1', { path: '/auth', maxAge: JUST_SIGNED_IN_MS });
+      await deps.audit.record({ type: 'admin.action', actor, accountId: signedIn.accountId, data: { action: 'admin.signed_in', roles: [...roles].sort() } });
       // Into the web console (src/admin/console/); programs read the session at /auth/session.
       ctx.redirect('/console/');
       return;
