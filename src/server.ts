@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Koa from 'koa';
 import type { Config } from './config/config.ts';
+import type { Logger } from './observability/logger.ts';
+import type { Database } from './storage/database.ts';
 import { createContainer, type Container, type ContainerOptions } from './container.ts';
 import { forwardedHeaders, requestLog } from './observability/http.ts';
 import { readinessProbe } from './observability/health.ts';
@@ -79,8 +81,14 @@ const adminErrors: ErrorRenderer = {
   },
 };
 
-/** Groups of sign-in pages beyond login and consent (registration, account…), each its own middleware. */
-export type PageRoutes = (container: Container) => Koa.Middleware;
+/** What extra routes may use: the logger and the database. */
+export interface PageRouteDependencies {
+  readonly logger: Logger;
+  readonly db: Database;
+}
+
+/** Extra routes for the public app (tests mount features under construction this way). */
+export type PageRoutes = (deps: PageRouteDependencies) => Koa.Middleware;
 
 export function buildPublicApp(container: Container, pageRoutes: readonly PageRoutes[] = [], drain: DrainState = { draining: false }): Koa {
   const { config, logger } = container;
@@ -130,10 +138,17 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
       devices: container.devices,
     }),
   );
-  app.use(selectAccountRoutes(container));
-  app.use(accountRoutes(container));
-  for (const routes of pageRoutes) app.use(routes(container));
-  // After the extra routes: tests mount their own registration routes (shorter limits) first.
+  app.use(
+    selectAccountRoutes({
+      ...container,
+      clientNameOf: async (clientId) => {
+        const client = await container.provider.Client.find(clientId);
+        return client && (client.clientName ?? clientId);
+      },
+    }),
+  );
+  app.use(accountRoutes({ ...container, issuer: config.issuer }));
+  for (const routes of pageRoutes) app.use(routes({ logger, db: container.db }));
   app.use(registrationRoutes(container));
   // Everything else is the provider's. Handing it the raw request keeps its own cookie keys in force
   // (mounting it as middleware would sign cookies with this app's keys instead).

@@ -7,10 +7,12 @@
 // so cannot approve a request for level 2 (every bank request without acr_values is one). An account
 // without TOTP or passkey cannot approve at all, and is told so; anyone can deny.
 import type { ParameterizedContext } from 'koa';
-import type { Container } from '../container.ts';
+import type { Database } from '../storage/database.ts';
+import type { BruteForceGuard } from '../accounts/brute-force.ts';
+import type { SecondFactorCheck } from '../accounts/second-factor.ts';
 import type { Account } from '../accounts/accounts.ts';
 import {
-  PasskeyChallenges,
+  type PasskeyChallenges,
   hasStrongSecondFactor,
   passkeyAuthenticationOptions,
   relyingPartyOf,
@@ -18,7 +20,7 @@ import {
   type SecondFactors,
 } from '../accounts/second-factors.ts';
 import { MAX_CREDENTIAL_LENGTH } from '../accounts/passkey-sign-in.ts';
-import { approvalAcr, type PendingApproval } from '../oidc/ciba/ciba-approvals.ts';
+import { approvalAcr, type CibaApprovals, type PendingApproval } from '../oidc/ciba/ciba-approvals.ts';
 import type { ConsoleSession } from './account-console.ts';
 import { approvalShownText, approvalsPage, isApprovalMessageKey, type ApprovalItem, type ApprovalMessageKey } from './account-approvals-pages.ts';
 import type { Locale } from './i18n.ts';
@@ -48,9 +50,19 @@ function approvalAmr(session: ConsoleSession, factor: 'otp' | 'hwk'): string[] {
   return [...new Set([...session.amr.filter((method) => method !== 'mfa'), factor, 'mfa'])];
 }
 
-export function approvalHandlers(container: Container, tools: { saveSession(sessionId: string, session: ConsoleSession): Promise<void> }): ApprovalHandlers {
-  const challenges = new PasskeyChallenges(container.ephemeral);
-  const webauthn = relyingPartyOf(container.config.issuer);
+/** What the approvals use. */
+export interface ApprovalRoutesDependencies {
+  readonly issuer: string;
+  readonly db: Database;
+  readonly ciba: CibaApprovals;
+  readonly passkeyChallenges: PasskeyChallenges;
+  readonly secondFactor: SecondFactorCheck;
+  readonly bruteForce: BruteForceGuard;
+}
+
+export function approvalHandlers(deps: ApprovalRoutesDependencies, tools: { saveSession(sessionId: string, session: ConsoleSession): Promise<void> }): ApprovalHandlers {
+  const challenges = deps.passkeyChallenges;
+  const webauthn = relyingPartyOf(deps.issuer);
   const challengeScope = (signed: ApprovalRequest, requestId: string) => `approve:${signed.sessionId}:${requestId}`;
 
   const blockedFor = (signed: ApprovalRequest, item: PendingApproval): ApprovalItem['blocked'] => {
@@ -61,13 +73,13 @@ export function approvalHandlers(container: Container, tools: { saveSession(sess
 
   const show = async (signed: ApprovalRequest, status: number, options: { notice?: ApprovalMessageKey; error?: { id: string; key: ApprovalMessageKey } } = {}) => {
     const { ctx, locale, account, factors } = signed;
-    const pending = await container.ciba.pending(account.id);
+    const pending = await deps.ciba.pending(account.id);
     const items: ApprovalItem[] = [];
     for (const item of pending) {
       const blocked = blockedFor(signed, item);
       let passkeyOptions: unknown;
       if (!blocked && factors.passkeys > 0) {
-        const options = await passkeyAuthenticationOptions(container.db, webauthn, account.id);
+        const options = await passkeyAuthenticationOptions(deps.db, webauthn, account.id);
         await challenges.remember(challengeScope(signed, item.id), options.challenge);
         passkeyOptions = options;
       }
@@ -109,7 +121,7 @@ export function approvalHandlers(container: Container, tools: { saveSession(sess
     async approve(signed) {
       const { ctx, locale, account, form } = signed;
       const requestId = form.get('request') ?? '';
-      const item = await container.ciba.find(account.id, requestId);
+      const item = await deps.ciba.find(account.id, requestId);
       if (!item) {
         await flashAndReturn(signed, 'approvals.gone');
         return;
@@ -119,7 +131,7 @@ export function approvalHandlers(container: Container, tools: { saveSession(sess
         await show(signed, 403, { error: { id: item.id, key: blocked } });
         return;
       }
-      if (!(await container.bruteForce.allowAddress(ctx.ip))) {
+      if (!(await deps.bruteForce.allowAddress(ctx.ip))) {
         await show(signed, 429, { error: { id: item.id, key: 'approvals.locked' } });
         return;
       }
@@ -129,7 +141,7 @@ export function approvalHandlers(container: Container, tools: { saveSession(sess
         const challenge = await challenges.take(challengeScope(signed, item.id));
         const assertion =
           challenge !== undefined && credential.length <= MAX_CREDENTIAL_LENGTH
-            ? await verifyPasskeyAssertion(container.db, webauthn, { credential, expectedChallenge: challenge, accountId: account.id })
+            ? await verifyPasskeyAssertion(deps.db, webauthn, { credential, expectedChallenge: challenge, accountId: account.id })
             : undefined;
         if (!assertion) {
           await show(signed, 401, { error: { id: item.id, key: 'approvals.passkey_rejected' } });
@@ -139,7 +151,7 @@ export function approvalHandlers(container: Container, tools: { saveSession(sess
       } else {
         const code = (form.get('otp') ?? '').replace(/\s+/g, '');
         // Only an authenticator app's code: SecondFactorCheck would also take a recovery code.
-        const verdict = /^\d{6}$/.test(code) ? await container.secondFactor.verify(account, code, { ip: ctx.ip }) : ({ outcome: 'invalid' } as const);
+        const verdict = /^\d{6}$/.test(code) ? await deps.secondFactor.verify(account, code, { ip: ctx.ip }) : ({ outcome: 'invalid' } as const);
         if (verdict.outcome !== 'valid') {
           const key = verdict.outcome === 'locked' ? 'approvals.locked' : 'approvals.wrong_code';
           await show(signed, verdict.outcome === 'locked' ? 429 : 401, { error: { id: item.id, key } });
@@ -147,7 +159,7 @@ export function approvalHandlers(container: Container, tools: { saveSession(sess
         }
         factor = 'otp';
       }
-      const outcome = await container.ciba.approve(account.id, item.id, {
+      const outcome = await deps.ciba.approve(account.id, item.id, {
         acr: approvalAcr(account.level),
         amr: approvalAmr(signed.session, factor),
         shown: { locale, text: approvalShownText(locale, item) },
@@ -157,7 +169,7 @@ export function approvalHandlers(container: Container, tools: { saveSession(sess
     },
 
     async deny(signed) {
-      const outcome = await container.ciba.deny(signed.account.id, signed.form.get('request') ?? '', { ip: signed.ctx.ip });
+      const outcome = await deps.ciba.deny(signed.account.id, signed.form.get('request') ?? '', { ip: signed.ctx.ip });
       await flashAndReturn(signed, outcome === 'denied' ? 'approvals.denied' : 'approvals.gone');
     },
   };

@@ -29,18 +29,28 @@ import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto
 import type { ParameterizedContext } from 'koa';
 import { FormTooLarge, readForm } from '../web/forms.ts';
 import QRCode from 'qrcode';
-import type { PageRoutes } from '../server.ts';
-import type { Container } from '../container.ts';
-import type { Account } from '../accounts/accounts.ts';
-import type { AuditEventType } from '../audit/audit-log.ts';
-import { resolveSecrets } from '../config/quickstart-secrets.ts';
+import type { Middleware } from 'koa';
+import type { Account, AccountRepository } from '../accounts/accounts.ts';
+import type { AuditEventType, AuditLog } from '../audit/audit-log.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Database } from '../storage/database.ts';
+import type { EphemeralStore } from '../storage/ephemeral-store.ts';
+import type { KeyEncryption } from '../storage/key-encryption.ts';
+import type { ClientRepository } from '../oidc/clients/clients.ts';
+import type { ConsentRecords } from '../oidc/consent/consent-records.ts';
+import type { SessionTerminator } from '../oidc/sessions/sessions.ts';
+import type { AccessHistory } from '../audit/access-history.ts';
+import type { RegistryGateway } from '../registry/gateway.ts';
+import type { Notifier } from '../accounts/notifier.ts';
+import type { BruteForceGuard } from '../accounts/brute-force.ts';
+import type { PasswordHasher } from '../accounts/passwords.ts';
+import type { TotpVerifier } from '../accounts/totp.ts';
 import { passwordProblem } from '../accounts/password-policy.ts';
 import { HashingOverloaded } from '../accounts/passwords.ts';
 import { MAX_PASSWORD_LENGTH } from '../accounts/sign-in.ts';
 import { newTotpSecret, totpUri } from '../accounts/totp.ts';
-import { EnrolmentHandover } from '../accounts/enrolment-handover.ts';
+import type { EnrolmentHandover } from '../accounts/enrolment-handover.ts';
 import {
-  PasskeyChallenges,
   PasskeyRejected,
   generateRecoveryCodes,
   hasStrongSecondFactor,
@@ -62,20 +72,16 @@ import {
   saveVerifiedContact,
   type ContactKind,
 } from '../accounts/self-service.ts';
-import { AccountSessions } from '../oidc/sessions/account-sessions.ts';
+import type { AccountSessions } from '../oidc/sessions/account-sessions.ts';
 import { RegistryUnavailable } from '../registry/gateway.ts';
 import type { RegistryRecord } from '../registry/registry.ts';
 import {
   CONSOLE_CLIENT_ID,
-  ConsoleRelyingParty,
-  ConsoleSessionStore,
   FRESH_SIGN_IN_SECONDS,
   LOA_2,
   SIGN_IN_COOKIE_MAX_AGE_MS,
-  consoleClientSecret,
-  loopbackAddress,
-  loopbackFetch,
-  registerConsoleClient,
+  type ConsoleRelyingParty,
+  type ConsoleSessionStore,
   type ConsoleSession,
   type PendingContact,
 } from './account-console.ts';
@@ -103,7 +109,7 @@ import {
   type PasswordError,
 } from './account-pages.ts';
 import { isLocale, type Locale } from './i18n.ts';
-import { approvalHandlers } from './account-approvals.ts';
+import { approvalHandlers, type ApprovalRoutesDependencies } from './account-approvals.ts';
 import { localeOf, switchHref } from './pages.ts';
 
 const SESSION_COOKIE = 'account_session';
@@ -155,25 +161,43 @@ interface Signed {
   readonly factors: SecondFactors;
 }
 
-export const accountRoutes: PageRoutes = (container: Container) => {
-  const { config, logger } = container;
-  const issuer = config.issuer;
+/** What the account page uses; the composition root (src/server.ts) hands it over. */
+export interface AccountRoutesDependencies extends ApprovalRoutesDependencies {
+  readonly logger: Logger;
+  readonly db: Database;
+  /** Counts the contact codes sent per account. */
+  readonly ephemeral: EphemeralStore;
+  readonly audit: AuditLog;
+  readonly notifier: Notifier;
+  readonly sealer: KeyEncryption;
+  readonly totp: TotpVerifier;
+  readonly passwords: PasswordHasher;
+  readonly bruteForce: BruteForceGuard;
+  readonly accounts: AccountRepository;
+  readonly clients: Pick<ClientRepository, 'find'>;
+  readonly consents: ConsentRecords;
+  readonly accessHistory: AccessHistory;
+  readonly registryGateway: RegistryGateway;
+  readonly sessions: Pick<SessionTerminator, 'endAllAccess'>;
+  /** The citizen's sign-in sessions (listed, ended one by one). */
+  readonly accountSessions: AccountSessions;
+  readonly consoleSignIn: ConsoleRelyingParty;
+  readonly consoleSessions: ConsoleSessionStore;
+  /** After an officer reset the second factors, the first enrolment needs the code handed over in person. */
+  readonly enrolmentHandover: EnrolmentHandover;
+}
+
+export function accountRoutes(deps: AccountRoutesDependencies): Middleware {
+  const { issuer, logger } = deps;
   const secureCookies = new URL(issuer).protocol === 'https:';
-  const clientSecret = consoleClientSecret(resolveSecrets(config).keyEncryptionKey);
-  const relyingParty = new ConsoleRelyingParty({
-    issuer,
-    clientSecret,
-    fetch: loopbackFetch(issuer, loopbackAddress(config)),
-    register: () => registerConsoleClient(container.clients, issuer, clientSecret),
-  });
-  const consoleSessions = new ConsoleSessionStore(container.ephemeral);
-  const signInSessions = new AccountSessions(container.ephemeralModels, container.durableModels, container.sessions);
-  const challenges = new PasskeyChallenges(container.ephemeral);
-  // After an officer reset the second factors, the first enrolment needs the code handed over in person.
-  const handover = new EnrolmentHandover(container.db);
+  const relyingParty = deps.consoleSignIn;
+  const consoleSessions = deps.consoleSessions;
+  const signInSessions = deps.accountSessions;
+  const challenges = deps.passkeyChallenges;
+  const handover = deps.enrolmentHandover;
   const webauthn = relyingPartyOf(issuer);
   // Bank requests (CIBA) waiting for the citizen: src/interactions/account-approvals.ts.
-  const approvals = approvalHandlers(container, { saveSession: (id, session) => consoleSessions.save(id, session) });
+  const approvals = approvalHandlers(deps, { saveSession: (id, session) => consoleSessions.save(id, session) });
 
   const setCookie = (ctx: ParameterizedContext, name: string, value: string | null, maxAge?: number) => {
     // The issuer is https behind a proxy: the browser sees https even when this hop does not.
@@ -232,7 +256,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
   };
 
   const audit = (signed: Signed, change: AccountChange, data: Record<string, unknown> = {}) =>
-    container.audit.record({
+    deps.audit.record({
       type: change === 'account.locked' ? 'account.locked' : ACCOUNT_CHANGED,
       actor: signed.account.id,
       accountId: signed.account.id,
@@ -247,7 +271,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     extra: Parameters<typeof notifyContacts>[3] = [],
   ) => {
     try {
-      await notifyContacts(container.notifier, account, securityNotice(change, new Date()), extra);
+      await notifyContacts(deps.notifier, account, securityNotice(change, new Date()), extra);
     } catch (error) {
       logger.error({ err: error, change }, 'could not notify the contacts of an account change');
     }
@@ -271,7 +295,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
 
   const registryRecordOf = async (account: Account): Promise<RegistryRecord | 'unavailable' | undefined> => {
     try {
-      return await container.registryGateway.findByNationalId(account.nationalId);
+      return await deps.registryGateway.findByNationalId(account.nationalId);
     } catch (error) {
       if (!(error instanceof RegistryUnavailable)) throw error;
       logger.warn({ err: error }, 'registry unavailable: the account page shows no registry data');
@@ -292,15 +316,15 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     const historyPage = Math.min(Math.max(Number.parseInt(typeof ctx.query.history === 'string' ? ctx.query.history : '0', 10) || 0, 0), 10_000);
     const [record, passkeys, sessions, services, history] = await Promise.all([
       registryRecordOf(account),
-      listPasskeys(container.db, account.id),
+      listPasskeys(deps.db, account.id),
       signInSessions.list(account.id),
-      container.consents.servicesWithAccess(account.id),
-      container.accessHistory.page(account.id, { page: historyPage, pageSize: HISTORY_PAGE_SIZE }),
+      deps.consents.servicesWithAccess(account.id),
+      deps.accessHistory.page(account.id, { page: historyPage, pageSize: HISTORY_PAGE_SIZE }),
     ]);
     const clientNames = new Map<string, string>();
     const clientIds = [...sessions.flatMap((item) => item.clientIds), ...services.map((item) => item.clientId), ...history.entries.map((item) => item.clientId ?? '')];
     for (const clientId of new Set(clientIds.filter((id) => id !== ''))) {
-      clientNames.set(clientId, (await container.clients.find(clientId))?.name ?? clientId);
+      clientNames.set(clientId, (await deps.clients.find(clientId))?.name ?? clientId);
     }
     send(
       ctx,
@@ -354,10 +378,10 @@ export const accountRoutes: PageRoutes = (container: Container) => {
   const showTotp = async (signed: Signed, status = 200, error?: 'totp.wrong_code' | HandoverError) => {
     const { ctx, locale, account } = signed;
     const context = `totp-pending:${account.id}`;
-    let secret = signed.session.pendingTotp ? container.sealer.open(signed.session.pendingTotp, context) : undefined;
+    let secret = signed.session.pendingTotp ? deps.sealer.open(signed.session.pendingTotp, context) : undefined;
     if (secret === undefined) {
       secret = newTotpSecret();
-      signed.session = { ...signed.session, pendingTotp: container.sealer.seal(secret, context) };
+      signed.session = { ...signed.session, pendingTotp: deps.sealer.seal(secret, context) };
       await consoleSessions.save(signed.sessionId, signed.session);
     }
     // The label names the service and a masked ID number, so the citizen tells accounts apart.
@@ -375,14 +399,14 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       signed.ctx.redirect('/account/totp');
       return;
     }
-    const secret = container.sealer.open(pending, `totp-pending:${account.id}`);
+    const secret = deps.sealer.open(pending, `totp-pending:${account.id}`);
     const gate = await checkHandover(signed);
     if (gate.error) {
       await showTotp(signed, 400, gate.error);
       return;
     }
     const code = (signed.form.get('code') ?? '').replace(/\s/g, '');
-    const outcome = await container.totp.verify(account.id, secret, code);
+    const outcome = await deps.totp.verify(account.id, secret, code);
     if (outcome !== 'valid') {
       await showTotp(signed, 400, 'totp.wrong_code');
       return;
@@ -391,7 +415,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       await showTotp(signed, 400, 'handover.expired');
       return;
     }
-    await saveTotpSecret(container.db, container.sealer, account, secret);
+    await saveTotpSecret(deps.db, deps.sealer, account, secret);
     signed.session = { ...signed.session, pendingTotp: undefined };
     await audit(signed, 'totp.enrolled', { replaced: signed.factors.totp, ...(gate.code !== undefined && { handoverCode: 'spent' }) });
     await notify(account, 'totp.enrolled');
@@ -407,7 +431,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       await flashAndReturn(signed, 'notice.last_factor');
       return;
     }
-    if (!(await removeTotpSecret(container.db, signed.account.id))) {
+    if (!(await removeTotpSecret(deps.db, signed.account.id))) {
       signed.ctx.status = 303;
       signed.ctx.redirect('/account');
       return;
@@ -418,7 +442,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
   };
 
   const createRecoveryCodes = async (signed: Signed) => {
-    const codes = await generateRecoveryCodes(container.db, signed.account.id);
+    const codes = await generateRecoveryCodes(deps.db, signed.account.id);
     await audit(signed, 'recovery_codes.generated', { count: codes.length });
     await notify(signed.account, 'recovery_codes.generated');
     send(signed.ctx, 200, recoveryCodesPage({ ...frame(signed.ctx, signed.locale), csrf: signed.session.csrf, codes }));
@@ -428,7 +452,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     const { ctx, locale, account } = signed;
     const record = await registryRecordOf(account);
     const displayName = record && record !== 'unavailable' ? record.fullName : account.nationalId;
-    const options = await passkeyRegistrationOptions(container.db, webauthn, {
+    const options = await passkeyRegistrationOptions(deps.db, webauthn, {
       accountId: account.id,
       // Shown by the device's passkey picker: the name, and a masked ID number to tell accounts apart.
       userName: `${account.nationalId.slice(0, 3)}•••${account.nationalId.slice(-3)}`,
@@ -467,7 +491,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       return;
     }
     try {
-      const passkey = await verifyPasskeyRegistration(container.db, webauthn, {
+      const passkey = await verifyPasskeyRegistration(deps.db, webauthn, {
         accountId: signed.account.id,
         credential,
         expectedChallenge: challenge,
@@ -475,7 +499,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       });
       // Spent once the passkey verified; lost to a racing enrolment, the passkey goes again.
       if (gate.code !== undefined && !(await handover.spend(signed.account.id, gate.code))) {
-        await removePasskey(container.db, signed.account.id, passkey.credentialId);
+        await removePasskey(deps.db, signed.account.id, passkey.credentialId);
         await showPasskeyEnrolment(signed, 400, 'handover.expired', name);
         return;
       }
@@ -500,7 +524,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       await flashAndReturn(signed, 'notice.last_factor');
       return;
     }
-    if (!(await removePasskey(container.db, signed.account.id, credentialId))) {
+    if (!(await removePasskey(deps.db, signed.account.id, credentialId))) {
       signed.ctx.status = 303;
       signed.ctx.redirect('/account');
       return;
@@ -517,24 +541,24 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     const proposed = form.get('new_password') ?? '';
     const confirmation = form.get('confirm_password') ?? '';
     const target = { kind: 'password' as const, nationalId: account.nationalId };
-    if ((await container.bruteForce.lockOf(target)).locked) {
+    if ((await deps.bruteForce.lockOf(target)).locked) {
       fail('password.locked', 429);
       return;
     }
     let valid: boolean;
     try {
-      valid = current.length > 0 && current.length <= MAX_PASSWORD_LENGTH && (await container.passwords.verify(account.passwordHash, current));
+      valid = current.length > 0 && current.length <= MAX_PASSWORD_LENGTH && (await deps.passwords.verify(account.passwordHash, current));
     } catch (error) {
       if (!(error instanceof HashingOverloaded)) throw error;
       fail('password.busy', 503);
       return;
     }
     if (!valid) {
-      await container.bruteForce.recordFailure(target, { ip: ctx.ip, accountId: account.id });
+      await deps.bruteForce.recordFailure(target, { ip: ctx.ip, accountId: account.id });
       fail('password.wrong_current', 400);
       return;
     }
-    await container.bruteForce.recordSuccess(target);
+    await deps.bruteForce.recordSuccess(target);
     const record = await registryRecordOf(account);
     if (record === 'unavailable' || record === undefined) {
       send(ctx, 503, accountErrorPage(frame(ctx, locale), 'registry.unavailable'));
@@ -555,13 +579,13 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     }
     let hash: string;
     try {
-      hash = await container.passwords.hash(proposed);
+      hash = await deps.passwords.hash(proposed);
     } catch (error) {
       if (!(error instanceof HashingOverloaded)) throw error;
       fail('password.busy', 503);
       return;
     }
-    await container.accounts.updatePasswordHash(account.id, hash);
+    await deps.accounts.updatePasswordHash(account.id, hash);
     // Whoever else knew the old password loses every session and token; this browser stays signed in.
     const here = await providerSessionOf(signed.session);
     const ended = await signInSessions.endAllBut(account.id, here?.id);
@@ -586,7 +610,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       fail('contacts.same', 400);
       return;
     }
-    const sent = await container.ephemeral.increment(`account-console:contact-codes:{${account.id}}`, CONTACT_CODE_MINUTES * 60);
+    const sent = await deps.ephemeral.increment(`account-console:contact-codes:{${account.id}}`, CONTACT_CODE_MINUTES * 60);
     if (sent > CONTACT_CODES_PER_WINDOW) {
       fail('contacts.too_many_codes', 429);
       return;
@@ -599,7 +623,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       attempts: 0,
       expiresAt: Date.now() + CONTACT_CODE_MINUTES * 60_000,
     };
-    await container.notifier.send({ channel: kind === 'phone' ? 'sms' : 'email', destination: value, ...contactCodeMessage(code, CONTACT_CODE_MINUTES) });
+    await deps.notifier.send({ channel: kind === 'phone' ? 'sms' : 'email', destination: value, ...contactCodeMessage(code, CONTACT_CODE_MINUTES) });
     signed.session = { ...signed.session, pendingContact };
     await consoleSessions.save(signed.sessionId, signed.session);
     send(ctx, 200, contactPage({ ...frame(ctx, locale), csrf: signed.session.csrf, kind, pendingValue: value }));
@@ -621,7 +645,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       send(ctx, 400, contactPage({ ...frame(ctx, locale), csrf: signed.session.csrf, kind, pendingValue: pending.value, error: 'contacts.wrong_code' }));
       return;
     }
-    await saveVerifiedContact(container.db, account.id, kind, pending.value);
+    await saveVerifiedContact(deps.db, account.id, kind, pending.value);
     signed.session = { ...signed.session, pendingContact: undefined };
     const change = kind === 'phone' ? 'phone.changed' : 'email.changed';
     await audit(signed, change);
@@ -640,7 +664,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       send(signed.ctx, 400, accountErrorPage(frame(signed.ctx, signed.locale), 'contacts.keep_one'));
       return;
     }
-    await removeEmail(container.db, account.id);
+    await removeEmail(deps.db, account.id);
     await audit(signed, 'email.removed');
     await notify(account, 'email.removed');
     await flashAndReturn(signed, 'notice.email_removed');
@@ -666,7 +690,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
 
   const endAllSessions = async (signed: Signed) => {
     const { ctx, locale, account } = signed;
-    const ended = await container.sessions.endAllAccess(account.id);
+    const ended = await deps.sessions.endAllAccess(account.id);
     await endConsole(ctx, signed.sessionId);
     await audit(signed, 'sessions.ended', ended);
     await notify(account, 'sessions.ended');
@@ -675,8 +699,8 @@ export const accountRoutes: PageRoutes = (container: Container) => {
 
   const lockOwnAccount = async (signed: Signed) => {
     const { ctx, locale, account } = signed;
-    if (await lockAccount(container.db, account.id, 'holder request on the account page')) {
-      const ended = await container.sessions.endAllAccess(account.id);
+    if (await lockAccount(deps.db, account.id, 'holder request on the account page')) {
+      const ended = await deps.sessions.endAllAccess(account.id);
       await audit(signed, 'account.locked', { by: 'holder', ...ended });
       await notify(account, 'account.locked');
     }
@@ -686,11 +710,11 @@ export const accountRoutes: PageRoutes = (container: Container) => {
 
   /** The citizen's own consent record named in the path; another citizen's is not found (404). */
   const ownConsentRecord = async (signed: Signed) => {
-    const record = await container.consents.find(signed.account.id, CONSENT_PATH.exec(signed.ctx.path)?.[1] ?? '');
+    const record = await deps.consents.find(signed.account.id, CONSENT_PATH.exec(signed.ctx.path)?.[1] ?? '');
     if (!record) send(signed.ctx, 404, accountErrorPage(frame(signed.ctx, signed.locale), 'consents.not_found'));
     return record;
   };
-  const clientNameOf = async (clientId: string) => (await container.clients.find(clientId))?.name ?? clientId;
+  const clientNameOf = async (clientId: string) => (await deps.clients.find(clientId))?.name ?? clientId;
 
   const showConsentRecord = async (signed: Signed) => {
     const record = await ownConsentRecord(signed);
@@ -729,7 +753,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
 
   // Withdrawing only takes access away: no fresh sign-in needed, like ending a session.
   const withdrawConsent = async (signed: Signed) => {
-    const record = await container.consents.withdraw(signed.account.id, CONSENT_PATH.exec(signed.ctx.path)?.[1] ?? '', { ip: signed.ctx.ip });
+    const record = await deps.consents.withdraw(signed.account.id, CONSENT_PATH.exec(signed.ctx.path)?.[1] ?? '', { ip: signed.ctx.ip });
     if (!record) {
       send(signed.ctx, 404, accountErrorPage(frame(signed.ctx, signed.locale), 'consents.not_found'));
       return;
@@ -776,7 +800,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       send(ctx, 400, accountErrorPage(page, 'signin.failed'));
       return;
     }
-    const account = await container.accounts.findById(result.accountId);
+    const account = await deps.accounts.findById(result.accountId);
     if (!account || account.status !== 'active') {
       send(ctx, 403, accountErrorPage(page, 'signin.failed'));
       return;
@@ -786,7 +810,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
     const session: ConsoleSession = { ...result, csrf: randomBytes(32).toString('base64url') };
     const sessionId = await consoleSessions.create(session);
     setCookie(ctx, SESSION_COOKIE, sessionId);
-    const factors = await secondFactorsOf(container.db, account.id);
+    const factors = await secondFactorsOf(deps.db, account.id);
     if (pending.stepUp && !isFresh(session, account, factors)) {
       send(ctx, 403, accountErrorPage(page, 'signin.step_up_failed'));
       return;
@@ -910,7 +934,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       const form = post ? await readForm(ctx) : new URLSearchParams();
       const sessionId = ctx.cookies.get(SESSION_COOKIE);
       const session = await consoleSessions.get(sessionId);
-      const account = session && (await container.accounts.findById(session.accountId));
+      const account = session && (await deps.accounts.findById(session.accountId));
       // The console lives only while its provider session does (ended elsewhere, expired, locked…).
       const alive = session && account?.status === 'active' && (session.sid === undefined || (await providerSessionOf(session)) !== undefined);
       if (!session || !account || !alive || sessionId === undefined) {
@@ -927,7 +951,7 @@ export const accountRoutes: PageRoutes = (container: Container) => {
         send(ctx, 403, accountErrorPage(frame(ctx, locale), 'form.expired'));
         return;
       }
-      const signed: Signed = { ctx, locale, form, sessionId, session, account, factors: await secondFactorsOf(container.db, account.id) };
+      const signed: Signed = { ctx, locale, form, sessionId, session, account, factors: await secondFactorsOf(deps.db, account.id) };
       const freshReturn = post?.fresh ?? (get?.fresh ? path : undefined);
       if (freshReturn !== undefined) {
         // A level-2 account without any factor may add its first one after a fresh password sign-in.
@@ -942,4 +966,4 @@ export const accountRoutes: PageRoutes = (container: Container) => {
       throw error;
     }
   };
-};
+}

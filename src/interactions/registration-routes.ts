@@ -3,14 +3,10 @@
 // SameSite=Lax cookie and names server-side state, which is also what stops cross-site posts.
 // Input is validated here, where it enters: a bad form gets the page again with its fields marked
 // (4xx), never a 500, and nothing is written until the input is whole.
-import { hkdfSync } from 'node:crypto';
 import type { Middleware, ParameterizedContext } from 'koa';
-import type { Container } from '../container.ts';
-import type { PageRoutes } from '../server.ts';
-import { resolveSecrets } from '../config/quickstart-secrets.ts';
 import { HashingOverloaded } from '../accounts/passwords.ts';
-import { DEFAULT_CONFIRMATION_POLICY, SelfRegistration, type ConfirmationPolicy, type ConfirmationInput } from '../accounts/registration.ts';
-import { PasswordReset } from '../accounts/password-reset.ts';
+import type { SelfRegistration, ConfirmationPolicy, ConfirmationInput } from '../accounts/registration.ts';
+import type { PasswordReset } from '../accounts/password-reset.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
 import { RegistryUnavailable } from '../registry/gateway.ts';
 import { isLocale, type Locale } from './i18n.ts';
@@ -43,9 +39,12 @@ const ROUTES = new Map<string, { kind: FlowKind; step: Step }>([
   [FLOW_PATHS.reset.confirm, { kind: 'reset', step: 'confirm' }],
 ]);
 
-export interface RegistrationRoutesOptions {
-  /** Code lifetime, tries and hourly limits (tests shorten them). */
-  readonly policy?: Partial<ConfirmationPolicy>;
+/** What /register and /reset use; the composition root builds both flows under one policy. */
+export interface RegistrationRoutesDependencies {
+  readonly selfRegistration: SelfRegistration;
+  readonly passwordReset: PasswordReset;
+  /** The code's lifetime is told to the citizen. */
+  readonly confirmationPolicy: Pick<ConfirmationPolicy, 'codeTtlSeconds'>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -183,32 +182,10 @@ function crossSite(ctx: ParameterizedContext): boolean {
   return site !== '' && site !== 'same-origin' && site !== 'none';
 }
 
-/** The code-key for the keyed hashes of one-time codes, derived from the key-encryption key. */
-function codeKeyOf(container: Container): Buffer {
-  const { keyEncryptionKey } = resolveSecrets(container.config);
-  return Buffer.from(hkdfSync('sha256', keyEncryptionKey, Buffer.alloc(0), 'citizen-idp one-time codes v1', 32));
-}
-
-export function createRegistrationRoutes(options: RegistrationRoutesOptions = {}): PageRoutes {
-  return (container: Container): Middleware => {
-    const policy: ConfirmationPolicy = { ...DEFAULT_CONFIRMATION_POLICY, ...options.policy };
-    const deps = {
-      db: container.db,
-      ephemeral: container.ephemeral,
-      registry: container.registryGateway,
-      accounts: container.accounts,
-      passwords: container.passwords,
-      notifier: container.notifier,
-      audit: container.audit,
-      codeKey: codeKeyOf(container),
-      policy,
-      logger: container.logger.child({ component: 'registration' }),
-    };
-    const services = {
-      register: new SelfRegistration(deps),
-      reset: new PasswordReset({ ...deps, sessions: container.sessions, bruteForce: container.bruteForce }),
-    };
-    const minutes = Math.max(1, Math.ceil(policy.codeTtlSeconds / 60));
+export function registrationRoutes(deps: RegistrationRoutesDependencies): Middleware {
+  {
+    const services = { register: deps.selfRegistration, reset: deps.passwordReset };
+    const minutes = Math.max(1, Math.ceil(deps.confirmationPolicy.codeTtlSeconds / 60));
 
     return async (ctx, next) => {
       const route = ROUTES.get(ctx.path);
@@ -354,6 +331,3 @@ export function createRegistrationRoutes(options: RegistrationRoutesOptions = {}
     };
   };
 }
-
-/** /register and /reset with the default policy: `buildPublicApp(container, [registrationRoutes])`. */
-export const registrationRoutes: PageRoutes = createRegistrationRoutes();

@@ -6,8 +6,9 @@
 // Like the other sign-in forms these rely on the interaction cookie (SameSite=Lax), which a form
 // posted from another site does not carry.
 import type { Middleware, ParameterizedContext } from 'koa';
-import type { Container } from '../container.ts';
-import { AccountSelection, type AccountChoice } from '../oidc/sessions/account-selection.ts';
+import type { AccountRepository } from '../accounts/accounts.ts';
+import type { RegistryGateway } from '../registry/gateway.ts';
+import type { AccountSelection, AccountChoice } from '../oidc/sessions/account-selection.ts';
 import { InteractionExpired } from '../oidc/consent/interactions.ts';
 import { RegistryUnavailable } from '../registry/gateway.ts';
 import { FormTooLarge, readForm } from '../web/forms.ts';
@@ -29,18 +30,27 @@ function sendPage(ctx: ParameterizedContext, status: number, body: string, formT
   ctx.body = body;
 }
 
-export function selectAccountRoutes(container: Container): Middleware {
-  const selection = new AccountSelection(container.provider, container.sessions, container.audit);
+/** What the select-account page uses. */
+export interface SelectAccountRoutesDependencies {
+  readonly accountSelection: AccountSelection;
+  readonly accounts: Pick<AccountRepository, 'findById'>;
+  readonly registryGateway: Pick<RegistryGateway, 'findByNationalId'>;
+  /** The client's name, shown in the question (its id when it has none); undefined once it is gone. */
+  clientNameOf(clientId: string): Promise<string | undefined>;
+}
+
+export function selectAccountRoutes(deps: SelectAccountRoutesDependencies): Middleware {
+  const selection = deps.accountSelection;
 
   /** The choice's citizen, if their account may still be used. */
   const activeAccountOf = async (choice: AccountChoice) => {
-    const account = await container.accounts.findById(choice.accountId);
+    const account = await deps.accounts.findById(choice.accountId);
     return account?.status === 'active' ? account : undefined;
   };
 
   const fullNameOf = async (nationalId: string): Promise<string | undefined> => {
     try {
-      return (await container.registryGateway.findByNationalId(nationalId))?.fullName;
+      return (await deps.registryGateway.findByNationalId(nationalId))?.fullName;
     } catch (error) {
       // The page still works without the name: the masked number tells the citizen who it is.
       if (error instanceof RegistryUnavailable) return undefined;
@@ -86,15 +96,15 @@ export function selectAccountRoutes(container: Container): Middleware {
         return;
       }
 
-      const client = await container.provider.Client.find(choice.clientId);
-      if (!client) throw new InteractionExpired('the client of this interaction is gone');
+      const clientName = await deps.clientNameOf(choice.clientId);
+      if (clientName === undefined) throw new InteractionExpired('the client of this interaction is gone');
       sendPage(
         ctx,
         200,
         selectAccountPage({
           locale,
           uid: choice.uid,
-          clientName: client.clientName ?? choice.clientId,
+          clientName,
           fullName: await fullNameOf(account.nationalId),
           nationalId: account.nationalId,
           switchHref: switchHref(selectAccountPath(choice.uid), locale),
