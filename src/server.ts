@@ -12,7 +12,8 @@ import { readinessProbe } from './observability/health.ts';
 import { contentSecurityPolicy } from './web/security.ts';
 import { dependencyFaultPages } from './interactions/unavailable.ts';
 import { interactionRoutes } from './interactions/routes.ts';
-import { accountRoutes } from './interactions/account-routes.ts';
+import { accountRoutes } from './interactions/account/routes.ts';
+import { Router } from './web/router.ts';
 import { selectAccountRoutes } from './interactions/select-account-routes.ts';
 import { registrationRoutes } from './interactions/registration-routes.ts';
 import { OutboxNotifier } from './accounts/notifier.ts';
@@ -90,6 +91,50 @@ export interface PageRouteDependencies {
 /** Extra routes for the public app (tests mount features under construction this way). */
 export type PageRoutes = (deps: PageRouteDependencies) => Koa.Middleware;
 
+/** Every route of the public port but the provider's: probes, assets, sign-in, account and registration pages. */
+function publicRoutes(container: Container, readiness: ReturnType<typeof readinessProbe>): Router {
+  const router = new Router()
+    .get('/healthz', (ctx) => {
+      ctx.body = { status: 'ok' };
+    })
+    .get('/readyz', async (ctx) => {
+      const report = await readiness();
+      ctx.status = report.ready ? 200 : 503;
+      ctx.body = report;
+    });
+  for (const [assetPath, asset] of ASSETS) {
+    router.get(assetPath, (ctx) => {
+      ctx.type = asset.type;
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = asset.body;
+    });
+  }
+  return router
+    .mount(
+      interactionRoutes({
+        interactions: container.interactions,
+        signIn: container.signIn,
+        accounts: container.accounts,
+        secondFactor: container.secondFactor,
+        bruteForce: container.bruteForce,
+        store: container.ephemeral,
+        passkeys: container.passkeySignIn,
+        devices: container.devices,
+      }),
+    )
+    .mount(
+      selectAccountRoutes({
+        ...container,
+        clientNameOf: async (clientId) => {
+          const client = await container.provider.Client.find(clientId);
+          return client && (client.clientName ?? clientId);
+        },
+      }),
+    )
+    .mount(accountRoutes({ ...container, issuer: container.config.issuer }))
+    .mount(registrationRoutes(container));
+}
+
 export function buildPublicApp(container: Container, pageRoutes: readonly PageRoutes[] = [], drain: DrainState = { draining: false }): Koa {
   const { config, logger } = container;
   const readiness = readinessProbe(container, { checkTimeoutMs: config.probes.checkTimeoutMs, draining: () => drain.draining });
@@ -103,53 +148,14 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
   app.use(securityHeaders());
   // PostgreSQL or Redis unable to serve: 503 page (src/interactions/unavailable.ts), not a 500.
   app.use(dependencyFaultPages());
+  // While draining, keep-alive connections are not kept: the client's next request opens a new one,
+  // which the load balancer sends elsewhere once it has seen /readyz fail.
   app.use(async (ctx, next) => {
-    // While draining, keep-alive connections are not kept: the client's next request opens a new one,
-    // which the load balancer sends elsewhere once it has seen /readyz fail.
     if (drain.draining) ctx.set('Connection', 'close');
-    if (ctx.path === '/healthz') {
-      ctx.body = { status: 'ok' };
-      return;
-    }
-    if (ctx.path === '/readyz') {
-      const report = await readiness();
-      ctx.status = report.ready ? 200 : 503;
-      ctx.body = report;
-      return;
-    }
-    const asset = ASSETS.get(ctx.path);
-    if (asset && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
-      ctx.type = asset.type;
-      ctx.set('Cache-Control', 'public, max-age=3600');
-      ctx.body = asset.body;
-      return;
-    }
     await next();
   });
-  app.use(
-    interactionRoutes({
-      interactions: container.interactions,
-      signIn: container.signIn,
-      accounts: container.accounts,
-      secondFactor: container.secondFactor,
-      bruteForce: container.bruteForce,
-      store: container.ephemeral,
-      passkeys: container.passkeySignIn,
-      devices: container.devices,
-    }),
-  );
-  app.use(
-    selectAccountRoutes({
-      ...container,
-      clientNameOf: async (clientId) => {
-        const client = await container.provider.Client.find(clientId);
-        return client && (client.clientName ?? clientId);
-      },
-    }),
-  );
-  app.use(accountRoutes({ ...container, issuer: config.issuer }));
+  app.use(publicRoutes(container, readiness).middleware());
   for (const routes of pageRoutes) app.use(routes({ logger, db: container.db }));
-  app.use(registrationRoutes(container));
   // Everything else is the provider's. Handing it the raw request keeps its own cookie keys in force
   // (mounting it as middleware would sign cookies with this app's keys instead).
   app.use((ctx) => {

@@ -1,6 +1,7 @@
 // HTTP for the sign-in pages: GET shows the page the interaction needs, POSTs finish a step.
 // Input is validated here, where it enters; a bad form gets the page again with a message, never a 500.
-import type { Middleware, ParameterizedContext } from 'koa';
+import type { ParameterizedContext } from 'koa';
+import { Router } from '../web/router.ts';
 import { FormTooLarge, readForm } from '../web/forms.ts';
 import type { InteractionService, InteractionView } from '../oidc/consent/interactions.ts';
 import { InteractionExpired } from '../oidc/consent/interactions.ts';
@@ -22,7 +23,10 @@ import { consentPage, consentShownText, errorPage, localeOf, loginPage, switchHr
 import { contentSecurityPolicy } from '../web/security.ts';
 import { selectAccountPath } from './select-account-routes.ts';
 
-const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|otp|passkey|consent|abort))?$/;
+/** An interaction's uid in its pages' paths. */
+const UID = { params: { uid: /[A-Za-z0-9_-]{1,64}/ } };
+const STEPS = ['login', 'otp', 'passkey', 'consent', 'abort'] as const;
+type Step = (typeof STEPS)[number];
 /** How long a password-verified citizen has to give the second factor. */
 const SECOND_STEP_SECONDS = 600;
 
@@ -56,20 +60,9 @@ function redirectOrigin(view: InteractionView): string | undefined {
   return URL.canParse(view.redirectUri) ? new URL(view.redirectUri).origin : undefined;
 }
 
-export function interactionRoutes(deps: InteractionRoutesDependencies): Middleware {
-  return async (ctx, next) => {
-    const match = ROUTE.exec(ctx.path);
-    if (!match) {
-      await next();
-      return;
-    }
-    const action = match[2];
-    if ((action === undefined && ctx.method !== 'GET') || (action !== undefined && ctx.method !== 'POST')) {
-      ctx.status = 405;
-      ctx.set('Allow', action === undefined ? 'GET' : 'POST');
-      return;
-    }
-
+export function interactionRoutes(deps: InteractionRoutesDependencies): Router {
+  /** The page the interaction needs (no step), or the step a form finishes. */
+  const handle = async (ctx: ParameterizedContext, action: Step | undefined) => {
     let form = new URLSearchParams();
     let locale: Locale = localeOf(ctx);
     try {
@@ -325,4 +318,8 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Middlewa
       throw error;
     }
   };
+
+  const router = new Router().get('/interaction/{uid}', (ctx) => handle(ctx, undefined), UID);
+  for (const step of STEPS) router.post(`/interaction/{uid}/${step}`, (ctx) => handle(ctx, step), UID);
+  return router;
 }

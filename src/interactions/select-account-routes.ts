@@ -5,7 +5,8 @@
 //   POST /interaction/<uid>/select-account/another   end that session, then the login page
 // Like the other sign-in forms these rely on the interaction cookie (SameSite=Lax), which a form
 // posted from another site does not carry.
-import type { Middleware, ParameterizedContext } from 'koa';
+import type { ParameterizedContext } from 'koa';
+import { Router } from '../web/router.ts';
 import type { AccountRepository } from '../accounts/accounts.ts';
 import type { RegistryGateway } from '../registry/gateway.ts';
 import type { AccountSelection, AccountChoice } from '../oidc/sessions/account-selection.ts';
@@ -17,7 +18,8 @@ import { errorPage, localeOf, switchHref } from './pages.ts';
 import { selectAccountPage } from './select-account-pages.ts';
 import { contentSecurityPolicy } from '../web/security.ts';
 
-const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/select-account(?:\/(continue|another))?$/;
+/** An interaction's uid in the page's paths. */
+const UID = { params: { uid: /[A-Za-z0-9_-]{1,64}/ } };
 
 /** Where the select-account page of an interaction is (routes.ts sends the browser there). */
 export const selectAccountPath = (uid: string): string => `/interaction/${uid}/select-account`;
@@ -39,7 +41,7 @@ export interface SelectAccountRoutesDependencies {
   clientNameOf(clientId: string): Promise<string | undefined>;
 }
 
-export function selectAccountRoutes(deps: SelectAccountRoutesDependencies): Middleware {
+export function selectAccountRoutes(deps: SelectAccountRoutesDependencies): Router {
   const selection = deps.accountSelection;
 
   /** The choice's citizen, if their account may still be used. */
@@ -58,19 +60,8 @@ export function selectAccountRoutes(deps: SelectAccountRoutesDependencies): Midd
     }
   };
 
-  return async (ctx, next) => {
-    const match = ROUTE.exec(ctx.path);
-    if (!match) {
-      await next();
-      return;
-    }
-    const action = match[2] as 'continue' | 'another' | undefined;
-    if ((action === undefined && ctx.method !== 'GET') || (action !== undefined && ctx.method !== 'POST')) {
-      ctx.status = 405;
-      ctx.set('Allow', action === undefined ? 'GET' : 'POST');
-      return;
-    }
-
+  /** The question (no action), or the answer a form gives. */
+  const handle = async (ctx: ParameterizedContext, action: 'continue' | 'another' | undefined) => {
     let locale: Locale = localeOf(ctx);
     try {
       const form = action === undefined ? new URLSearchParams() : await readForm(ctx);
@@ -123,4 +114,9 @@ export function selectAccountRoutes(deps: SelectAccountRoutesDependencies): Midd
       throw error;
     }
   };
+
+  return new Router()
+    .get('/interaction/{uid}/select-account', (ctx) => handle(ctx, undefined), UID)
+    .post('/interaction/{uid}/select-account/continue', (ctx) => handle(ctx, 'continue'), UID)
+    .post('/interaction/{uid}/select-account/another', (ctx) => handle(ctx, 'another'), UID);
 }
