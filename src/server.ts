@@ -20,7 +20,8 @@ import { OutboxNotifier } from './accounts/notifier.ts';
 import { outboxPage } from './admin/outbox-page.ts';
 import { adminApiMiddleware } from './admin/api-app.ts';
 import { catchAll, wantsJson, type ErrorRenderer } from './web/errors.ts';
-import { errorPage, localeOf, switchHref } from './interactions/pages.ts';
+import { localeOf, switchHref } from './web/i18n.ts';
+import { errorPage } from './interactions/pages.ts';
 import { translate } from './interactions/i18n.ts';
 
 export interface Server {

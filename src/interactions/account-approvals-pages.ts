@@ -3,9 +3,8 @@
 // request ends; approved with the citizen's second factor, denied with one click. Plain forms with the
 // console's CSRF token; a passkey approval uses /assets/passkey.js (no inline script).
 import { html, layout, type Html } from '../web/html.ts';
-import { translator, type Locale } from './i18n.ts';
+import { formatDateTime, translator, type Locale } from '../web/i18n.ts';
 import { consentWording } from './pages.ts';
-import { formatDateTime } from './account-pages.ts';
 
 const APPROVAL_MESSAGES = {
   'approvals.title': { vi: 'Yêu cầu xác nhận', en: 'Approval requests' },

@@ -3,7 +3,8 @@
 // (/assets/passkey.js). Every form carries the console session's CSRF token; every error sits next to
 // its field, tied to it by aria-describedby, in a role="alert" element.
 import { Html, html, layout } from '../web/html.ts';
-import { translateIfKnown, translator, type Locale } from './i18n.ts';
+import { formatDate, formatDateTime, translator, type Locale } from '../web/i18n.ts';
+import { translateIfKnown } from './i18n.ts';
 import type { RegistryRecord } from '../registry/registry.ts';
 import { formatAddress } from '../registry/registry.ts';
 import type { Passkey, SecondFactors } from '../accounts/second-factors.ts';
@@ -388,23 +389,6 @@ export const t = translator(ACCOUNT_MESSAGES);
 
 export function isAccountMessageKey(key: string | undefined): key is AccountMessageKey {
   return key !== undefined && key in ACCOUNT_MESSAGES;
-}
-
-const TIME_ZONE = 'Asia/Ho_Chi_Minh';
-
-/** A moment in Vietnam's time: 14:05 27/11/2026 in Vietnamese, 27 Nov 2026, 14:05 in English. */
-export function formatDateTime(locale: Locale, date: Date): string {
-  return locale === 'vi'
-    ? new Intl.DateTimeFormat('vi-VN', { day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: TIME_ZONE }).format(date)
-    : new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: TIME_ZONE }).format(date);
-}
-
-/** A calendar date (YYYY-MM-DD) as people write it: 02/07/1985 in Vietnamese, 2 Jul 1985 in English. */
-export function formatDate(locale: Locale, isoDate: string): string {
-  const [year, month, day] = isoDate.split('-').map(Number) as [number, number, number];
-  const options: Intl.DateTimeFormatOptions =
-    locale === 'vi' ? { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC' } : { dateStyle: 'medium', timeZone: 'UTC' };
-  return new Intl.DateTimeFormat(locale === 'vi' ? 'vi-VN' : 'en-GB', options).format(new Date(Date.UTC(year, month - 1, day)));
 }
 
 function maskedPhone(phone: string): string {

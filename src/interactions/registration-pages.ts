@@ -2,7 +2,7 @@
 // messages they send, in Vietnamese and English. Plain forms without script; each error sits in a
 // role="alert" element that its field names in aria-describedby.
 import { html, layout, type Html } from '../web/html.ts';
-import { translator, type Locale } from './i18n.ts';
+import { translator, type Locale } from '../web/i18n.ts';
 import type { ConfirmationErrors, NewPasswordProblem, Notice, NoticeWriter } from '../accounts/registration.ts';
 
 const MESSAGES = {

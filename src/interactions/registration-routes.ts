@@ -10,8 +10,7 @@ import type { SelfRegistration, ConfirmationPolicy, ConfirmationInput } from '..
 import type { PasswordReset } from '../accounts/password-reset.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
 import { RegistryUnavailable } from '../registry/gateway.ts';
-import { isLocale, type Locale } from './i18n.ts';
-import { localeOf, switchHref } from './pages.ts';
+import { isLocale, type Locale, localeOf, switchHref } from '../web/i18n.ts';
 import { contentSecurityPolicy } from '../web/security.ts';
 import {
   FLOW_PATHS,

@@ -18,8 +18,9 @@ import { lockedMessage, otpPage, passkeySection, t as secondFactorText } from '.
 import { MAX_PASSWORD_LENGTH } from '../accounts/sign-in.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
 import { RegistryUnavailable } from '../registry/gateway.ts';
-import { isLocale, translate, type Locale } from './i18n.ts';
-import { consentPage, consentShownText, errorPage, localeOf, loginPage, switchHref } from './pages.ts';
+import { isLocale, type Locale, localeOf, switchHref } from '../web/i18n.ts';
+import { translate } from './i18n.ts';
+import { consentPage, consentShownText, errorPage, loginPage } from './pages.ts';
 import { contentSecurityPolicy } from '../web/security.ts';
 import { selectAccountPath } from './select-account-routes.ts';
 

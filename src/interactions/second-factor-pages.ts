@@ -1,7 +1,7 @@
 // The second-factor page (the `otp` field is a contract, DESIGN.md "Demo data") and the notices of
 // the login form: locked, too many attempts from one address, busy.
 import { html, layout, type Html } from '../web/html.ts';
-import { translator, type Locale } from './i18n.ts';
+import { translator, type Locale } from '../web/i18n.ts';
 
 const MESSAGES = {
   'otp.title': { vi: 'Xác thực hai yếu tố', en: 'Two-step verification' },

@@ -2,7 +2,8 @@
 // sign in as someone else. The citizen is named by name and a masked ID number only (a shared
 // computer shows this page to whoever sits at it next).
 import { html, layout } from '../web/html.ts';
-import { translate, translator, type Locale } from './i18n.ts';
+import { translator, type Locale } from '../web/i18n.ts';
+import { translate } from './i18n.ts';
 
 const MESSAGES = {
   'select.title': { vi: 'Chọn tài khoản', en: 'Choose an account' },

@@ -13,8 +13,9 @@ import type { AccountSelection, AccountChoice } from '../oidc/sessions/account-s
 import { InteractionExpired } from '../oidc/consent/interactions.ts';
 import { RegistryUnavailable } from '../registry/gateway.ts';
 import { FormTooLarge, readForm } from '../web/forms.ts';
-import { isLocale, translate, type Locale } from './i18n.ts';
-import { errorPage, localeOf, switchHref } from './pages.ts';
+import { isLocale, type Locale, localeOf, switchHref } from '../web/i18n.ts';
+import { translate } from './i18n.ts';
+import { errorPage } from './pages.ts';
 import { selectAccountPage } from './select-account-pages.ts';
 import { contentSecurityPolicy } from '../web/security.ts';
 

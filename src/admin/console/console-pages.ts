@@ -1,7 +1,7 @@
 // The admin console's HTML: one layout (skip link, navigation, language switch, sign-out) and a
 // template per page. Server-rendered, no script and no inline style, so the strict CSP holds.
 import { Html, html } from '../../web/html.ts';
-import type { Locale } from '../../interactions/i18n.ts';
+import type { Locale } from '../../web/i18n.ts';
 import { KNOWN_SCOPES } from '../../oidc/clients/client-profiles.ts';
 import type { AdminRole } from '../auth-roles.ts';
 import { consoleText, consoleTextOr, type ConsoleMessageKey } from './console-i18n.ts';

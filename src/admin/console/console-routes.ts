@@ -11,7 +11,7 @@ import path from 'node:path';
 import type Koa from 'koa';
 import type { z } from 'zod';
 import { readForm, FormTooLarge } from '../../web/forms.ts';
-import { isLocale, type Locale } from '../../interactions/i18n.ts';
+import { isLocale, type Locale } from '../../web/i18n.ts';
 import { contentSecurityPolicy } from '../../web/security.ts';
 import { buildClientMetadata } from '../../oidc/clients/clients.ts';
 import type { EphemeralStore } from '../../storage/ephemeral-store.ts';

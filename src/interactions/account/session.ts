@@ -37,11 +37,9 @@ import {
   type ConsoleSession,
   type ConsoleSessionStore,
 } from '../account-console.ts';
+import { type Locale, isLocale, localeOf, switchHref } from '../../web/i18n.ts';
 import { accountErrorPage, securityNotice, type AccountChange, type AccountMessageKey } from '../account-pages.ts';
 import type { ApprovalMessageKey } from '../account-approvals-pages.ts';
-import type { Locale } from '../i18n.ts';
-import { isLocale } from '../i18n.ts';
-import { localeOf, switchHref } from '../pages.ts';
 
 export const SESSION_COOKIE = 'account_session';
 export const SIGN_IN_COOKIE = 'account_signin';
