@@ -14,6 +14,7 @@ import { dependencyFaultPages } from './interactions/unavailable.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { accountRoutes } from './interactions/account/routes.ts';
 import { Router } from './web/router.ts';
+import { publicCookies } from './web/cookies.ts';
 import { selectAccountRoutes } from './interactions/select-account-routes.ts';
 import { registrationRoutes } from './interactions/registration-routes.ts';
 import { OutboxNotifier } from './accounts/notifier.ts';
@@ -94,6 +95,7 @@ export type PageRoutes = (deps: PageRouteDependencies) => Koa.Middleware;
 
 /** Every route of the public port but the provider's: probes, assets, sign-in, account and registration pages. */
 function publicRoutes(container: Container, readiness: ReturnType<typeof readinessProbe>): Router {
+  const cookies = publicCookies(container.config.issuer);
   const router = new Router()
     .get('/healthz', (ctx) => {
       ctx.body = { status: 'ok' };
@@ -121,19 +123,21 @@ function publicRoutes(container: Container, readiness: ReturnType<typeof readine
         store: container.ephemeral,
         passkeys: container.passkeySignIn,
         devices: container.devices,
+        cookies,
       }),
     )
     .mount(
       selectAccountRoutes({
         ...container,
+        cookies,
         clientNameOf: async (clientId) => {
           const client = await container.provider.Client.find(clientId);
           return client && (client.clientName ?? clientId);
         },
       }),
     )
-    .mount(accountRoutes({ ...container, issuer: container.config.issuer }))
-    .mount(registrationRoutes(container));
+    .mount(accountRoutes({ ...container, issuer: container.config.issuer, cookies }))
+    .mount(registrationRoutes({ ...container, cookies }));
 }
 
 export function buildPublicApp(container: Container, pageRoutes: readonly PageRoutes[] = [], drain: DrainState = { draining: false }): Koa {

@@ -5,6 +5,7 @@
 // (4xx), never a 500, and nothing is written until the input is whole.
 import type { ParameterizedContext } from 'koa';
 import { Router } from '../web/router.ts';
+import { LANGUAGE_COOKIE, type PublicCookies } from '../web/cookies.ts';
 import { HashingOverloaded } from '../accounts/passwords.ts';
 import type { SelfRegistration, ConfirmationPolicy, ConfirmationInput } from '../accounts/registration.ts';
 import type { PasswordReset } from '../accounts/password-reset.ts';
@@ -39,6 +40,7 @@ export interface RegistrationRoutesDependencies {
   readonly passwordReset: PasswordReset;
   /** The code's lifetime is told to the citizen. */
   readonly confirmationPolicy: Pick<ConfirmationPolicy, 'codeTtlSeconds'>;
+  readonly cookies: PublicCookies;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -186,9 +188,8 @@ export function registrationRoutes(deps: RegistrationRoutesDependencies): Router
     const isGet = ctx.method === 'GET' || ctx.method === 'HEAD';
     let locale: Locale = localeOf(ctx);
     const queryLang = typeof ctx.query.lang === 'string' && isLocale(ctx.query.lang) ? ctx.query.lang : undefined;
-    if (queryLang) ctx.cookies.set('lang', queryLang, { httpOnly: true, sameSite: 'lax', overwrite: true });
-    const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: FLOW_PATHS[kind].form, secure: ctx.secure, overwrite: true, signed: false };
-    const setFlow = (id: string | null) => ctx.cookies.set(COOKIE[kind], id, cookieOptions);
+    if (queryLang) deps.cookies.set(ctx, LANGUAGE_COOKIE, queryLang);
+    const setFlow = (id: string | null) => deps.cookies.set(ctx, COOKIE[kind], id, { path: FLOW_PATHS[kind].form });
     const flowId = ctx.cookies.get(COOKIE[kind], { signed: false });
     const here = (path: string) => switchHref(path, locale);
     const context = () => ({ notices: noticeWriter(locale) });

@@ -2,6 +2,7 @@
 // Input is validated here, where it enters; a bad form gets the page again with a message, never a 500.
 import type { ParameterizedContext } from 'koa';
 import { Router } from '../web/router.ts';
+import { LANGUAGE_COOKIE, type PublicCookies } from '../web/cookies.ts';
 import { FormTooLarge, readForm } from '../web/forms.ts';
 import type { InteractionService, InteractionView } from '../oidc/consent/interactions.ts';
 import { InteractionExpired } from '../oidc/consent/interactions.ts';
@@ -41,6 +42,7 @@ export interface InteractionRoutesDependencies {
   readonly store: EphemeralStore;
   readonly passkeys: PasskeySignIn;
   readonly devices: DeviceNotices;
+  readonly cookies: PublicCookies;
 }
 
 const secondStepKey = (uid: string) => `login-second-step:{${uid}}`;
@@ -71,7 +73,7 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Router {
       const formLang = form.get('lang');
       if (isLocale(formLang)) locale = formLang;
       if (typeof ctx.query.lang === 'string' && isLocale(ctx.query.lang)) {
-        ctx.cookies.set('lang', ctx.query.lang, { httpOnly: true, sameSite: 'lax', overwrite: true });
+        deps.cookies.set(ctx, LANGUAGE_COOKIE, ctx.query.lang);
       }
 
       const view = await deps.interactions.view(ctx.req, ctx.res);
@@ -118,12 +120,7 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Router {
 
       if (action === undefined && !ctx.cookies.get(DEVICE_COOKIE)) {
         // Marks this browser, so a sign-in from another one can be told to the citizen.
-        ctx.cookies.set(DEVICE_COOKIE, newDeviceId(), {
-          httpOnly: true,
-          sameSite: 'lax',
-          secure: ctx.protocol === 'https',
-          maxAge: DEVICE_COOKIE_MAX_AGE_MS,
-        });
+        deps.cookies.set(ctx, DEVICE_COOKIE, newDeviceId(), { maxAge: DEVICE_COOKIE_MAX_AGE_MS });
       }
 
       if (action === undefined) {

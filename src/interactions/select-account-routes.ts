@@ -7,6 +7,7 @@
 // posted from another site does not carry.
 import type { ParameterizedContext } from 'koa';
 import { Router } from '../web/router.ts';
+import { LANGUAGE_COOKIE, type PublicCookies } from '../web/cookies.ts';
 import type { AccountRepository } from '../accounts/accounts.ts';
 import type { RegistryGateway } from '../registry/gateway.ts';
 import type { AccountSelection, AccountChoice } from '../oidc/sessions/account-selection.ts';
@@ -40,6 +41,7 @@ export interface SelectAccountRoutesDependencies {
   readonly registryGateway: Pick<RegistryGateway, 'findByNationalId'>;
   /** The client's name, shown in the question (its id when it has none); undefined once it is gone. */
   clientNameOf(clientId: string): Promise<string | undefined>;
+  readonly cookies: PublicCookies;
 }
 
 export function selectAccountRoutes(deps: SelectAccountRoutesDependencies): Router {
@@ -69,7 +71,7 @@ export function selectAccountRoutes(deps: SelectAccountRoutesDependencies): Rout
       const formLang = form.get('lang');
       if (isLocale(formLang)) locale = formLang;
       if (typeof ctx.query.lang === 'string' && isLocale(ctx.query.lang)) {
-        ctx.cookies.set('lang', ctx.query.lang, { httpOnly: true, sameSite: 'lax', overwrite: true });
+        deps.cookies.set(ctx, LANGUAGE_COOKIE, ctx.query.lang);
       }
 
       const choice = await selection.choice(ctx.req, ctx.res);

@@ -18,6 +18,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { ParameterizedContext } from 'koa';
 import { FormTooLarge, readForm } from '../../web/forms.ts';
 import type { RouteHandler, RouteParams } from '../../web/router.ts';
+import { LANGUAGE_COOKIE, type PublicCookies } from '../../web/cookies.ts';
 import type { Account, AccountRepository } from '../../accounts/accounts.ts';
 import type { AuditEventType, AuditLog } from '../../audit/audit-log.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -50,7 +51,6 @@ const ACCOUNT_CHANGED: AuditEventType = 'account.changed';
 
 /** What every account page group shares. */
 export interface AccountSessionDependencies {
-  readonly issuer: string;
   readonly logger: Logger;
   readonly db: Database;
   readonly audit: AuditLog;
@@ -61,6 +61,7 @@ export interface AccountSessionDependencies {
   readonly accountSessions: AccountSessions;
   readonly consoleSignIn: ConsoleRelyingParty;
   readonly consoleSessions: ConsoleSessionStore;
+  readonly cookies: PublicCookies;
 }
 
 /** One request to a signed-in page: who, how, and where the page's words and forms come from. */
@@ -95,26 +96,15 @@ export const frame = (ctx: ParameterizedContext, locale: Locale) => ({ locale, s
 export type AccountSession = ReturnType<typeof accountSession>;
 
 export function accountSession(deps: AccountSessionDependencies) {
-  const { issuer, logger, consoleSessions } = deps;
-  const secureCookies = new URL(issuer).protocol === 'https:';
-
-  const setCookie = (ctx: ParameterizedContext, name: string, value: string | null, maxAge?: number) => {
-    // The issuer is https behind a proxy: the browser sees https even when this hop does not.
-    if (secureCookies) ctx.cookies.secure = true;
-    ctx.cookies.set(name, value, {
-      path: '/account',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: secureCookies,
-      overwrite: true,
-      ...(maxAge !== undefined && { maxAge }),
-    });
-  };
+  const { logger, consoleSessions } = deps;
+  /** The console's cookies go back to /account only. */
+  const setCookie = (ctx: ParameterizedContext, name: string, value: string | null, maxAge?: number) =>
+    deps.cookies.set(ctx, name, value, { path: '/account', ...(maxAge !== undefined && { maxAge }) });
 
   /** ?lang= sets the same cookie as the sign-in pages, so the choice sticks across the whole service. */
   const localeFor = (ctx: ParameterizedContext): Locale => {
     const queryLang = typeof ctx.query.lang === 'string' && isLocale(ctx.query.lang) ? ctx.query.lang : undefined;
-    if (queryLang) ctx.cookies.set('lang', queryLang, { httpOnly: true, sameSite: 'lax', overwrite: true });
+    if (queryLang) deps.cookies.set(ctx, LANGUAGE_COOKIE, queryLang);
     return localeOf(ctx);
   };
 
