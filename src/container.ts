@@ -73,7 +73,7 @@ import { InteractionService } from './oidc/consent/interactions.ts';
 import { ConsentRecords } from './oidc/consent/consent-records.ts';
 import { createCibaHooks } from './oidc/ciba/ciba.ts';
 import { CibaApprovals } from './oidc/ciba/ciba-approvals.ts';
-import { approvalNotice } from './interactions/account-approvals-pages.ts';
+import { approvalNotice } from './interactions/account/approvals-pages.ts';
 import { notifyContacts } from './accounts/self-service.ts';
 import { AccessHistory } from './audit/access-history.ts';
 

@@ -20,7 +20,7 @@ import {
 import { MAX_CREDENTIAL_LENGTH } from '../../accounts/passkey-sign-in.ts';
 import { approvalAcr, type CibaApprovals, type PendingApproval } from '../../oidc/ciba/ciba-approvals.ts';
 import type { ConsoleSession } from '../account-console.ts';
-import { approvalShownText, approvalsPage, isApprovalMessageKey, type ApprovalItem, type ApprovalMessageKey } from '../account-approvals-pages.ts';
+import { approvalShownText, approvalsPage, isApprovalMessageKey, type ApprovalItem, type ApprovalMessageKey } from './approvals-pages.ts';
 import { switchHref } from '../../web/i18n.ts';
 import type { AccountSession, Signed } from './session.ts';
 

@@ -8,7 +8,7 @@ import type { ConsentRecords } from '../../oidc/consent/consent-records.ts';
 import type { AccountSessions } from '../../oidc/sessions/account-sessions.ts';
 import type { AccessHistory } from '../../audit/access-history.ts';
 import { CONSOLE_CLIENT_ID } from '../account-console.ts';
-import { isAccountMessageKey, overviewPage } from '../account-pages.ts';
+import { isAccountMessageKey, overviewPage } from './pages.ts';
 import { frame, send, type AccountSession } from './session.ts';
 
 const HISTORY_PAGE_SIZE = 20;

@@ -39,8 +39,8 @@ import {
   type ConsoleSessionStore,
 } from '../account-console.ts';
 import { type Locale, isLocale, localeOf, switchHref } from '../../web/i18n.ts';
-import { accountErrorPage, securityNotice, type AccountChange, type AccountMessageKey } from '../account-pages.ts';
-import type { ApprovalMessageKey } from '../account-approvals-pages.ts';
+import { accountErrorPage, securityNotice, type AccountChange, type AccountMessageKey } from './pages.ts';
+import type { ApprovalMessageKey } from './approvals-pages.ts';
 
 export const SESSION_COOKIE = 'account_session';
 export const SIGN_IN_COOKIE = 'account_signin';

@@ -17,7 +17,7 @@ import { secondFactorsOf } from '../../accounts/second-factors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Database } from '../../storage/database.ts';
 import type { ConsoleRelyingParty, ConsoleSession, ConsoleSessionStore } from '../account-console.ts';
-import { accountErrorPage, signedOutPage } from '../account-pages.ts';
+import { accountErrorPage, signedOutPage } from './pages.ts';
 import { SESSION_COOKIE, SIGN_IN_COOKIE, frame, send, type AccountSession } from './session.ts';
 import { CONSENT_ID } from './consents.ts';
 

@@ -1,4 +1,5 @@
 // The account page's words in Vietnamese and English: pages, notices, errors and the messages sent to contacts.
+import { RECOVERY_CODE_COUNT } from '../../accounts/second-factors.ts';
 
 export const ACCOUNT_MESSAGES = {
   'account.title': { vi: 'Tài khoản định danh điện tử', en: 'Your electronic identity account' },

@@ -2,10 +2,10 @@
 // bank's name, the binding message, what it would receive (the consent page's words) and when the
 // request ends; approved with the citizen's second factor, denied with one click. Plain forms with the
 // console's CSRF token; a passkey approval uses /assets/passkey.js (no inline script).
-import { html, layout, type Html } from '../web/html.ts';
-import { formatDateTime, translator, type Locale } from '../web/i18n.ts';
-import { APPROVAL_MESSAGES } from './messages/approvals.ts';
-import { consentWording } from './pages.ts';
+import { html, layout, type Html } from '../../web/html.ts';
+import { formatDateTime, translator, type Locale } from '../../web/i18n.ts';
+import { APPROVAL_MESSAGES } from '../messages/approvals.ts';
+import { consentWording } from '../pages.ts';
 
 
 export type ApprovalMessageKey = keyof typeof APPROVAL_MESSAGES;

@@ -1,18 +1,17 @@
-// The account page's templates and words (Vietnamese first, English): the overview and one page per
+// The account page's templates (their words are ../messages/account.ts): the overview and one page per
 // change. Plain forms that work without JavaScript — except passkey enrolment, which needs WebAuthn
 // (/assets/passkey.js). Every form carries the console session's CSRF token; every error sits next to
 // its field, tied to it by aria-describedby, in a role="alert" element.
-import { Html, html, layout } from '../web/html.ts';
-import { formatDate, formatDateTime, translator, type Locale } from '../web/i18n.ts';
-import { ACCOUNT_MESSAGES } from './messages/account.ts';
-import { translateIfKnown } from './i18n.ts';
-import type { RegistryRecord } from '../registry/registry.ts';
-import { formatAddress } from '../registry/registry.ts';
-import type { Passkey, SecondFactors } from '../accounts/second-factors.ts';
-import { MAX_PASSKEY_NAME_LENGTH, RECOVERY_CODE_COUNT } from '../accounts/second-factors.ts';
-import type { ContactKind } from '../accounts/self-service.ts';
-import { approvalsSection } from './account-approvals-pages.ts';
-
+import { Html, html, layout } from '../../web/html.ts';
+import { formatDate, formatDateTime, translator, type Locale } from '../../web/i18n.ts';
+import { ACCOUNT_MESSAGES } from '../messages/account.ts';
+import { translateIfKnown } from '../i18n.ts';
+import type { RegistryRecord } from '../../registry/registry.ts';
+import { formatAddress } from '../../registry/registry.ts';
+import type { Passkey, SecondFactors } from '../../accounts/second-factors.ts';
+import { MAX_PASSKEY_NAME_LENGTH } from '../../accounts/second-factors.ts';
+import type { ContactKind } from '../../accounts/self-service.ts';
+import { approvalsSection } from './approvals-pages.ts';
 
 export type AccountMessageKey = keyof typeof ACCOUNT_MESSAGES;
 export const t = translator(ACCOUNT_MESSAGES);
