@@ -11,7 +11,7 @@ import { forwardedHeaders, requestLog } from './observability/http.ts';
 import { readinessProbe } from './observability/health.ts';
 import { contentSecurityPolicy } from './web/security.ts';
 import { dependencyFaultPages } from './interactions/unavailable.ts';
-import { interactionRoutes } from './interactions/routes.ts';
+import { interactionRoutes } from './interactions/sign-in/routes.ts';
 import { accountRoutes } from './interactions/account/routes.ts';
 import { Router } from './web/router.ts';
 import { publicCookies } from './web/cookies.ts';
