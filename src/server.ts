@@ -15,7 +15,7 @@ import { interactionRoutes } from './interactions/sign-in/routes.ts';
 import { accountRoutes } from './interactions/account/routes.ts';
 import { Router } from './web/router.ts';
 import { publicCookies } from './web/cookies.ts';
-import { selectAccountRoutes } from './interactions/select-account-routes.ts';
+import { selectAccountRoutes } from './interactions/sign-in/select-account.ts';
 import { registrationRoutes } from './interactions/registration-routes.ts';
 import { OutboxNotifier } from './accounts/notifier.ts';
 import { outboxPage } from './admin/outbox-page.ts';

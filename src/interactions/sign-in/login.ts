@@ -10,7 +10,7 @@ import { LOA_1, LOA_2 } from '../../oidc/consent/assurance.ts';
 import { InteractionExpired } from '../../oidc/consent/interactions.ts';
 import { isNationalIdShape } from '../../registry/national-id.ts';
 import { loginPage } from '../pages.ts';
-import { lockedMessage, t as secondFactorText } from '../second-factor-pages.ts';
+import { lockedMessage, t as secondFactorText } from './second-factor-pages.ts';
 import { passkeyAlternative } from './page.ts';
 import type { SecondStep } from './second-step.ts';
 import { UID, signInStep, type StepDependencies } from './step.ts';

@@ -5,8 +5,8 @@ import { DEVICE_COOKIE, newDeviceId, DEVICE_COOKIE_MAX_AGE_MS } from '../../acco
 import type { PasskeySignIn } from '../../accounts/passkey-sign-in.ts';
 import { isNationalIdShape } from '../../registry/national-id.ts';
 import { consentPage, errorPage, loginPage } from '../pages.ts';
-import { otpPage, passkeySection } from '../second-factor-pages.ts';
-import { selectAccountPath } from '../select-account-routes.ts';
+import { otpPage, passkeySection } from './second-factor-pages.ts';
+import { selectAccountPath } from './select-account.ts';
 import type { SecondStep } from './second-step.ts';
 import { UID, signInStep, type StepDependencies } from './step.ts';
 
@@ -38,7 +38,7 @@ export function interactionPageRoutes(deps: InteractionPageDependencies, second:
       } else if (view.prompt === 'consent') {
         send(200, consentPage({ locale, uid: view.uid, clientName: view.clientName, scopes: view.scopesToConsent, claims: view.claimsToConsent, switchHref: here }));
       } else if (view.prompt === 'select_account') {
-        // Its own page and forms (select-account-routes.ts).
+        // Its own page and forms (./select-account.ts).
         ctx.status = 303;
         ctx.redirect(selectAccountPath(view.uid));
       } else {

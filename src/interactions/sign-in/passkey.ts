@@ -8,7 +8,7 @@ import { LOA_1, LOA_2 } from '../../oidc/consent/assurance.ts';
 import { InteractionExpired } from '../../oidc/consent/interactions.ts';
 import { translate } from '../i18n.ts';
 import { loginPage } from '../pages.ts';
-import { t as secondFactorText } from '../second-factor-pages.ts';
+import { t as secondFactorText } from './second-factor-pages.ts';
 import { passkeyAlternative } from './page.ts';
 import { UID, signInStep, type StepDependencies } from './step.ts';
 

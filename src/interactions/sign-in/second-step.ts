@@ -9,7 +9,7 @@ import type { BruteForceGuard } from '../../accounts/brute-force.ts';
 import { DEVICE_COOKIE, type DeviceNotices } from '../../accounts/devices.ts';
 import { LOA_2 } from '../../oidc/consent/assurance.ts';
 import { InteractionExpired, type InteractionView } from '../../oidc/consent/interactions.ts';
-import { lockedMessage, otpPage, t as secondFactorText } from '../second-factor-pages.ts';
+import { lockedMessage, otpPage, t as secondFactorText } from './second-factor-pages.ts';
 import { ResponseSent, UID, signInStep, type StepDependencies } from './step.ts';
 
 /** How long a password-verified citizen has to give the second factor. */

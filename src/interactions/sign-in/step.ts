@@ -12,7 +12,7 @@ import { HashingOverloaded } from '../../accounts/passwords.ts';
 import { RegistryUnavailable } from '../../registry/gateway.ts';
 import { translate } from '../i18n.ts';
 import { errorPage } from '../pages.ts';
-import { t as secondFactorText } from '../second-factor-pages.ts';
+import { t as secondFactorText } from './second-factor-pages.ts';
 
 /** An interaction's uid in its pages' paths. */
 export const UID = { params: { uid: /[A-Za-z0-9_-]{1,64}/ } };

@@ -1,10 +1,10 @@
 // The account question of prompt=select_account: go on as the citizen signed in to this browser, or
 // sign in as someone else. The citizen is named by name and a masked ID number only (a shared
 // computer shows this page to whoever sits at it next).
-import { html, layout } from '../web/html.ts';
-import { translator, type Locale } from '../web/i18n.ts';
-import { SELECT_ACCOUNT_MESSAGES } from './messages/select-account.ts';
-import { translate } from './i18n.ts';
+import { html, layout } from '../../web/html.ts';
+import { translator, type Locale } from '../../web/i18n.ts';
+import { SELECT_ACCOUNT_MESSAGES } from '../messages/select-account.ts';
+import { translate } from '../i18n.ts';
 
 
 export const t = translator(SELECT_ACCOUNT_MESSAGES);

@@ -1,4 +1,4 @@
-// HTTP for prompt=select_account. The sign-in pages (routes.ts) send an interaction that asks which
+// HTTP for prompt=select_account. The sign-in page (./page.ts) sends an interaction that asks which
 // account to use here:
 //   GET  /interaction/<uid>/select-account           the question
 //   POST /interaction/<uid>/select-account/continue  go on as the signed-in citizen
@@ -6,24 +6,24 @@
 // Like the other sign-in forms these rely on the interaction cookie (SameSite=Lax), which a form
 // posted from another site does not carry.
 import type { ParameterizedContext } from 'koa';
-import { Router } from '../web/router.ts';
-import { LANGUAGE_COOKIE, type PublicCookies } from '../web/cookies.ts';
-import type { AccountRepository } from '../accounts/accounts.ts';
-import type { RegistryGateway } from '../registry/gateway.ts';
-import type { AccountSelection, AccountChoice } from '../oidc/sessions/account-selection.ts';
-import { InteractionExpired } from '../oidc/consent/interactions.ts';
-import { RegistryUnavailable } from '../registry/gateway.ts';
-import { FormTooLarge, readForm } from '../web/forms.ts';
-import { isLocale, type Locale, localeOf, switchHref } from '../web/i18n.ts';
-import { translate } from './i18n.ts';
-import { errorPage } from './pages.ts';
+import { Router } from '../../web/router.ts';
+import { LANGUAGE_COOKIE, type PublicCookies } from '../../web/cookies.ts';
+import type { AccountRepository } from '../../accounts/accounts.ts';
+import type { RegistryGateway } from '../../registry/gateway.ts';
+import type { AccountSelection, AccountChoice } from '../../oidc/sessions/account-selection.ts';
+import { InteractionExpired } from '../../oidc/consent/interactions.ts';
+import { RegistryUnavailable } from '../../registry/gateway.ts';
+import { FormTooLarge, readForm } from '../../web/forms.ts';
+import { isLocale, type Locale, localeOf, switchHref } from '../../web/i18n.ts';
+import { translate } from '../i18n.ts';
+import { errorPage } from '../pages.ts';
 import { selectAccountPage } from './select-account-pages.ts';
-import { contentSecurityPolicy } from '../web/security.ts';
+import { contentSecurityPolicy } from '../../web/security.ts';
 
 /** An interaction's uid in the page's paths. */
 const UID = { params: { uid: /[A-Za-z0-9_-]{1,64}/ } };
 
-/** Where the select-account page of an interaction is (routes.ts sends the browser there). */
+/** Where the select-account page of an interaction is (./page.ts sends the browser there). */
 export const selectAccountPath = (uid: string): string => `/interaction/${uid}/select-account`;
 
 function sendPage(ctx: ParameterizedContext, status: number, body: string, formTarget?: string): void {

@@ -1,8 +1,8 @@
 // The second-factor page (the `otp` field is a contract, DESIGN.md "Demo data") and the notices of
 // the login form: locked, too many attempts from one address, busy.
-import { html, layout, type Html } from '../web/html.ts';
-import { translator, type Locale } from '../web/i18n.ts';
-import { SECOND_FACTOR_MESSAGES } from './messages/second-factor.ts';
+import { html, layout, type Html } from '../../web/html.ts';
+import { translator, type Locale } from '../../web/i18n.ts';
+import { SECOND_FACTOR_MESSAGES } from '../messages/second-factor.ts';
 
 
 export const t = translator(SECOND_FACTOR_MESSAGES);
