@@ -190,7 +190,7 @@ export function accountSession(deps: AccountSessionDependencies) {
     }
   };
 
-  /** A page anyone may see (the callback, "signed out"): its language, and a too-large form answered 413. */
+  /** A page anyone may see (the callback, "signed out"), in the language the request asks for. */
   const open =
     (handler: (ctx: ParameterizedContext, locale: Locale) => Promise<void> | void): RouteHandler =>
     async (ctx) => {
