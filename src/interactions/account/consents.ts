@@ -3,7 +3,8 @@
 import { Router, type RouteParams } from '../../web/router.ts';
 import type { ClientRepository } from '../../oidc/clients/clients.ts';
 import type { ConsentRecords } from '../../oidc/consent/consent-records.ts';
-import { accountErrorPage, consentRecordPage, withdrawConsentPage } from './pages.ts';
+import { accountErrorPage } from './pages.ts';
+import { consentRecordPage, withdrawConsentPage } from './consents-pages.ts';
 import { frame, send, type AccountSession, type Signed } from './session.ts';
 
 /** A consent record's id in its pages' paths. */

@@ -7,7 +7,8 @@ import type { EphemeralStore } from '../../storage/ephemeral-store.ts';
 import type { Notifier } from '../../accounts/notifier.ts';
 import { normalizeContact, removeEmail, saveVerifiedContact, type ContactKind } from '../../accounts/self-service.ts';
 import type { PendingContact } from '../account-console.ts';
-import { accountErrorPage, contactCodeMessage, contactPage, type ContactError } from './pages.ts';
+import { accountErrorPage } from './pages.ts';
+import { contactCodeMessage, contactPage, type ContactError } from './contacts-pages.ts';
 import { frame, sameSecret, send, type AccountSession, type Signed } from './session.ts';
 
 const CONTACT_CODE_MINUTES = 10;

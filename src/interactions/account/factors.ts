@@ -21,7 +21,8 @@ import {
   type PasskeyChallenges,
   type SecondFactors,
 } from '../../accounts/second-factors.ts';
-import { passkeyPage, recoveryCodesPage, t, totpPage, type HandoverError } from './pages.ts';
+import { t } from './pages.ts';
+import { passkeyPage, recoveryCodesPage, totpPage, type HandoverError } from './factors-pages.ts';
 import { frame, send, type AccountSession, type Signed } from './session.ts';
 
 export interface FactorRoutesDependencies {

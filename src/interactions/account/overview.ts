@@ -8,7 +8,8 @@ import type { ConsentRecords } from '../../oidc/consent/consent-records.ts';
 import type { AccountSessions } from '../../oidc/sessions/account-sessions.ts';
 import type { AccessHistory } from '../../audit/access-history.ts';
 import { CONSOLE_CLIENT_ID } from '../account-console.ts';
-import { isAccountMessageKey, overviewPage } from './pages.ts';
+import { isAccountMessageKey } from './pages.ts';
+import { overviewPage } from './overview-page.ts';
 import { frame, send, type AccountSession } from './session.ts';
 
 const HISTORY_PAGE_SIZE = 20;

@@ -7,7 +7,8 @@ import { passwordProblem } from '../../accounts/password-policy.ts';
 import { HashingOverloaded, type PasswordHasher } from '../../accounts/passwords.ts';
 import { MAX_PASSWORD_LENGTH } from '../../accounts/sign-in.ts';
 import type { AccountSessions } from '../../oidc/sessions/account-sessions.ts';
-import { accountErrorPage, passwordPage, type PasswordError } from './pages.ts';
+import { accountErrorPage } from './pages.ts';
+import { passwordPage, type PasswordError } from './password-page.ts';
 import { frame, send, type AccountSession } from './session.ts';
 
 export interface PasswordRoutesDependencies {

@@ -5,7 +5,8 @@ import type { Database } from '../../storage/database.ts';
 import { lockAccount } from '../../accounts/self-service.ts';
 import type { AccountSessions } from '../../oidc/sessions/account-sessions.ts';
 import type { SessionTerminator } from '../../oidc/sessions/sessions.ts';
-import { lockPage, lockedPage, signedOutPage } from './pages.ts';
+import { signedOutPage } from './pages.ts';
+import { lockPage, lockedPage } from './sessions-pages.ts';
 import { frame, send, type AccountSession } from './session.ts';
 
 export interface SessionRoutesDependencies {
