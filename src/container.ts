@@ -50,7 +50,22 @@ import { TotpVerifier } from './accounts/totp.ts';
 import { SecondFactorCheck } from './accounts/second-factors.ts';
 import { PasskeySignIn } from './accounts/passkey-sign-in.ts';
 import { DeviceNotices } from './accounts/devices.ts';
-import { CONSOLE_CLIENT_ID } from './interactions/account-console.ts';
+import { hkdfSync } from 'node:crypto';
+import {
+  CONSOLE_CLIENT_ID,
+  ConsoleRelyingParty,
+  ConsoleSessionStore,
+  consoleClientSecret,
+  loopbackAddress,
+  loopbackFetch,
+  registerConsoleClient,
+} from './interactions/account-console.ts';
+import { PasskeyChallenges } from './accounts/second-factors.ts';
+import { EnrolmentHandover } from './accounts/enrolment-handover.ts';
+import { DEFAULT_CONFIRMATION_POLICY, SelfRegistration, type ConfirmationPolicy } from './accounts/registration.ts';
+import { PasswordReset } from './accounts/password-reset.ts';
+import { AccountSessions } from './oidc/sessions/account-sessions.ts';
+import { AccountSelection } from './oidc/sessions/account-selection.ts';
 import { ADMIN_CONSOLE_CLIENT_ID } from './admin/auth-sign-in.ts';
 import { ADMIN_SCOPES } from './admin/auth-roles.ts';
 import { createAdminServices, type AdminServices } from './admin/services.ts';
@@ -60,7 +75,7 @@ import { InteractionService } from './oidc/consent/interactions.ts';
 import { ConsentRecords } from './oidc/consent/consent-records.ts';
 import { createCibaHooks } from './oidc/ciba/ciba.ts';
 import { CibaApprovals } from './oidc/ciba/ciba-approvals.ts';
-import { approvalNotice } from './interactions/account-approvals-pages.ts';
+import { approvalNotice } from './interactions/account/approvals-pages.ts';
 import { notifyContacts } from './accounts/self-service.ts';
 import { AccessHistory } from './audit/access-history.ts';
 
@@ -108,6 +123,21 @@ export interface Container {
   readonly ciba: CibaApprovals;
   /** The admin side's services: roles, sessions, four eyes, its authenticator, account administration (src/admin/services.ts). */
   readonly admin: AdminServices;
+  /** A citizen's sign-in sessions, as the account page lists and ends them. */
+  readonly accountSessions: AccountSessions;
+  /** prompt=select_account: go on as the signed-in citizen, or end that session. */
+  readonly accountSelection: AccountSelection;
+  /** WebAuthn challenges of enrolments and approvals, each good once. */
+  readonly passkeyChallenges: PasskeyChallenges;
+  /** The in-person code an officer hands over after resetting a citizen's second factors. */
+  readonly enrolmentHandover: EnrolmentHandover;
+  /** The account page's own sign-in through this provider (src/interactions/account-console.ts). */
+  readonly consoleSignIn: ConsoleRelyingParty;
+  readonly consoleSessions: ConsoleSessionStore;
+  /** Self-registration and password reset (/register, /reset), under one confirmation policy. */
+  readonly selfRegistration: SelfRegistration;
+  readonly passwordReset: PasswordReset;
+  readonly confirmationPolicy: ConfirmationPolicy;
   /** Closes pools and stops the embedded database, if any. */
   close(): Promise<void>;
 }
@@ -116,6 +146,13 @@ export interface ContainerOptions {
   readonly logger?: Logger;
   /** Skip migrations (the CLI's `migrate` runs them itself). */
   readonly migrate?: boolean;
+  /** Registration's code lifetime, tries and hourly limits (tests shorten them). */
+  readonly confirmationPolicy?: Partial<ConfirmationPolicy>;
+}
+
+/** The key of the one-time codes' keyed hashes (registration, reset), derived from the key-encryption key. */
+function oneTimeCodeKey(keyEncryptionKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', keyEncryptionKey, Buffer.alloc(0), 'citizen-idp one-time codes v1', 32));
 }
 
 /** Connects storage only: enough for migrations and CLI commands. */
@@ -345,6 +382,20 @@ export async function createContainer(config: Config, options: ContainerOptions 
     closers.unshift(() => backchannelWorker.stop());
     const consents = new ConsentRecords({ db, ephemeral: ephemeralModels, durable: durableModels, audit });
     const interactions = new InteractionService(provider, audit, consents, metrics);
+    const consoleSecret = consoleClientSecret(secrets.keyEncryptionKey);
+    const confirmationPolicy: ConfirmationPolicy = { ...DEFAULT_CONFIRMATION_POLICY, ...options.confirmationPolicy };
+    const confirmation = {
+      db,
+      ephemeral,
+      registry: registryGateway,
+      accounts,
+      passwords,
+      notifier,
+      audit,
+      codeKey: oneTimeCodeKey(secrets.keyEncryptionKey),
+      policy: confirmationPolicy,
+      logger: logger.child({ component: 'registration' }),
+    };
 
     return {
       config,
@@ -380,6 +431,20 @@ export async function createContainer(config: Config, options: ContainerOptions 
       secondFactor,
       devices: new DeviceNotices({ store: accounts, notifier, logger }),
       passkeySignIn: new PasskeySignIn({ store: ephemeral, accounts, registry: registryGateway, audit, issuer: config.issuer, metrics }),
+      accountSessions: new AccountSessions(ephemeralModels, durableModels, sessions),
+      accountSelection: new AccountSelection(provider, sessions, audit),
+      passkeyChallenges: new PasskeyChallenges(ephemeral),
+      enrolmentHandover: new EnrolmentHandover(accounts),
+      consoleSignIn: new ConsoleRelyingParty({
+        issuer: config.issuer,
+        clientSecret: consoleSecret,
+        fetch: loopbackFetch(config.issuer, loopbackAddress(config)),
+        register: () => registerConsoleClient(clients, config.issuer, consoleSecret),
+      }),
+      consoleSessions: new ConsoleSessionStore(ephemeral),
+      selfRegistration: new SelfRegistration(confirmation),
+      passwordReset: new PasswordReset({ ...confirmation, sessions, bruteForce }),
+      confirmationPolicy,
       async close() {
         for (const close of closers) await close();
       },

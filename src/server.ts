@@ -4,14 +4,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Koa from 'koa';
 import type { Config } from './config/config.ts';
+import type { Logger } from './observability/logger.ts';
+import type { Database } from './storage/database.ts';
 import { createContainer, type Container, type ContainerOptions } from './container.ts';
 import { forwardedHeaders, requestLog } from './observability/http.ts';
 import { readinessProbe } from './observability/health.ts';
 import { contentSecurityPolicy } from './web/security.ts';
 import { dependencyFaultPages } from './interactions/unavailable.ts';
-import { interactionRoutes } from './interactions/routes.ts';
-import { accountRoutes } from './interactions/account-routes.ts';
-import { selectAccountRoutes } from './interactions/select-account-routes.ts';
+import { interactionRoutes } from './interactions/sign-in/routes.ts';
+import { accountRoutes } from './interactions/account/routes.ts';
+import { Router } from './web/router.ts';
+import { publicCookies } from './web/cookies.ts';
+import { selectAccountRoutes } from './interactions/sign-in/select-account.ts';
 import { registrationRoutes } from './interactions/registration-routes.ts';
 import { OutboxNotifier } from './accounts/notifier.ts';
 import { outboxPage } from './admin/outbox-page.ts';
@@ -19,9 +23,9 @@ import { adminApiMiddleware } from './admin/api-app.ts';
 import { problemBody } from './admin/problem.ts';
 import { consoleFailurePage, isConsolePath } from './admin/console/console-routes.ts';
 import { resolveSecrets } from './config/quickstart-secrets.ts';
-import { Router } from './web/router.ts';
 import { catchAll, wantsJson, type ErrorRenderer } from './web/errors.ts';
-import { errorPage, localeOf, switchHref } from './interactions/pages.ts';
+import { localeOf, switchHref } from './web/i18n.ts';
+import { errorPage } from './interactions/pages.ts';
 import { translate } from './interactions/i18n.ts';
 
 export interface Server {
@@ -88,8 +92,61 @@ const adminErrors: ErrorRenderer = {
   },
 };
 
-/** Groups of sign-in pages beyond login and consent (registration, account…), each its own middleware. */
-export type PageRoutes = (container: Container) => Koa.Middleware;
+/** What extra routes may use: the logger and the database. */
+export interface PageRouteDependencies {
+  readonly logger: Logger;
+  readonly db: Database;
+}
+
+/** Extra routes for the public app (tests mount features under construction this way). */
+export type PageRoutes = (deps: PageRouteDependencies) => Koa.Middleware;
+
+/** Every route of the public port but the provider's: probes, assets, sign-in, account and registration pages. */
+function publicRoutes(container: Container, readiness: ReturnType<typeof readinessProbe>): Router {
+  const cookies = publicCookies(container.config.issuer);
+  const router = new Router()
+    .get('/healthz', (ctx) => {
+      ctx.body = { status: 'ok' };
+    })
+    .get('/readyz', async (ctx) => {
+      const report = await readiness();
+      ctx.status = report.ready ? 200 : 503;
+      ctx.body = report;
+    });
+  for (const [assetPath, asset] of ASSETS) {
+    router.get(assetPath, (ctx) => {
+      ctx.type = asset.type;
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = asset.body;
+    });
+  }
+  return router
+    .mount(
+      interactionRoutes({
+        interactions: container.interactions,
+        signIn: container.signIn,
+        accounts: container.accounts,
+        secondFactor: container.secondFactor,
+        bruteForce: container.bruteForce,
+        store: container.ephemeral,
+        passkeys: container.passkeySignIn,
+        devices: container.devices,
+        cookies,
+      }),
+    )
+    .mount(
+      selectAccountRoutes({
+        ...container,
+        cookies,
+        clientNameOf: async (clientId) => {
+          const client = await container.provider.Client.find(clientId);
+          return client && (client.clientName ?? clientId);
+        },
+      }),
+    )
+    .mount(accountRoutes({ ...container, issuer: container.config.issuer, cookies }))
+    .mount(registrationRoutes({ ...container, cookies }));
+}
 
 export function buildPublicApp(container: Container, pageRoutes: readonly PageRoutes[] = [], drain: DrainState = { draining: false }): Koa {
   const { config, logger } = container;
@@ -104,46 +161,14 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
   app.use(securityHeaders());
   // PostgreSQL or Redis unable to serve: 503 page (src/interactions/unavailable.ts), not a 500.
   app.use(dependencyFaultPages());
+  // While draining, keep-alive connections are not kept: the client's next request opens a new one,
+  // which the load balancer sends elsewhere once it has seen /readyz fail.
   app.use(async (ctx, next) => {
-    // While draining, keep-alive connections are not kept: the client's next request opens a new one,
-    // which the load balancer sends elsewhere once it has seen /readyz fail.
     if (drain.draining) ctx.set('Connection', 'close');
-    if (ctx.path === '/healthz') {
-      ctx.body = { status: 'ok' };
-      return;
-    }
-    if (ctx.path === '/readyz') {
-      const report = await readiness();
-      ctx.status = report.ready ? 200 : 503;
-      ctx.body = report;
-      return;
-    }
-    const asset = ASSETS.get(ctx.path);
-    if (asset && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
-      ctx.type = asset.type;
-      ctx.set('Cache-Control', 'public, max-age=3600');
-      ctx.body = asset.body;
-      return;
-    }
     await next();
   });
-  app.use(
-    interactionRoutes({
-      interactions: container.interactions,
-      signIn: container.signIn,
-      accounts: container.accounts,
-      secondFactor: container.secondFactor,
-      bruteForce: container.bruteForce,
-      store: container.ephemeral,
-      passkeys: container.passkeySignIn,
-      devices: container.devices,
-    }),
-  );
-  app.use(selectAccountRoutes(container));
-  app.use(accountRoutes(container));
-  for (const routes of pageRoutes) app.use(routes(container));
-  // After the extra routes: tests mount their own registration routes (shorter limits) first.
-  app.use(registrationRoutes(container));
+  app.use(publicRoutes(container, readiness).middleware());
+  for (const routes of pageRoutes) app.use(routes({ logger, db: container.db }));
   // Everything else is the provider's. Handing it the raw request keeps its own cookie keys in force
   // (mounting it as middleware would sign cookies with this app's keys instead).
   app.use((ctx) => {

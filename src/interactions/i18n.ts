@@ -1,14 +1,8 @@
-// The words citizens read, in Vietnamese (default) and English.
-export const LOCALES = ['vi', 'en'] as const;
-export type Locale = (typeof LOCALES)[number];
+// The words the sign-in pages share (errors, scopes, claims), in Vietnamese (default) and English;
+// the language machinery is src/web/i18n.ts.
+import type { Locale } from '../web/i18n.ts';
 
 const MESSAGES = {
-  'service.name': { vi: 'Định danh điện tử quốc gia', en: 'National electronic identity' },
-  'language.name': { vi: 'Tiếng Việt', en: 'English' },
-  'footer.privacy': {
-    vi: 'Dữ liệu của bạn chỉ được chia sẻ khi bạn đồng ý.',
-    en: 'Your data is shared only with your consent.',
-  },
   'error.title': { vi: 'Đã có lỗi xảy ra', en: 'Something went wrong' },
   'error.lead': {
     vi: 'Không thể hoàn tất yêu cầu đăng nhập này. Hãy quay lại dịch vụ bạn đang dùng và thử lại.',
@@ -105,30 +99,4 @@ export function translate(locale: Locale, key: MessageKey): string {
 /** A message key chosen at run time (for example `scope.<name>`), if it exists. */
 export function translateIfKnown(locale: Locale, key: string): string | undefined {
   return key in MESSAGES ? MESSAGES[key as MessageKey][locale] : undefined;
-}
-
-/** A module's own words: each key in both languages. */
-export type Messages = Record<string, Record<Locale, string>>;
-
-/**
- * A translator over a module's own message table, so each group of pages (registration, account,
- * second factor…) keeps its words beside its templates: `const t = translator(MY_MESSAGES)`.
- */
-export function translator<T extends Messages>(table: T): (locale: Locale, key: keyof T) => string {
-  return (locale, key) => table[key]![locale];
-}
-
-export function isLocale(value: unknown): value is Locale {
-  return typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
-}
-
-/** The first supported entry of a space-separated `ui_locales` list, else Vietnamese. */
-export function pickLocale(...candidates: (string | undefined | null)[]): Locale {
-  for (const candidate of candidates) {
-    for (const tag of (candidate ?? '').split(/[\s,]+/)) {
-      const language = tag.toLowerCase().split('-')[0];
-      if (isLocale(language)) return language;
-    }
-  }
-  return 'vi';
 }

@@ -1,25 +1,11 @@
 // The pages a citizen sees: login, consent, errors, logout. Plain HTML forms that work without
 // JavaScript; field names are a contract (DESIGN.md "Demo data"): username, password, otp.
 import { Html, html, layout } from '../web/html.ts';
-import { pickLocale, translate, translateIfKnown, type Locale } from './i18n.ts';
+import { translate, translateIfKnown } from './i18n.ts';
+import { localeOf, switchHref, type Locale } from '../web/i18n.ts';
 import { SENSITIVE_SCOPES } from '../oidc/consent/claims.ts';
-import type { PageRequest, ProviderPages } from '../oidc/provider.ts';
+import type { ProviderPages } from '../oidc/provider.ts';
 import { contentSecurityPolicy } from '../web/security.ts';
-
-type PageContext = Pick<PageRequest, 'query' | 'cookies'>;
-
-/** ?lang= wins, then the language cookie, then the request's ui_locales, then Vietnamese. */
-export function localeOf(ctx: PageContext, uiLocales?: string): Locale {
-  const asString = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  return pickLocale(asString(ctx.query.lang), ctx.cookies.get('lang'), asString(ctx.query.ui_locales), uiLocales);
-}
-
-/** The same page in the other language. */
-export function switchHref(originalUrl: string, locale: Locale): string {
-  const parsed = new URL(originalUrl, 'http://x');
-  parsed.searchParams.set('lang', locale === 'vi' ? 'en' : 'vi');
-  return `${parsed.pathname}${parsed.search}`;
-}
 
 export function errorPage(locale: Locale, options: { lead?: string; code?: string; description?: string; switchHref?: string }): string {
   return layout({

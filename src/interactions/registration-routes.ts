@@ -3,18 +3,15 @@
 // SameSite=Lax cookie and names server-side state, which is also what stops cross-site posts.
 // Input is validated here, where it enters: a bad form gets the page again with its fields marked
 // (4xx), never a 500, and nothing is written until the input is whole.
-import { hkdfSync } from 'node:crypto';
-import type { Middleware, ParameterizedContext } from 'koa';
-import type { Container } from '../container.ts';
-import type { PageRoutes } from '../server.ts';
-import { resolveSecrets } from '../config/quickstart-secrets.ts';
+import type { ParameterizedContext } from 'koa';
+import { Router } from '../web/router.ts';
+import { LANGUAGE_COOKIE, type PublicCookies } from '../web/cookies.ts';
 import { HashingOverloaded } from '../accounts/passwords.ts';
-import { DEFAULT_CONFIRMATION_POLICY, SelfRegistration, type ConfirmationPolicy, type ConfirmationInput } from '../accounts/registration.ts';
-import { PasswordReset } from '../accounts/password-reset.ts';
+import type { SelfRegistration, ConfirmationPolicy, ConfirmationInput } from '../accounts/registration.ts';
+import type { PasswordReset } from '../accounts/password-reset.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
 import { RegistryUnavailable } from '../registry/gateway.ts';
-import { isLocale, type Locale } from './i18n.ts';
-import { localeOf, switchHref } from './pages.ts';
+import { isLocale, type Locale, localeOf, switchHref } from '../web/i18n.ts';
 import { contentSecurityPolicy } from '../web/security.ts';
 import {
   FLOW_PATHS,
@@ -36,16 +33,14 @@ const MAX_ECHO = 100;
 const COOKIE: Record<FlowKind, string> = { register: 'cidp_register', reset: 'cidp_reset' };
 
 type Step = 'form' | 'confirm';
-const ROUTES = new Map<string, { kind: FlowKind; step: Step }>([
-  [FLOW_PATHS.register.form, { kind: 'register', step: 'form' }],
-  [FLOW_PATHS.register.confirm, { kind: 'register', step: 'confirm' }],
-  [FLOW_PATHS.reset.form, { kind: 'reset', step: 'form' }],
-  [FLOW_PATHS.reset.confirm, { kind: 'reset', step: 'confirm' }],
-]);
 
-export interface RegistrationRoutesOptions {
-  /** Code lifetime, tries and hourly limits (tests shorten them). */
-  readonly policy?: Partial<ConfirmationPolicy>;
+/** What /register and /reset use; the composition root builds both flows under one policy. */
+export interface RegistrationRoutesDependencies {
+  readonly selfRegistration: SelfRegistration;
+  readonly passwordReset: PasswordReset;
+  /** The code's lifetime is told to the citizen. */
+  readonly confirmationPolicy: Pick<ConfirmationPolicy, 'codeTtlSeconds'>;
+  readonly cookies: PublicCookies;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -183,177 +178,147 @@ function crossSite(ctx: ParameterizedContext): boolean {
   return site !== '' && site !== 'same-origin' && site !== 'none';
 }
 
-/** The code-key for the keyed hashes of one-time codes, derived from the key-encryption key. */
-function codeKeyOf(container: Container): Buffer {
-  const { keyEncryptionKey } = resolveSecrets(container.config);
-  return Buffer.from(hkdfSync('sha256', keyEncryptionKey, Buffer.alloc(0), 'citizen-idp one-time codes v1', 32));
-}
+export function registrationRoutes(deps: RegistrationRoutesDependencies): Router {
+  const services = { register: deps.selfRegistration, reset: deps.passwordReset };
+  const minutes = Math.max(1, Math.ceil(deps.confirmationPolicy.codeTtlSeconds / 60));
 
-export function createRegistrationRoutes(options: RegistrationRoutesOptions = {}): PageRoutes {
-  return (container: Container): Middleware => {
-    const policy: ConfirmationPolicy = { ...DEFAULT_CONFIRMATION_POLICY, ...options.policy };
-    const deps = {
-      db: container.db,
-      ephemeral: container.ephemeral,
-      registry: container.registryGateway,
-      accounts: container.accounts,
-      passwords: container.passwords,
-      notifier: container.notifier,
-      audit: container.audit,
-      codeKey: codeKeyOf(container),
-      policy,
-      logger: container.logger.child({ component: 'registration' }),
-    };
-    const services = {
-      register: new SelfRegistration(deps),
-      reset: new PasswordReset({ ...deps, sessions: container.sessions, bruteForce: container.bruteForce }),
-    };
-    const minutes = Math.max(1, Math.ceil(policy.codeTtlSeconds / 60));
+  /** One step of one flow: GET shows its form, POST takes it. */
+  const handle = async (ctx: ParameterizedContext, kind: FlowKind, step: Step) => {
+    const service = services[kind];
+    const isGet = ctx.method === 'GET' || ctx.method === 'HEAD';
+    let locale: Locale = localeOf(ctx);
+    const queryLang = typeof ctx.query.lang === 'string' && isLocale(ctx.query.lang) ? ctx.query.lang : undefined;
+    if (queryLang) deps.cookies.set(ctx, LANGUAGE_COOKIE, queryLang);
+    const setFlow = (id: string | null) => deps.cookies.set(ctx, COOKIE[kind], id, { path: FLOW_PATHS[kind].form });
+    const flowId = ctx.cookies.get(COOKIE[kind], { signed: false });
+    const here = (path: string) => switchHref(path, locale);
+    const context = () => ({ notices: noticeWriter(locale) });
 
-    return async (ctx, next) => {
-      const route = ROUTES.get(ctx.path);
-      if (!route) {
-        await next();
+    try {
+      if (isGet && step === 'form') {
+        // The form's id is the anchor a POST must bring back: a cross-site form cannot.
+        if (!(await service.find(flowId))) setFlow(await service.openForm());
+        sendPage(ctx, 200, detailsFormPage({ locale, kind, values: {}, errors: {}, switchHref: here(FLOW_PATHS[kind].form) }));
         return;
       }
-      const { kind, step } = route;
-      const service = services[kind];
-      const isGet = ctx.method === 'GET' || ctx.method === 'HEAD';
-      if (!isGet && ctx.method !== 'POST') {
-        ctx.status = 405;
-        ctx.set('Allow', 'GET, HEAD, POST');
-        return;
-      }
-      let locale: Locale = localeOf(ctx);
-      const queryLang = typeof ctx.query.lang === 'string' && isLocale(ctx.query.lang) ? ctx.query.lang : undefined;
-      if (queryLang) ctx.cookies.set('lang', queryLang, { httpOnly: true, sameSite: 'lax', overwrite: true });
-      const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: FLOW_PATHS[kind].form, secure: ctx.secure, overwrite: true, signed: false };
-      const setFlow = (id: string | null) => ctx.cookies.set(COOKIE[kind], id, cookieOptions);
-      const flowId = ctx.cookies.get(COOKIE[kind], { signed: false });
-      const here = (path: string) => switchHref(path, locale);
-      const context = () => ({ notices: noticeWriter(locale) });
-
-      try {
-        if (isGet && step === 'form') {
-          // The form's id is the anchor a POST must bring back: a cross-site form cannot.
-          if (!(await service.find(flowId))) setFlow(await service.openForm());
-          sendPage(ctx, 200, detailsFormPage({ locale, kind, values: {}, errors: {}, switchHref: here(FLOW_PATHS[kind].form) }));
+      if (isGet) {
+        const flow = await service.find(flowId);
+        if (flow?.stage !== 'code') {
+          ctx.status = 303;
+          ctx.redirect(FLOW_PATHS[kind].form);
           return;
         }
-        if (isGet) {
-          const flow = await service.find(flowId);
-          if (flow?.stage !== 'code') {
-            ctx.status = 303;
-            ctx.redirect(FLOW_PATHS[kind].form);
-            return;
-          }
+        sendPage(
+          ctx,
+          200,
+          confirmFormPage({ locale, kind, minutes, codeConfirmed: flow.verified, errors: {}, switchHref: here(FLOW_PATHS[kind].confirm) }),
+        );
+        return;
+      }
+
+      if (crossSite(ctx)) throw new FormRefused(403, 'bad_request');
+      const form = await readForm(ctx);
+      const formLang = form.get('lang');
+      if (isLocale(formLang)) locale = formLang;
+
+      if (step === 'form') {
+        const details = parseDetails(form, kind);
+        const formPage = (status: number, formExpired = false) =>
+          sendPage(ctx, status, detailsFormPage({ locale, kind, values: details.values, errors: details.errors, formExpired, switchHref: here(FLOW_PATHS[kind].form) }));
+        if (!(await service.find(flowId))) {
+          setFlow(await service.openForm());
+          formPage(403, true);
+          return;
+        }
+        if (Object.keys(details.errors).length > 0) {
+          formPage(400);
+          return;
+        }
+        const result =
+          kind === 'register'
+            ? await services.register.start(
+                flowId,
+                { nationalId: details.nationalId!, fullName: details.fullName!, birthDate: details.birthDate!, idCardIssueDate: details.idCardIssueDate! },
+                context(),
+              )
+            : await services.reset.start(flowId, { nationalId: details.nationalId!, idCardIssueDate: details.idCardIssueDate! }, context());
+        if (result.outcome === 'rate-limited') {
+          ctx.set('Retry-After', String(result.retryAfterSeconds));
+          sendPage(ctx, 429, flowMessagePage(locale, kind, 'rate_limited', { minutes: Math.ceil(result.retryAfterSeconds / 60) }));
+          return;
+        }
+        setFlow(result.flowId);
+        // Post/redirect/get: reloading the code page does not send the details again.
+        ctx.status = 303;
+        ctx.redirect(FLOW_PATHS[kind].confirm);
+        return;
+      }
+
+      // step === 'confirm'
+      const input = confirmationInput(form);
+      const result = kind === 'register' ? await services.register.confirm(flowId, input, context()) : await services.reset.confirm(flowId, input, context());
+      switch (result.outcome) {
+        case 'expired':
+        case 'too-many-tries':
+          setFlow(null);
+          sendPage(ctx, 400, flowMessagePage(locale, kind, result.outcome === 'expired' ? 'expired' : 'too_many'));
+          return;
+        case 'invalid':
           sendPage(
             ctx,
-            200,
-            confirmFormPage({ locale, kind, minutes, codeConfirmed: flow.verified, errors: {}, switchHref: here(FLOW_PATHS[kind].confirm) }),
+            400,
+            confirmFormPage({
+              locale,
+              kind,
+              minutes,
+              codeConfirmed: result.codeConfirmed,
+              errors: result.errors,
+              triesLeft: result.triesLeft,
+              switchHref: here(FLOW_PATHS[kind].confirm),
+            }),
           );
           return;
-        }
-
-        if (crossSite(ctx)) throw new FormRefused(403, 'bad_request');
-        const form = await readForm(ctx);
-        const formLang = form.get('lang');
-        if (isLocale(formLang)) locale = formLang;
-
-        if (step === 'form') {
-          const details = parseDetails(form, kind);
-          const formPage = (status: number, formExpired = false) =>
-            sendPage(ctx, status, detailsFormPage({ locale, kind, values: details.values, errors: details.errors, formExpired, switchHref: here(FLOW_PATHS[kind].form) }));
-          if (!(await service.find(flowId))) {
-            setFlow(await service.openForm());
-            formPage(403, true);
-            return;
-          }
-          if (Object.keys(details.errors).length > 0) {
-            formPage(400);
-            return;
-          }
-          const result =
-            kind === 'register'
-              ? await services.register.start(
-                  flowId,
-                  { nationalId: details.nationalId!, fullName: details.fullName!, birthDate: details.birthDate!, idCardIssueDate: details.idCardIssueDate! },
-                  context(),
-                )
-              : await services.reset.start(flowId, { nationalId: details.nationalId!, idCardIssueDate: details.idCardIssueDate! }, context());
-          if (result.outcome === 'rate-limited') {
-            ctx.set('Retry-After', String(result.retryAfterSeconds));
-            sendPage(ctx, 429, flowMessagePage(locale, kind, 'rate_limited', { minutes: Math.ceil(result.retryAfterSeconds / 60) }));
-            return;
-          }
-          setFlow(result.flowId);
-          // Post/redirect/get: reloading the code page does not send the details again.
-          ctx.status = 303;
-          ctx.redirect(FLOW_PATHS[kind].confirm);
+        case 'registered':
+          setFlow(null);
+          sendPage(ctx, 200, registeredPage(locale, result.contact));
           return;
-        }
-
-        // step === 'confirm'
-        const input = confirmationInput(form);
-        const result = kind === 'register' ? await services.register.confirm(flowId, input, context()) : await services.reset.confirm(flowId, input, context());
-        switch (result.outcome) {
-          case 'expired':
-          case 'too-many-tries':
-            setFlow(null);
-            sendPage(ctx, 400, flowMessagePage(locale, kind, result.outcome === 'expired' ? 'expired' : 'too_many'));
-            return;
-          case 'invalid':
-            sendPage(
-              ctx,
-              400,
-              confirmFormPage({
-                locale,
-                kind,
-                minutes,
-                codeConfirmed: result.codeConfirmed,
-                errors: result.errors,
-                triesLeft: result.triesLeft,
-                switchHref: here(FLOW_PATHS[kind].confirm),
-              }),
-            );
-            return;
-          case 'registered':
-            setFlow(null);
-            sendPage(ctx, 200, registeredPage(locale, result.contact));
-            return;
-          case 'changed':
-            setFlow(null);
-            sendPage(ctx, 200, passwordChangedPage(locale, result.contacts));
-            return;
-          case 'already-registered':
-            setFlow(null);
-            sendPage(ctx, 409, flowMessagePage(locale, kind, 'already_registered'));
-            return;
-          case 'refused':
-            setFlow(null);
-            sendPage(ctx, 403, flowMessagePage(locale, kind, 'refused'));
-            return;
-        }
-      } catch (error) {
-        if (error instanceof FormRefused) {
-          sendPage(ctx, error.status, flowMessagePage(locale, kind, error.page));
+        case 'changed':
+          setFlow(null);
+          sendPage(ctx, 200, passwordChangedPage(locale, result.contacts));
           return;
-        }
-        if (error instanceof RegistryUnavailable) {
-          if (error.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(error.retryAfterSeconds));
-          sendPage(ctx, 503, flowMessagePage(locale, kind, 'registry_unavailable'));
+        case 'already-registered':
+          setFlow(null);
+          sendPage(ctx, 409, flowMessagePage(locale, kind, 'already_registered'));
           return;
-        }
-        if (error instanceof HashingOverloaded) {
-          ctx.set('Retry-After', '5');
-          sendPage(ctx, 503, flowMessagePage(locale, kind, 'busy'));
+        case 'refused':
+          setFlow(null);
+          sendPage(ctx, 403, flowMessagePage(locale, kind, 'refused'));
           return;
-        }
-        throw error;
       }
-    };
+    } catch (error) {
+      if (error instanceof FormRefused) {
+        sendPage(ctx, error.status, flowMessagePage(locale, kind, error.page));
+        return;
+      }
+      if (error instanceof RegistryUnavailable) {
+        if (error.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(error.retryAfterSeconds));
+        sendPage(ctx, 503, flowMessagePage(locale, kind, 'registry_unavailable'));
+        return;
+      }
+      if (error instanceof HashingOverloaded) {
+        ctx.set('Retry-After', '5');
+        sendPage(ctx, 503, flowMessagePage(locale, kind, 'busy'));
+        return;
+      }
+      throw error;
+    }
   };
-}
 
-/** /register and /reset with the default policy: `buildPublicApp(container, [registrationRoutes])`. */
-export const registrationRoutes: PageRoutes = createRegistrationRoutes();
+  const router = new Router();
+  for (const kind of ['register', 'reset'] as const) {
+    for (const step of ['form', 'confirm'] as const) {
+      router.get(FLOW_PATHS[kind][step], (ctx) => handle(ctx, kind, step)).post(FLOW_PATHS[kind][step], (ctx) => handle(ctx, kind, step));
+    }
+  }
+  return router;
+}

@@ -3,8 +3,9 @@
 // Whatever threw did so before writing anything that would need undoing (src/storage/dependency-faults.ts).
 import type Koa from 'koa';
 import { isDependencyUnavailable, RETRY_AFTER_SECONDS } from '../storage/dependency-faults.ts';
+import { localeOf, switchHref } from '../web/i18n.ts';
 import { translate } from './i18n.ts';
-import { errorPage, localeOf, switchHref } from './pages.ts';
+import { errorPage } from './pages.ts';
 
 export function dependencyFaultPages(): Koa.Middleware {
   return async (ctx, next) => {

@@ -1,7 +1,16 @@
 // Server-rendered HTML: one escaping function and one page layout. No inline script or style, so
 // the strict Content-Security-Policy holds.
-import type { Locale } from '../interactions/i18n.ts';
-import { translate } from '../interactions/i18n.ts';
+import { translator, type Locale } from './i18n.ts';
+
+/** The layout's own words. */
+const t = translator({
+  'service.name': { vi: 'Định danh điện tử quốc gia', en: 'National electronic identity' },
+  'language.name': { vi: 'Tiếng Việt', en: 'English' },
+  'footer.privacy': {
+    vi: 'Dữ liệu của bạn chỉ được chia sẻ khi bạn đồng ý.',
+    en: 'Your data is shared only with your consent.',
+  },
+});
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -49,19 +58,19 @@ export interface LayoutOptions {
 export function layout({ locale, title, body, switchHref }: LayoutOptions): string {
   const other: Locale = locale === 'vi' ? 'en' : 'vi';
   const switcher = switchHref
-    ? html`<a class="lang" href="${switchHref}" hreflang="${other}" lang="${other}">${translate(other, 'language.name')}</a>`
+    ? html`<a class="lang" href="${switchHref}" hreflang="${other}" lang="${other}">${t(other, 'language.name')}</a>`
     : html``;
   return `<!doctype html>${html`<html lang="${locale}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · ${translate(locale, 'service.name')}</title>
+<title>${title} · ${t(locale, 'service.name')}</title>
 <link rel="stylesheet" href="/assets/site.css">
 </head>
 <body>
-<header class="top"><span class="brand">${translate(locale, 'service.name')}</span>${switcher}</header>
+<header class="top"><span class="brand">${t(locale, 'service.name')}</span>${switcher}</header>
 <main>${body}</main>
-<footer>${translate(locale, 'footer.privacy')}</footer>
+<footer>${t(locale, 'footer.privacy')}</footer>
 </body>
 </html>`.value}`;
 }

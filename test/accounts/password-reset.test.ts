@@ -3,17 +3,16 @@
 // session and refresh token the account had.
 import { expect } from 'chai';
 import * as client from 'openid-client';
-import type { PageRoutes } from '../../src/server.ts';
+import type { ConfirmationPolicy } from '../../src/accounts/registration.ts';
 import { OutboxNotifier } from '../../src/accounts/notifier.ts';
 import type { NewRegistryRecord } from '../../src/registry/registry.ts';
-import { createRegistrationRoutes } from '../../src/interactions/registration-routes.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 import { alertsOf, Browser, type Page } from '../support/browserless.ts';
 
 type World = RunningServer;
 
-function startWorld(routes: PageRoutes): Promise<World> {
-  return startTestServer({ pageRoutes: [routes] });
+function startWorld(confirmationPolicy: Partial<ConfirmationPolicy>): Promise<World> {
+  return startTestServer({ confirmationPolicy });
 }
 
 const BICH = { id: '079185000123', password: 'Bich#Demo2026', issued: '01/04/2021', phone: '+84900000002' };
@@ -124,7 +123,7 @@ describe('password reset at /reset', function () {
 
   before(async function () {
     this.timeout(60_000);
-    world = await startWorld(createRegistrationRoutes({ policy: { attemptsPerIdPerHour: 100, messagesPerDestinationPerHour: 100 } }));
+    world = await startWorld({ attemptsPerIdPerHour: 100, messagesPerDestinationPerHour: 100 });
     portal = await client.discovery(new URL(world.issuer), 'demo-portal', undefined, client.ClientSecretBasic('demo-portal-secret'), {
       execute: [client.allowInsecureRequests],
     });
@@ -324,7 +323,7 @@ describe('password reset limits and expiry', function () {
 
   before(async function () {
     this.timeout(60_000);
-    world = await startWorld(createRegistrationRoutes({ policy: { codeTtlSeconds: 2, attemptsPerIdPerHour: 3 } }));
+    world = await startWorld({ codeTtlSeconds: 2, attemptsPerIdPerHour: 3 });
   });
 
   after(async () => {

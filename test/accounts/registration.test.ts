@@ -3,18 +3,18 @@
 // from the outbox, as a citizen would read them on the phone the registry knows.
 import { expect } from 'chai';
 import * as client from 'openid-client';
-import type { PageRoutes } from '../../src/server.ts';
+import type { ConfirmationPolicy } from '../../src/accounts/registration.ts';
 import { OutboxNotifier } from '../../src/accounts/notifier.ts';
 import type { NewRegistryRecord } from '../../src/registry/registry.ts';
-import { createRegistrationRoutes, parseDate } from '../../src/interactions/registration-routes.ts';
+import { parseDate } from '../../src/interactions/registration-routes.ts';
 import { sameName } from '../../src/accounts/registration.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 import { alertsOf, Browser, formsOf, type Page } from '../support/browserless.ts';
 
 type World = RunningServer;
 
-function startWorld(routes: PageRoutes): Promise<World> {
-  return startTestServer({ pageRoutes: [routes] });
+function startWorld(confirmationPolicy: Partial<ConfirmationPolicy>): Promise<World> {
+  return startTestServer({ confirmationPolicy });
 }
 
 const HA = { id: '031190004567', name: 'Phạm Thu Hà', birthDate: '09/01/1990', issued: '01/04/2021', phone: '+84900000004' };
@@ -137,7 +137,7 @@ describe('self-registration at /register', function () {
 
   before(async function () {
     this.timeout(60_000);
-    world = await startWorld(createRegistrationRoutes({ policy: { attemptsPerIdPerHour: 100, messagesPerDestinationPerHour: 100 } }));
+    world = await startWorld({ attemptsPerIdPerHour: 100, messagesPerDestinationPerHour: 100 });
   });
 
   after(async () => {
@@ -536,7 +536,7 @@ describe('self-registration limits and expiry', function () {
 
   before(async function () {
     this.timeout(60_000);
-    world = await startWorld(createRegistrationRoutes({ policy: { codeTtlSeconds: 2, attemptsPerIdPerHour: 3, messagesPerDestinationPerHour: 2 } }));
+    world = await startWorld({ codeTtlSeconds: 2, attemptsPerIdPerHour: 3, messagesPerDestinationPerHour: 2 });
   });
 
   after(async () => {

@@ -10,7 +10,6 @@ import { expect } from 'chai';
 import * as client from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, watchedPage } from '../support/chromium.ts';
-import { registrationRoutes } from '../../src/interactions/registration-routes.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
@@ -38,7 +37,7 @@ describe('registration to first sign-in in a real browser', function () {
 
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    world = await startTestServer({ pageRoutes: [registrationRoutes] });
+    world = await startTestServer();
     browser = await launchChromium();
     page = await watchedPage(browser, cspViolations);
   });

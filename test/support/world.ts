@@ -7,6 +7,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { buildServer, type PageRoutes, type Server } from '../../src/server.ts';
+import type { ConfirmationPolicy } from '../../src/accounts/registration.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
 /** The machine's PostgreSQL (trust auth); each suite gets a database of its own created from it. */
@@ -115,6 +116,8 @@ export async function startTestServer(
     logLevel?: string;
     /** Extra page routes for the public app (features under construction). */
     pageRoutes?: readonly PageRoutes[];
+    /** Registration's code lifetime, tries and hourly limits (shorter than the default). */
+    confirmationPolicy?: Partial<ConfirmationPolicy>;
     /** A second instance of another test server: same database, Redis prefix and secrets. */
     sameStorageAs?: RunningServer;
     /** The issuer's host name (passkey tests need `localhost`: WebAuthn refuses IP addresses). */
@@ -143,7 +146,11 @@ export async function startTestServer(
   const logger = options.logDestination
     ? createLogger(options.logLevel ?? 'info', options.logDestination)
     : undefined;
-  const server = await buildServer(config, { ...(logger && { logger }), ...(options.pageRoutes && { pageRoutes: options.pageRoutes }) });
+  const server = await buildServer(config, {
+    ...(logger && { logger }),
+    ...(options.pageRoutes && { pageRoutes: options.pageRoutes }),
+    ...(options.confirmationPolicy && { confirmationPolicy: options.confirmationPolicy }),
+  });
   if (options.seed !== false && !shared) {
     const { seedDemoData } = await import('../../src/admin/demo-data.ts');
     await seedDemoData(server.container);

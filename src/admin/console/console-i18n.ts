@@ -1,5 +1,5 @@
 // The words administrators read in the web console, in Vietnamese (default) and English.
-import { translator, type Locale } from '../../interactions/i18n.ts';
+import { translator, type Locale } from '../../web/i18n.ts';
 
 const CONSOLE_MESSAGES = {
   'console.name': { vi: 'Quản trị định danh điện tử', en: 'eID administration' },

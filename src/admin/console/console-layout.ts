@@ -3,7 +3,7 @@
 // confirmation). Server-rendered, no script and no inline style, so the strict CSP holds; the words
 // come from the catalogue (console-i18n.ts).
 import { Html, html } from '../../web/html.ts';
-import type { Locale } from '../../interactions/i18n.ts';
+import type { Locale } from '../../web/i18n.ts';
 import type { AdminRole } from '../auth-roles.ts';
 import { consoleText, consoleTextOr, type ConsoleMessageKey } from './console-i18n.ts';
 

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type Koa from 'koa';
 import { FormTooLarge } from '../../web/forms.ts';
-import { isLocale, type Locale } from '../../interactions/i18n.ts';
+import { isLocale, type Locale } from '../../web/i18n.ts';
 import { contentSecurityPolicy } from '../../web/security.ts';
 import { BadPathSegment, Router, routeTemplateOf } from '../../web/router.ts';
 import { AdminProblem } from '../problem.ts';

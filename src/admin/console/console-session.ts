@@ -4,7 +4,7 @@
 // zod schemas — so role checks, validation, four eyes and audit cannot drift from the API's.
 import type Koa from 'koa';
 import type { z } from 'zod';
-import type { Locale } from '../../interactions/i18n.ts';
+import type { Locale } from '../../web/i18n.ts';
 import type { EphemeralStore } from '../../storage/ephemeral-store.ts';
 import { readForm } from '../../web/forms.ts';
 import type { RouteHandler, RouteParams } from '../../web/router.ts';

@@ -1,23 +1,13 @@
 // The account question of prompt=select_account: go on as the citizen signed in to this browser, or
 // sign in as someone else. The citizen is named by name and a masked ID number only (a shared
 // computer shows this page to whoever sits at it next).
-import { html, layout } from '../web/html.ts';
-import { translate, translator, type Locale } from './i18n.ts';
+import { html, layout } from '../../web/html.ts';
+import { translator, type Locale } from '../../web/i18n.ts';
+import { SELECT_ACCOUNT_MESSAGES } from '../messages/select-account.ts';
+import { translate } from '../i18n.ts';
 
-const MESSAGES = {
-  'select.title': { vi: 'Chọn tài khoản', en: 'Choose an account' },
-  'select.lead': { vi: 'Thiết bị này đang đăng nhập với tài khoản:', en: 'This device is signed in as:' },
-  'select.name': { vi: 'Họ và tên', en: 'Full name' },
-  'select.id_number': { vi: 'Số định danh cá nhân', en: 'Personal identification number' },
-  'select.continue': { vi: 'Tiếp tục với tài khoản {name}', en: 'Continue as {name}' },
-  'select.another': { vi: 'Dùng tài khoản khác', en: 'Use another account' },
-  'select.another_note': {
-    vi: 'Khi chọn tài khoản khác, tài khoản trên sẽ được đăng xuất khỏi thiết bị này.',
-    en: 'Choosing another account signs the account above out of this device.',
-  },
-} as const;
 
-export const t = translator(MESSAGES);
+export const t = translator(SELECT_ACCOUNT_MESSAGES);
 
 /** The last four digits only: enough for the citizen to recognise, too little for anyone else. */
 export function maskedNationalId(nationalId: string): string {

@@ -1,24 +1,29 @@
-// HTTP for prompt=select_account. The sign-in pages (routes.ts) send an interaction that asks which
+// HTTP for prompt=select_account. The sign-in page (./page.ts) sends an interaction that asks which
 // account to use here:
 //   GET  /interaction/<uid>/select-account           the question
 //   POST /interaction/<uid>/select-account/continue  go on as the signed-in citizen
 //   POST /interaction/<uid>/select-account/another   end that session, then the login page
 // Like the other sign-in forms these rely on the interaction cookie (SameSite=Lax), which a form
 // posted from another site does not carry.
-import type { Middleware, ParameterizedContext } from 'koa';
-import type { Container } from '../container.ts';
-import { AccountSelection, type AccountChoice } from '../oidc/sessions/account-selection.ts';
-import { InteractionExpired } from '../oidc/consent/interactions.ts';
-import { RegistryUnavailable } from '../registry/gateway.ts';
-import { FormTooLarge, readForm } from '../web/forms.ts';
-import { isLocale, translate, type Locale } from './i18n.ts';
-import { errorPage, localeOf, switchHref } from './pages.ts';
+import type { ParameterizedContext } from 'koa';
+import { Router } from '../../web/router.ts';
+import { LANGUAGE_COOKIE, type PublicCookies } from '../../web/cookies.ts';
+import type { AccountRepository } from '../../accounts/accounts.ts';
+import type { RegistryGateway } from '../../registry/gateway.ts';
+import type { AccountSelection, AccountChoice } from '../../oidc/sessions/account-selection.ts';
+import { InteractionExpired } from '../../oidc/consent/interactions.ts';
+import { RegistryUnavailable } from '../../registry/gateway.ts';
+import { FormTooLarge, readForm } from '../../web/forms.ts';
+import { isLocale, type Locale, localeOf, switchHref } from '../../web/i18n.ts';
+import { translate } from '../i18n.ts';
+import { errorPage } from '../pages.ts';
 import { selectAccountPage } from './select-account-pages.ts';
-import { contentSecurityPolicy } from '../web/security.ts';
+import { contentSecurityPolicy } from '../../web/security.ts';
 
-const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/select-account(?:\/(continue|another))?$/;
+/** An interaction's uid in the page's paths. */
+const UID = { params: { uid: /[A-Za-z0-9_-]{1,64}/ } };
 
-/** Where the select-account page of an interaction is (routes.ts sends the browser there). */
+/** Where the select-account page of an interaction is (./page.ts sends the browser there). */
 export const selectAccountPath = (uid: string): string => `/interaction/${uid}/select-account`;
 
 function sendPage(ctx: ParameterizedContext, status: number, body: string, formTarget?: string): void {
@@ -29,18 +34,28 @@ function sendPage(ctx: ParameterizedContext, status: number, body: string, formT
   ctx.body = body;
 }
 
-export function selectAccountRoutes(container: Container): Middleware {
-  const selection = new AccountSelection(container.provider, container.sessions, container.audit);
+/** What the select-account page uses. */
+export interface SelectAccountRoutesDependencies {
+  readonly accountSelection: AccountSelection;
+  readonly accounts: Pick<AccountRepository, 'findById'>;
+  readonly registryGateway: Pick<RegistryGateway, 'findByNationalId'>;
+  /** The client's name, shown in the question (its id when it has none); undefined once it is gone. */
+  clientNameOf(clientId: string): Promise<string | undefined>;
+  readonly cookies: PublicCookies;
+}
+
+export function selectAccountRoutes(deps: SelectAccountRoutesDependencies): Router {
+  const selection = deps.accountSelection;
 
   /** The choice's citizen, if their account may still be used. */
   const activeAccountOf = async (choice: AccountChoice) => {
-    const account = await container.accounts.findById(choice.accountId);
+    const account = await deps.accounts.findById(choice.accountId);
     return account?.status === 'active' ? account : undefined;
   };
 
   const fullNameOf = async (nationalId: string): Promise<string | undefined> => {
     try {
-      return (await container.registryGateway.findByNationalId(nationalId))?.fullName;
+      return (await deps.registryGateway.findByNationalId(nationalId))?.fullName;
     } catch (error) {
       // The page still works without the name: the masked number tells the citizen who it is.
       if (error instanceof RegistryUnavailable) return undefined;
@@ -48,26 +63,15 @@ export function selectAccountRoutes(container: Container): Middleware {
     }
   };
 
-  return async (ctx, next) => {
-    const match = ROUTE.exec(ctx.path);
-    if (!match) {
-      await next();
-      return;
-    }
-    const action = match[2] as 'continue' | 'another' | undefined;
-    if ((action === undefined && ctx.method !== 'GET') || (action !== undefined && ctx.method !== 'POST')) {
-      ctx.status = 405;
-      ctx.set('Allow', action === undefined ? 'GET' : 'POST');
-      return;
-    }
-
+  /** The question (no action), or the answer a form gives. */
+  const handle = async (ctx: ParameterizedContext, action: 'continue' | 'another' | undefined) => {
     let locale: Locale = localeOf(ctx);
     try {
       const form = action === undefined ? new URLSearchParams() : await readForm(ctx);
       const formLang = form.get('lang');
       if (isLocale(formLang)) locale = formLang;
       if (typeof ctx.query.lang === 'string' && isLocale(ctx.query.lang)) {
-        ctx.cookies.set('lang', ctx.query.lang, { httpOnly: true, sameSite: 'lax', overwrite: true });
+        deps.cookies.set(ctx, LANGUAGE_COOKIE, ctx.query.lang);
       }
 
       const choice = await selection.choice(ctx.req, ctx.res);
@@ -86,15 +90,15 @@ export function selectAccountRoutes(container: Container): Middleware {
         return;
       }
 
-      const client = await container.provider.Client.find(choice.clientId);
-      if (!client) throw new InteractionExpired('the client of this interaction is gone');
+      const clientName = await deps.clientNameOf(choice.clientId);
+      if (clientName === undefined) throw new InteractionExpired('the client of this interaction is gone');
       sendPage(
         ctx,
         200,
         selectAccountPage({
           locale,
           uid: choice.uid,
-          clientName: client.clientName ?? choice.clientId,
+          clientName,
           fullName: await fullNameOf(account.nationalId),
           nationalId: account.nationalId,
           switchHref: switchHref(selectAccountPath(choice.uid), locale),
@@ -113,4 +117,9 @@ export function selectAccountRoutes(container: Container): Middleware {
       throw error;
     }
   };
+
+  return new Router()
+    .get('/interaction/{uid}/select-account', (ctx) => handle(ctx, undefined), UID)
+    .post('/interaction/{uid}/select-account/continue', (ctx) => handle(ctx, 'continue'), UID)
+    .post('/interaction/{uid}/select-account/another', (ctx) => handle(ctx, 'another'), UID);
 }

@@ -1,0 +1,20 @@
+// HTTP for the sign-in pages: GET /interaction/{uid} shows the page the interaction needs, each POST
+// finishes a step (login, otp, passkey, consent, abort) — one module per step.
+import { Router } from '../../web/router.ts';
+import { interactionPageRoutes, type InteractionPageDependencies } from './page.ts';
+import { loginRoutes, type LoginDependencies } from './login.ts';
+import { passkeyRoutes, type PasskeyDependencies } from './passkey.ts';
+import { secondStep, secondStepRoutes, type SecondStepDependencies } from './second-step.ts';
+import { consentRoutes } from './consent.ts';
+
+export type InteractionRoutesDependencies = InteractionPageDependencies & LoginDependencies & PasskeyDependencies & SecondStepDependencies;
+
+export function interactionRoutes(deps: InteractionRoutesDependencies): Router {
+  const second = secondStep(deps);
+  return new Router()
+    .mount(interactionPageRoutes(deps, second))
+    .mount(loginRoutes(deps, second))
+    .mount(passkeyRoutes(deps))
+    .mount(secondStepRoutes(deps, second))
+    .mount(consentRoutes(deps));
+}
