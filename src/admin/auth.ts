@@ -7,7 +7,7 @@
 // Every refusal — no credentials, a bad token, a missing role or scope — is audited as `admin.denied`.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
-import type Provider from 'oidc-provider';
+import type { Provider } from '../oidc/provider.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { ClientRepository } from '../oidc/clients/clients.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';

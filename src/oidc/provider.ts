@@ -26,6 +26,9 @@ import { acceptRetiredSecrets, type RetiredSecretCheck } from './clients/secret-
 import { withAdminApiResource } from './admin-tokens.ts';
 import { bitsOfOpaqueRandomness } from './models/token-lengths.ts';
 
+// The provider's type for the composition root and the admin sign-in: outside src/oidc nothing imports oidc-provider.
+export type { Provider };
+
 /** Pages the provider shows itself (errors, logout); rendered by the interactions folder. */
 export interface ProviderPages {
   errorPage(ctx: PageRequest, error: { error: string; error_description?: string }): string;
