@@ -17,6 +17,7 @@ import { OutboxNotifier } from './accounts/notifier.ts';
 import { outboxPage } from './admin/outbox-page.ts';
 import { adminApiMiddleware } from './admin/api-app.ts';
 import { catchAll, wantsJson, type ErrorRenderer } from './web/errors.ts';
+import { refuseNulBytes } from './web/nul-bytes.ts';
 import { errorPage, localeOf, switchHref } from './interactions/pages.ts';
 import { translate } from './interactions/i18n.ts';
 
@@ -91,6 +92,7 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
 
   app.use(requestLog(logger, { trustedProxies: config.trustedProxies, metrics: { app: 'public', registry: container.metrics } }));
   app.use(catchAll(logger, publicErrors));
+  app.use(refuseNulBytes({ oauthErrors: true }));
   app.use(forwardedHeaders(config.trustedProxies));
   app.use(securityHeaders());
   // PostgreSQL or Redis unable to serve: 503 page (src/interactions/unavailable.ts), not a 500.
@@ -153,6 +155,7 @@ export function buildAdminApp(container: Container): Koa {
     }),
   );
   app.use(catchAll(container.logger.child({ port: 'admin' }), adminErrors));
+  app.use(refuseNulBytes());
   app.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     if (ctx.path === '/healthz') {
