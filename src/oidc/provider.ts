@@ -25,6 +25,7 @@ import type { CibaHooks } from './ciba/ciba.ts';
 import { acceptRetiredSecrets, type RetiredSecretCheck } from './clients/secret-rotation.ts';
 import { withAdminApiResource } from './admin-tokens.ts';
 import { bitsOfOpaqueRandomness } from './models/token-lengths.ts';
+import { grantOnlyApprovedClientScopes } from './consent/client-credentials-scopes.ts';
 
 // The provider's type for the composition root and the admin sign-in: outside src/oidc nothing imports oidc-provider.
 export type { Provider };
@@ -317,6 +318,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   });
 
   allowFormPostToRedirectUri(provider);
+  grantOnlyApprovedClientScopes(provider);
   deps.ciba?.install(provider);
   if (deps.retiredSecretMatches) acceptRetiredSecrets(provider, deps.retiredSecretMatches);
   return provider;
