@@ -92,7 +92,7 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
 
   app.use(requestLog(logger, { trustedProxies: config.trustedProxies, metrics: { app: 'public', registry: container.metrics } }));
   app.use(catchAll(logger, publicErrors));
-  app.use(refuseNulBytes({ oauthErrors: true }));
+  app.use(refuseNulBytes({ oauthErrorsAt: (path) => container.providers.servesProtocolAt(path) }));
   app.use(forwardedHeaders(config.trustedProxies));
   app.use(securityHeaders());
   // PostgreSQL or Redis unable to serve: 503 page (src/interactions/unavailable.ts), not a 500.

@@ -72,17 +72,15 @@ async function bodyHasNul(ctx: Koa.Context): Promise<boolean> {
 
 /**
  * Refuses a request with U+0000 (raw, `%00`, or `\u0000` in JSON) anywhere a parameter comes from.
- * Installed after the catch-all, which renders the refusal: a page for browsers, problem+json on the
- * admin port. With `oauthErrors`, programs get the OAuth error body `{ error, error_description }`
- * instead, as the provider's endpoints answer.
+ * Installed after the catch-all, which renders the refusal: a page, or JSON for a client that prefers
+ * it; problem+json on the admin port. At the provider's endpoints (`oauthErrorsAt`) the refusal is
+ * answered as the provider answers its own errors: the OAuth error body, unless HTML is preferred.
  */
-export function refuseNulBytes(options: { oauthErrors?: boolean } = {}): Koa.Middleware {
+export function refuseNulBytes(options: { oauthErrorsAt?: (path: string) => boolean } = {}): Koa.Middleware {
   return async (ctx, next) => {
     if (hasNul(ctx.url) || basicCredentialsHaveNul(ctx.get('authorization')) || (await bodyHasNul(ctx))) {
       const refusal = new NulByteRefused();
-      // A browser asks for HTML by name; a program sends no Accept, */* or JSON.
-      const browser = ctx.get('accept') !== '' && ctx.accepts('json', 'html') === 'html';
-      if (!options.oauthErrors || browser) throw refusal;
+      if (!options.oauthErrorsAt?.(ctx.path) || ctx.accepts('json', 'html') === 'html') throw refusal;
       ctx.status = refusal.status;
       ctx.body = { error: refusal.code, error_description: refusal.message };
       return;

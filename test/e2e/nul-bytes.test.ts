@@ -91,8 +91,7 @@ describe('NUL bytes in parameters', function () {
     const outbox = world.server.container.notifier as OutboxNotifier;
     const sentBefore = (await outbox.list({ limit: 100 })).length;
     const form = formsOf(page).find((candidate) => new URL(candidate.action).pathname === '/account/contacts/email')!;
-    const body = new URLSearchParams({ ...form.fields, value: 'bich\0@example.vn' }).toString();
-    const refused = await browser.fetch(form.action, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: BROWSER_ACCEPT } });
+    const refused = await browser.submit(form, { value: 'bich\0@example.vn' });
     expect(refused.status).to.equal(400);
     expect(refused.body).to.match(/<html lang=/).and.to.include('NUL');
     expect(await outbox.list({ limit: 100 })).to.have.length(sentBefore);
