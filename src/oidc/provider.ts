@@ -26,6 +26,7 @@ import { acceptRetiredSecrets, type RetiredSecretCheck } from './clients/secret-
 import { withAdminApiResource } from './admin-tokens.ts';
 import { bitsOfOpaqueRandomness } from './models/token-lengths.ts';
 import { grantOnlyApprovedClientScopes } from './consent/client-credentials-scopes.ts';
+import { publishIssuerUrls } from './issuer-urls.ts';
 
 // The provider's type for the composition root and the admin sign-in: outside src/oidc nothing imports oidc-provider.
 export type { Provider };
@@ -319,6 +320,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
 
   allowFormPostToRedirectUri(provider);
   grantOnlyApprovedClientScopes(provider);
+  publishIssuerUrls(provider);
   deps.ciba?.install(provider);
   if (deps.retiredSecretMatches) acceptRetiredSecrets(provider, deps.retiredSecretMatches);
   return provider;
