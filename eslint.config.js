@@ -2,6 +2,25 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The module structure the build enforces. Import boundaries are lint rules, below; import cycles are
+// `npm run cycles` (dpdm over src/), run by `npm test`. Type-only imports count as edges there: a
+// module that needs another's types depends on it as much as one that calls it (a route module that
+// imports a type from src/server.ts is tied to the composition root), and `import type` turns into a
+// value import with one edit.
+const PROVIDER_INTERNALS = {
+  group: ['oidc-provider/lib', 'oidc-provider/lib/**'],
+  message: "oidc-provider's internals are not its API: import its public exports only.",
+};
+const PROVIDER_OUTSIDE_OIDC = {
+  group: ['oidc-provider', 'oidc-provider/**'],
+  message: 'Only src/oidc/ imports oidc-provider; take what you need from a module there.',
+};
+const CONTAINER_IN_ROUTES = {
+  regex: '^(\\.\\./)+container\\.ts$',
+  message: 'Route modules take the few services they use as parameters, not the container (src/server.ts hands them in).',
+};
+const restrictedImports = (...patterns) => ['error', { patterns }];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.data/', 'test-results/', 'scratch/'] },
   js.configs.recommended,
@@ -14,6 +33,16 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
+  },
+  { rules: { 'no-restricted-imports': restrictedImports(PROVIDER_INTERNALS) } },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/oidc/**'],
+    rules: { 'no-restricted-imports': restrictedImports(PROVIDER_INTERNALS, PROVIDER_OUTSIDE_OIDC) },
+  },
+  {
+    files: ['src/interactions/**/*.ts', 'src/admin/**/*.ts'],
+    rules: { 'no-restricted-imports': restrictedImports(PROVIDER_INTERNALS, PROVIDER_OUTSIDE_OIDC, CONTAINER_IN_ROUTES) },
   },
   {
     files: ['test/**/*.ts'],

@@ -1,14 +1,13 @@
 // Builds every long-lived part once, in dependency order: configuration → PostgreSQL and Redis (or
 // their quickstart stand-ins) → repositories → provider. No module-level singletons: each call builds
 // a new world, which is how tests get their own.
-import type Provider from 'oidc-provider';
 import type { Config } from './config/config.ts';
 import { resolveSecrets } from './config/quickstart-secrets.ts';
 import { createDatabase, type Database } from './storage/database.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './storage/embedded-postgres.ts';
 import { migrateToLatest } from './storage/migrate.ts';
 import { evictionPolicyOf, openRedis } from './storage/redis-cluster.ts';
-import { guardAdapter, guardFindAccount, reportDependencyFaults } from './storage/dependency-faults.ts';
+import { guardAdapter, guardFindAccount, reportDependencyFaults } from './oidc/dependency-faults.ts';
 import type { EphemeralStore } from './storage/ephemeral-store.ts';
 import { RedisEphemeralStore } from './storage/ephemeral-store-redis.ts';
 import { MemoryEphemeralStore } from './storage/ephemeral-store-memory.ts';
@@ -28,7 +27,7 @@ import { ResourceServerRegistry } from './oidc/clients/resource-servers.ts';
 import { EphemeralModelStore } from './oidc/models/ephemeral-model-store.ts';
 import { DurableModelStore } from './oidc/models/durable-model-store.ts';
 import { createAdapterClass } from './oidc/models/adapter.ts';
-import { createProvider } from './oidc/provider.ts';
+import { createProvider, type Provider } from './oidc/provider.ts';
 import { KeyRotation } from './oidc/keys/key-rotation.ts';
 import { ProviderHolder } from './oidc/provider-holder.ts';
 import { watchSigningKeys, type SigningKeyWatch } from './oidc/keys/signing-key-watch.ts';

@@ -26,6 +26,7 @@ import { resolveSecrets } from './config/quickstart-secrets.ts';
 import { catchAll, wantsJson, type ErrorRenderer } from './web/errors.ts';
 import { localeOf, switchHref } from './web/i18n.ts';
 import { errorPage } from './interactions/pages.ts';
+import { refuseNulBytes } from './web/nul-bytes.ts';
 import { translate } from './interactions/i18n.ts';
 
 export interface Server {
@@ -157,6 +158,7 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
 
   app.use(requestLog(logger, { trustedProxies: config.trustedProxies, metrics: { app: 'public', registry: container.metrics } }));
   app.use(catchAll(logger, publicErrors));
+  app.use(refuseNulBytes({ oauthErrorsAt: (path) => container.providers.servesProtocolAt(path) }));
   app.use(forwardedHeaders(config.trustedProxies));
   app.use(securityHeaders());
   // PostgreSQL or Redis unable to serve: 503 page (src/interactions/unavailable.ts), not a 500.
@@ -188,6 +190,7 @@ export function buildAdminApp(container: Container, options: AdminAppOptions = {
   const app = new Koa();
   app.use(requestLog(logger.child({ port: 'admin' }), { trustedProxies: config.trustedProxies, metrics: { app: 'admin', registry: metrics } }));
   app.use(catchAll(logger.child({ port: 'admin' }), adminErrors));
+  app.use(refuseNulBytes());
   app.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     await next();

@@ -32,7 +32,9 @@ export type AuditEventType =
   /** An admin API call refused: no or bad credentials, or a role or scope the caller lacks. */
   | 'admin.denied'
   /** A client registered, updated or deleted itself (RFC 7591/7592), or was refused (src/oidc/clients/dynamic-registration.ts). */
-  | 'client.registration';
+  | 'client.registration'
+  /** A client's private_key_jwt assertion refused: wrong audience, too long a lifetime (src/oidc/clients/client-assertions.ts). */
+  | 'client.assertion_refused';
 
 export interface AuditEvent {
   readonly type: AuditEventType;

@@ -1,6 +1,7 @@
 // The bank profile at the provider (DESIGN.md "Client profiles"): oidc-provider's FAPI 2.0 profile for
 // bank clients, plus what its `fapi` feature alone does not enforce — DPoP nonces, the FAPI 2.0
-// algorithm allow-list on client assertions and request objects, 60-second authorization codes.
+// algorithm allow-list on request objects (on client assertions: src/oidc/clients/client-assertions.ts),
+// 60-second authorization codes.
 // PAR, DPoP-bound tokens and the default acr ride on the client's metadata (src/oidc/clients/client-keys.ts).
 import { createHmac } from 'node:crypto';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
@@ -15,7 +16,7 @@ export function isBankClient(client: object | undefined): boolean {
   return (client as { profile?: unknown } | undefined)?.profile === 'bank';
 }
 
-const isFapiAlgorithm = (alg: unknown) => (FAPI_SIGNING_ALGORITHMS as readonly unknown[]).includes(alg);
+export const isFapiAlgorithm = (alg: unknown): boolean => (FAPI_SIGNING_ALGORITHMS as readonly unknown[]).includes(alg);
 
 /**
  * The DPoP nonce secret, the same on every instance without storing anything: an HMAC of the
@@ -37,17 +38,6 @@ export function fapiProfile(_ctx: KoaContextWithOIDC, client: object | undefined
  */
 export function requireDpopNonce(ctx: KoaContextWithOIDC): boolean {
   return isBankClient(ctx.oidc.client);
-}
-
-/**
- * assertJwtClientAuthClaimsAndHeader: a client assertion's `aud` is the issuer for every profile
- * (DESIGN.md, not only under FAPI); a bank signs it with a FAPI 2.0 algorithm.
- */
-export function assertClientAssertion(ctx: KoaContextWithOIDC, claims: Record<string, unknown>, header: Record<string, unknown>, client: object): void {
-  if (claims.aud !== ctx.oidc.issuer) throw new errors.InvalidClientAuth('audience (aud) must equal the issuer identifier url');
-  if (isBankClient(client) && !isFapiAlgorithm(header.alg)) {
-    throw new errors.InvalidClientAuth(`a bank client signs its assertions with ${FAPI_SIGNING_ALGORITHMS.join(', ')}`);
-  }
 }
 
 /**

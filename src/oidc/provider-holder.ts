@@ -7,10 +7,27 @@ import type Provider from 'oidc-provider';
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
+/** oidc-provider's names for the endpoints programs call (not its discovery document or pages). */
+const PROTOCOL_ROUTES = [
+  'authorization', 'backchannel_authentication', 'device_authorization', 'end_session', 'introspection', 'jwks',
+  'pushed_authorization_request', 'registration', 'revocation', 'token', 'userinfo',
+];
+
+function protocolPathsOf(provider: Provider): string[] {
+  return PROTOCOL_ROUTES.flatMap((name) => {
+    try {
+      return [provider.pathFor(name)];
+    } catch {
+      return []; // a feature that is off has no route
+    }
+  });
+}
+
 export class ProviderHolder {
   #current: Provider;
   #handler: RequestHandler;
   #generation = 1;
+  readonly #protocolPaths: readonly string[];
 
   /**
    * Forwards every property to the current provider; its methods are bound to it (they use its
@@ -23,6 +40,7 @@ export class ProviderHolder {
   constructor(initial: Provider) {
     this.#current = initial;
     this.#handler = initial.callback();
+    this.#protocolPaths = protocolPathsOf(initial);
     this.view = new Proxy(initial, {
       get: (_target, property) => {
         const current = this.#current;
@@ -46,6 +64,11 @@ export class ProviderHolder {
 
   /** The public app's handler: each request goes to the provider current when it arrives. */
   readonly callback: RequestHandler = (req, res) => this.#handler(req, res);
+
+  /** Whether a path is one of the provider's protocol endpoints, where errors are OAuth's (JSON for programs). */
+  servesProtocolAt(path: string): boolean {
+    return this.#protocolPaths.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+  }
 
   replace(next: Provider): void {
     this.#handler = next.callback();

@@ -17,7 +17,7 @@ import { SIGNING_ALGORITHMS } from './keys/keys.ts';
 import { clientLifetimes, LIFETIME_METADATA } from './clients/client-settings.ts';
 import { introspectionAllowedPolicy, resourceIndicatorsFeature, revocationAllowedPolicy, type ResourceServerRegistry } from './clients/resource-servers.ts';
 import { ENCRYPTION_ALGORITHMS, ENCRYPTION_ENCODING, FAPI_SIGNING_ALGORITHMS } from './clients/client-keys.ts';
-import { assertClientAssertion, assertRequestObject, authorizationCodeTtl, fapiProfile, requireDpopNonce } from './fapi.ts';
+import { assertRequestObject, authorizationCodeTtl, fapiProfile, requireDpopNonce } from './fapi.ts';
 import { certificateAuthorities, clientCertificateHelpers } from './clients/client-certificate.ts';
 import { PROVIDER_FETCH_MAX_BYTES, providerFetch } from './provider-fetch.ts';
 import { trustedPeerCheck } from '../observability/http.ts';
@@ -25,6 +25,12 @@ import type { CibaHooks } from './ciba/ciba.ts';
 import { acceptRetiredSecrets, type RetiredSecretCheck } from './clients/secret-rotation.ts';
 import { withAdminApiResource } from './admin-tokens.ts';
 import { bitsOfOpaqueRandomness } from './models/token-lengths.ts';
+import { grantOnlyApprovedClientScopes } from './consent/client-credentials-scopes.ts';
+import { publishIssuerUrls } from './issuer-urls.ts';
+import { clientAssertionRule } from './clients/client-assertions.ts';
+
+// The provider's type for the composition root and the admin sign-in: outside src/oidc nothing imports oidc-provider.
+export type { Provider };
 
 /** Pages the provider shows itself (errors, logout); rendered by the interactions folder. */
 export interface ProviderPages {
@@ -206,8 +212,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
     // The mutual TLS methods are the bank profile's only (src/oidc/clients/client-profiles.ts).
     clientAuthMethods: ['client_secret_basic', 'private_key_jwt', 'none', 'tls_client_auth', 'self_signed_tls_client_auth'],
-    // aud = the issuer for every profile; a bank signs with a FAPI 2.0 algorithm (src/oidc/fapi.ts).
-    assertJwtClientAuthClaimsAndHeader: assertClientAssertion,
+    // aud = the issuer for every profile, exp within the hour; a bank signs with a FAPI 2.0 algorithm.
+    assertJwtClientAuthClaimsAndHeader: clientAssertionRule(deps),
     // Fetches of client-registered addresses (jwks_uri, CIBA pings): SSRF-guarded, time- and size-limited.
     fetch: providerFetch({ allowLoopback: config.env !== 'production' }),
     fetchResponseBodyLimits: { jwks_uri: PROVIDER_FETCH_MAX_BYTES, sector_identifier_uri: PROVIDER_FETCH_MAX_BYTES },
@@ -314,6 +320,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
   });
 
   allowFormPostToRedirectUri(provider);
+  grantOnlyApprovedClientScopes(provider);
+  publishIssuerUrls(provider);
   deps.ciba?.install(provider);
   if (deps.retiredSecretMatches) acceptRetiredSecrets(provider, deps.retiredSecretMatches);
   return provider;

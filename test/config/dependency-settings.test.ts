@@ -3,7 +3,8 @@
 import { expect } from 'chai';
 import { errors } from 'oidc-provider';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
-import { isDependencyUnavailable, temporarilyUnavailable } from '../../src/storage/dependency-faults.ts';
+import { temporarilyUnavailable } from '../../src/oidc/dependency-faults.ts';
+import { isDependencyUnavailable } from '../../src/storage/dependency-faults.ts';
 
 const BASE = { NODE_ENV: 'test', REDIS_URL: 'redis://10.0.0.5:7000' };
 

@@ -424,9 +424,9 @@ describe('CIBA: a bank asks, the citizen answers on the account page (end to end
       execute: [client.allowInsecureRequests],
     });
     const refused = await ask(portal, BICH.id).catch((error: unknown) => error);
-    // oidc-provider's word for a grant the client does not have.
-    expect(refused).to.be.instanceOf(client.ResponseBodyError).and.to.include({ error: 'invalid_request' });
-    expect((refused as client.ResponseBodyError).error_description).to.equal(`${CIBA_GRANT_TYPE} is not allowed for this client`);
+    // CIBA Core 1.0 section 13: a client not registered for the CIBA grant is unauthorized_client.
+    expect(refused).to.be.instanceOf(client.ResponseBodyError).and.to.include({ error: 'unauthorized_client', status: 400 });
+    expect((refused as client.ResponseBodyError).error_description).to.include(CIBA_GRANT_TYPE);
 
     const key = await signingKey('ES256', 'reg-1');
     const base: ClientRegistration = {

@@ -351,6 +351,10 @@ export function createCibaHooks(deps: CibaDependencies): CibaHooks {
         if (!body || typeof body !== 'object') return;
         if (route === BACKCHANNEL_ROUTE && ctx.status === 200 && typeof body.auth_req_id === 'string') {
           body.interval = settings.pollIntervalSeconds;
+        } else if (route === BACKCHANNEL_ROUTE && body.error === 'invalid_request' && ctx.oidc.client && !ctx.oidc.client.grantTypeAllowed(CIBA_GRANT_TYPE)) {
+          // oidc-provider checks the grant type before anything else and calls a client without it
+          // invalid_request; CIBA Core 1.0 section 13 says unauthorized_client.
+          ctx.body = { error: 'unauthorized_client', error_description: `the client is not registered for the CIBA grant (${CIBA_GRANT_TYPE})` };
         } else if (route === 'token' && body.error === 'authorization_pending' && ctx.oidc?.params?.grant_type === CIBA_GRANT_TYPE) {
           const requestId = ctx.oidc.params.auth_req_id;
           // One second of grace: a poll that left on time may arrive a little early after a slow one.

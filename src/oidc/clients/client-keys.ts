@@ -4,7 +4,7 @@
 // registration, before anything is written.
 import { createPublicKey, X509Certificate, type JsonWebKey } from 'node:crypto';
 import type { ClientProfile } from './client-profiles.ts';
-import { InvalidClientRegistration } from './clients.ts';
+import { InvalidClientRegistration } from './invalid-client-registration.ts';
 import type { ClientSettings } from './client-settings.ts';
 import { SIGNING_ALGORITHMS } from '../keys/keys.ts';
 import { LOA_2 } from '../consent/assurance.ts';

@@ -4,7 +4,7 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientProfile } from './client-profiles.ts';
 import { SIGNING_ALGORITHMS } from '../keys/keys.ts';
-import { InvalidClientRegistration } from './clients.ts';
+import { InvalidClientRegistration } from './invalid-client-registration.ts';
 import { resourceServerMetadata, type ResourceServerSettings } from './resource-servers.ts';
 
 export interface ClientSettings {

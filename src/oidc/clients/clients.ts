@@ -12,6 +12,10 @@ import { isResourceScope } from './resource-servers.ts';
 import { clientKeyMetadata, type ClientKeyRegistration } from './client-keys.ts';
 import { CIBA_GRANT_TYPE, cibaClientMetadata, type CibaRegistration } from '../ciba/ciba-registration.ts';
 import type { ClientCache } from './client-cache.ts';
+import { InvalidClientRegistration } from './invalid-client-registration.ts';
+
+// Callers outside this folder take the error from here, beside the registration it refuses.
+export { InvalidClientRegistration };
 
 /** Keys, mutual TLS, encryption and the bank profile's FAPI 2.0 metadata: src/oidc/clients/client-keys.ts. */
 export interface ClientRegistration extends ClientKeyRegistration {
@@ -72,11 +76,6 @@ export interface ClientRecord {
   readonly status: 'active' | 'suspended';
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly createdAt: Date;
-}
-
-/** Input an administrator got wrong; the message says which field and why. */
-export class InvalidClientRegistration extends Error {
-  override readonly name = 'InvalidClientRegistration';
 }
 
 interface ClientRow {

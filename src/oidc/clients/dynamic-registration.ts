@@ -10,7 +10,8 @@ import type { AuditLog } from '../../audit/audit-log.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { currentRequestReads } from '../../observability/request-context.ts';
 import { KNOWN_SCOPES, PROFILE_RULES, type ClientProfile } from './client-profiles.ts';
-import { buildClientMetadata, InvalidClientRegistration, type ClientRecord, type ClientRegistration, type ClientRepository, type ClientRules } from './clients.ts';
+import { InvalidClientRegistration } from './invalid-client-registration.ts';
+import { buildClientMetadata, type ClientRecord, type ClientRegistration, type ClientRepository, type ClientRules } from './clients.ts';
 import type { InitialAccessTokenRecord, InitialAccessTokenRepository, RegistrationLimits } from './initial-access-tokens.ts';
 
 /** The one registration policy every initial access token (and the registration access tokens it leads to) names. */

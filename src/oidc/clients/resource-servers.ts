@@ -5,7 +5,7 @@
 import { errors, type Configuration, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import type { Database } from '../../storage/database.ts';
 import { KNOWN_SCOPES } from './client-profiles.ts';
-import { InvalidClientRegistration } from './clients.ts';
+import { InvalidClientRegistration } from './invalid-client-registration.ts';
 import { approvedScopesOf } from '../consent/interaction-policy.ts';
 
 export const ACCESS_TOKEN_FORMATS = ['jwt', 'opaque'] as const;
