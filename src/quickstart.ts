@@ -1,9 +1,9 @@
-// What the quickstart adds around the provider once it listens: the demo portal on
-// http://localhost:4000, the demo bank (FAPI 2.0, step by step) on http://127.0.0.1:4003, and the demo
-// sign-ins printed for whoever started it.
+// What the quickstart adds around the provider once it listens: the demo portal (on
+// http://localhost:4000 by default), the demo bank (FAPI 2.0, step by step, on http://127.0.0.1:4003),
+// and the demo sign-ins printed for whoever started it.
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import type { Server } from './server.ts';
-import { DEMO_CITIZENS } from './admin/demo-data.ts';
+import { DEMO_CITIZENS, demoOrigins } from './admin/demo-data.ts';
 
 export interface QuickstartExtras {
   close(): Promise<void>;
@@ -12,6 +12,8 @@ export interface QuickstartExtras {
 /** Starts the demo portal and prints the demo sign-ins; the demo data is already loaded. */
 export async function startDemo(server: Server): Promise<QuickstartExtras> {
   const { config, logger } = server.container;
+  // The origins the demo clients were registered with (src/admin/demo-data.ts).
+  const origins = demoOrigins(config.demo);
 
   // Imported here so that production (which never seeds) never loads the demo relying party.
   const { createDemoPortal } = await import('./demo/portal.ts');
@@ -19,7 +21,7 @@ export async function startDemo(server: Server): Promise<QuickstartExtras> {
     issuer: config.issuer,
     clientId: 'demo-portal',
     clientSecret: 'demo-portal-secret',
-    baseUrl: `http://localhost:${config.demo.portalPort}`,
+    baseUrl: origins.portal,
     scope: 'openid profile address national_id phone email',
   });
   const portalServer: HttpServer = createServer(portal.callback() as RequestListener);
@@ -31,14 +33,14 @@ export async function startDemo(server: Server): Promise<QuickstartExtras> {
     portalServer.listen(config.demo.portalPort, config.host, () => resolve(true));
   });
 
-  // The demo bank: its registered redirect URI is on 127.0.0.1 (DESIGN.md), its key the published demo key.
+  // The demo bank: its key is the published demo key.
   const { createDemoBank } = await import('./demo/bank.ts');
   const { DEMO_BANK_PRIVATE_JWK } = await import('./demo/demo-bank-key.ts');
   const bank = createDemoBank({
     issuer: config.issuer,
     clientId: 'demo-bank',
     privateJwk: DEMO_BANK_PRIVATE_JWK,
-    baseUrl: `http://127.0.0.1:${config.demo.bankPort}`,
+    baseUrl: origins.bank,
     scope: 'openid profile national_id identity_document',
   });
   const bankServer: HttpServer = createServer(bank.callback() as RequestListener);
@@ -60,9 +62,9 @@ export async function startDemo(server: Server): Promise<QuickstartExtras> {
   const lines = [
     '',
     `  citizen-idp is running — issuer ${config.issuer}`,
-    portalUp ? `  Open the demo portal: http://localhost:${config.demo.portalPort}` : '  (demo portal not started: its port is taken)',
+    portalUp ? `  Open the demo portal: ${origins.portal}` : '  (demo portal not started: its port is taken)',
     bankUp
-      ? `  The demo bank, FAPI 2.0 step by step (level 2: 001099012345 with TOTP): http://127.0.0.1:${config.demo.bankPort}`
+      ? `  The demo bank, FAPI 2.0 step by step (level 2: 001099012345 with TOTP): ${origins.bank}`
       : '  (demo bank not started: its port is taken)',
     `  Discovery: ${config.issuer}/.well-known/openid-configuration`,
     `  A citizen's own account page: ${config.issuer}/account · register: ${config.issuer}/register`,

@@ -238,6 +238,8 @@ const ENVIRONMENT_NAMES: Record<string, string> = {
   logLevel: 'LOG_LEVEL',
   dataDir: 'DATA_DIR',
   embeddedPostgresPort: 'EMBEDDED_POSTGRES_PORT',
+  'demo.portalPort': 'DEMO_PORTAL_PORT',
+  'demo.bankPort': 'DEMO_BANK_PORT',
   'notifications.smtpUrl': 'SMTP_URL',
   'notifications.smsGatewayUrl': 'SMS_GATEWAY_URL',
   'notifications.smsGatewayToken': 'SMS_GATEWAY_TOKEN',

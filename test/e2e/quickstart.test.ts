@@ -27,6 +27,8 @@ const CONFIG_VARIABLES = [
   'LOG_LEVEL',
   'DATA_DIR',
   'EMBEDDED_POSTGRES_PORT',
+  'DEMO_PORTAL_PORT',
+  'DEMO_BANK_PORT',
 ];
 const FIRST_START_DEADLINE_MS = 60_000;
 /** Printed by the quickstart when it has finished starting (src/quickstart.ts). */
@@ -126,14 +128,17 @@ describe('the quickstart process (no DATABASE_URL, no REDIS_URL)', function () {
   let dataDir: string;
   let issuer: string;
   let embeddedPostgresPort: number;
+  let portalUrl: string;
   let env: NodeJS.ProcessEnv;
   let running: Quickstart | undefined;
   let firstJwks: { keys: Record<string, unknown>[] } | undefined;
 
   before(async function () {
     dataDir = mkdtempSync(path.join(tmpdir(), 'cidp-quickstart-'));
-    const [port, adminPort, postgresPort] = (await distinctFreePorts(3)) as [number, number, number];
+    // The demo portal and bank too: a quickstart the person left running holds 4000 and 4003.
+    const [port, adminPort, postgresPort, portalPort, bankPort] = (await distinctFreePorts(5)) as [number, number, number, number, number];
     embeddedPostgresPort = postgresPort;
+    portalUrl = `http://localhost:${portalPort}`;
     issuer = `http://127.0.0.1:${port}`;
     env = { ...process.env };
     for (const name of CONFIG_VARIABLES) delete env[name];
@@ -143,6 +148,8 @@ describe('the quickstart process (no DATABASE_URL, no REDIS_URL)', function () {
       PORT: String(port),
       ADMIN_PORT: String(adminPort),
       EMBEDDED_POSTGRES_PORT: String(postgresPort),
+      DEMO_PORTAL_PORT: String(portalPort),
+      DEMO_BANK_PORT: String(bankPort),
       ISSUER: issuer,
       LOG_LEVEL: 'info',
     });
@@ -175,6 +182,16 @@ describe('the quickstart process (no DATABASE_URL, no REDIS_URL)', function () {
     expect(firstJwks.keys).to.not.be.empty;
     expect(existsSync(path.join(dataDir, 'postgres', 'PG_VERSION')), 'the cluster lives under DATA_DIR').to.equal(true);
     expect(existsSync(path.join(dataDir, 'secrets.json')), 'generated secrets are kept under DATA_DIR').to.equal(true);
+  });
+
+  it('serves the demo portal on its configured port, registered there: its sign-in reaches the login page', async function () {
+    const login = await fetch(`${portalUrl}/login`, { redirect: 'manual' });
+    expect(login.status).to.equal(302);
+    const authorization = new URL(login.headers.get('location')!);
+    expect(authorization.searchParams.get('redirect_uri')).to.equal(`${portalUrl}/callback`);
+    const answer = await fetch(authorization, { redirect: 'manual' });
+    expect(answer.status, await answer.text()).to.equal(303);
+    expect(new URL(answer.headers.get('location')!, issuer).pathname).to.match(/^\/interaction\//);
   });
 
   it('exits with code 0 on SIGTERM and stops its embedded PostgreSQL', async function () {
