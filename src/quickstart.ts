@@ -9,8 +9,8 @@ export interface QuickstartExtras {
   close(): Promise<void>;
 }
 
-/** Starts the demo portal and prints the demo sign-ins; the demo data is already loaded. */
-export async function startDemo(server: Server): Promise<QuickstartExtras> {
+/** Starts the demo portal and bank and prints the demo sign-ins (to `out`); the demo data is already loaded. */
+export async function startDemo(server: Server, out: Pick<NodeJS.WritableStream, 'write'> = process.stdout): Promise<QuickstartExtras> {
   const { config, logger } = server.container;
   // The origins the demo clients were registered with (src/admin/demo-data.ts).
   const origins = demoOrigins(config.demo);
@@ -52,13 +52,21 @@ export async function startDemo(server: Server): Promise<QuickstartExtras> {
     bankServer.listen(config.demo.bankPort, config.host, () => resolve(true));
   });
 
-  const people = DEMO_CITIZENS.map(({ record, account }) => {
-    const who = `${record.nationalId}  ${record.fullName}`.padEnd(38);
-    if (!account) return `    ${who} no account yet (can register)`;
-    const factor = account.totpSecret ? `, TOTP secret ${account.totpSecret}` : '';
-    const note = record.diedOn ? '  (deceased: sign-in is refused)' : '';
-    return `    ${who} level ${account.level}, password ${account.password}${factor}${note}`;
-  });
+  // Read from the accounts, not the demo data: a citizen the demo left without one may have registered since.
+  const people = await Promise.all(
+    DEMO_CITIZENS.map(async ({ record, account }) => {
+      const who = `${record.nationalId}  ${record.fullName}`.padEnd(38);
+      if (!account) {
+        const registered = await server.container.accounts.findByNationalId(record.nationalId);
+        return registered
+          ? `    ${who} level ${registered.level}, registered here (the password chosen then)`
+          : `    ${who} no account yet (can register)`;
+      }
+      const factor = account.totpSecret ? `, TOTP secret ${account.totpSecret}` : '';
+      const note = record.diedOn ? '  (deceased: sign-in is refused)' : '';
+      return `    ${who} level ${account.level}, password ${account.password}${factor}${note}`;
+    }),
+  );
   const lines = [
     '',
     `  citizen-idp is running — issuer ${config.issuer}`,
@@ -75,7 +83,7 @@ export async function startDemo(server: Server): Promise<QuickstartExtras> {
     ...people,
     '',
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  out.write(`${lines.join('\n')}\n`);
   const stop = (up: boolean, http: HttpServer) =>
     new Promise<void>((resolve) => {
       if (!up) return resolve();
