@@ -3,7 +3,9 @@
 // and the demo sign-ins printed for whoever started it.
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import type { Server } from './server.ts';
+import path from 'node:path';
 import { DEMO_CITIZENS, demoOrigins } from './admin/demo-data.ts';
+import { clusterDirectory } from './storage/embedded-postgres.ts';
 
 export interface QuickstartExtras {
   close(): Promise<void>;
@@ -67,6 +69,8 @@ export async function startDemo(server: Server, out: Pick<NodeJS.WritableStream,
       return `    ${who} level ${account.level}, password ${account.password}${factor}${note}`;
     }),
   );
+  const cluster = config.databaseUrl === undefined ? clusterDirectory(config.dataDir) : undefined;
+  const linked = path.resolve(config.dataDir, 'postgres');
   const lines = [
     '',
     `  citizen-idp is running — issuer ${config.issuer}`,
@@ -75,6 +79,12 @@ export async function startDemo(server: Server, out: Pick<NodeJS.WritableStream,
       ? `  The demo bank, FAPI 2.0 step by step (level 2: 001099012345 with TOTP): ${origins.bank}`
       : '  (demo bank not started: its port is taken)',
     `  Discovery: ${config.issuer}/.well-known/openid-configuration`,
+    ...(cluster
+      ? [
+          `  Embedded PostgreSQL on 127.0.0.1:${config.embeddedPostgresPort}, its cluster in ${cluster}` +
+            (cluster === linked ? '' : ` (linked from ${linked}: run as root, it runs as the postgres user)`),
+        ]
+      : []),
     `  A citizen's own account page: ${config.issuer}/account · register: ${config.issuer}/register`,
     `  Codes and notices sent to citizens (the outbox): http://${config.host}:${config.adminPort}/outbox`,
     `  Admin console: http://${config.host}:${config.adminPort}/console/ (first: npm run cli -- admins grant 001099012345 client_admin; sign in with TOTP)`,
