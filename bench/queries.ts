@@ -1,14 +1,18 @@
-// Counts the PostgreSQL statements and transactions each protocol request costs (issue 9): client
+// Counts the PostgreSQL statements and Redis commands each protocol request causes (issue 9): client
 // credentials, introspection, refresh with rotation and userinfo, against an in-process server on a
-// fresh database and a Redis key prefix of its own. Counts are deterministic where throughput on a
-// shared machine is not, so before/after comparisons of a change belong here.
+// fresh database and a Redis key prefix of its own. Counts are exact, so before/after comparisons of
+// a change belong here (throughput on a shared machine is not).
 //
 //   npm run bench:queries [-- --requests 200 --verbose --only userinfo]
 //
-// Every statement the server's pool runs while a scenario's requests run one after another is
-// counted (knex's `query` event), background work included (it shows up as a fraction per request);
-// --verbose lists them by SQL text. A statement outside a transaction is a transaction of its own.
-// Redis commands on the server's key prefix are counted with MONITOR.
+// Each request runs in an AsyncLocalStorage context of its own, and a statement or command counts for
+// the request whose context issued it: background work (the back-channel logout worker, the purge,
+// the signing-key poll) is not the request's and is not counted. Audit events nobody waits for are
+// written up to 20 ms later, several to one INSERT (src/audit/audit-log.ts), so how many INSERTs a
+// request costs depends on timing: they are counted as rows, in a column of their own, after the
+// request's events are flushed in its context. --verbose lists the statements by SQL text. A
+// statement outside a transaction is a transaction of its own.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -36,9 +40,41 @@ const log = (message: string) => console.error(`[queries] ${message}`);
 interface Counted {
   statements: number;
   transactions: number;
+  auditRows: number;
   bySql: Map<string, number>;
   redisCommands: number;
   byCommand: Map<string, number>;
+}
+
+/** The number of the request whose work is running (0 outside the counted requests). */
+const requestOf = new AsyncLocalStorage<number>();
+/** The columns of one audit_events row (src/audit/audit-log.ts #writeBatch). */
+const AUDIT_COLUMNS = 10;
+/** Requests go one at a time: the one arriving is the one the loop in main() is waiting for. */
+let request = 0;
+let counting: Counted | undefined;
+/** The counts of the request whose context is running, if one is being counted. */
+const counts = () => (counting && request > 0 && requestOf.getStore() === request ? counting : undefined);
+
+/**
+ * Counts every Redis command the server sends (ioredis's one way out); a command sent again after a
+ * reconnection counts once. Installed before the server is built: its metrics keep the method they find.
+ */
+function countRedisCommands(): void {
+  const sent = new WeakSet<object>();
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with each instance as `this`
+  const sendCommand = Redis.prototype.sendCommand;
+  Redis.prototype.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
+    const counted = counts();
+    const [command] = args;
+    if (counted && !sent.has(command)) {
+      sent.add(command);
+      counted.redisCommands += 1;
+      const name = command.name.toUpperCase();
+      counted.byCommand.set(name, (counted.byCommand.get(name) ?? 0) + 1);
+    }
+    return sendCommand.apply(this, args);
+  };
 }
 
 async function main(): Promise<void> {
@@ -64,11 +100,13 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
     TRUSTED_PROXIES: '127.0.0.1,::1',
   });
+  countRedisCommands();
   const server = await buildServer(config);
   let http: HttpServer | undefined;
   try {
     await seedDemoData(server.container);
-    http = createServer(server.publicApp.callback() as RequestListener);
+    const handle = server.publicApp.callback() as RequestListener;
+    http = createServer((incoming, outgoing) => requestOf.run(request, () => handle(incoming, outgoing)));
     await new Promise<void>((resolve) => http!.listen(port, '127.0.0.1', resolve));
     const issuer = config.issuer;
     const bench = { databaseUrl: databaseUrl.href, kek } as BenchServer;
@@ -96,53 +134,53 @@ async function main(): Promise<void> {
       },
     };
 
-    let counting: Counted | undefined;
-    // Redis commands on the server's keys (MONITOR sees every client's; the prefix picks ours).
-    const monitored = new Redis(args['redis-url']);
-    const monitor = await monitored.monitor();
-    monitor.on('monitor', (_time: string, command: string[]) => {
-      if (!counting || !command.slice(1).some((argument) => argument.startsWith(redisPrefix))) return;
-      counting.redisCommands += 1;
-      const name = command[0]!.toUpperCase();
-      counting.byCommand.set(name, (counting.byCommand.get(name) ?? 0) + 1);
-    });
     const transactions = new Set<string>();
-    server.container.db.on('query', (query: { sql: string; __knexTxId?: string }) => {
-      if (!counting) return;
-      counting.statements += 1;
-      if (query.__knexTxId === undefined) counting.transactions += 1;
+    server.container.db.on('query', (query: { sql: string; bindings?: unknown[]; __knexTxId?: string }) => {
+      const counted = counts();
+      if (!counted) return;
+      if (query.sql.startsWith('insert into "audit_events"')) {
+        counted.auditRows += (query.bindings?.length ?? 0) / AUDIT_COLUMNS;
+        return;
+      }
+      counted.statements += 1;
+      if (query.__knexTxId === undefined) counted.transactions += 1;
       else if (!transactions.has(query.__knexTxId)) {
         transactions.add(query.__knexTxId);
-        counting.transactions += 1;
+        counted.transactions += 1;
       }
-      counting.bySql.set(query.sql, (counting.bySql.get(query.sql) ?? 0) + 1);
+      counted.bySql.set(query.sql, (counted.bySql.get(query.sql) ?? 0) + 1);
     });
 
     const rows: string[] = [
-      '| scenario | PostgreSQL statements per request | transactions per request | Redis commands per request | ms per request (one at a time) |',
-      '| --- | ---: | ---: | ---: | ---: |',
+      '| scenario | PostgreSQL statements per request | transactions per request | audit rows per request | Redis commands per request | ms per request (one at a time) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
     ];
     for (const [name, work] of Object.entries(scenarios).filter(([name]) => args.only === undefined || name === args.only)) {
       for (let warm = 0; warm < 5; warm += 1) await work();
       await server.container.audit.flush();
-      counting = { statements: 0, transactions: 0, bySql: new Map(), redisCommands: 0, byCommand: new Map() };
-      const started = performance.now();
-      for (let index = 0; index < REQUESTS; index += 1) await work();
-      const elapsed = performance.now() - started;
-      await new Promise((resolve) => setTimeout(resolve, 200)); // the last MONITOR lines
-      // The audit events of these requests are theirs too.
-      await server.container.audit.flush();
-      const counted = counting;
+      const counted: Counted = { statements: 0, transactions: 0, auditRows: 0, bySql: new Map(), redisCommands: 0, byCommand: new Map() };
+      counting = counted;
+      let elapsed = 0;
+      for (let index = 1; index <= REQUESTS; index += 1) {
+        request = index;
+        const started = performance.now();
+        await work();
+        elapsed += performance.now() - started;
+        // The audit events it left for later are its own too.
+        await requestOf.run(index, () => server.container.audit.flush());
+      }
+      request = 0;
       counting = undefined;
-      rows.push(`| ${name} | ${(counted.statements / REQUESTS).toFixed(2)} | ${(counted.transactions / REQUESTS).toFixed(2)} | ${(counted.redisCommands / REQUESTS).toFixed(2)} | ${(elapsed / REQUESTS).toFixed(2)} |`);
+      const perRequest = (count: number) => (count / REQUESTS).toFixed(2);
+      rows.push(
+        `| ${name} | ${perRequest(counted.statements)} | ${perRequest(counted.transactions)} | ${perRequest(counted.auditRows)} | ${perRequest(counted.redisCommands)} | ${(elapsed / REQUESTS).toFixed(2)} |`,
+      );
       if (args.verbose) {
         log(`${name}:`);
-        for (const [sql, count] of [...counted.bySql].sort((a, b) => b[1] - a[1])) log(`  ${(count / REQUESTS).toFixed(2)}  ${sql.slice(0, 220)}`);
-        log(`  Redis: ${[...counted.byCommand].map(([command, count]) => `${command} ${(count / REQUESTS).toFixed(2)}`).join(', ')}`);
+        for (const [sql, count] of [...counted.bySql].sort((a, b) => b[1] - a[1])) log(`  ${perRequest(count)}  ${sql.slice(0, 220)}`);
+        log(`  Redis: ${[...counted.byCommand].map(([command, count]) => `${command} ${perRequest(count)}`).join(', ')}`);
       }
     }
-    monitor.disconnect();
-    monitored.disconnect();
     console.log(`${REQUESTS} requests per scenario, one at a time\n\n${rows.join('\n')}`);
   } finally {
     if (http) {

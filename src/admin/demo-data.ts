@@ -1,10 +1,15 @@
 // DESIGN.md's demo data — a contract outside automation relies on — loaded idempotently: running the
 // seed again puts every demo citizen, account and client back as described there.
-import type { Container } from '../container.ts';
 import type { ClientRegistration } from '../oidc/clients/clients.ts';
 import { cardExpiry, type NewRegistryRecord } from '../registry/registry.ts';
 import type { AccountLevel } from '../accounts/accounts.ts';
+import type { Config } from '../config/config.ts';
 import { DEMO_BANK_PUBLIC_JWK } from '../demo/demo-bank-key.ts';
+import type { RegistryRepository } from '../registry/registry.ts';
+import type { AccountStore } from '../accounts/account-store.ts';
+import type { PasswordHasher } from '../accounts/passwords.ts';
+import type { KeyEncryption } from '../storage/key-encryption.ts';
+import type { ClientRepository } from '../oidc/clients/clients.ts';
 
 interface DemoCitizen {
   readonly record: NewRegistryRecord;
@@ -96,57 +101,81 @@ export const DEMO_CITIZENS: readonly DemoCitizen[] = [
   },
 ];
 
-export const DEMO_CLIENTS: readonly ClientRegistration[] = [
-  {
-    clientId: 'demo-portal',
-    name: 'Cổng dịch vụ công (demo)',
-    profile: 'portal',
-    secret: 'demo-portal-secret',
-    redirectUris: ['http://localhost:4000/callback'],
-    postLogoutRedirectUris: ['http://localhost:4000/'],
-    approvedScopes: ['openid', 'profile', 'address', 'national_id', 'phone', 'email', 'offline_access'],
-  },
-  {
-    clientId: 'demo-tax',
-    name: 'Thuế điện tử (demo)',
-    profile: 'portal',
-    secret: 'demo-tax-secret',
-    redirectUris: ['http://127.0.0.1:4001/callback'],
-    postLogoutRedirectUris: ['http://127.0.0.1:4001/'],
-    approvedScopes: ['openid', 'profile', 'national_id', 'identity_document', 'address', 'offline_access'],
-  },
-  {
-    clientId: 'demo-spa',
-    name: 'Ứng dụng web (demo)',
-    profile: 'spa',
-    tokenEndpointAuthMethod: 'none',
-    redirectUris: ['http://localhost:4002/callback'],
-    postLogoutRedirectUris: ['http://localhost:4002/'],
-    approvedScopes: ['openid', 'profile'],
-  },
-  {
-    clientId: 'demo-service',
-    name: 'Dịch vụ nội bộ (demo)',
-    profile: 'service',
-    secret: 'demo-service-secret',
-    approvedScopes: [],
-  },
-  {
-    // FAPI 2.0: PAR, private_key_jwt with DESIGN.md's published demo key, DPoP-bound tokens. Public
-    // subjects: it is approved for the national ID anyway (DESIGN.md "Subjects").
-    clientId: 'demo-bank',
-    name: 'Ngân hàng (demo)',
-    profile: 'bank',
-    tokenEndpointAuthMethod: 'private_key_jwt',
-    jwks: { keys: [DEMO_BANK_PUBLIC_JWK] },
-    redirectUris: ['http://127.0.0.1:4003/callback'],
-    postLogoutRedirectUris: ['http://127.0.0.1:4003/'],
-    subjectType: 'public',
-    approvedScopes: ['openid', 'profile', 'national_id', 'identity_document', 'offline_access'],
-  },
-];
+type DemoPorts = Pick<Config['demo'], 'portalPort' | 'bankPort'>;
 
-export async function seedDemoData(container: Container): Promise<void> {
+/** Where the quickstart serves its demo relying parties: the portal on localhost, the bank on 127.0.0.1. */
+export function demoOrigins({ portalPort, bankPort }: DemoPorts): { readonly portal: string; readonly bank: string } {
+  return { portal: `http://localhost:${portalPort}`, bank: `http://127.0.0.1:${bankPort}` };
+}
+
+/** The demo clients, demo-portal and demo-bank registered on the configured demo ports. */
+export function demoClients(ports: DemoPorts): readonly ClientRegistration[] {
+  const { portal, bank } = demoOrigins(ports);
+  return [
+    {
+      clientId: 'demo-portal',
+      name: 'Cổng dịch vụ công (demo)',
+      profile: 'portal',
+      secret: 'demo-portal-secret',
+      redirectUris: [`${portal}/callback`],
+      postLogoutRedirectUris: [`${portal}/`],
+      approvedScopes: ['openid', 'profile', 'address', 'national_id', 'phone', 'email', 'offline_access'],
+    },
+    {
+      clientId: 'demo-tax',
+      name: 'Thuế điện tử (demo)',
+      profile: 'portal',
+      secret: 'demo-tax-secret',
+      redirectUris: ['http://127.0.0.1:4001/callback'],
+      postLogoutRedirectUris: ['http://127.0.0.1:4001/'],
+      approvedScopes: ['openid', 'profile', 'national_id', 'identity_document', 'address', 'offline_access'],
+    },
+    {
+      clientId: 'demo-spa',
+      name: 'Ứng dụng web (demo)',
+      profile: 'spa',
+      tokenEndpointAuthMethod: 'none',
+      redirectUris: ['http://localhost:4002/callback'],
+      postLogoutRedirectUris: ['http://localhost:4002/'],
+      approvedScopes: ['openid', 'profile'],
+    },
+    {
+      clientId: 'demo-service',
+      name: 'Dịch vụ nội bộ (demo)',
+      profile: 'service',
+      secret: 'demo-service-secret',
+      approvedScopes: [],
+    },
+    {
+      // FAPI 2.0: PAR, private_key_jwt with DESIGN.md's published demo key, DPoP-bound tokens. Public
+      // subjects: it is approved for the national ID anyway (DESIGN.md "Subjects").
+      clientId: 'demo-bank',
+      name: 'Ngân hàng (demo)',
+      profile: 'bank',
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwks: { keys: [DEMO_BANK_PUBLIC_JWK] },
+      redirectUris: [`${bank}/callback`],
+      postLogoutRedirectUris: [`${bank}/`],
+      subjectType: 'public',
+      approvedScopes: ['openid', 'profile', 'national_id', 'identity_document', 'offline_access'],
+    },
+  ];
+}
+
+/** The demo clients as docs/design.md "Demo data" lists them, on the default ports 4000 and 4003. */
+export const DEMO_CLIENTS = demoClients({ portalPort: 4000, bankPort: 4003 });
+
+/** What loading the demo data writes through (the container has all of it). */
+export interface DemoSeedDependencies {
+  readonly config: Pick<Config, 'env' | 'demo'>;
+  readonly registry: Pick<RegistryRepository, 'upsert'>;
+  readonly accounts: Pick<AccountStore, 'enrol'>;
+  readonly passwords: Pick<PasswordHasher, 'hash'>;
+  readonly sealer: Pick<KeyEncryption, 'seal'>;
+  readonly clients: Pick<ClientRepository, 'save'>;
+}
+
+export async function seedDemoData(container: DemoSeedDependencies): Promise<void> {
   if (container.config.env === 'production') throw new Error('demo data is never loaded in production');
   for (const { record, account } of DEMO_CITIZENS) {
     await container.registry.upsert(record);
@@ -162,5 +191,5 @@ export async function seedDemoData(container: Container): Promise<void> {
       emailVerified: false,
     });
   }
-  for (const client of DEMO_CLIENTS) await container.clients.save(client);
+  for (const client of demoClients(container.config.demo)) await container.clients.save(client);
 }

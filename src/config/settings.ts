@@ -383,14 +383,16 @@ export const SETTINGS: Settings = {
     production: { accepts: (value) => !value, expected: 'expected false in production (demo citizens and clients are never loaded there)' },
   },
   'demo.portalPort': {
+    env: 'DEMO_PORTAL_PORT',
     schema: port,
     type: 'port',
-    meaning: 'port of the demo relying party (the portal)',
+    meaning: 'port of the demo portal; demo-portal is registered on `http://localhost:<port>/callback`',
   },
   'demo.bankPort': {
+    env: 'DEMO_BANK_PORT',
     schema: port.default(4003),
     type: 'port',
-    meaning: 'port of the demo bank (FAPI 2.0; its registered redirect URI is `http://127.0.0.1:4003/callback`)',
+    meaning: 'port of the demo bank (FAPI 2.0); demo-bank is registered on `http://127.0.0.1:<port>/callback`',
   },
   'ttl.interaction': {
     schema: seconds,

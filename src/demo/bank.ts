@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import Koa from 'koa';
 import * as oidc from 'openid-client';
-import { claimsTable, demoPage, escape, pageLanguage, type Lang, type PageLook } from './demo-page.ts';
+import { claimsList, demoPage, escape, pageLanguage, servedStylesheet, type Lang, type PageLook } from './demo-page.ts';
 import { decodeJwt, decodeProtectedHeader, importJWK, type CryptoKey, type JWK } from 'jose';
 
 export interface DemoBankOptions {
@@ -46,10 +46,18 @@ const TEXT = {
   start: { vi: 'Xác minh khách hàng bằng định danh điện tử', en: 'Verify the customer with the national eID' },
   again: { vi: 'Bắt đầu lại', en: 'Start again' },
   intro: {
-    vi: 'Ngân hàng mẫu này xác minh khách hàng theo hồ sơ bảo mật FAPI 2.0: yêu cầu được đẩy trước (PAR), PKCE, xác thực bằng khóa riêng (private_key_jwt) và token gắn với khóa DPoP. Mặc định cần mức 2: hãy dùng công dân mẫu 001099012345, mật khẩu An#Demo2026 và mã TOTP từ khóa JBSWY3DPEHPK3PXP.',
-    en: 'This sample bank verifies a customer under the FAPI 2.0 Security Profile: pushed authorization requests (PAR), PKCE, private_key_jwt client authentication and DPoP-bound tokens. Level 2 is required by default: use demo citizen 001099012345, password An#Demo2026 and a TOTP code from the secret JBSWY3DPEHPK3PXP.',
+    vi: 'Ngân hàng mẫu này xác minh khách hàng theo hồ sơ bảo mật FAPI 2.0: yêu cầu được đẩy trước (PAR), PKCE, xác thực bằng khóa riêng (private_key_jwt) và token gắn với khóa DPoP.',
+    en: 'This sample bank verifies a customer under the FAPI 2.0 Security Profile: pushed authorization requests (PAR), PKCE, private_key_jwt client authentication and DPoP-bound tokens.',
+  },
+  demoCitizen: {
+    vi: 'Mặc định cần mức 2: hãy dùng công dân mẫu <code>001099012345</code>, mật khẩu <code>An#Demo2026</code> và mã TOTP từ khóa <code>JBSWY3DPEHPK3PXP</code>.',
+    en: 'Level 2 is required by default: use demo citizen <code>001099012345</code>, password <code>An#Demo2026</code> and a TOTP code from the secret <code>JBSWY3DPEHPK3PXP</code>.',
   },
   verified: { vi: 'Khách hàng đã được xác minh', en: 'Customer verified' },
+  verifiedNote: {
+    vi: 'Nhà cung cấp định danh đã xác nhận danh tính khách hàng. Bên dưới là những gì ngân hàng nhận được, rồi từng bước đã diễn ra.',
+    en: 'The identity provider has confirmed who the customer is. Below: what the bank received, then each step as it happened.',
+  },
   idToken: { vi: 'ID token (đã kiểm tra chữ ký)', en: 'ID token (signature checked)' },
   userinfo: { vi: 'Userinfo (gọi bằng token DPoP)', en: 'Userinfo (called with the DPoP token)' },
   steps: { vi: 'Từng bước', en: 'Step by step' },
@@ -68,14 +76,7 @@ const STEP_TITLES = {
   userinfo: { vi: '5. Userinfo với token gắn DPoP', en: '5. Userinfo with the DPoP-bound token' },
 } as const;
 
-const LOOK: PageLook = {
-  title: TEXT.title,
-  other: TEXT.other,
-  width: '60rem',
-  accent: '#0b5394',
-  style: `pre{background:#f5f5f5;padding:.5rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all;font-size:.85rem}
-section.step{border-left:4px solid #0b5394;padding-left:1rem;margin:1.5rem 0}`,
-};
+const LOOK: PageLook = { app: 'bank', title: TEXT.title, other: TEXT.other };
 const page = (lang: Lang, body: string) => demoPage(LOOK, lang, body);
 
 /** A compact JWT's header and claims, for display. */
@@ -99,7 +100,7 @@ function fieldsTable(lang: Lang, fields: Record<string, string>): string {
     const jwt = JWT_FIELDS.has(name) ? `<details><summary>${TEXT.decoded[lang]}</summary><pre>${escape(decoded(value))}</pre></details>` : '';
     return `<tr><th>${escape(name)}</th><td><code>${escape(JWT_FIELDS.has(name) ? shorten(value) : shown)}</code>${jwt}</td></tr>`;
   });
-  return `<table>${rows.join('')}</table>`;
+  return `<table class="fields">${rows.join('')}</table>`;
 }
 
 function responseBody(lang: Lang, body: string): string {
@@ -186,6 +187,7 @@ export function createDemoBank(options: DemoBankOptions): Koa {
   }
 
   app.use(async (ctx) => {
+    if (servedStylesheet(ctx)) return;
     const lang = pageLanguage(ctx, 'demo_bank_lang');
     let sid = ctx.cookies.get('demo_bank_sid');
     if (!sid || !sessions.has(sid)) {
@@ -199,13 +201,13 @@ export function createDemoBank(options: DemoBankOptions): Koa {
 
     if (ctx.method === 'GET' && ctx.path === '/') {
       const outcome = session.verified
-        ? `<h2>${TEXT.verified[lang]}</h2><h3>${TEXT.idToken[lang]}</h3>${claimsTable(session.verified.idTokenClaims)}<h3>${TEXT.userinfo[lang]}</h3>${claimsTable(session.verified.userinfo)}`
+        ? `<h2>${TEXT.verified[lang]}</h2><p role="status">${TEXT.verifiedNote[lang]}</p><h3>${TEXT.idToken[lang]}</h3>${claimsList(lang, session.verified.idTokenClaims)}<h3>${TEXT.userinfo[lang]}</h3>${claimsList(lang, session.verified.userinfo)}`
         : session.error
           ? `<p role="alert">${TEXT.failed[lang]}: ${escape(session.error)}</p>`
           : '';
       ctx.body = page(
         lang,
-        `<p>${TEXT.intro[lang]}</p><p><a class="button" href="/login">${session.steps.length ? TEXT.again[lang] : TEXT.start[lang]}</a></p>${outcome}${stepsView(lang, session.steps)}`,
+        `<p>${TEXT.intro[lang]}</p><p class="hint">${TEXT.demoCitizen[lang]}</p><div class="actions"><a class="button" href="/login">${session.steps.length ? TEXT.again[lang] : TEXT.start[lang]}</a></div>${outcome}${stepsView(lang, session.steps)}`,
       );
       return;
     }

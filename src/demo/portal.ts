@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import Koa from 'koa';
 import * as oidc from 'openid-client';
-import { claimsTable, demoPage, escape, pageLanguage, type Lang, type PageLook } from './demo-page.ts';
+import { claimsList, demoPage, escape, pageLanguage, servedStylesheet, type Lang, type PageLook } from './demo-page.ts';
 
 export interface DemoPortalOptions {
   /** The provider's issuer URL. */
@@ -30,15 +30,34 @@ const TEXT = {
   idToken: { vi: 'Thông tin trong ID token', en: 'ID token claims' },
   userinfo: { vi: 'Thông tin từ userinfo', en: 'Userinfo' },
   intro: {
-    vi: 'Đây là một dịch vụ mẫu. Hãy đăng nhập bằng một công dân mẫu, ví dụ số định danh 079185000123, mật khẩu Bich#Demo2026.',
-    en: 'This is a sample service. Sign in as a demo citizen, e.g. ID number 079185000123, password Bich#Demo2026.',
+    vi: 'Đây là một dịch vụ công mẫu: nó đăng nhập công dân bằng định danh điện tử quốc gia rồi hiển thị những gì nhận được.',
+    en: 'This is a sample public service: it signs citizens in with the national eID and shows what it receives.',
+  },
+  demoCitizen: {
+    vi: 'Hãy đăng nhập bằng một công dân mẫu, ví dụ số định danh <code>079185000123</code>, mật khẩu <code>Bich#Demo2026</code>.',
+    en: 'Sign in as a demo citizen, e.g. ID number <code>079185000123</code>, password <code>Bich#Demo2026</code>.',
+  },
+  howItWorks: { vi: 'Các bước', en: 'What happens' },
+  steps: {
+    vi: [
+      'Cổng chuyển trình duyệt tới nhà cung cấp định danh: luồng mã ủy quyền, kèm PKCE, <code>state</code> và <code>nonce</code>.',
+      'Công dân đăng nhập ở nhà cung cấp và đồng ý chia sẻ thông tin.',
+      'Nhà cung cấp gửi mã ủy quyền về <code>/callback</code>.',
+      'Cổng đổi mã lấy token, kiểm tra ID token, rồi gọi userinfo.',
+    ],
+    en: [
+      'The portal sends the browser to the identity provider: the authorization code flow, with PKCE, <code>state</code> and <code>nonce</code>.',
+      'The citizen signs in at the provider and agrees to share.',
+      'The provider sends an authorization code back to <code>/callback</code>.',
+      'The portal exchanges the code for tokens, checks the ID token, then calls userinfo.',
+    ],
   },
   failed: { vi: 'Đăng nhập không thành công', en: 'Sign-in did not complete' },
   back: { vi: 'Quay lại trang chủ', en: 'Back to the start page' },
   other: { vi: 'English', en: 'Tiếng Việt' },
 } as const;
 
-const LOOK: PageLook = { title: TEXT.title, other: TEXT.other, width: '46rem', accent: '#b3261e' };
+const LOOK: PageLook = { app: 'portal', title: TEXT.title, other: TEXT.other };
 const page = (lang: Lang, body: string) => demoPage(LOOK, lang, body);
 
 export function createDemoPortal(options: DemoPortalOptions): Koa {
@@ -62,6 +81,7 @@ export function createDemoPortal(options: DemoPortalOptions): Koa {
   };
 
   app.use(async (ctx) => {
+    if (servedStylesheet(ctx)) return;
     const lang = pageLanguage(ctx, 'demo_lang');
     let sid = ctx.cookies.get('demo_portal_sid');
     if (!sid || !sessions.has(sid)) {
@@ -79,11 +99,16 @@ export function createDemoPortal(options: DemoPortalOptions): Koa {
         ? page(
             lang,
             `<p>${TEXT.welcome[lang]}, <strong>${escape(signedIn.userinfo.name ?? signedIn.idTokenClaims.sub)}</strong></p>
-<form method="post" action="/logout"><button class="button" type="submit">${TEXT.signOut[lang]}</button></form>
-<h2>${TEXT.idToken[lang]}</h2>${claimsTable(signedIn.idTokenClaims)}
-<h2>${TEXT.userinfo[lang]}</h2>${claimsTable(signedIn.userinfo)}`,
+<div class="actions"><form method="post" action="/logout"><button class="button" type="submit">${TEXT.signOut[lang]}</button></form></div>
+<h2>${TEXT.idToken[lang]}</h2>${claimsList(lang, signedIn.idTokenClaims)}
+<h2>${TEXT.userinfo[lang]}</h2>${claimsList(lang, signedIn.userinfo)}`,
           )
-        : page(lang, `<p>${TEXT.intro[lang]}</p><p><a class="button" href="/login">${TEXT.signIn[lang]}</a></p>`);
+        : page(
+            lang,
+            `<p>${TEXT.intro[lang]}</p><p class="hint">${TEXT.demoCitizen[lang]}</p>
+<div class="actions"><a class="button" href="/login">${TEXT.signIn[lang]}</a></div>
+<h2>${TEXT.howItWorks[lang]}</h2><ol>${TEXT.steps[lang].map((step) => `<li>${step}</li>`).join('')}</ol>`,
+          );
       return;
     }
 

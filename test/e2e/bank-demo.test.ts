@@ -3,16 +3,12 @@
 // its answer, the redirect, the callback, the token request with its DPoP proof, userinfo.
 import { expect } from 'chai';
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { startTestServer, type RunningServer } from '../support/world.ts';
+import { freePort, startTestServer, type RunningServer } from '../support/world.ts';
 import { Browser, alertsOf, decodeEntities } from '../support/browserless.ts';
 import { createDemoBank } from '../../src/demo/bank.ts';
 import { DEMO_BANK_PRIVATE_JWK } from '../../src/demo/demo-bank-key.ts';
 import { currentTotp } from '../../src/accounts/totp.ts';
 import { DEMO_CITIZENS } from '../../src/admin/demo-data.ts';
-
-/** demo-bank's registered redirect URI is on port 4003 (DESIGN.md); the app itself listens anywhere. */
-const BANK_BASE = 'http://127.0.0.1:4003';
 
 describe('the demo bank: the FAPI 2.0 flow step by step', function () {
   this.timeout(60_000);
@@ -21,17 +17,19 @@ describe('the demo bank: the FAPI 2.0 flow step by step', function () {
   let bankUrl: string;
 
   before(async function () {
-    world = await startTestServer();
+    // Any free port: the demo data registers demo-bank's redirect URI on the configured demo.bankPort.
+    const bankPort = await freePort();
+    world = await startTestServer({ overrides: { demo: { bankPort } } });
+    bankUrl = `http://127.0.0.1:${bankPort}`;
     const app = createDemoBank({
       issuer: world.issuer,
       clientId: 'demo-bank',
       privateJwk: DEMO_BANK_PRIVATE_JWK,
-      baseUrl: BANK_BASE,
+      baseUrl: bankUrl,
       scope: 'openid profile national_id identity_document',
     });
     http = createServer(app.callback() as RequestListener);
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    bankUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => http.listen(bankPort, '127.0.0.1', resolve));
   });
   after(async function () {
     http?.closeAllConnections();
@@ -57,7 +55,7 @@ describe('the demo bank: the FAPI 2.0 flow step by step', function () {
 
     const an = DEMO_CITIZENS[0]!;
     const callback = await browser.signIn(authorization, an.record.nationalId, an.account!.password, { otp: () => currentTotp(an.account!.totpSecret!) });
-    expect(callback.origin).to.equal(BANK_BASE);
+    expect(callback.origin).to.equal(bankUrl);
     expect(callback.searchParams.get('iss')).to.equal(world.issuer);
     const back = await browser.fetch(new URL(callback.pathname + callback.search, bankUrl));
     expect(back.status, back.body).to.equal(302);

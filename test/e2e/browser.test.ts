@@ -10,11 +10,9 @@ import { launchChromium, watchedPage } from '../support/chromium.ts';
 import { createDemoPortal } from '../../src/demo/portal.ts';
 import { currentTotp } from '../../src/accounts/totp.ts';
 import { accessibilityViolations } from '../support/axe.ts';
-import { startTestServer, type RunningServer } from '../support/world.ts';
+import { freePort, startTestServer, type RunningServer } from '../support/world.ts';
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
-// The demo portal's registered redirect URI is http://localhost:4000/callback (DESIGN.md).
-const PORTAL_PORT = 4000;
 
 describe('the demo in a real browser', function () {
   this.timeout(120_000);
@@ -22,21 +20,24 @@ describe('the demo in a real browser', function () {
   let portal: HttpServer;
   let browser: Browser;
   let page: Page;
+  // Any free port: the demo data registers demo-portal's redirect URI on the configured demo.portalPort.
+  let portalPort: number;
 
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    world = await startTestServer();
+    portalPort = await freePort();
+    world = await startTestServer({ overrides: { demo: { portalPort } } });
     const app = createDemoPortal({
       issuer: world.issuer,
       clientId: 'demo-portal',
       clientSecret: 'demo-portal-secret',
-      baseUrl: `http://localhost:${PORTAL_PORT}`,
+      baseUrl: `http://localhost:${portalPort}`,
       scope: 'openid profile address national_id phone email',
     });
     portal = createServer(app.callback() as RequestListener);
     await new Promise<void>((resolve, reject) => {
-      portal.once('error', (error) => reject(new Error(`port ${PORTAL_PORT} must be free for the demo portal`, { cause: error })));
-      portal.listen(PORTAL_PORT, '127.0.0.1', resolve);
+      portal.once('error', (error) => reject(new Error(`port ${portalPort} must be free for the demo portal`, { cause: error })));
+      portal.listen(portalPort, '127.0.0.1', resolve);
     });
     browser = await launchChromium();
     page = await watchedPage(browser, cspViolations);
@@ -60,7 +61,7 @@ describe('the demo in a real browser', function () {
   }
 
   it('signs Trần Thị Bích into the demo portal and shows her registry claims', async () => {
-    await page.goto(`http://localhost:${PORTAL_PORT}/`);
+    await page.goto(`http://localhost:${portalPort}/`);
     await shot('1-demo-portal');
     await page.getByRole('link', { name: 'Đăng nhập bằng định danh điện tử quốc gia' }).click();
 
@@ -78,7 +79,7 @@ describe('the demo in a real browser', function () {
     expect(items).to.include('Số định danh cá nhân (12 chữ số)');
     await page.locator('form button[type=submit]').first().click();
 
-    await page.waitForURL(`http://localhost:${PORTAL_PORT}/`);
+    await page.waitForURL(`http://localhost:${portalPort}/`);
     await shot('4-portal-signed-in');
     const body = await page.textContent('body');
     expect(body).to.include('Trần Thị Bích');
@@ -89,7 +90,7 @@ describe('the demo in a real browser', function () {
 
   it('signs her out of the provider too, without a question since the portal proved who she is', async () => {
     await page.getByRole('button', { name: 'Đăng xuất' }).click();
-    await page.waitForURL(`http://localhost:${PORTAL_PORT}/`);
+    await page.waitForURL(`http://localhost:${portalPort}/`);
     await shot('6-portal-signed-out');
     expect(await page.textContent('body')).to.include('Đăng nhập bằng định danh điện tử quốc gia');
 
@@ -105,14 +106,14 @@ describe('the demo in a real browser', function () {
     await page.getByRole('button', { name: 'Đăng nhập' }).click();
     // Signing out revoked her consent too, so the portal asks again.
     await page.getByRole('button', { name: 'Đồng ý chia sẻ' }).click();
-    await page.waitForURL(`http://localhost:${PORTAL_PORT}/`);
+    await page.waitForURL(`http://localhost:${portalPort}/`);
     await page.goto(`${world.issuer}/session/end`);
     await page.waitForSelector('#op\\.logoutForm', { state: 'attached' });
     await checkPage('5-logout-confirmation');
     expect(await page.textContent('main')).to.include('Bạn có muốn đăng xuất');
     await page.locator('button[name=logout]').click();
     await page.waitForSelector('[role=status]');
-    await page.goto(`http://localhost:${PORTAL_PORT}/login`);
+    await page.goto(`http://localhost:${portalPort}/login`);
     await page.waitForSelector('input[name=password]');
   });
 
@@ -132,7 +133,7 @@ describe('the demo in a real browser', function () {
     url.search = new URLSearchParams({
       client_id: 'demo-portal',
       response_type: 'code',
-      redirect_uri: `http://localhost:${PORTAL_PORT}/callback`,
+      redirect_uri: `http://localhost:${portalPort}/callback`,
       scope: 'openid profile',
       acr_values: 'urn:vn:eid:loa:2',
       code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',

@@ -2,7 +2,7 @@
 // an embedded PostgreSQL and the in-memory store, serves discovery, stops cleanly on SIGTERM (taking
 // its database down with it) and comes back on the same data folder with the same keys and clients.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,8 @@ const CONFIG_VARIABLES = [
   'LOG_LEVEL',
   'DATA_DIR',
   'EMBEDDED_POSTGRES_PORT',
+  'DEMO_PORTAL_PORT',
+  'DEMO_BANK_PORT',
 ];
 const FIRST_START_DEADLINE_MS = 60_000;
 /** Printed by the quickstart when it has finished starting (src/quickstart.ts). */
@@ -123,17 +125,23 @@ async function fetchJwks(issuer: string): Promise<{ keys: Record<string, unknown
 describe('the quickstart process (no DATABASE_URL, no REDIS_URL)', function () {
   this.timeout(120_000);
 
+  /** A folder closed to others (0700, as a home folder may be) that holds the data folder. */
+  let closedParent: string;
   let dataDir: string;
   let issuer: string;
   let embeddedPostgresPort: number;
+  let portalUrl: string;
   let env: NodeJS.ProcessEnv;
   let running: Quickstart | undefined;
   let firstJwks: { keys: Record<string, unknown>[] } | undefined;
 
   before(async function () {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'cidp-quickstart-'));
-    const [port, adminPort, postgresPort] = (await distinctFreePorts(3)) as [number, number, number];
+    closedParent = mkdtempSync(path.join(tmpdir(), 'cidp-quickstart-'));
+    dataDir = path.join(closedParent, 'data');
+    // The demo portal and bank too: a quickstart the person left running holds 4000 and 4003.
+    const [port, adminPort, postgresPort, portalPort, bankPort] = (await distinctFreePorts(5)) as [number, number, number, number, number];
     embeddedPostgresPort = postgresPort;
+    portalUrl = `http://localhost:${portalPort}`;
     issuer = `http://127.0.0.1:${port}`;
     env = { ...process.env };
     for (const name of CONFIG_VARIABLES) delete env[name];
@@ -143,6 +151,8 @@ describe('the quickstart process (no DATABASE_URL, no REDIS_URL)', function () {
       PORT: String(port),
       ADMIN_PORT: String(adminPort),
       EMBEDDED_POSTGRES_PORT: String(postgresPort),
+      DEMO_PORTAL_PORT: String(portalPort),
+      DEMO_BANK_PORT: String(bankPort),
       ISSUER: issuer,
       LOG_LEVEL: 'info',
     });
@@ -164,7 +174,10 @@ describe('the quickstart process (no DATABASE_URL, no REDIS_URL)', function () {
         // already gone
       }
     }
-    rmSync(dataDir, { recursive: true, force: true });
+    // Run as root, the cluster lives outside the data folder, which links to it.
+    const cluster = existsSync(path.join(dataDir, 'postgres')) ? realpathSync(path.join(dataDir, 'postgres')) : undefined;
+    if (cluster && !cluster.startsWith(dataDir)) rmSync(cluster, { recursive: true, force: true });
+    rmSync(closedParent, { recursive: true, force: true });
   });
 
   it('starts on the embedded database and serves discovery and the JWKS', async function () {
@@ -173,8 +186,20 @@ describe('the quickstart process (no DATABASE_URL, no REDIS_URL)', function () {
     expect(discovery.issuer).to.equal(issuer);
     firstJwks = await fetchJwks(issuer);
     expect(firstJwks.keys).to.not.be.empty;
-    expect(existsSync(path.join(dataDir, 'postgres', 'PG_VERSION')), 'the cluster lives under DATA_DIR').to.equal(true);
+    expect(existsSync(path.join(dataDir, 'postgres', 'PG_VERSION')), 'the cluster is at, or linked from, DATA_DIR/postgres').to.equal(true);
     expect(existsSync(path.join(dataDir, 'secrets.json')), 'generated secrets are kept under DATA_DIR').to.equal(true);
+    expect(statSync(closedParent).mode & 0o777, 'the folder above the data folder is left as it was').to.equal(0o700);
+    expect(running.output()).to.include(`its cluster in ${realpathSync(path.join(dataDir, 'postgres'))}`);
+  });
+
+  it('serves the demo portal on its configured port, registered there: its sign-in reaches the login page', async function () {
+    const login = await fetch(`${portalUrl}/login`, { redirect: 'manual' });
+    expect(login.status).to.equal(302);
+    const authorization = new URL(login.headers.get('location')!);
+    expect(authorization.searchParams.get('redirect_uri')).to.equal(`${portalUrl}/callback`);
+    const answer = await fetch(authorization, { redirect: 'manual' });
+    expect(answer.status, await answer.text()).to.equal(303);
+    expect(new URL(answer.headers.get('location')!, issuer).pathname).to.match(/^\/interaction\//);
   });
 
   it('exits with code 0 on SIGTERM and stops its embedded PostgreSQL', async function () {
