@@ -1,5 +1,4 @@
 // eID accounts: one per person, tied to one registry record, level 1 or 2 (stored by account-store.ts).
-import type { AccountStore } from './account-store.ts';
 
 export type AccountLevel = 1 | 2;
 export type AccountStatus = 'active' | 'locked';
@@ -31,7 +30,3 @@ export interface AccountEnrolment {
 
 /** An account id's shape (a UUID): anything else is no account, and PostgreSQL is not asked. */
 export const ACCOUNT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The account store under its former name. */
-// transitional: src/interactions still calls this; removed once its routes take the service
-export type AccountRepository = AccountStore;

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import type { Config } from './config.ts';
+import type { Config } from './config-shape.ts';
 
 /** A rule one setting must meet in production; `expected` is the refusal's text. */
 interface ProductionRule<T> {

@@ -1,7 +1,7 @@
 // Changing the password on the account page: the current one (brute-force guarded), the policy against
 // the registry's birth date, and every other session and token ended.
 import { Router } from '../../web/router.ts';
-import type { AccountRepository } from '../../accounts/accounts.ts';
+import type { AccountStore } from '../../accounts/account-store.ts';
 import type { BruteForceGuard } from '../../accounts/brute-force.ts';
 import { passwordProblem } from '../../accounts/password-policy.ts';
 import { HashingOverloaded, type PasswordHasher } from '../../accounts/passwords.ts';
@@ -12,7 +12,7 @@ import { passwordPage, type PasswordError } from './password-page.ts';
 import { frame, send, type AccountSession } from './session.ts';
 
 export interface PasswordRoutesDependencies {
-  readonly accounts: Pick<AccountRepository, 'updatePasswordHash'>;
+  readonly accounts: Pick<AccountStore, 'updatePasswordHash'>;
   readonly passwords: Pick<PasswordHasher, 'verify' | 'hash'>;
   readonly bruteForce: Pick<BruteForceGuard, 'lockOf' | 'recordFailure' | 'recordSuccess'>;
   readonly accountSessions: Pick<AccountSessions, 'endAllBut'>;

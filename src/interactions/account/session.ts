@@ -19,7 +19,8 @@ import type { ParameterizedContext } from 'koa';
 import { FormTooLarge, readForm } from '../../web/forms.ts';
 import type { RouteHandler, RouteParams } from '../../web/router.ts';
 import { LANGUAGE_COOKIE, type PublicCookies } from '../../web/cookies.ts';
-import type { Account, AccountRepository } from '../../accounts/accounts.ts';
+import type { Account } from '../../accounts/accounts.ts';
+import type { AccountStore } from '../../accounts/account-store.ts';
 import type { AuditEventType, AuditLog } from '../../audit/audit-log.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Database } from '../../storage/database.ts';
@@ -55,7 +56,7 @@ export interface AccountSessionDependencies {
   readonly db: Database;
   readonly audit: AuditLog;
   readonly notifier: Notifier;
-  readonly accounts: Pick<AccountRepository, 'findById'>;
+  readonly accounts: Pick<AccountStore, 'findById'>;
   readonly registryGateway: Pick<RegistryGateway, 'findByNationalId'>;
   /** The citizen's sign-in sessions: the console lives only while its own does. */
   readonly accountSessions: AccountSessions;

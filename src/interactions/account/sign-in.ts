@@ -12,7 +12,7 @@
 // sign-in releases no claims and puts nothing in the citizen's data-access history.
 import { randomBytes } from 'node:crypto';
 import { Router } from '../../web/router.ts';
-import type { AccountRepository } from '../../accounts/accounts.ts';
+import type { AccountStore } from '../../accounts/account-store.ts';
 import { secondFactorsOf } from '../../accounts/second-factors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Database } from '../../storage/database.ts';
@@ -39,7 +39,7 @@ export interface SignInRoutesDependencies {
   readonly issuer: string;
   readonly logger: Logger;
   readonly db: Database;
-  readonly accounts: Pick<AccountRepository, 'findById'>;
+  readonly accounts: Pick<AccountStore, 'findById'>;
   readonly consoleSignIn: ConsoleRelyingParty;
   readonly consoleSessions: ConsoleSessionStore;
 }

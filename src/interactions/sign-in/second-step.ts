@@ -3,7 +3,8 @@
 import type { ParameterizedContext } from 'koa';
 import { Router } from '../../web/router.ts';
 import type { EphemeralStore } from '../../storage/ephemeral-store.ts';
-import type { Account, AccountRepository } from '../../accounts/accounts.ts';
+import type { Account } from '../../accounts/accounts.ts';
+import type { AccountStore } from '../../accounts/account-store.ts';
 import type { SecondFactorCheck } from '../../accounts/second-factor.ts';
 import type { BruteForceGuard } from '../../accounts/brute-force.ts';
 import { DEVICE_COOKIE, type DeviceNotices } from '../../accounts/devices.ts';
@@ -18,7 +19,7 @@ const SECOND_STEP_SECONDS = 600;
 const secondStepKey = (uid: string) => `login-second-step:{${uid}}`;
 
 export interface SecondStepDependencies extends StepDependencies {
-  readonly accounts: Pick<AccountRepository, 'findById'>;
+  readonly accounts: Pick<AccountStore, 'findById'>;
   readonly secondFactor: SecondFactorCheck;
   readonly bruteForce: Pick<BruteForceGuard, 'allowAddress'>;
   /** Holds "password done, second factor pending" per interaction. */

@@ -8,7 +8,7 @@
 import type { ParameterizedContext } from 'koa';
 import { Router } from '../../web/router.ts';
 import { LANGUAGE_COOKIE, type PublicCookies } from '../../web/cookies.ts';
-import type { AccountRepository } from '../../accounts/accounts.ts';
+import type { AccountStore } from '../../accounts/account-store.ts';
 import type { RegistryGateway } from '../../registry/gateway.ts';
 import type { AccountSelection, AccountChoice } from '../../oidc/sessions/account-selection.ts';
 import { InteractionExpired } from '../../oidc/consent/interactions.ts';
@@ -37,7 +37,7 @@ function sendPage(ctx: ParameterizedContext, status: number, body: string, formT
 /** What the select-account page uses. */
 export interface SelectAccountRoutesDependencies {
   readonly accountSelection: AccountSelection;
-  readonly accounts: Pick<AccountRepository, 'findById'>;
+  readonly accounts: Pick<AccountStore, 'findById'>;
   readonly registryGateway: Pick<RegistryGateway, 'findByNationalId'>;
   /** The client's name, shown in the question (its id when it has none); undefined once it is gone. */
   clientNameOf(clientId: string): Promise<string | undefined>;
