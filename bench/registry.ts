@@ -1,6 +1,6 @@
 // Registry benchmark (issue 4): generates a synthetic registry, times psql's bare `\copy` of the file as
 // the baseline, imports the same file, and measures the table's size on disk and ID-number lookup
-// latency at a small and at the full size. Prints a Markdown report for the README.
+// latency at a small and at the full size. Prints a Markdown report for docs/benchmarks.md.
 //
 //   npm run bench:registry -- [--count 10000000] [--small 10000] [--lookups 20000] [--rounds 3] [--sign-ins 200] [--reimport] [--keep]
 //

@@ -80,7 +80,7 @@ export function basicAuth(clientId: string, secret: string): string {
   return `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
 }
 
-/** The demo clients' credentials (DESIGN.md's demo data). */
+/** The demo clients' credentials (docs/design.md's demo data). */
 export const SERVICE = basicAuth('demo-service', 'demo-service-secret');
 export const PORTAL = basicAuth('demo-portal', 'demo-portal-secret');
 

@@ -1,4 +1,4 @@
-// The population registry mirror (DOMAIN.md's ✱ fields) and eID accounts.
+// The population registry mirror (docs/domain.md's ✱ fields) and eID accounts.
 import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {

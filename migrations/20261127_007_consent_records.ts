@@ -1,4 +1,4 @@
-// Consent records: what a citizen was shown and agreed to, per grant, kept as proof (DOMAIN.md
+// Consent records: what a citizen was shown and agreed to, per grant, kept as proof (docs/domain.md
 // "Personal data protection") — withdrawn, never deleted.
 import type { Knex } from 'knex';
 

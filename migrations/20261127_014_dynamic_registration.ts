@@ -25,7 +25,7 @@ export async function up(knex: Knex): Promise<void> {
   // The count holds even against a bug in the code: the database refuses one registration too many.
   await knex.raw(`ALTER TABLE initial_access_tokens ADD CONSTRAINT initial_access_tokens_count_check
     CHECK (max_clients > 0 AND clients_registered >= 0 AND clients_registered <= max_clients)`);
-  // Banks are never self-registered (README "Dynamic client registration").
+  // Banks are never self-registered (docs/portals.md "Dynamic client registration").
   await knex.raw(`ALTER TABLE initial_access_tokens ADD CONSTRAINT initial_access_tokens_profiles_check
     CHECK (cardinality(profiles) > 0 AND profiles <@ ARRAY['portal', 'spa', 'native', 'service']::text[])`);
   // Sensitive scopes need four eyes per client: never through an initial access token.

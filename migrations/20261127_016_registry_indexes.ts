@@ -2,7 +2,7 @@
 // whole country (issue 4: at 10 million rows the folded-name index alone took 10–13 s of the import).
 //
 // - The b-tree on full_name_folded goes: no query reads it (lookups are by ID number and by household),
-//   and it is the wrong shape for the search DOMAIN.md keeps the folded form for — finding a citizen by
+//   and it is the wrong shape for the search docs/domain.md keeps the folded form for — finding a citizen by
 //   part of a name needs a trigram index (pg_trgm, GIN), which belongs with that search when it is
 //   built, its cost measured then. The folded column itself stays, written as before.
 // - household_id compares byte by byte (COLLATE "C"): household IDs are ASCII letters, digits, "-" and

@@ -45,12 +45,12 @@ ${KEY_USAGE}
                                    register a relying party; its secret comes from CLIENT_SECRET,
                                    or is generated and shown once; a sector identifier document
                                    is fetched now and must list every redirect URI; --resource
-                                   makes a service client the resource server for URI (README
+                                   makes a service client the resource server for URI (docs/portals.md
                                    "Resource servers"); lifetimes in seconds, at most the provider's
   clients remove --id ID           remove a relying party
   seed:demo                        load the demo citizens, accounts and clients (never in production)
   registry import FILE [--format csv|ndjson] [--strict] [--errors REPORT]
-                                   load a registry file (columns: README "Population registry") into
+                                   load a registry file (columns: docs/registry.md "Population registry") into
                                    the local mirror in one transaction; refused rows are listed (all
                                    of them in REPORT, as CSV), the rest load; --strict loads nothing
                                    if any row is refused; the accounts of people it shows dead or
@@ -58,7 +58,7 @@ ${KEY_USAGE}
   registry generate --count N --out FILE [--seed S] [--format csv|ndjson] [--as-of YYYY-MM-DD]
                                    write a synthetic registry (the same file for the same seed);
                                    --out - writes to standard output
-  registry apply-changes FILE      apply a registry change feed (NDJSON; README "Registry change feed"):
+  registry apply-changes FILE      apply a registry change feed (NDJSON; docs/registry.md "Registry change feed"):
                                    deaths and disappearances lock accounts and end all their access
 ${ADMIN_CLI_USAGE}
   backup create FILE               dump the database with pg_dump (custom format, mode 0600)
@@ -237,7 +237,7 @@ async function addClient(config: Config, logger: Logger, args: string[], environ
     tokenEndpointAuthMethod: authMethod,
     ...(secret !== undefined && { secret }),
     ...(options['sector-identifier-uri'] !== undefined && { sectorIdentifierUri: options['sector-identifier-uri'] }),
-    // Pairwise unless an administrator makes the client public (DESIGN.md "Subjects").
+    // Pairwise unless an administrator makes the client public (docs/design.md "Subjects").
     ...(options['subject-type'] !== undefined && { subjectType: subjectTypeOf(options['subject-type']) }),
     ...clientSettingsOf(options),
     // Bank clients: CIBA poll by default; --ciba ping with a notification endpoint, or off.
@@ -489,13 +489,13 @@ async function generateRegistryFile(args: string[]): Promise<void> {
   else console.log(`${line} to ${out}`);
 }
 
-/** `accounts …` (README "Account administration"): with what ending a citizen's access needs. */
+/** `accounts …` (docs/administration.md "Account administration"): with what ending a citizen's access needs. */
 async function accountsCommand(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
   const { accountCommand } = await import('./admin/admin-cli.ts');
   return withStorage(config, logger, (storage) => withChangeFeed(storage, (deps) => accountCommand(name, args, deps)));
 }
 
-/** `audit …` (README "Audit trail"). */
+/** `audit …` (docs/administration.md "Audit trail"). */
 async function auditCommand(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
   const { auditCommand: run } = await import('./admin/admin-cli.ts');
   const { AuditLog } = await import('./audit/audit-log.ts');
@@ -559,7 +559,7 @@ async function applyChanges(config: Config, logger: Logger, args: string[]): Pro
   );
 }
 
-/** `admins grant|revoke|list`: administrators' roles (the bootstrap path; README "Administration"). */
+/** `admins grant|revoke|list`: administrators' roles (the bootstrap path; docs/administration.md "Administration"). */
 async function adminsCommandOf(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
   const { adminsCommand } = await import('./admin/auth-cli.ts');
   const { AuditLog } = await import('./audit/audit-log.ts');

@@ -258,7 +258,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
         if (redis.status !== 'end') redis.disconnect();
         return Promise.resolve();
       });
-      // An evicted session or code is a silent failure (DESIGN.md): production refuses such a Redis.
+      // An evicted session or code is a silent failure (docs/design.md): production refuses such a Redis.
       const policy = await evictionPolicyOf(redis);
       if (policy !== 'noeviction') {
         if (config.env === 'production') {

@@ -1,5 +1,5 @@
 // The one-time code an officer hands over in person after resetting an account's second factors
-// (README "Account administration"). Without it, whoever knows the password could sign in (a level-2
+// (docs/administration.md "Account administration"). Without it, whoever knows the password could sign in (a level-2
 // account with no factor left signs in with the password alone) and enrol their own authenticator;
 // with it, the first new enrolment needs something only the person at the counter was given.
 // Only a SHA-256 hash is stored (40 random bits, five guesses, a day: enough against guessing);

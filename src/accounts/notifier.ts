@@ -79,7 +79,7 @@ export class DeliveringNotifier implements Notifier {
 /** An SMTP sender built from a URL such as smtps://user:pass@smtp.example.vn:465. */
 export async function smtpSender(url: string, from: string): Promise<(message: Message) => Promise<void>> {
   const { createTransport } = await import('nodemailer');
-  // Bounded like every outgoing call (README "Timeouts"): nodemailer's own defaults wait minutes.
+  // Bounded like every outgoing call (docs/operations.md "Timeouts"): nodemailer's own defaults wait minutes.
   const transport = createTransport({ url, connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 10_000 });
   return async (message) => {
     await transport.sendMail({ from, to: message.destination, subject: message.subject, text: message.body });

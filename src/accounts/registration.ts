@@ -1,6 +1,6 @@
 // Level-1 self-registration (issue 5, item 1): the applicant's card details are compared with the
 // population registry, and a one-time code goes only to the contact the registry holds for the person
-// (DOMAIN.md: what is printed on a card proves nothing). Every outcome of the first step looks the
+// (docs/domain.md: what is printed on a card proves nothing). Every outcome of the first step looks the
 // same from outside, so the form cannot be used to probe the registry or to learn who has an account.
 // The code, its limits and the new password are the confirmation flow's (contact-confirmation.ts).
 import type { RegistryRecord } from '../registry/registry.ts';
@@ -93,7 +93,7 @@ export type RegistrationResult = ConfirmationResult<
 
 /** The registry, as registration reads it (a RegistryGateway or the mirror). */
 
-/** Self-registration is for people aged 14 and over (DOMAIN.md: younger children only on request, at an office). */
+/** Self-registration is for people aged 14 and over (docs/domain.md: younger children only on request, at an office). */
 export const MINIMUM_AGE = 14;
 
 export function ageOn(birthDate: string, today: Date): number {

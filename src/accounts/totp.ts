@@ -4,7 +4,7 @@ import { createGuardrails, generate, generateSecret, generateURI, verify } from 
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 
 const PERIOD_SECONDS = 30;
-// RFC 4226 asks for 16-byte secrets; the published demo secrets are 10 bytes (DESIGN.md), so accept
+// RFC 4226 asks for 16-byte secrets; the published demo secrets are 10 bytes (docs/design.md), so accept
 // those for verification. New enrolments always get 20 bytes.
 const guardrails = createGuardrails({ MIN_SECRET_BYTES: 10 });
 

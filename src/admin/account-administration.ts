@@ -1,4 +1,4 @@
-// Account administration for support officers (issue 8, README "Account administration"): find an
+// Account administration for support officers (issue 8, docs/administration.md "Account administration"): find an
 // account by ID number, see its status, level and second factors (which exist and since when, never a
 // secret), lock and unlock it, raise it to level 2 with evidence under four eyes, reset its second
 // factors (the first new enrolment then needs a code handed over in person), and end all its access.

@@ -1,4 +1,4 @@
-// The command line's account-administration and audit commands (README "Account administration",
+// The command line's account-administration and audit commands (docs/administration.md "Account administration",
 // "Audit trail"); src/cli.ts opens the storage and hands over. Exit status as the rest of the CLI:
 // 0 done, 2 input refused (nothing written), 1 any other failure (an unknown account, a broken chain).
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';

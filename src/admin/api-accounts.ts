@@ -1,4 +1,4 @@
-// The admin API's account endpoints (README "Account administration"), over AccountAdministration.
+// The admin API's account endpoints (docs/administration.md "Account administration"), over AccountAdministration.
 // The ID number never travels in a URL (URLs end up in access logs): an account is found with
 // POST /api/accounts/lookup, and every other call names it by its internal id.
 import { z } from 'zod';

@@ -45,12 +45,12 @@ export function buildAdminApi(deps: AdminApiDependencies): AdminApi {
   const api = new AdminApi(services.auth);
   api.add(...clientRoutes({ db: deps.db, clients: deps.clients, approvals, audit, secretRotationOverlapSeconds: config.admin.secretRotationOverlapSeconds }));
   api.add(...adminRoutes({ roles: services.roles, approvals, audit, decidableKinds: [CLIENT_SCOPES_APPROVAL] }));
-  // Accounts and the audit trail (README "Account administration", "Audit trail").
+  // Accounts and the audit trail (docs/administration.md "Account administration", "Audit trail").
   api.add(...accountRoutes({ administration: services.administration }));
   api.add(...auditRoutes({ trail: services.trail, audit }));
-  // Signing keys: list, rotate, emergency revoke (README "Signing keys").
+  // Signing keys: list, rotate, emergency revoke (docs/administration.md "Signing keys").
   api.add(...keyRoutes({ signingKeys: deps.signingKeys }));
-  // Initial access tokens for dynamic client registration (README "Dynamic client registration").
+  // Initial access tokens for dynamic client registration (docs/portals.md "Dynamic client registration").
   api.add(...registrationRoutes({
     registrations: deps.registrations,
     issue: deps.issueInitialAccessToken,
@@ -95,7 +95,7 @@ export function adminApiMiddleware(deps: AdminApiDependencies, api: AdminApi = b
       rolesOf: (accountId) => services.roles.rolesOf(accountId),
     }),
     api.middleware(),
-    // The web console over the same routes (README "Admin console").
+    // The web console over the same routes (docs/administration.md "Admin console").
     adminConsoleRoutes({
       routes: api.routes,
       auth: services.auth,

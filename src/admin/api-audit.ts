@@ -1,4 +1,4 @@
-// The admin API's audit-trail endpoints (README "Audit trail"): a query in pages, newest first, and
+// The admin API's audit-trail endpoints (docs/administration.md "Audit trail"): a query in pages, newest first, and
 // the NDJSON export, streamed, oldest first. For auditors; automation with `admin:audit`.
 import { Readable } from 'node:stream';
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// The admin API's signing-key endpoints (README "Signing keys"): list with states and dates, rotate,
+// The admin API's signing-key endpoints (docs/administration.md "Signing keys"): list with states and dates, rotate,
 // and the emergency revoke. Client administrators change keys; auditors may look. Automation tokens
 // are refused (no scope): a key change is a person's decision, and it is audited under their name.
 // A revocation needs no second administrator: in an emergency, waiting for one is the greater risk.

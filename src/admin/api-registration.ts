@@ -1,4 +1,4 @@
-// The admin API's endpoints for dynamic client registration (README "Dynamic client registration"):
+// The admin API's endpoints for dynamic client registration (docs/portals.md "Dynamic client registration"):
 // issue an initial access token with limits (the token is shown once), list the tokens with their
 // limits and usage, revoke one. The limits' rules are src/oidc/clients/dynamic-registration.ts's.
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// DESIGN.md's demo data — a contract outside automation relies on — loaded idempotently: running the
+// docs/design.md's demo data — a contract outside automation relies on — loaded idempotently: running the
 // seed again puts every demo citizen, account and client back as described there.
 import type { ClientRegistration } from '../oidc/clients/clients.ts';
 import { cardExpiry, type NewRegistryRecord } from '../registry/registry.ts';
@@ -147,8 +147,8 @@ export function demoClients(ports: DemoPorts): readonly ClientRegistration[] {
       approvedScopes: [],
     },
     {
-      // FAPI 2.0: PAR, private_key_jwt with DESIGN.md's published demo key, DPoP-bound tokens. Public
-      // subjects: it is approved for the national ID anyway (DESIGN.md "Subjects").
+      // FAPI 2.0: PAR, private_key_jwt with docs/design.md's published demo key, DPoP-bound tokens. Public
+      // subjects: it is approved for the national ID anyway (docs/design.md "Subjects").
       clientId: 'demo-bank',
       name: 'Ngân hàng (demo)',
       profile: 'bank',

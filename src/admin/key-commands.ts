@@ -18,7 +18,7 @@ export const KEY_COMMANDS_USAGE = `  keys list                        signing ke
                                    instance within keys.pollSeconds; its tokens stop verifying
   keys rotate-kek                  seal every stored secret again under NEW_KEY_ENCRYPTION_KEY (the
                                    current one in KEY_ENCRYPTION_KEY), in one transaction; then
-                                   restart the instances with the new key (README "Signing keys")`;
+                                   restart the instances with the new key (docs/administration.md "Signing keys")`;
 
 /** Input refused, nothing written: exit status 2. */
 class Refused extends Error {}
@@ -108,7 +108,7 @@ export async function keyCommand(action: string, args: string[], context: { conf
         for (const [column, counts] of Object.entries(summary.columns)) {
           console.log(`${column}: ${counts.resealed} sealed again${counts.alreadyNew > 0 ? `, ${counts.alreadyNew} already under the new key` : ''}`);
         }
-        console.log('done: restart every instance with KEY_ENCRYPTION_KEY set to the new key (README "Signing keys")');
+        console.log('done: restart every instance with KEY_ENCRYPTION_KEY set to the new key (docs/administration.md "Signing keys")');
         return 0;
       };
     } else {

@@ -47,7 +47,7 @@ export function createAdminServices(deps: AdminServiceDependencies): AdminServic
     sessions,
     approvals,
     auth: new AdminAuthenticator({ findServiceToken: deps.findServiceToken, clients, roles, sessions, audit }),
-    // Registers the level-2 approvals with the queue (README "Account administration").
+    // Registers the level-2 approvals with the queue (docs/administration.md "Account administration").
     administration: new AccountAdministration({ db, audit, access: deps.access, approvals }),
     trail: new AuditTrail(db),
   };

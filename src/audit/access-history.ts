@@ -1,10 +1,10 @@
-// The citizen's data-access history (DOMAIN.md "Personal data protection"): each release of claims to a
+// The citizen's data-access history (docs/domain.md "Personal data protection"): each release of claims to a
 // service, and each consent given or withdrawn, read from the audit trail — only events younger than
 // the retention. Older events stay in the trail (it is append-only and hash-chained); they are no
 // longer shown.
 import type { Database } from '../storage/database.ts';
 
-/** Five years (DOMAIN.md: the usage history of an eID is kept five years), leap days included. */
+/** Five years (docs/domain.md: the usage history of an eID is kept five years), leap days included. */
 export const DEFAULT_HISTORY_RETENTION_DAYS = 1826;
 
 const HISTORY_EVENTS = ['claims.released', 'consent.given', 'consent.withdrawn'] as const;

@@ -1,4 +1,4 @@
-// Reading the audit trail (README "Audit trail"): a query by actor, account, client, type and time,
+// Reading the audit trail (docs/administration.md "Audit trail"): a query by actor, account, client, type and time,
 // newest first, in pages that go on from the last event seen (keyset on the event id, so a page costs
 // the same on the millionth event as on the first); and an export of the same filters, oldest first, as
 // NDJSON, read in batches so it streams whatever its size.

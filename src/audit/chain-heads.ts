@@ -1,4 +1,4 @@
-// Signed chain heads, kept outside PostgreSQL (DESIGN.md, README "Audit trail"). Each writer's hash
+// Signed chain heads, kept outside PostgreSQL (docs/design.md, docs/administration.md "Audit trail"). Each writer's hash
 // chain shows an edit, a removal or a reordering inside it — but not someone with database rights who
 // deletes the chain's tail, or rewrites events and recomputes every hash after them: the chain is then
 // intact again. So, periodically, the head of every chain ({writerId, seq, hash, at}) is exported to a

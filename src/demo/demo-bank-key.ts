@@ -1,4 +1,4 @@
-// demo-bank's signing key, published in DESIGN.md on purpose: a demo key, never used outside the demo.
+// demo-bank's signing key, published in docs/design.md on purpose: a demo key, never used outside the demo.
 // The demo data registers its public part; the demo bank (src/demo/bank.ts) and tests sign with it.
 import type { JsonWebKey } from 'node:crypto';
 

@@ -1,5 +1,5 @@
 // The pages a citizen sees: login, consent, errors, logout. Plain HTML forms that work without
-// JavaScript; field names are a contract (DESIGN.md "Demo data"): username, password, otp.
+// JavaScript; field names are a contract (docs/design.md "Demo data"): username, password, otp.
 import { Html, html, layout } from '../web/html.ts';
 import { translate, translateIfKnown } from './i18n.ts';
 import { localeOf, switchHref, type Locale } from '../web/i18n.ts';

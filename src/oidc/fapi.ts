@@ -1,4 +1,4 @@
-// The bank profile at the provider (DESIGN.md "Client profiles"): oidc-provider's FAPI 2.0 profile for
+// The bank profile at the provider (docs/design.md "Client profiles"): oidc-provider's FAPI 2.0 profile for
 // bank clients, plus what its `fapi` feature alone does not enforce — DPoP nonces, the FAPI 2.0
 // algorithm allow-list on request objects (on client assertions: src/oidc/clients/client-assertions.ts),
 // 60-second authorization codes.

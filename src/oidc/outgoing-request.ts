@@ -1,6 +1,6 @@
 // Requests the provider itself makes to addresses a client registered (back-channel logout receivers,
 // sector identifier documents): https only, SSRF-guarded, time- and size-limited, no redirect followed
-// (DESIGN.md "Security baseline"). Outside production, http on loopback is allowed and not guarded.
+// (docs/design.md "Security baseline"). Outside production, http on loopback is allowed and not guarded.
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';

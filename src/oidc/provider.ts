@@ -257,7 +257,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       ...(deps.ciba && { BackchannelAuthenticationRequest: deps.ciba.requestLifetime }),
     },
     // Refresh tokens rotate per profile; set explicitly, since the library's default keeps a
-    // confidential client's token until 70% of its life (DESIGN.md).
+    // confidential client's token until 70% of its life (docs/design.md).
     rotateRefreshToken: (ctx) => {
       const profile = profileOf(ctx.oidc.client);
       return profile !== undefined && profile !== 'bank' && PROFILE_RULES[profile].rotateRefreshTokens;
@@ -269,7 +269,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       const accountId = ctx.oidc.session?.accountId;
       if (!accountId) return undefined;
       if (!deps.firstPartyClients?.includes(clientId)) {
-        // A new session: the consent the citizen gave this client before still stands (DESIGN.md).
+        // A new session: the consent the citizen gave this client before still stands (docs/design.md).
         const standing = await deps.standingGrantId?.(accountId, clientId);
         return standing ? ctx.oidc.provider.Grant.find(standing) : undefined;
       }

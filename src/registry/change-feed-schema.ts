@@ -1,4 +1,4 @@
-// The registry change feed's event format (README "Registry change feed"), validated where it enters:
+// The registry change feed's event format (docs/registry.md "Registry change feed"), validated where it enters:
 // one JSON object per line, each with an id, a type, the person's ID number and the date it happened.
 import { z } from 'zod';
 import { RELATIONS_TO_HEAD, type Address } from './registry.ts';

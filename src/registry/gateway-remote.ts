@@ -1,4 +1,4 @@
-// The population registry over HTTPS (README "Remote registry"): `GET <base>/records/<ID number>`
+// The population registry over HTTPS (docs/registry.md "Remote registry"): `GET <base>/records/<ID number>`
 // answers the person's record as JSON, or 404. Bounded in every direction — connect and total
 // timeouts, a few retries with jittered exponential back-off, a circuit breaker, answers of at most
 // 64 KiB — so a slow or failing registry makes sign-in say "try again shortly", never hang.

@@ -1,4 +1,4 @@
-// Vietnamese names: family name first, given name last (DOMAIN.md "Names").
+// Vietnamese names: family name first, given name last (docs/domain.md "Names").
 
 export interface NameParts {
   readonly familyName: string;

@@ -1,4 +1,4 @@
-// The 12-digit personal identification number (DOMAIN.md): PPP G YY RRRRRR, no check digit.
+// The 12-digit personal identification number (docs/domain.md): PPP G YY RRRRRR, no check digit.
 
 /** Province codes of birth registration (the 63 pre-2025 provinces; issued numbers keep them). */
 export const PROVINCE_PREFIXES: Readonly<Record<string, string>> = {

@@ -222,7 +222,7 @@ export function headerOrder(fields: string[]): number[] {
     repeated.length > 0 && `repeated ${repeated.join(', ')}`,
   ].filter(Boolean);
   if (problems.length > 0) {
-    throw new RegistryFileError('bad-header', `wrong header: ${problems.join('; ')} (line 1 must name the registry columns, see README)`);
+    throw new RegistryFileError('bad-header', `wrong header: ${problems.join('; ')} (line 1 must name the registry columns, see docs/registry.md)`);
   }
   return names.map((name) => COLUMN_POSITION.get(name)!);
 }

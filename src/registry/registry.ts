@@ -13,7 +13,7 @@ export interface Address {
   readonly country: 'VN';
 }
 
-/** How a household member relates to its head (DOMAIN.md "Households"). */
+/** How a household member relates to its head (docs/domain.md "Households"). */
 export const RELATIONS_TO_HEAD = ['head', 'spouse', 'child', 'parent', 'grandchild', 'sibling', 'other'] as const;
 export type RelationToHead = (typeof RELATIONS_TO_HEAD)[number];
 
@@ -45,7 +45,7 @@ export interface RegistryRecord {
   readonly contactEmail: string | null;
 }
 
-/** Dead or missing people cannot sign in (DOMAIN.md: their eID is locked). */
+/** Dead or missing people cannot sign in (docs/domain.md: their eID is locked). */
 export function isAlive(record: RegistryRecord): boolean {
   return record.diedOn === null && record.missingSince === null;
 }

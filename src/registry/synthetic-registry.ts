@@ -1,5 +1,5 @@
 // A synthetic population registry for tests, demos and benchmarks: households of realistic citizens
-// (DOMAIN.md's name shares, ID-number rules and current provinces), the same file for the same seed.
+// (docs/domain.md's name shares, ID-number rules and current provinces), the same file for the same seed.
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { PROVINCE_PREFIXES, centuryGenderDigit, type Gender } from './national-id.ts';
@@ -37,7 +37,7 @@ export const RESERVED_NATIONAL_IDS: ReadonlySet<string> = new Set([
   '036080001111',
 ]);
 
-// DOMAIN.md's shares; Hoàng/Huỳnh and Vũ/Võ are split by region below. The rest (11.3%) is shared by
+// docs/domain.md's shares; Hoàng/Huỳnh and Vũ/Võ are split by region below. The rest (11.3%) is shared by
 // the other common names.
 const FAMILY_SHARES: readonly (readonly [string, number])[] = [
   ['Nguyễn', 38], ['Trần', 11], ['Lê', 9.5], ['Phạm', 7.1], ['Hoàng|Huỳnh', 5.1], ['Phan', 4.5], ['Vũ|Võ', 3.9],

@@ -15,7 +15,7 @@ export interface DatabaseLog {
   error(message: string): void;
 }
 
-/** Bounds on every wait (README "Timeouts"); absent, only the pool's acquire wait is bounded (10 s). */
+/** Bounds on every wait (docs/operations.md "Timeouts"); absent, only the pool's acquire wait is bounded (10 s). */
 export interface DatabaseTimeouts {
   readonly statementTimeoutMs: number;
   readonly queryTimeoutMs: number;

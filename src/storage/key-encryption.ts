@@ -11,7 +11,7 @@ export class KeyEncryption {
 
   /**
    * `previous`: keys of before a key-encryption-key rotation, tried when a value does not open under
-   * the current one (the window of a rolling rotation, README "Signing keys"); nothing is sealed under them.
+   * the current one (the window of a rolling rotation, docs/administration.md "Signing keys"); nothing is sealed under them.
    */
   constructor(keyEncryptionKey: Buffer, previous: readonly Buffer[] = []) {
     for (const key of [keyEncryptionKey, ...previous]) {

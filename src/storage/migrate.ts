@@ -67,7 +67,7 @@ async function latest(db: Database): Promise<string[]> {
 
 /**
  * Where the database stands against this release's migrations. During a rolling deploy the new
- * release migrates while this one's instances still run (expand-then-contract, README "Upgrades"),
+ * release migrates while this one's instances still run (expand-then-contract, docs/operations.md "Upgrades"),
  * so migrations applied after all of this release's are a newer release's and are tolerated: knex's
  * own check would call the folder corrupt, fail readiness on every old instance and refuse their
  * restarts. An unknown migration applied before one of ours is another history: refused, as knex does.

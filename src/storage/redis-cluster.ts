@@ -1,4 +1,4 @@
-// Redis Cluster through ioredis's cluster client, chosen by REDIS_CLUSTER=true (README "Redis Cluster").
+// Redis Cluster through ioredis's cluster client, chosen by REDIS_CLUSTER=true (docs/operations.md "Redis Cluster").
 // Nothing else changes: every key the stores use carries a {…} hash tag and every command or Lua
 // script touches one key, so no operation spans two slots; nothing uses KEYS, SCAN or pub/sub.
 import { Cluster, Redis } from 'ioredis';

@@ -1,4 +1,4 @@
-// Account administration and the audit trail through the admin API (README "Account administration",
+// Account administration and the audit trail through the admin API (docs/administration.md "Account administration",
 // "Audit trail"): finding an account and seeing its factors (never a secret), lock (an existing
 // refresh token stops working) and unlock, ending all sessions, four eyes on level 2, resetting the
 // second factors (the first new enrolment then needs the code handed over in person), who may call

@@ -256,7 +256,7 @@ describe('the admin command line', function () {
   });
 
   describe('accounts raise-level and confirm-level (after seed:demo): four eyes', function () {
-    // raise-level only records the request (README "Account administration"); a second, different
+    // raise-level only records the request (docs/administration.md "Account administration"); a second, different
     // officer confirms it with confirm-level, and only then is the account at level 2.
     let requestId: string;
 

@@ -1,7 +1,7 @@
 // The citizen's data-access history, read from the audit trail: releases of claims and consents given or
 // withdrawn, newest first, only within the retention (five years by default). Events are back-dated by
 // stamping them with an earlier clock, written through the audit log into a real database; older ones
-// are not shown, and stay in the trail with its hash chain intact (README "Audit retention").
+// are not shown, and stay in the trail with its hash chain intact (docs/citizens.md "Audit retention").
 import { expect } from 'chai';
 import { AccessHistory, DEFAULT_HISTORY_RETENTION_DAYS } from '../../src/audit/access-history.ts';
 import { AuditLog } from '../../src/audit/audit-log.ts';

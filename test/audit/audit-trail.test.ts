@@ -1,4 +1,4 @@
-// The audit trail read back (README "Audit trail"): the query by actor, account, client, type and time
+// The audit trail read back (docs/administration.md "Audit trail"): the query by actor, account, client, type and time
 // in pages; the NDJSON export and its filters (also through `npm run cli -- audit export`); and the
 // verification — every writer's chain, and the signed chain heads exported outside PostgreSQL, which
 // catch what a chain alone cannot: a deleted tail, and a trail rewritten with recomputed hashes.

@@ -1,4 +1,4 @@
-// The settings of the dependencies: Redis Cluster selection and every timeout (README "Redis
+// The settings of the dependencies: Redis Cluster selection and every timeout (docs/operations.md "Redis
 // Cluster", "Timeouts"); and which errors count as a dependency that cannot serve (503), which not.
 import { expect } from 'chai';
 import { errors } from 'oidc-provider';

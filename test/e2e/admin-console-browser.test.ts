@@ -20,7 +20,7 @@ import { auditEvents, FIRST_ADMIN } from '../support/admin.ts';
 import { freePort, startTestServer, type RunningServer } from '../support/world.ts';
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
-/** Nguyễn Văn An (DESIGN.md "Demo data"): level 2, TOTP. */
+/** Nguyễn Văn An (docs/design.md "Demo data"): level 2, TOTP. */
 const AN = { id: FIRST_ADMIN, password: 'An#Demo2026', totpSecret: 'JBSWY3DPEHPK3PXP' };
 const BICH = { id: '079185000123', password: 'Bich#Demo2026' };
 

@@ -13,7 +13,7 @@ import { levelTwoCitizen } from '../support/bank.ts';
 import { launchChromium } from '../support/chromium.ts';
 import { freePort, startTestServer, type RunningServer } from '../support/world.ts';
 
-/** Nguyễn Văn An (DESIGN.md "Demo data"): level 2, TOTP. */
+/** Nguyễn Văn An (docs/design.md "Demo data"): level 2, TOTP. */
 const AN = { id: FIRST_ADMIN, password: 'An#Demo2026', totpSecret: 'JBSWY3DPEHPK3PXP' };
 
 describe('the admin console sign-in on the quickstart origins (localhost issuer, 127.0.0.1 admin)', function () {

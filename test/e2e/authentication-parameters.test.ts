@@ -1,4 +1,4 @@
-// Every row of the authentication-parameter table in README.md ("Integrating a portal"), end to end:
+// Every row of the authentication-parameter table in docs/portals.md ("Authentication parameters"), end to end:
 // what the citizen sees and what the portal receives at its redirect URI.
 import { expect } from 'chai';
 import * as client from 'openid-client';
@@ -11,7 +11,7 @@ const BICH = { id: '079185000123', password: 'Bich#Demo2026' };
 const KHOA = { id: '048203000777', password: 'Khoa#Demo2026' };
 type Rp = typeof PORTAL;
 
-describe('authentication parameters (the table in the README)', function () {
+describe('authentication parameters (the table in docs/portals.md)', function () {
   this.timeout(60_000);
   let world: RunningServer;
   const configs = new Map<string, client.Configuration>();

@@ -37,7 +37,7 @@ interface Citizen {
 describe('CIBA: a bank asks, the citizen answers on the account page (end to end)', function () {
   this.timeout(120_000);
   let world: RunningServer;
-  /** demo-bank: poll mode (the bank profile's default), DESIGN.md's demo key. */
+  /** demo-bank: poll mode (the bank profile's default), docs/design.md's demo key. */
   let bank: client.Configuration;
   /**
    * A ping-mode bank registered by this suite, and the receiver of its notifications: https, since

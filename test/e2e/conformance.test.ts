@@ -1,8 +1,8 @@
 // The OpenID Foundation's Basic OP, Config OP and Form Post OP test plans, as far as openid-client can
-// exercise them here: one test per module the other suites do not already cover (README
+// exercise them here: one test per module the other suites do not already cover (docs/portals.md
 // "Conformance" maps every module of the three plans to its test, or says why it cannot be run).
-// Every request carries PKCE S256, which this provider requires (DESIGN.md); the plans' own requests
-// do not — see the README.
+// Every request carries PKCE S256, which this provider requires (docs/design.md); the plans' own requests
+// do not — see docs/portals.md "Conformance".
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import * as client from 'openid-client';
@@ -174,7 +174,7 @@ describe('OpenID Foundation OP test plans: Basic, Config, Form Post (openid-clie
       expect(again.claims()!.sub).to.equal(tokens.claims()!.sub);
     });
 
-    it('oidcc-ensure-post-request-succeeds: not offered — a POST to the authorization endpoint gets no code (README)', async () => {
+    it('oidcc-ensure-post-request-succeeds: not offered — a POST to the authorization endpoint gets no code (docs/portals.md)', async () => {
       // oidc-provider takes POST there only with SameSite=None session cookies; ours stay Lax.
       const attempt = await authorize();
       const page = await new Browser(world.issuer).postForm(`${attempt.url.origin}${attempt.url.pathname}`, attempt.url.searchParams);

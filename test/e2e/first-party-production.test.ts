@@ -15,7 +15,7 @@ import { launchChromium } from '../support/chromium.ts';
 import { PROXY_SOURCE_ADDRESS, startTlsTerminatingProxy, type TlsTerminatingProxy } from '../support/tls-terminating-proxy.ts';
 import { createTestDatabase, freePort, testConfig, TEST_REDIS_URL, type TestDatabase } from '../support/world.ts';
 
-/** Nguyễn Văn An (DESIGN.md "Demo data"): level 2, TOTP. */
+/** Nguyễn Văn An (docs/design.md "Demo data"): level 2, TOTP. */
 const AN = { id: FIRST_ADMIN, password: 'An#Demo2026', totpSecret: 'JBSWY3DPEHPK3PXP' };
 const BICH = { id: '079185000123', password: 'Bich#Demo2026' };
 

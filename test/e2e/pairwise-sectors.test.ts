@@ -1,4 +1,4 @@
-// Pairwise subjects per sector (OpenID Connect Core 8.1, DESIGN.md "Subjects"): portals registered with
+// Pairwise subjects per sector (OpenID Connect Core 8.1, docs/design.md "Subjects"): portals registered with
 // one sector_identifier_uri share a sector and so a citizen's `sub`; a portal of another sector gets
 // another. The sector document is fetched once, at registration, SSRF-guarded, time- and size-limited,
 // and must list every redirect URI; signing in never fetches it again.

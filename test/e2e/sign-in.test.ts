@@ -1,6 +1,6 @@
 // A citizen signs into portals, seen from outside: a real relying-party library (openid-client)
 // against a whole server on PostgreSQL and Redis, with the sign-in pages driven through plain HTTP
-// and a cookie jar (test/support/browserless.ts). Demo citizens and clients are DESIGN.md's.
+// and a cookie jar (test/support/browserless.ts). Demo citizens and clients are docs/design.md's.
 import { expect } from 'chai';
 import * as client from 'openid-client';
 import { startTestServer, type RunningServer } from '../support/world.ts';
@@ -8,7 +8,7 @@ import { alertsOf, Browser, formsOf, stepOf, type Page } from '../support/browse
 
 const BICH = { id: '079185000123', password: 'Bich#Demo2026' };
 const AN = { id: '001099012345', password: 'An#Demo2026' };
-// Wrong passwords are spread over Bích and An, so that a failure counter (DESIGN.md "Brute force")
+// Wrong passwords are spread over Bích and An, so that a failure counter (docs/design.md "Brute force")
 // never locks one demo citizen out of the rest of the suite.
 const TUNG_DECEASED = { id: '036080001111', password: 'Tung#Demo2026' };
 /** In the registry, without an eID account. */

@@ -1,6 +1,6 @@
 // The oidc-provider adapter's contract, held against both deployments of the short-lived store:
 // Redis + PostgreSQL (production) and the in-memory map + PostgreSQL (quickstart). It pins what the
-// provider relies on (DESIGN.md "Where data lives", "Protocol contract"): each model in its store,
+// provider relies on (docs/design.md "Where data lives", "Protocol contract"): each model in its store,
 // expiry, look-ups by uid and user code, grant revocation, and single use under concurrency.
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';

@@ -49,7 +49,7 @@ describe('bank profile: registration', function () {
     expect(metadata).not.to.have.property('tls_client_certificate_bound_access_tokens');
   });
 
-  it('registers demo-bank as DESIGN.md says: the published public key, DPoP, PAR, public subjects', function () {
+  it('registers demo-bank as docs/design.md says: the published public key, DPoP, PAR, public subjects', function () {
     const demo = DEMO_CLIENTS.find((registration) => registration.clientId === 'demo-bank')!;
     const metadata = buildClientMetadata(demo, { allowLoopbackReceivers: true });
     expect(metadata).to.include({ token_endpoint_auth_method: 'private_key_jwt', dpop_bound_access_tokens: true, require_pushed_authorization_requests: true, subject_type: 'public' });

@@ -1,6 +1,6 @@
 // The OpenID Foundation's Dynamic OP plan (oidcc-dynamic-certification-test-plan), as far as
 // openid-client can play the suite: each module's checks against clients that openid-client
-// registers itself with an administrator's initial access token (README "Conformance", Dynamic OP).
+// registers itself with an administrator's initial access token (docs/portals.md "Conformance", Dynamic OP).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';

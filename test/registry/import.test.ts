@@ -263,7 +263,7 @@ describe('registry import', function () {
       const text = csvOf([citizen()]).replace('national_id', 'cccd');
       const error = await load(text).then(() => undefined, (caught: unknown) => caught);
       expect(error).to.be.instanceOf(RegistryFileError);
-      expect((error as Error).message).to.equal('wrong header: missing national_id; unknown "cccd" (line 1 must name the registry columns, see README)');
+      expect((error as Error).message).to.equal('wrong header: missing national_id; unknown "cccd" (line 1 must name the registry columns, see docs/registry.md)');
       expect(await count()).to.equal(0);
     });
 

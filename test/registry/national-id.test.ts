@@ -1,4 +1,4 @@
-// The 12-digit personal identification number: PPP G YY RRRRRR (DOMAIN.md), checked on its own and
+// The 12-digit personal identification number: PPP G YY RRRRRR (docs/domain.md), checked on its own and
 // against the person it is said to belong to.
 import { expect } from 'chai';
 import {
@@ -21,7 +21,7 @@ describe('the personal identification number', function () {
   });
 
   describe('accepts', function () {
-    it('the DOMAIN.md example, a man born in Hà Nội in 1999', function () {
+    it('the docs/domain.md example, a man born in Hà Nội in 1999', function () {
       expect(checkNationalId('001099012345', '1999-03-15', 'male')).to.be.undefined;
       expect(nationalIdProblem('001099012345', '1999-03-15', 'male')).to.be.undefined;
     });

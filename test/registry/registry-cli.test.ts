@@ -128,7 +128,7 @@ describe('the registry command line', function () {
       writeFileSync(file('header.csv'), csvOf([citizen()]).replace('birth_date', 'dob'));
       writeFileSync(file('latin1.csv'), Buffer.from(csvOf([citizen()]), 'latin1'));
       const cases: [string[], RegExp][] = [
-        [[file('header.csv')], /^citizen-idp registry import: .*header\.csv: wrong header: missing birth_date; unknown "dob" \(line 1 must name the registry columns, see README\)$/],
+        [[file('header.csv')], /^citizen-idp registry import: .*header\.csv: wrong header: missing birth_date; unknown "dob" \(line 1 must name the registry columns, see docs\/registry\.md\)$/],
         [[file('latin1.csv')], /^citizen-idp registry import: .*latin1\.csv: not valid UTF-8: byte \d+ \(around line 2\) is not part of a UTF-8 character$/],
         [[file('mixed.csv'), '--format', 'xml'], /^citizen-idp registry import: unknown format "xml" \(expected csv or ndjson\)$/],
         [[file('people.txt')], /^citizen-idp registry import: cannot tell the format of .*people\.txt from its extension/],

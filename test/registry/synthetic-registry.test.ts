@@ -1,5 +1,5 @@
 // The synthetic registry: the same file for the same seed, every row a valid record, names and deaths
-// in the proportions DOMAIN.md gives, households that hang together, and never a demo citizen's number.
+// in the proportions docs/domain.md gives, households that hang together, and never a demo citizen's number.
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
@@ -115,7 +115,7 @@ describe('the synthetic registry', function () {
   describe('proportions', function () {
     const share = (predicate: (row: Row) => boolean, rows: Row[] = sample) => rows.filter(predicate).length / rows.length;
 
-    it('gives family names the shares DOMAIN.md cites', function () {
+    it('gives family names the shares docs/domain.md cites', function () {
       expect(share((row) => row.family_name === 'Nguyễn')).to.be.closeTo(0.38, 0.02);
       expect(share((row) => row.family_name === 'Trần')).to.be.closeTo(0.11, 0.015);
       expect(share((row) => row.family_name === 'Lê')).to.be.closeTo(0.095, 0.015);

@@ -1,4 +1,4 @@
-// Migrations across releases (README "Upgrades"): a database migrated by a newer release is tolerated
+// Migrations across releases (docs/operations.md "Upgrades"): a database migrated by a newer release is tolerated
 // by this one (a rolling deploy runs both), and every migration's `up` only expands the schema, so the
 // previous release keeps working on it — unless the migration says it is a contract step and after
 // which release it is safe. The rolling deploy itself is test/operations/rolling-deploy.test.ts.

@@ -126,7 +126,7 @@ export const ACCOUNT_MESSAGES = {
     vi: 'Mã không đúng. Hãy kiểm tra đồng hồ của điện thoại và nhập mã mới nhất.',
     en: "That code is not right. Check your phone's clock and enter the newest code.",
   },
-  // After an officer reset the second factors (README "Account administration").
+  // After an officer reset the second factors (docs/administration.md "Account administration").
   'handover.label': { vi: 'Mã bàn giao do cán bộ trao trực tiếp', en: 'Handover code given to you in person by the officer' },
   'handover.hint': {
     vi: 'Xác thực hai bước của bạn đã được đặt lại. Lần đăng ký đầu tiên cần mã 8 ký tự mà cán bộ đã trao tận tay cho bạn.',

@@ -1,4 +1,4 @@
-// The second-factor page (the `otp` field is a contract, DESIGN.md "Demo data") and the notices of
+// The second-factor page (the `otp` field is a contract, docs/design.md "Demo data") and the notices of
 // the login form: locked, too many attempts from one address, busy.
 import { html, layout, type Html } from '../../web/html.ts';
 import { translator, type Locale } from '../../web/i18n.ts';

@@ -1,5 +1,5 @@
 // Client profiles: an administrator picks one per relying party, and the profile fixes how it
-// authenticates and what it may do (DESIGN.md "Client profiles").
+// authenticates and what it may do (docs/design.md "Client profiles").
 export const CLIENT_PROFILES = ['portal', 'bank', 'spa', 'native', 'service'] as const;
 export type ClientProfile = (typeof CLIENT_PROFILES)[number];
 
@@ -23,7 +23,7 @@ export interface ProfileRules {
   readonly needsSecret: boolean;
   readonly needsRedirectUris: boolean;
   readonly applicationType: 'web' | 'native';
-  /** Rotate refresh tokens on every use (DESIGN.md: portal, spa, native yes; bank no). */
+  /** Rotate refresh tokens on every use (docs/design.md: portal, spa, native yes; bank no). */
   readonly rotateRefreshTokens: boolean;
 }
 

@@ -27,7 +27,7 @@ export interface ClientRegistration extends ClientKeyRegistration {
   readonly postLogoutRedirectUris?: readonly string[];
   readonly secret?: string;
   readonly tokenEndpointAuthMethod?: string;
-  /** Pairwise unless an administrator makes the client public (DESIGN.md "Subjects"). */
+  /** Pairwise unless an administrator makes the client public (docs/design.md "Subjects"). */
   readonly subjectType?: 'pairwise' | 'public';
   /** Where the provider POSTs logout tokens (OpenID Connect Back-Channel Logout). */
   readonly backchannelLogoutUri?: string;

@@ -308,7 +308,7 @@ export class DynamicRegistration {
     if (existing && existing.profile !== profile) throw clientMetadataError(`profile: a registered client keeps its profile (${existing.profile})`);
     assertFixedByProfile(properties, profile);
 
-    // `scope` as in RFC 7591; `approved_scopes` as a read answer shows them (scope metadata stays unset, DESIGN.md).
+    // `scope` as in RFC 7591; `approved_scopes` as a read answer shows them (scope metadata stays unset, docs/design.md).
     const scope = textOf(properties.scope, 'scope');
     const approvedScopes = scope !== undefined ? scope.split(' ').filter(Boolean) : (stringsOf(properties.approved_scopes, 'approved_scopes') ?? ['openid']);
     const refused = approvedScopes.find((item) => !token.scopes.includes(item));

@@ -1,4 +1,4 @@
-// Assurance levels (DESIGN.md "Assurance"): urn:vn:eid:loa:1 is one factor on a level-1 or level-2
+// Assurance levels (docs/design.md "Assurance"): urn:vn:eid:loa:1 is one factor on a level-1 or level-2
 // account; urn:vn:eid:loa:2 is two factors on a level-2 account. A request lists acceptable levels;
 // the lowest listed is what it needs, a higher session satisfies it, unknown values are ignored.
 export const LOA_1 = 'urn:vn:eid:loa:1';

@@ -1,10 +1,10 @@
-// Scopes and the claims they release (DESIGN.md "Protocol contract").
+// Scopes and the claims they release (docs/design.md "Protocol contract").
 export const SCOPE_CLAIMS = {
   openid: ['sub'],
   profile: ['name', 'family_name', 'middle_name', 'given_name', 'birthdate', 'gender'],
   national_id: ['national_id'],
   identity_document: ['id_card_issue_date', 'id_card_expiry_date', 'nationality', 'place_of_origin'],
-  // Sensitive (DOMAIN.md): its own scope, its own line on the consent page.
+  // Sensitive (docs/domain.md): its own scope, its own line on the consent page.
   ethnicity: ['ethnicity'],
   address: ['address'],
   phone: ['phone_number', 'phone_number_verified'],

@@ -1,6 +1,6 @@
 // Consent records: proof of what each citizen agreed to share with which service — the words shown,
 // in the language shown, and when — plus withdrawal, which ends the service's grant and every token
-// issued under it (DOMAIN.md "Personal data protection"). The data-access history is read from the
+// issued under it (docs/domain.md "Personal data protection"). The data-access history is read from the
 // audit trail by src/audit/access-history.ts.
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../../audit/audit-log.ts';

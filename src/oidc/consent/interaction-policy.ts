@@ -4,7 +4,7 @@
 // the second factor (step-up). oidc-provider's exact-match essential-acr checks give way to this rule.
 // Consent asks only for what the client is approved for. oidc-provider's own checks ask for every
 // requested scope and claim; with unapproved ones dropped at consent, they would ask forever. These
-// replacements ignore what the administrator did not approve (DESIGN.md "Protocol contract").
+// replacements ignore what the administrator did not approve (docs/design.md "Protocol contract").
 // A session past its absolute lifetime is sent back to sign in (src/oidc/sessions/session-lifetime.ts).
 // select_account: oidc-provider accepts a prompt value only when a requestable prompt of that name
 // is registered; ours asks a signed-in browser whether to go on as its citizen or as someone else.

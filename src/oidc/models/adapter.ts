@@ -1,4 +1,4 @@
-// The one oidc-provider adapter: routes each model to its store (DESIGN.md "Where data lives") and
+// The one oidc-provider adapter: routes each model to its store (docs/design.md "Where data lives") and
 // turns a lost consumption race into the protocol error the loser deserves.
 import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 import type { ModelStore } from './model-store.ts';
