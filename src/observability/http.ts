@@ -7,6 +7,7 @@ import type { Logger } from './logger.ts';
 import { redactUrl } from './redact.ts';
 import type { Metrics } from './metrics.ts';
 import { runInRequest } from './request-context.ts';
+import { routeTemplateOf } from '../web/router.ts';
 
 /** An incoming request id worth keeping: short, and nothing a log line could be forged with. */
 const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
@@ -31,13 +32,11 @@ export function requestLog(logger: Logger, options: RequestLogOptions = {}): Mid
     const requestId = incoming !== '' && REQUEST_ID.test(incoming) && isTrustedPeer(ctx.req.socket.remoteAddress) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
-    // The path now: routes may rewrite ctx.path on the way.
-    const path = ctx.path;
     const done = () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const status = ctx.res.statusCode;
       if (metrics) {
-        const route = metrics.registry.routeOf(metrics.app, ctx.req, path, status);
+        const route = metrics.registry.routeOf(ctx.req, routeTemplateOf(ctx));
         metrics.registry.httpRequest({ app: metrics.app, method: ctx.method, route, status }, seconds);
       }
       logger.info({ requestId, method: ctx.method, url: redactUrl(ctx.originalUrl), status, ms: seconds * 1000 }, 'request');

@@ -1,6 +1,7 @@
 // Prometheus metrics: one registry per container (tests run several servers in one process), a small
 // API the domain code calls, and gauges read at scrape time (pools, keys, backlog, dependencies).
-// Every label takes a bounded set of values: route templates and provider route names, never raw paths.
+// Every label takes a bounded set of values: the routes the apps define and provider route names, never
+// anything taken from a request's path.
 import type { IncomingMessage } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -27,8 +28,6 @@ export interface ScrapeSources {
 const PREFIX = 'idp_';
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const FAST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
-/** Distinct route templates kept per app; any further one is counted as `other`. */
-const MAX_ROUTES = 100;
 /** A dependency probe slower than this counts as down (the scrape must not hang on a dead database). */
 const PROBE_TIMEOUT_MS = 2_000;
 
@@ -44,22 +43,6 @@ function processMetrics(): Registry {
     collectDefaultMetrics({ register: processRegistry, prefix: PREFIX });
   }
   return processRegistry;
-}
-
-/** A path segment that names a place rather than a thing: lowercase words (`login`, `site.css`). */
-const WORD_SEGMENT = /^[a-z][a-z._-]{0,31}$/;
-
-/**
- * A path with every segment that is not a plain lowercase word replaced by `:id`: uids, UUIDs, ID
- * numbers and client ids never become label values.
- */
-export function routeTemplate(path: string): string {
-  const segments = path.split('/').filter((segment) => segment !== '');
-  if (segments.length === 0) return '/';
-  return `/${segments
-    .slice(0, 6)
-    .map((segment) => (WORD_SEGMENT.test(segment) ? segment : ':id'))
-    .join('/')}${segments.length > 6 ? '/…' : ''}`;
 }
 
 function withTimeout<T>(promise: Promise<T>, fallback: T): Promise<T> {
@@ -89,7 +72,6 @@ export class Metrics {
   readonly registry = new Registry();
   readonly #withProcess: boolean;
   readonly #routeNames = new WeakMap<IncomingMessage, string>();
-  readonly #routes = new Map<string, Set<string>>();
   readonly #requests: Counter<'app' | 'method' | 'route' | 'status'>;
   readonly #requestSeconds: Histogram<'app' | 'method' | 'route'>;
   readonly #signIns: Counter<'result' | 'acr'>;
@@ -176,18 +158,12 @@ export class Metrics {
     this.#routeNames.set(req, name);
   }
 
-  /** The label of a request: the provider's route name, else the path's template; 404s are `unmatched`. */
-  routeOf(app: string, req: IncomingMessage, path: string, status: number): string {
-    const named = this.#routeNames.get(req);
-    if (named !== undefined) return named;
-    if (status === 404) return 'unmatched';
-    const template = routeTemplate(path);
-    let seen = this.#routes.get(app);
-    if (!seen) this.#routes.set(app, (seen = new Set()));
-    if (seen.has(template)) return template;
-    if (seen.size >= MAX_ROUTES) return 'other';
-    seen.add(template);
-    return template;
+  /**
+   * The label of a request: the provider's route name, else the template of our route that answered it
+   * (`/interaction/{uid}/login`), else `unmatched`. Only the apps' own route tables can add a value.
+   */
+  routeOf(req: IncomingMessage, template: string | undefined): string {
+    return this.#routeNames.get(req) ?? template ?? 'unmatched';
   }
 
   httpRequest(labels: { app: string; method: string; route: string; status: number }, seconds: number): void {
