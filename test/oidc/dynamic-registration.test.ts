@@ -236,6 +236,75 @@ describe('dynamic client registration', function () {
     });
   });
 
+  describe('what the profile does not offer', () => {
+    // The body mod_auth_openidc 2.4 posts (oidc_metadata_client_register): every flow it implements as
+    // response_types, implicit among its grant_types, its redirect URI as initiate_login_uri, and a
+    // GET-style front-channel logout URI; token_endpoint_auth_method is the first method it supports
+    // from our discovery document (client_secret_basic). No scope: openid.
+    const modAuthOpenidc = {
+      client_name: 'Khám bệnh trực tuyến (Apache)',
+      redirect_uris: ['https://dichvu.moh.example.vn/protected/redirect_uri'],
+      response_types: ['code', 'id_token', 'id_token token', 'code id_token', 'code token', 'code id_token token'],
+      grant_types: ['authorization_code', 'implicit', 'refresh_token'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      initiate_login_uri: 'https://dichvu.moh.example.vn/protected/redirect_uri',
+      frontchannel_logout_uri: 'https://dichvu.moh.example.vn/protected/redirect_uri?logout=get',
+    };
+
+    it('registers mod_auth_openidc 2.4 by leaving implicit and the hybrid flows out, and answers the registered values', async () => {
+      const answer = await register(modAuthOpenidc, token);
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(201);
+      expect(answer.body.grant_types, 'no refresh_token without offline_access').to.deep.equal(['authorization_code']);
+      expect(answer.body.response_types).to.deep.equal(['code']);
+      expect(answer.body).to.include({ token_endpoint_auth_method: 'client_secret_basic', profile: 'portal' });
+      expect(answer.body.client_secret).to.be.a('string');
+      expect(answer.body, 'metadata we do not support is not registered').to.not.have.any.keys('initiate_login_uri', 'frontchannel_logout_uri');
+      const stored = await world.server.container.clients.find(String(answer.body.client_id));
+      expect(stored?.metadata).to.deep.include({ grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: modAuthOpenidc.redirect_uris });
+    });
+
+    it('registers a plain RFC 7591 body (authorization_code, refresh_token, code, client_secret_basic) as asked', async () => {
+      const answer = await register(
+        {
+          client_name: 'Tra cứu hồ sơ',
+          redirect_uris: [REDIRECT],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'client_secret_basic',
+          scope: 'openid profile offline_access',
+        },
+        token,
+      );
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(201);
+      expect(answer.body.grant_types).to.deep.equal(['authorization_code', 'refresh_token']);
+      expect(answer.body.response_types).to.deep.equal(['code']);
+    });
+
+    it('narrows a hybrid response type to code: code id_token → code', async () => {
+      const answer = await register(portalMetadata({ response_types: ['code id_token'], grant_types: ['authorization_code', 'implicit'] }), token);
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(201);
+      expect(answer.body.response_types).to.deep.equal(['code']);
+      expect(answer.body.grant_types).to.deep.equal(['authorization_code', 'refresh_token']);
+    });
+
+    const useless: [string, Json][] = [
+      ['only implicit', { grant_types: ['implicit'] }],
+      ['only a refresh grant, without the code it refreshes', { grant_types: ['refresh_token'] }],
+      ['only response types without code', { response_types: ['id_token', 'id_token token'] }],
+      ['a token endpoint authentication its profile has not (the credential is the client\'s, not ours to swap)', { token_endpoint_auth_method: 'client_secret_post' }],
+    ];
+    for (const [what, change] of useless) {
+      it(`refuses ${what}: nothing usable remains (400 invalid_client_metadata), nothing written`, async () => {
+        const before = [await selfRegistered(), await usage(tokenId)];
+        const answer = await register(portalMetadata(change), token);
+        expect(answer.status, JSON.stringify(answer.body)).to.equal(400);
+        expect(answer.body.error).to.equal('invalid_client_metadata');
+        expect(answer.body.error_description).to.be.a('string').and.not.equal('');
+        expect([await selfRegistered(), await usage(tokenId)]).to.deep.equal(before);
+      });
+    }
+  });
+
   describe('the limits', () => {
     const refusals: [string, Json, string][] = [
       ['a bank profile', { profile: 'bank', token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata'],

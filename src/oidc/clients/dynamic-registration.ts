@@ -129,15 +129,29 @@ function textOf(value: unknown, field: string): string | undefined {
   return value;
 }
 
-/** Metadata a registrant may send that the profile fixes anyway: accepted when it agrees with the profile. */
-function assertFixedByProfile(properties: Record<string, unknown>, profile: ClientProfile): void {
+/** A requested response type the profile can serve: one it allows, or a hybrid one including its `code` (`code id_token`). */
+function servedResponseType(requested: string, allowed: readonly string[]): boolean {
+  return allowed.includes(requested) || (requested.split(' ').includes('code') && allowed.includes('code'));
+}
+
+/**
+ * Metadata the profile fixes (grant and response types, application type). RFC 7591 §3.2.1 lets the
+ * server register other values than requested and say so in its answer: what the profile does not offer
+ * is left out (`implicit`, `id_token`), and the registration is refused only when what remains is of no
+ * use — no grant the profile is built on, or no response type a redirecting profile needs. The answer
+ * carries the registered values (docs/portals.md "Dynamic client registration").
+ */
+function assertUsableUnderProfile(properties: Record<string, unknown>, profile: ClientProfile): void {
   const rules = PROFILE_RULES[profile];
   const grants = stringsOf(properties.grant_types, 'grant_types');
-  const notOffered = grants?.find((grant) => !rules.grantTypes.includes(grant));
-  if (notOffered) throw clientMetadataError(`grant_types: a ${profile} client cannot use ${notOffered}; it may use ${rules.grantTypes.join(', ')}`);
+  const primaryGrant = rules.grantTypes[0]!;
+  if (grants !== undefined && !grants.includes(primaryGrant)) {
+    throw clientMetadataError(`grant_types: a ${profile} client needs ${primaryGrant}; it may use ${rules.grantTypes.join(', ')}`);
+  }
   const responses = stringsOf(properties.response_types, 'response_types');
-  const response = responses?.find((type) => !rules.responseTypes.includes(type));
-  if (response) throw clientMetadataError(`response_types: a ${profile} client cannot use "${response}"; it may use ${rules.responseTypes.join(', ') || 'none'}`);
+  if (responses !== undefined && rules.responseTypes.length > 0 && !responses.some((type) => servedResponseType(type, rules.responseTypes))) {
+    throw clientMetadataError(`response_types: a ${profile} client uses ${rules.responseTypes.map((type) => `"${type}"`).join(', ')}, and none of those requested includes it`);
+  }
   const applicationType = textOf(properties.application_type, 'application_type');
   if (applicationType !== undefined && applicationType !== rules.applicationType) {
     throw clientMetadataError(`application_type: a ${profile} client is ${rules.applicationType}`);
@@ -306,7 +320,7 @@ export class DynamicRegistration {
     const profile = (requestedProfile ?? existing?.profile ?? token.profiles[0]) as ClientProfile;
     if (!token.profiles.includes(profile)) throw clientMetadataError(`profile: this initial access token allows ${token.profiles.join(', ')}`);
     if (existing && existing.profile !== profile) throw clientMetadataError(`profile: a registered client keeps its profile (${existing.profile})`);
-    assertFixedByProfile(properties, profile);
+    assertUsableUnderProfile(properties, profile);
 
     // `scope` as in RFC 7591; `approved_scopes` as a read answer shows them (scope metadata stays unset, docs/design.md).
     const scope = textOf(properties.scope, 'scope');
