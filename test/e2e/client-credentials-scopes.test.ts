@@ -1,5 +1,7 @@
 // client_credentials grants only the scopes the client is approved for; the rest is dropped, not
-// refused, and the token response and introspection say what was granted (issue 16 item 4).
+// refused, and the token response and introspection say what was granted (issue 16 item 4): `scope` is
+// in the token response whenever it differs from the request, `""` when nothing was granted (an absent
+// scope would mean "as requested", RFC 6749 §5.1).
 import { expect } from 'chai';
 import { ADMIN_API_RESOURCE } from '../../src/oidc/admin-tokens.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
@@ -26,12 +28,12 @@ describe('client_credentials scopes', function () {
 
   after(() => world.close());
 
-  async function token(clientId: string, secret: string, scope: string, resource?: string) {
+  async function token(clientId: string, secret: string, scope: string | undefined, resource?: string) {
     const authorization = basic(clientId, secret);
     const response = await fetch(`${world.issuer}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope, ...(resource !== undefined && { resource }) }),
+      body: new URLSearchParams({ grant_type: 'client_credentials', ...(scope !== undefined && { scope }), ...(resource !== undefined && { resource }) }),
     });
     const body = (await response.json()) as { access_token: string; scope?: string };
     expect(response.status, JSON.stringify(body)).to.equal(200);
@@ -45,8 +47,13 @@ describe('client_credentials scopes', function () {
 
   it('drops every scope a client without approvals asks for (demo-service asking for openid national_id ethnicity)', async () => {
     const { granted, introspected } = await token('demo-service', 'demo-service-secret', 'openid national_id ethnicity');
-    expect(granted).to.equal(undefined);
+    expect(granted, 'the response says nothing was granted, rather than leaving scope out ("as requested")').to.equal('');
     expect(introspected).to.equal(undefined);
+  });
+
+  it('leaves scope out when none was asked for and none granted (the same as the request)', async () => {
+    const { granted } = await token('demo-service', 'demo-service-secret', undefined);
+    expect(granted).to.equal(undefined);
   });
 
   it('keeps the approved scopes a resource server offers and drops the others', async () => {

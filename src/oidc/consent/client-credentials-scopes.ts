@@ -1,6 +1,6 @@
 // A client_credentials token carries only the scopes its client is approved for, as every other grant
 // does: the rest of what was asked for is dropped, not refused (docs/design.md), and the token
-// response's `scope` says what was granted.
+// response's `scope` says what was granted — `""` when nothing was.
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { approvedScopesOf } from './interaction-policy.ts';
@@ -24,5 +24,16 @@ export function grantOnlyApprovedClientScopes(provider: Provider): void {
       const approved = approvedScopesOf(this.client);
       return new Set([...scopes].filter((scope) => approved.has(scope)));
     },
+  });
+  // oidc-provider leaves `scope` out of the token response when the token has none; RFC 6749 §5.1 reads
+  // an absent scope as "as requested", so a client whose every scope was dropped would think it had
+  // them. The response says `""` then: granted, nothing.
+  provider.use(async (ctx, next) => {
+    await next();
+    const { oidc } = ctx as Partial<KoaContextWithOIDC>;
+    if (oidc?.route !== 'token' || oidc.params?.grant_type !== 'client_credentials' || ctx.status !== 200) return;
+    const body = ctx.body as { scope?: unknown } | undefined;
+    const requested = oidc.params.scope;
+    if (body && typeof body === 'object' && body.scope === undefined && typeof requested === 'string' && requested.trim() !== '') body.scope = '';
   });
 }
