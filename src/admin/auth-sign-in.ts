@@ -1,6 +1,7 @@
 // Administrators sign in to the admin side through this provider itself, as its first-party client
 // `admin-console` (src/web/first-party-sign-in.ts, the flow the account page uses too; profile portal,
-// public subject so `sub` is the account UUID, redirect URI <admin URL>/auth/callback). The sign-in
+// public subject, and as a first-party client `sub` is the account UUID (docs/design.md "Subjects"),
+// redirect URI <admin URL>/auth/callback). The sign-in
 // must come back at level 2 (urn:vn:eid:loa:2) and no older than five minutes, for an account holding
 // a role; otherwise it is refused and audited. The session is a random id in the HttpOnly cookie
 // `admin_session`, kept in Redis (15 minutes idle, 8 hours at most, src/admin/auth.ts); its roles are

@@ -26,7 +26,7 @@ const SESSION_IDLE_SECONDS = 15 * 60;
 export const SESSION_COOKIE_MAX_AGE_MS = SESSION_IDLE_SECONDS * 1000;
 export const SIGN_IN_COOKIE_MAX_AGE_MS = SIGN_IN_PENDING_SECONDS * 1000;
 
-/** The account page's client: `sub` (the account UUID: the client is public) and, in the ID token, `sid`. */
+/** The account page's client: `sub` (the account UUID: a first-party client, docs/design.md "Subjects") and, in the ID token, `sid`. */
 function consoleClient(issuer: string): FirstPartyClient {
   return {
     clientId: CONSOLE_CLIENT_ID,

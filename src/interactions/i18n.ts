@@ -69,9 +69,16 @@ const MESSAGES = {
     vi: 'Bạn có thể rút lại sự đồng ý bất cứ lúc nào. Mỗi lần chia sẻ đều được ghi lại để bạn xem.',
     en: 'You can withdraw your consent at any time. Every release is recorded for you to see.',
   },
-  'scope.openid': {
-    vi: 'Mã định danh riêng của bạn tại dịch vụ này (không phải số định danh cá nhân)',
-    en: 'An identifier for you that is unique to this service (not your ID number)',
+  // The account page's list of what a service may receive; the consent page says more (below).
+  'scope.openid': { vi: 'Một mã định danh của bạn (không phải số định danh cá nhân)', en: 'An identifier for you (not your ID number)' },
+  // The consent page's openid line says what the service's `sub` is shared with (docs/design.md "Subjects").
+  'subject.pairwise': {
+    vi: 'Một mã định danh của bạn chỉ dùng cho dịch vụ này (không phải số định danh cá nhân)',
+    en: 'An identifier for you used only for this service (not your ID number)',
+  },
+  'subject.public': {
+    vi: 'Một mã định danh chung của bạn: mọi dịch vụ dùng mã định danh chung đều nhận cùng mã này, nên có thể biết đó là cùng một người (không phải số định danh cá nhân)',
+    en: 'A shared identifier for you: every service that uses shared identifiers receives this same one, so they can tell it is you (not your ID number)',
   },
   'scope.profile': { vi: 'Họ và tên, ngày sinh, giới tính', en: 'Your full name, date of birth and gender' },
   'scope.national_id': { vi: 'Số định danh cá nhân (12 chữ số)', en: 'Your personal identification number (12 digits)' },

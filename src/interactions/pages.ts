@@ -4,6 +4,7 @@ import { Html, html, layout } from '../web/html.ts';
 import { translate, translateIfKnown } from './i18n.ts';
 import { localeOf, switchHref, type Locale } from '../web/i18n.ts';
 import { SENSITIVE_SCOPES } from '../oidc/consent/claims.ts';
+import type { SubjectType } from '../oidc/subjects.ts';
 import type { ProviderPages } from '../oidc/provider.ts';
 import { contentSecurityPolicy } from '../web/security.ts';
 
@@ -65,6 +66,7 @@ export interface ConsentPageModel {
   readonly clientName: string;
   readonly scopes: readonly string[];
   readonly claims: readonly string[];
+  readonly subjectType: SubjectType;
   readonly switchHref: string;
 }
 
@@ -81,8 +83,12 @@ export interface ConsentWording {
   readonly note: string;
 }
 
-export function consentWording(locale: Locale, scopes: readonly string[], claims: readonly string[]): ConsentWording {
-  const describe = (scope: string) => ({ scope, text: translateIfKnown(locale, `scope.${scope}`) ?? scope });
+/** `subjectType` picks the openid line: what the identifier the service gets is shared with. */
+export function consentWording(locale: Locale, scopes: readonly string[], claims: readonly string[], subjectType: SubjectType): ConsentWording {
+  const describe = (scope: string) => ({
+    scope,
+    text: scope === 'openid' ? translate(locale, `subject.${subjectType}`) : (translateIfKnown(locale, `scope.${scope}`) ?? scope),
+  });
   return {
     title: translate(locale, 'consent.title'),
     lead: translate(locale, 'consent.lead'),
@@ -95,8 +101,8 @@ export function consentWording(locale: Locale, scopes: readonly string[], claims
 }
 
 /** The consent page's text as plain lines (what a consent record keeps): the same words, in order. */
-export function consentShownText(locale: Locale, clientName: string, scopes: readonly string[], claims: readonly string[]): string {
-  const wording = consentWording(locale, scopes, claims);
+export function consentShownText(locale: Locale, clientName: string, scopes: readonly string[], claims: readonly string[], subjectType: SubjectType): string {
+  const wording = consentWording(locale, scopes, claims, subjectType);
   return [
     wording.title,
     `${clientName} ${wording.lead}`,
@@ -110,7 +116,7 @@ export function consentShownText(locale: Locale, clientName: string, scopes: rea
 export function consentPage(model: ConsentPageModel): string {
   const { locale } = model;
   const t = (key: Parameters<typeof translate>[1]) => translate(locale, key);
-  const wording = consentWording(locale, model.scopes, model.claims);
+  const wording = consentWording(locale, model.scopes, model.claims, model.subjectType);
   return layout({
     locale,
     title: wording.title,

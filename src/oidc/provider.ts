@@ -1,6 +1,5 @@
 // Builds the oidc-provider instance from our configuration and stores. Everything the provider is
 // configured with lives here; other folders reach it only through the hooks they pass in.
-import { createHmac } from 'node:crypto';
 import Provider, { type AdapterConstructor, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Config } from '../config/config.ts';
@@ -28,6 +27,7 @@ import { bitsOfOpaqueRandomness } from './models/token-lengths.ts';
 import { grantOnlyApprovedClientScopes } from './consent/client-credentials-scopes.ts';
 import { publishIssuerUrls } from './issuer-urls.ts';
 import { clientAssertionRule } from './clients/client-assertions.ts';
+import { installPublicSubjects, publicSubjectInJwt, Subjects } from './subjects.ts';
 
 // The provider's type for the composition root and the admin sign-in: outside src/oidc nothing imports oidc-provider.
 export type { Provider };
@@ -88,11 +88,6 @@ export interface ProviderDependencies {
   readonly registration?: Pick<NonNullable<Configuration['features']>, 'registration' | 'registrationManagement'>;
 }
 
-/** `sub` for a pairwise client: HMAC-SHA256 over the sector and the account's internal id. */
-export function pairwiseSubject(pairwiseKey: Buffer, sector: string, accountId: string): string {
-  return createHmac('sha256', pairwiseKey).update(`${sector}\n${accountId}`).digest('base64url');
-}
-
 type BackchannelLogoutHook = (this: InstanceType<Provider['Client']>, accountId: string, sid: string) => Promise<void>;
 
 /** The profile an administrator gave the client (extra client metadata). */
@@ -103,6 +98,7 @@ export function profileOf(client: object | undefined): ClientProfile | undefined
 
 export function createProvider(deps: ProviderDependencies): Provider {
   const { config } = deps;
+  const subjects = new Subjects(deps.pairwiseKey, deps.firstPartyClients ?? []);
 
   /** The logout request names the signed-in citizen: its id_token_hint (already verified) has their sub. */
   const hintMatchesSession = (ctx: KoaContextWithOIDC): boolean => {
@@ -110,9 +106,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     const accountId = ctx.oidc.session?.accountId;
     const client = ctx.oidc.client;
     if (!hint?.payload || !accountId || !client) return false;
-    const expected =
-      client.subjectType === 'pairwise' ? pairwiseSubject(deps.pairwiseKey, String(client.sectorIdentifier), accountId) : accountId;
-    return hint.payload.sub === expected;
+    return hint.payload.sub === subjects.of(client, accountId);
   };
   const secureCookies = new URL(config.issuer).protocol === 'https:';
   const lifetimes = clientLifetimes(config.ttl);
@@ -120,7 +114,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   const configuration: Configuration = {
     adapter: deps.adapter,
     jwks: deps.jwks,
-    findAccount: deps.findAccount,
+    findAccount: subjects.wrapFindAccount(deps.findAccount),
     cookies: {
       keys: deps.cookieKeys,
       long: { signed: true, httpOnly: true, sameSite: 'lax', secure: secureCookies },
@@ -189,7 +183,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     acrValues: [...ACR_VALUES],
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: createInteractionPolicy(config.sessions),
+      policy: createInteractionPolicy(config.sessions, subjects),
     },
     responseTypes: ['code'],
     // OpenID Connect Core 3.1.2.1: redirect_uri is required, even for a client with only one.
@@ -201,7 +195,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     // acr, amr and auth_time ride on the openid scope, so every ID token carries them.
     claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', 'auth_time'] },
     subjectTypes: ['public', 'pairwise'],
-    pairwiseIdentifier: (_ctx, accountId, client) => pairwiseSubject(deps.pairwiseKey, String(client.sectorIdentifier), accountId),
+    pairwiseIdentifier: (_ctx, accountId, client) => subjects.of(client, accountId),
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
@@ -279,7 +273,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       return grant;
     },
     // Access tokens one character longer than refresh tokens: introspection skips PostgreSQL for them (src/oidc/models/token-lengths.ts).
-    formats: { bitsOfOpaqueRandomness },
+    formats: { bitsOfOpaqueRandomness, customizers: { jwt: publicSubjectInJwt(subjects) } },
     renderError: (ctx, out) => {
       ctx.type = 'html';
       ctx.body = deps.pages.errorPage(ctx, out);
@@ -319,6 +313,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     deps.logger.error({ err: error }, 'the provider failed on a request');
   });
 
+  installPublicSubjects(provider, subjects);
   allowFormPostToRedirectUri(provider);
   grantOnlyApprovedClientScopes(provider);
   publishIssuerUrls(provider);

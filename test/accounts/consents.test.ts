@@ -114,7 +114,7 @@ describe('consent records and the services with access (/account)', function () 
     const record = await newestRecord(BICH, PORTAL.id);
     expect(record.locale).to.equal('vi');
     expect(record.scopes).to.have.members(['openid', 'profile', 'address']);
-    expect(record.shown_text).to.equal(consentShownText('vi', PORTAL.name, ['openid', 'profile', 'address'], []));
+    expect(record.shown_text).to.equal(consentShownText('vi', PORTAL.name, ['openid', 'profile', 'address'], [], 'pairwise'));
     expect(record.shown_text).to.include('Họ và tên, ngày sinh, giới tính');
     // Every line of the record is on the page that was shown, word for word.
     const shown = textOf(consentPage!);
@@ -127,7 +127,7 @@ describe('consent records and the services with access (/account)', function () 
     expect(consentPage!.body).to.include('<html lang="en"');
     const record = await newestRecord(AN, PORTAL.id);
     expect(record.locale).to.equal('en');
-    expect(record.shown_text).to.equal(consentShownText('en', PORTAL.name, ['openid', 'profile'], []));
+    expect(record.shown_text).to.equal(consentShownText('en', PORTAL.name, ['openid', 'profile'], [], 'pairwise'));
     expect(record.shown_text).to.include('Your full name, date of birth and gender');
     for (const line of record.shown_text.split('\n')) expect(textOf(consentPage!)).to.include(line.replace(/^- /, ''));
   });

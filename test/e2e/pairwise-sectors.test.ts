@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import * as client from 'openid-client';
 import { ClientRepository, InvalidClientRegistration, type ClientRegistration, type ClientRules } from '../../src/oidc/clients/clients.ts';
-import { pairwiseSubject } from '../../src/oidc/provider.ts';
+import { pairwiseSubject } from '../../src/oidc/subjects.ts';
 import { Browser } from '../support/browserless.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 import { json, SECTOR_HOST_CA, sectorHostCaFile, startSectorHost, type SectorHost } from '../support/sector-host.ts';

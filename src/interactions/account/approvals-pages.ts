@@ -6,6 +6,7 @@ import { html, layout, type Html } from '../../web/html.ts';
 import { formatDateTime, translator, type Locale } from '../../web/i18n.ts';
 import { APPROVAL_MESSAGES } from '../messages/approvals.ts';
 import { consentWording } from '../pages.ts';
+import type { SubjectType } from '../../oidc/subjects.ts';
 
 
 export type ApprovalMessageKey = keyof typeof APPROVAL_MESSAGES;
@@ -19,6 +20,7 @@ export function isApprovalMessageKey(key: string | undefined): key is ApprovalMe
 export interface ApprovalItem {
   readonly id: string;
   readonly clientName: string;
+  readonly subjectType: SubjectType;
   readonly bindingMessage: string;
   readonly scopes: readonly string[];
   readonly claims: readonly string[];
@@ -41,7 +43,7 @@ export interface ApprovalsPageModel {
 }
 
 /** What the page says of one request, line by line: shown, and kept word for word in the consent record. */
-export function approvalLines(locale: Locale, item: Pick<ApprovalItem, 'clientName' | 'bindingMessage' | 'scopes' | 'claims' | 'expiresAt'>): {
+export function approvalLines(locale: Locale, item: Pick<ApprovalItem, 'clientName' | 'subjectType' | 'bindingMessage' | 'scopes' | 'claims' | 'expiresAt'>): {
   readonly lead: string;
   readonly binding: string;
   readonly expires: string;
@@ -51,12 +53,12 @@ export function approvalLines(locale: Locale, item: Pick<ApprovalItem, 'clientNa
     lead: `${item.clientName} ${t(locale, 'approvals.asks')}`,
     binding: `${t(locale, 'approvals.binding')}: ${item.bindingMessage}`,
     expires: `${t(locale, 'approvals.expires_at')}: ${formatDateTime(locale, item.expiresAt)}`,
-    wording: consentWording(locale, item.scopes, item.claims),
+    wording: consentWording(locale, item.scopes, item.claims, item.subjectType),
   };
 }
 
 /** The consent record's text of an approval: the page's words for that request, in order. */
-export function approvalShownText(locale: Locale, item: Pick<ApprovalItem, 'clientName' | 'bindingMessage' | 'scopes' | 'claims' | 'expiresAt'>): string {
+export function approvalShownText(locale: Locale, item: Pick<ApprovalItem, 'clientName' | 'subjectType' | 'bindingMessage' | 'scopes' | 'claims' | 'expiresAt'>): string {
   const lines = approvalLines(locale, item);
   const { wording } = lines;
   return [

@@ -11,7 +11,7 @@ export function consentRoutes(deps: StepDependencies): Router {
       signInStep(deps, 'POST', async ({ ctx, view, locale }) => {
         ctx.status = 303;
         // The record keeps the page's words in the language the form was shown in (its hidden lang).
-        const shown = { locale, text: consentShownText(locale, view.clientName, view.scopesToConsent, view.claimsToConsent) };
+        const shown = { locale, text: consentShownText(locale, view.clientName, view.scopesToConsent, view.claimsToConsent, view.subjectType) };
         ctx.redirect(await deps.interactions.finishConsent(ctx.req, ctx.res, shown));
       }),
       UID,

@@ -36,7 +36,7 @@ export function interactionPageRoutes(deps: InteractionPageDependencies, second:
           loginPage({ locale, uid: view.uid, clientName: view.clientName, username: hint, switchHref: here, alternatives: await passkeyAlternative(deps.passkeys, locale, view.uid) }),
         );
       } else if (view.prompt === 'consent') {
-        send(200, consentPage({ locale, uid: view.uid, clientName: view.clientName, scopes: view.scopesToConsent, claims: view.claimsToConsent, switchHref: here }));
+        send(200, consentPage({ locale, uid: view.uid, clientName: view.clientName, scopes: view.scopesToConsent, claims: view.claimsToConsent, subjectType: view.subjectType, switchHref: here }));
       } else if (view.prompt === 'select_account') {
         // Its own page and forms (./select-account.ts).
         ctx.status = 303;

@@ -11,6 +11,7 @@ import { approvedClaimsOf, approvedScopesOf } from '../consent/interaction-polic
 import { KNOWN_SCOPES } from '../clients/client-profiles.ts';
 import { LOA_1, LOA_2, requiredLevel, type AssuranceLevel } from '../consent/assurance.ts';
 import { DENIAL_DESCRIPTION, type CibaPendingIndex } from './ciba.ts';
+import type { SubjectType } from '../subjects.ts';
 
 /** Always in an ID token; never a line of its own on the page. */
 const ALWAYS_RELEASED = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
@@ -21,6 +22,8 @@ export interface PendingApproval {
   readonly id: string;
   readonly clientId: string;
   readonly clientName: string;
+  /** What `sub` the bank gets, for the page to say (docs/design.md "Subjects"). */
+  readonly subjectType: SubjectType;
   readonly bindingMessage: string;
   /** What the bank receives on approval: requested and approved for it, in the usual order. */
   readonly scopes: readonly string[];
@@ -151,6 +154,7 @@ export class CibaApprovals {
         id: requestId,
         clientId,
         clientName: client.clientName ?? clientId,
+        subjectType: client.subjectType === 'pairwise' ? 'pairwise' : 'public',
         bindingMessage: typeof request.params?.binding_message === 'string' ? request.params.binding_message : '',
         scopes,
         claims,

@@ -12,6 +12,7 @@ import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { SCOPE_CLAIMS } from './claims.ts';
 import { acrOf, levelOf, requiredLevel } from './assurance.ts';
 import { pastAbsoluteLifetime, type SessionLifetimes } from '../sessions/session-lifetime.ts';
+import type { Subjects } from '../subjects.ts';
 
 const { Check, Prompt, base } = interactionPolicy;
 const ALWAYS_RELEASED = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
@@ -86,7 +87,37 @@ function anotherAccountChosen(ctx: KoaContextWithOIDC): boolean {
   return answer?.anotherAccount === true;
 }
 
-export function createInteractionPolicy(lifetimes: SessionLifetimes): ReturnType<typeof base> {
+/**
+ * The `sub` an id_token_hint or a claims request names is the session's citizen as this client knows
+ * them. oidc-provider's own checks compare a public client's `sub` with the internal id; ours with the
+ * public subject (src/oidc/subjects.ts).
+ */
+function subjectChecks(subjects: Subjects): InstanceType<typeof Check>[] {
+  const sessionSubject = (ctx: KoaContextWithOIDC) => {
+    const accountId = ctx.oidc.session?.accountId;
+    return accountId && ctx.oidc.client ? subjects.of(ctx.oidc.client, accountId) : undefined;
+  };
+  const requestedSubject = (ctx: KoaContextWithOIDC) =>
+    (ctx.oidc.claims as { id_token?: { sub?: { value?: unknown } } } | undefined)?.id_token?.sub;
+  return [
+    new Check('id_token_hint', 'id_token_hint and authenticated subject do not match', 'login_required', (ctx) => {
+      const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: unknown } } | undefined;
+      return hint !== undefined && hint.payload?.sub !== sessionSubject(ctx);
+    }),
+    new Check(
+      'claims_id_token_sub_value',
+      'requested subject could not be obtained',
+      'login_required',
+      (ctx) => {
+        const requested = requestedSubject(ctx);
+        return requested !== undefined && 'value' in requested && requested.value !== sessionSubject(ctx);
+      },
+      (ctx) => ({ sub: requestedSubject(ctx) }),
+    ),
+  ];
+}
+
+export function createInteractionPolicy(lifetimes: SessionLifetimes, subjects: Subjects): ReturnType<typeof base> {
   const policy = base();
   // First: the citizen chooses who continues before anything is asked of that person.
   policy.add(selectAccountPrompt(), 0);
@@ -107,6 +138,12 @@ export function createInteractionPolicy(lifetimes: SessionLifetimes): ReturnType
       (ctx) => anotherAccountChosen(ctx) && !ctx.oidc.result?.login,
     ),
   );
+  // Replaced in place: the first failing check names the reason, so the order stays the library's.
+  for (const check of subjectChecks(subjects)) {
+    const at = login.checks.findIndex((existing) => existing.reason === check.reason);
+    login.checks.remove(check.reason);
+    login.checks.add(check, at);
+  }
   login.checks.remove('essential_acrs');
   login.checks.remove('essential_acr');
   login.checks.add(

@@ -6,6 +6,7 @@ import { errors } from 'oidc-provider';
 import type { AuditLog } from '../../audit/audit-log.ts';
 import type { ConsentRecords, ShownConsent } from './consent-records.ts';
 import { approvedScopesOf } from './interaction-policy.ts';
+import type { SubjectType } from '../subjects.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 
 export interface InteractionView {
@@ -14,6 +15,8 @@ export interface InteractionView {
   readonly prompt: string;
   readonly clientId: string;
   readonly clientName: string;
+  /** What `sub` the client gets, for the consent page to say (docs/design.md "Subjects"). */
+  readonly subjectType: SubjectType;
   readonly redirectUri: string;
   /** Scopes the consent page must show: requested, approved, not yet granted. */
   readonly scopesToConsent: readonly string[];
@@ -80,6 +83,7 @@ export class InteractionService {
       prompt: details.prompt.name,
       clientId,
       clientName: client.clientName ?? clientId,
+      subjectType: client.subjectType === 'pairwise' ? 'pairwise' : 'public',
       redirectUri: asString(details.params.redirect_uri) ?? '',
       scopesToConsent:
         details.prompt.name === 'consent' && promptDetails.missingOIDCScope === undefined
