@@ -43,7 +43,8 @@ import type { AccountStore } from './accounts/account-store.ts';
 import { PostgresAccountStore } from './accounts/account-store-postgres.ts';
 import { PasswordHasher } from './accounts/passwords.ts';
 import { PasswordSignIn } from './accounts/sign-in.ts';
-import { DeliveringNotifier, OutboxNotifier, httpSmsSender, smtpSender, type Notifier } from './accounts/notifier.ts';
+import { OutboxNotifier, deliveringCarrier, httpSmsSender, outboxCarrier, smtpSender, type Carrier, type Notifier } from './accounts/notifier.ts';
+import { NotificationQueue, NotificationWorker } from './accounts/notification-queue.ts';
 import { BruteForceGuard } from './accounts/brute-force.ts';
 import { TotpVerifier } from './accounts/totp.ts';
 import { SecondFactorCheck } from './accounts/second-factors.ts';
@@ -63,6 +64,7 @@ import { PasskeyChallenges } from './accounts/second-factors.ts';
 import { EnrolmentHandover } from './accounts/enrolment-handover.ts';
 import { DEFAULT_CONFIRMATION_POLICY, SelfRegistration, type ConfirmationPolicy } from './accounts/registration.ts';
 import { PasswordReset } from './accounts/password-reset.ts';
+import { AttemptLimits } from './accounts/contact-confirmation.ts';
 import { AccountSessions } from './oidc/sessions/account-sessions.ts';
 import { AccountSelection } from './oidc/sessions/account-selection.ts';
 import { ADMIN_CONSOLE_CLIENT_ID } from './admin/auth-sign-in.ts';
@@ -112,6 +114,7 @@ export interface Container {
   readonly consents: ConsentRecords;
   /** The citizen's data-access history, from the audit trail, within the retention. */
   readonly accessHistory: AccessHistory;
+  /** Where messages to citizens go: a durable queue, delivered after the answer (an OutboxNotifier in outbox mode). */
   readonly notifier: Notifier;
   readonly bruteForce: BruteForceGuard;
   readonly totp: TotpVerifier;
@@ -179,10 +182,10 @@ export async function openStorage(
 }
 
 /** The outbox outside production; SMTP and the SMS gateway in production (config refuses the rest). */
-async function createNotifier(config: Config, db: Database): Promise<Notifier> {
+async function createCarrier(config: Config, db: Database): Promise<Carrier> {
   const { notifications } = config;
-  if (notifications.mode === 'outbox') return new OutboxNotifier(db);
-  return new DeliveringNotifier({
+  if (notifications.mode === 'outbox') return outboxCarrier(db);
+  return deliveringCarrier({
     ...(notifications.smtpUrl && { mail: await smtpSender(notifications.smtpUrl, notifications.mailFrom) }),
     ...(notifications.smsGatewayUrl &&
       notifications.smsGatewayToken && { sms: httpSmsSender(notifications.smsGatewayUrl, notifications.smsGatewayToken) }),
@@ -293,8 +296,21 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const registryGateway = measuredRegistryGateway(createRegistryGateway(config, registry, logger), metrics, config.registry.url === undefined ? 'mirror' : 'remote');
     closers.unshift(() => registryGateway.close());
     const accounts = new PostgresAccountStore(db);
+    const confirmationPolicy: ConfirmationPolicy = { ...DEFAULT_CONFIRMATION_POLICY, ...options.confirmationPolicy };
     const passwords = new PasswordHasher(config.argon2, { concurrent: config.argon2.concurrent, queued: config.argon2.queued });
-    const notifier = await createNotifier(config, db);
+    // Messages to citizens are queued by the request and delivered after its answer (src/accounts/notification-queue.ts).
+    const notifications = new NotificationQueue(db);
+    const notificationWorker = new NotificationWorker({
+      queue: notifications,
+      carrier: await createCarrier(config, db),
+      allowance: async (purpose, destination) => (await new AttemptLimits(ephemeral, confirmationPolicy, purpose).message(destination)).allowed,
+      logger,
+      metrics,
+    });
+    notificationWorker.start();
+    closers.unshift(() => notificationWorker.stop());
+    const notifier: Notifier =
+      config.notifications.mode === 'outbox' ? new OutboxNotifier(notifications, db, () => notificationWorker.settled()) : notifications;
     const bruteForce = new BruteForceGuard(ephemeral, audit, config.signInLimits, metrics);
     const totp = new TotpVerifier(ephemeral);
     const signIn = new PasswordSignIn({ accounts, registry: registryGateway, hasher: passwords, audit, bruteForce, metrics });
@@ -376,13 +392,13 @@ export async function createContainer(config: Config, options: ContainerOptions 
         ephemeral,
         signingKeys: () => signingKeys.list(),
         backchannelBacklog: () => backchannelLogouts.backlog(),
+        notificationBacklog: () => notifications.backlog(),
       }),
     );
     closers.unshift(() => backchannelWorker.stop());
     const consents = new ConsentRecords({ db, ephemeral: ephemeralModels, durable: durableModels, audit });
     const interactions = new InteractionService(provider, audit, consents, metrics);
     const consoleSecret = consoleClientSecret(secrets.keyEncryptionKey);
-    const confirmationPolicy: ConfirmationPolicy = { ...DEFAULT_CONFIRMATION_POLICY, ...options.confirmationPolicy };
     const confirmation = {
       db,
       ephemeral,

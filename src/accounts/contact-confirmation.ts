@@ -9,7 +9,7 @@ import type { RegistryRecord } from '../registry/registry.ts';
 import { maskIdNumbers } from '../observability/redact.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AccountStore } from './account-store.ts';
-import type { Channel, Notifier } from './notifier.ts';
+import type { Channel, Notifier, QueuedMessage } from './notifier.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { passwordProblem, type PasswordProblem } from './password-policy.ts';
 import { verifiedContactsOf } from './self-service.ts';
@@ -26,7 +26,7 @@ export interface ConfirmationPolicy {
   readonly formTtlSeconds: number;
   /** Requests per ID number per hour, whatever their outcome (so a refusal says nothing about a match). */
   readonly attemptsPerIdPerHour: number;
-  /** Messages per destination per hour; beyond it a code is withheld, silently (the answer stays neutral). */
+  /** Messages per destination per hour, counted at delivery; beyond it a code is withheld, silently (the answer stays neutral). */
   readonly messagesPerDestinationPerHour: number;
 }
 
@@ -386,46 +386,32 @@ export interface ConfirmationDependencies {
   readonly codeKey: Buffer;
   readonly policy?: ConfirmationPolicy;
   readonly now?: () => number;
-  /** Where a failed delivery is reported (the applicant's answer does not change). */
+  /** Where a security notice that could not be queued is reported. */
   readonly logger?: Logger;
 }
 
 /**
- * Sends one message if the destination is under its hourly allowance; false when it was withheld or
- * could not be delivered (the caller's answer does not change either way).
+ * A code for a contact, queued to count against the destination's hourly allowance (checked at
+ * delivery: beyond it the code is withheld, silently) and given up once the code has expired.
  */
-export async function deliver(
-  deps: Pick<ConfirmationDependencies, 'notifier' | 'logger'>,
-  limits: AttemptLimits,
-  contact: Contact,
-  message: { subject: string; body: string },
-): Promise<'sent' | 'destination-limited' | 'delivery-failed'> {
-  const allowance = await limits.message(contact.destination);
-  if (!allowance.allowed) return 'destination-limited';
-  try {
-    await deps.notifier.send({ channel: contact.channel, destination: contact.destination, ...message });
-    return 'sent';
-  } catch (error) {
-    deps.logger?.warn({ err: error, channel: contact.channel }, 'a message to a citizen could not be delivered');
-    return 'delivery-failed';
-  }
+export function codeMessage(contact: Contact, purpose: 'register' | 'reset', policy: ConfirmationPolicy, words: { subject: string; body: string }): QueuedMessage {
+  return { channel: contact.channel, destination: contact.destination, ...words, allowance: purpose, validForSeconds: policy.codeTtlSeconds };
 }
 
 /**
  * Security notices (an account created, a password changed) go to every contact, whatever the hourly
- * allowance: they are how a citizen notices a takeover. A failed delivery is logged, not fatal.
+ * allowance: they are how a citizen notices a takeover. The change is made already: a notice that
+ * cannot be queued is logged, not fatal.
  */
 export async function notifyAll(
   deps: Pick<ConfirmationDependencies, 'notifier' | 'logger'>,
   contacts: readonly Contact[],
   message: { subject: string; body: string },
 ): Promise<void> {
-  for (const contact of contacts) {
-    try {
-      await deps.notifier.send({ channel: contact.channel, destination: contact.destination, ...message });
-    } catch (error) {
-      deps.logger?.warn({ err: error, channel: contact.channel }, 'a security notice could not be delivered');
-    }
+  try {
+    await deps.notifier.enqueue(contacts.map((contact) => ({ channel: contact.channel, destination: contact.destination, ...message })));
+  } catch (error) {
+    deps.logger?.error({ err: error }, 'security notices could not be queued');
   }
 }
 

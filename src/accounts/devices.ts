@@ -36,7 +36,8 @@ export class DeviceNotices {
 
   /**
    * Records a successful sign-in from a device; a device never seen for this account gets its
-   * contacts told. The notice goes out in the background: the citizen never waits for it.
+   * contacts told. The notice is queued (one INSERT) and delivered after the answer; if it cannot be
+   * queued, the sign-in still goes on.
    */
   async signedIn(account: Account, deviceId: string | undefined): Promise<void> {
     if (!deviceId || !/^[A-Za-z0-9_-]{43}$/.test(deviceId)) return;
@@ -44,8 +45,8 @@ export class DeviceNotices {
     const { isNew, known } = await this.#store.rememberDevice(account.id, deviceHash);
     // The very first device of an account is where it was created: nothing to warn about.
     if (!isNew || known <= 1) return;
-    void notifyContacts(this.#notifier, account, NOTICE).catch((error: unknown) =>
-      this.#logger.warn({ err: error }, 'could not tell the contacts about a sign-in from a new device'),
+    await notifyContacts(this.#notifier, account, NOTICE).catch((error: unknown) =>
+      this.#logger.warn({ err: error }, 'could not queue the notice of a sign-in from a new device'),
     );
   }
 }

@@ -11,7 +11,7 @@ import {
   overAllowance,
   type AttemptLimits,
   type ConfirmationFlows,
-  deliver,
+  codeMessage,
   maskContact,
   maskedId,
   notifyAll,
@@ -33,7 +33,7 @@ export interface ResetRequest {
   readonly idCardIssueDate: string;
 }
 
-/** How the lookup went, for the audit trail only. */
+/** How the lookup went, for the audit trail only. `code-sent`: a code was queued (see RegistrationRequestOutcome). */
 export type ResetRequestOutcome =
   | 'code-sent'
   | 'unknown-id'
@@ -41,9 +41,7 @@ export type ResetRequestOutcome =
   | 'mismatch'
   | 'deceased-or-missing'
   | 'account-locked'
-  | 'no-contact'
-  | 'destination-limited'
-  | 'delivery-failed';
+  | 'no-contact';
 
 interface ResetSubject {
   readonly accountId: string;
@@ -95,43 +93,28 @@ export class PasswordReset {
       this.#deps.accounts.findByNationalId(request.nationalId),
     ]);
     let outcome: ResetRequestOutcome;
-    let flowId: string | undefined;
-    let channel: string | undefined;
+    // The account's own verified contact (phone first): the registry's proved it at registration.
+    const contact = account && verifiedContacts(account)[0];
     if (!record) outcome = 'unknown-id';
     else if (!account) outcome = 'no-account';
     else if (!sameDate(request.idCardIssueDate, record.idCardIssueDate)) outcome = 'mismatch';
     else if (!isAlive(record)) outcome = 'deceased-or-missing';
     else if (account.status !== 'active') outcome = 'account-locked';
-    else {
-      // The account's own verified contact (phone first): the registry's proved it at registration.
-      const contact = verifiedContacts(account)[0];
-      if (!contact) {
-        outcome = 'no-contact';
-      } else {
-        channel = contact.channel;
-        const issued = await this.#flows.issue(formId, { nationalId: request.nationalId }, {
-          accountId: account.id,
-          nationalId: account.nationalId,
-          birthDate: record.birthDate,
-        });
-        const minutes = Math.max(1, Math.ceil(this.#policy.codeTtlSeconds / 60));
-        const sent = await deliver(this.#deps, this.#limits, contact, context.notices({ kind: 'reset-code', code: issued.code!, minutes }));
-        if (sent === 'sent') {
-          outcome = 'code-sent';
-          flowId = issued.id;
-        } else {
-          outcome = sent;
-          await this.#flows.drop(issued.id);
-        }
-      }
-    }
-    flowId ??= (await this.#flows.issue(formId, { nationalId: request.nationalId }, null)).id;
+    else outcome = contact ? 'code-sent' : 'no-contact';
+    // The same work on every path (as in registration): one flow, one INSERT of what is sent.
+    const subject = outcome === 'code-sent' && account && record ? { accountId: account.id, nationalId: account.nationalId, birthDate: record.birthDate } : null;
+    const issued = await this.#flows.issue(formId, { nationalId: request.nationalId }, subject);
     await this.#deps.audit.record({
       type: 'password_reset.requested',
       ...(account && { accountId: account.id }),
-      data: { submittedId, outcome, ...(channel && { channel }) },
+      data: { submittedId, outcome, ...(subject && contact && { channel: contact.channel }) },
     });
-    return { outcome: 'answered', flowId };
+    // Last, so that the worker, woken by it, delivers after the answer rather than beside its work.
+    const minutes = Math.max(1, Math.ceil(this.#policy.codeTtlSeconds / 60));
+    await this.#deps.notifier.enqueue(
+      contact && issued.code !== undefined ? [codeMessage(contact, 'reset', this.#policy, context.notices({ kind: 'reset-code', code: issued.code, minutes }))] : [],
+    );
+    return { outcome: 'answered', flowId: issued.id };
   }
 
   async confirm(flowId: string | undefined, input: ConfirmationInput, context: RequestContext): Promise<ResetResult> {

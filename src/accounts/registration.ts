@@ -5,11 +5,11 @@
 // The code, its limits and the new password are the confirmation flow's (contact-confirmation.ts).
 import type { RegistryRecord } from '../registry/registry.ts';
 import { isAlive } from '../registry/registry.ts';
-import type { Channel } from './notifier.ts';
+import type { QueuedMessage } from './notifier.ts';
 import {
   checkConfirmation,
+  codeMessage,
   confirmationParts,
-  deliver,
   maskContact,
   maskedId,
   notifyAll,
@@ -23,6 +23,7 @@ import {
   type ConfirmationInput,
   type ConfirmationPolicy,
   type ConfirmationResult,
+  type Contact,
   type PendingFlow,
   type RequestContext,
   type StartResult,
@@ -65,7 +66,11 @@ export function mismatchedFields(applicant: Applicant, record: RegistryRecord): 
   return fields;
 }
 
-/** How the lookup went, for the audit trail only: the applicant always sees the same answer. */
+/**
+ * How the lookup went, for the audit trail only: the applicant always sees the same answer.
+ * `code-sent`: a code was queued for the registry's contact (delivery may still withhold it, over the
+ * destination's hourly allowance).
+ */
 export type RegistrationRequestOutcome =
   | 'code-sent'
   | 'unknown-id'
@@ -73,9 +78,7 @@ export type RegistrationRequestOutcome =
   | 'deceased-or-missing'
   | 'under-age'
   | 'already-registered'
-  | 'no-contact'
-  | 'destination-limited'
-  | 'delivery-failed';
+  | 'no-contact';
 
 
 interface RegistrationSubject {
@@ -140,8 +143,7 @@ export class SelfRegistration {
     const typed: TypedPerson = { nationalId: applicant.nationalId, birthDate: applicant.birthDate };
     let outcome: RegistrationRequestOutcome;
     let mismatch: string[] = [];
-    let channel: Channel | undefined;
-    let flowId: string | undefined;
+    let contact: Contact | undefined;
     if (!record) {
       outcome = 'unknown-id';
     } else if ((mismatch = mismatchedFields(applicant, record)).length > 0) {
@@ -153,32 +155,26 @@ export class SelfRegistration {
     } else if (account) {
       outcome = 'already-registered';
     } else {
-      const contact = registryContact(record);
-      if (!contact) {
-        outcome = 'no-contact';
-      } else {
-        channel = contact.channel;
-        const issued = await this.#flows.issue(formId, typed, { nationalId: record.nationalId, birthDate: record.birthDate });
-        const minutes = Math.max(1, Math.ceil(this.#policy.codeTtlSeconds / 60));
-        const sent = await deliver(this.#deps, this.#limits, contact, context.notices({ kind: 'registration-code', code: issued.code!, minutes }));
-        if (sent === 'sent') {
-          outcome = 'code-sent';
-          flowId = issued.id;
-        } else {
-          outcome = sent;
-          await this.#flows.drop(issued.id);
-        }
-      }
+      contact = registryContact(record);
+      outcome = contact ? 'code-sent' : 'no-contact';
     }
-    // Whatever happened, the applicant gets a flow that looks the same; only a sent code confirms one.
-    flowId ??= (await this.#flows.issue(formId, typed, null)).id;
-
+    // The same work on every path, so that timing tells nothing (test/accounts/sign-in-timing.test.ts):
+    // one flow, which only a code sent can confirm, and one INSERT of whatever this request sends
+    // (none, one or a few messages), delivered after the answer.
+    const subject = contact && record ? { nationalId: record.nationalId, birthDate: record.birthDate } : null;
+    const issued = await this.#flows.issue(formId, typed, subject);
+    const messages: QueuedMessage[] = [];
+    if (contact && issued.code !== undefined) {
+      const minutes = Math.max(1, Math.ceil(this.#policy.codeTtlSeconds / 60));
+      messages.push(codeMessage(contact, 'register', this.#policy, context.notices({ kind: 'registration-code', code: issued.code, minutes })));
+    }
     if (outcome === 'already-registered' && account) {
       // The holder hears that someone with their card details tried; the applicant hears nothing new.
       const contacts = verifiedContacts(account);
       const fallback = record && registryContact(record);
-      for (const contact of contacts.length > 0 ? contacts : fallback ? [fallback] : []) {
-        await deliver(this.#deps, this.#limits, contact, context.notices({ kind: 'registration-attempt' }));
+      const words = context.notices({ kind: 'registration-attempt' });
+      for (const holder of contacts.length > 0 ? contacts : fallback ? [fallback] : []) {
+        messages.push({ channel: holder.channel, destination: holder.destination, ...words, allowance: 'register' });
       }
     }
     await this.#deps.audit.record({
@@ -188,10 +184,12 @@ export class SelfRegistration {
         submittedId,
         outcome,
         ...(mismatch.length > 0 && { mismatch }),
-        ...(channel && { channel }),
+        ...(contact && { channel: contact.channel }),
       },
     });
-    return { outcome: 'answered', flowId };
+    // Last, so that the worker, woken by it, delivers after the answer rather than beside its work.
+    await this.#deps.notifier.enqueue(messages);
+    return { outcome: 'answered', flowId: issued.id };
   }
 
   /** The second step: the code and a new password; on success a level-1 account exists. */

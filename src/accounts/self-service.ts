@@ -42,24 +42,21 @@ export function verifiedContactsOf(account: Pick<Account, 'phoneNumber' | 'phone
 }
 
 /**
- * Sends one notice to each verified contact (and to `extra` destinations, such as a contact being
- * replaced). Contacts carry no language preference, so notices are in Vietnamese and English.
+ * Queues one notice to each verified contact (and to `extra` destinations, such as a contact being
+ * replaced), in one INSERT; they are delivered after the answer. Contacts carry no language
+ * preference, so notices are in Vietnamese and English.
  */
 export async function notifyContacts(
-  notifier: Notifier,
+  notifier: Pick<Notifier, 'enqueue'>,
   account: Pick<Account, 'phoneNumber' | 'phoneNumberVerified' | 'email' | 'emailVerified'>,
   notice: { readonly subject: string; readonly body: string },
   extra: readonly { channel: Message['channel']; destination: string }[] = [],
 ): Promise<number> {
-  const seen = new Set<string>();
-  let sent = 0;
-  for (const contact of [...verifiedContactsOf(account), ...extra]) {
-    if (seen.has(contact.destination)) continue;
-    seen.add(contact.destination);
-    await notifier.send({ ...contact, subject: notice.subject, body: notice.body });
-    sent += 1;
-  }
-  return sent;
+  const contacts = [...verifiedContactsOf(account), ...extra].filter(
+    (contact, index, all) => all.findIndex((other) => other.destination === contact.destination) === index,
+  );
+  await notifier.enqueue(contacts.map((contact) => ({ ...contact, subject: notice.subject, body: notice.body })));
+  return contacts.length;
 }
 
 // transitional: src/interactions still calls this; removed once its routes take the service

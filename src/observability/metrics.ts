@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export type SignInResult = 'success' | 'invalid_credentials' | 'refused' | 'locked' | 'second_factor_invalid' | 'passkey_invalid';
 export type RegistryCallOutcome = 'found' | 'not_found' | 'unavailable' | 'error';
 export type BackchannelOutcome = 'delivered' | 'retry' | 'gave_up';
+export type NotificationOutcome = 'delivered' | 'retry' | 'gave_up' | 'withheld';
 
 /** What the metrics read when Prometheus scrapes; each is wired by the container. */
 export interface ScrapeSources {
@@ -23,6 +24,8 @@ export interface ScrapeSources {
   certificates?: () => readonly { name: string; notAfter: Date }[];
   /** Back-channel logouts not yet delivered nor given up, and the age of the oldest (seconds). */
   backchannelBacklog?: () => Promise<{ pending: number; oldestSeconds: number }>;
+  /** Messages to citizens not yet delivered nor given up, and the age of the oldest (seconds). */
+  notificationBacklog?: () => Promise<{ pending: number; oldestSeconds: number }>;
 }
 
 const PREFIX = 'idp_';
@@ -62,6 +65,35 @@ function withTimeout<T>(promise: Promise<T>, fallback: T): Promise<T> {
   });
 }
 
+/** A queue's backlog as two gauges, `<name>_backlog` and `<name>_oldest_seconds`, from one query per scrape. */
+function backlogGauges(
+  name: string,
+  what: string,
+  backlog: () => Promise<{ pending: number; oldestSeconds: number }>,
+  registers: Registry[],
+): void {
+  let last: Promise<{ pending: number; oldestSeconds: number } | undefined> | undefined;
+  const once = () => (last ??= withTimeout(backlog(), undefined).finally(() => setImmediate(() => (last = undefined))));
+  new Gauge({
+    name: `${PREFIX}${name}_backlog`,
+    help: `${what} waiting for delivery.`,
+    registers,
+    async collect() {
+      const now = await once();
+      if (now) this.set(now.pending);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}${name}_oldest_seconds`,
+    help: `Age of the oldest of the ${what.toLowerCase()} waiting for delivery (0 when none waits).`,
+    registers,
+    async collect() {
+      const now = await once();
+      if (now) this.set(now.oldestSeconds);
+    },
+  });
+}
+
 /** The part of an ioredis client (standalone or cluster) whose commands are timed. */
 interface RedisCommandSender {
   sendCommand(command: { name: string; promise: Promise<unknown> }, ...rest: never[]): unknown;
@@ -80,6 +112,7 @@ export class Metrics {
   readonly #registryCalls: Counter<'gateway' | 'outcome'>;
   readonly #registrySeconds: Histogram<'gateway'>;
   readonly #backchannel: Counter<'outcome'>;
+  readonly #notifications: Counter<'outcome'>;
   readonly #redisSeconds: Histogram<'command'>;
   readonly #redisFailures: Counter<'command'>;
 
@@ -133,6 +166,12 @@ export class Metrics {
     this.#backchannel = new Counter({
       name: `${PREFIX}backchannel_logout_deliveries_total`,
       help: 'Back-channel logout delivery attempts by outcome (delivered, retry, gave_up).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#notifications = new Counter({
+      name: `${PREFIX}notification_deliveries_total`,
+      help: 'Deliveries of messages to citizens (codes, notices) by outcome (delivered, retry, gave_up, withheld).',
       labelNames: ['outcome'],
       registers,
     });
@@ -193,6 +232,10 @@ export class Metrics {
 
   backchannelDelivery(outcome: BackchannelOutcome): void {
     this.#backchannel.inc({ outcome });
+  }
+
+  notificationDelivery(outcome: NotificationOutcome): void {
+    this.#notifications.inc({ outcome });
   }
 
   // ---- Dependencies ----
@@ -286,31 +329,8 @@ export class Metrics {
         },
       });
     }
-    if (sources.backchannelBacklog) {
-      const backlog = sources.backchannelBacklog;
-      const read = () => withTimeout(backlog(), undefined);
-      let last: Promise<{ pending: number; oldestSeconds: number } | undefined> | undefined;
-      // Both gauges come from one query per scrape.
-      const once = () => (last ??= read().finally(() => setImmediate(() => (last = undefined))));
-      new Gauge({
-        name: `${PREFIX}backchannel_logout_backlog`,
-        help: 'Back-channel logouts waiting for delivery.',
-        registers,
-        async collect() {
-          const now = await once();
-          if (now) this.set(now.pending);
-        },
-      });
-      new Gauge({
-        name: `${PREFIX}backchannel_logout_oldest_seconds`,
-        help: 'Age of the oldest back-channel logout waiting for delivery (0 when none waits).',
-        registers,
-        async collect() {
-          const now = await once();
-          if (now) this.set(now.oldestSeconds);
-        },
-      });
-    }
+    if (sources.backchannelBacklog) backlogGauges('backchannel_logout', 'Back-channel logouts', sources.backchannelBacklog, registers);
+    if (sources.notificationBacklog) backlogGauges('notification', 'Messages to citizens', sources.notificationBacklog, registers);
   }
 
   /** The exposition text for GET /metrics. */

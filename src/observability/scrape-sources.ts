@@ -1,5 +1,5 @@
 // What the metrics read from a running container at scrape time: dependency health, the PostgreSQL
-// pool, the signing keys in service, certificate expiry and the back-channel logout backlog.
+// pool, the signing keys in service, certificate expiry and the back-channel logout and notification backlogs.
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import type { Config } from '../config/config.ts';
@@ -30,6 +30,7 @@ export function scrapeSources(deps: {
   ephemeral: EphemeralStore;
   signingKeys: () => Promise<readonly { alg: string; state: string; activeFrom: Date }[]>;
   backchannelBacklog: () => Promise<{ pending: number; oldestSeconds: number }>;
+  notificationBacklog: () => Promise<{ pending: number; oldestSeconds: number }>;
 }): ScrapeSources {
   const { config, db, ephemeral } = deps;
   // Files read at each scrape, so a renewed certificate shows without a restart.
@@ -70,5 +71,6 @@ export function scrapeSources(deps: {
       return found;
     },
     backchannelBacklog: deps.backchannelBacklog,
+    notificationBacklog: deps.notificationBacklog,
   };
 }

@@ -1,11 +1,13 @@
 // The building blocks of account security, each against the real stores it uses.
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { passwordProblem } from '../../src/accounts/password-policy.ts';
 import { TotpVerifier, currentTotp, newTotpSecret, totpUri } from '../../src/accounts/totp.ts';
 import { BruteForceGuard } from '../../src/accounts/brute-force.ts';
 import { HashingOverloaded, PasswordHasher } from '../../src/accounts/passwords.ts';
-import { OutboxNotifier } from '../../src/accounts/notifier.ts';
+import { OutboxNotifier, outboxCarrier } from '../../src/accounts/notifier.ts';
+import { NotificationQueue } from '../../src/accounts/notification-queue.ts';
 import { AuditLog } from '../../src/audit/audit-log.ts';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
@@ -183,12 +185,15 @@ describe('second factors and brute force', () => {
   });
 
   describe('the outbox', () => {
-    it('keeps each message, newest first, and filters by destination', async () => {
-      const outbox = new OutboxNotifier(db);
-      await outbox.send({ channel: 'sms', destination: '+84900000002', subject: 'Mã xác nhận', body: '123456' });
-      await outbox.send({ channel: 'email', destination: 'an@example.vn', subject: 'Thông báo', body: 'x' });
+    it('keeps each message once per key, newest first, and filters by destination', async () => {
+      const carry = outboxCarrier(db);
+      const key = randomUUID();
+      await carry({ channel: 'sms', destination: '+84900000002', subject: 'Mã xác nhận', body: '123456' }, key);
+      await carry({ channel: 'sms', destination: '+84900000002', subject: 'Mã xác nhận', body: '123456' }, key);
+      await carry({ channel: 'email', destination: 'an@example.vn', subject: 'Thông báo', body: 'x' }, randomUUID());
+      const outbox = new OutboxNotifier(new NotificationQueue(db), db, () => Promise.resolve());
       const mine = await outbox.list({ destination: '+84900000002' });
-      expect(mine).to.have.length(1);
+      expect(mine, 'a repeated delivery is stored once').to.have.length(1);
       expect(mine[0]).to.include({ channel: 'sms', subject: 'Mã xác nhận', body: '123456' });
       expect((await outbox.list())[0]!.destination).to.equal('an@example.vn');
     });

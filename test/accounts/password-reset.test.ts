@@ -93,6 +93,7 @@ function outbox(world: World): OutboxNotifier {
 }
 
 async function outboxSize(world: World): Promise<number> {
+  await outbox(world).settled();
   const [row] = await world.server.container.db('outbox_messages').count<{ count: string }[]>('* as count');
   return Number(row!.count);
 }

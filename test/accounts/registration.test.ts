@@ -99,6 +99,7 @@ function outbox(world: World): OutboxNotifier {
 }
 
 async function outboxSize(world: World): Promise<number> {
+  await outbox(world).settled();
   const [row] = await world.server.container.db('outbox_messages').count<{ count: string }[]>('* as count');
   return Number(row!.count);
 }
@@ -585,7 +586,9 @@ describe('self-registration limits and expiry', function () {
     expect(answers.map((page) => page.status)).to.deep.equal([200, 200, 200]);
     expect(answers[2]!.body).to.equal(answers[0]!.body);
     expect(await outbox(world).list({ destination: '+84919999999' }), 'two codes, not three').to.have.length(2);
-    const outcomes = (await auditEvents(world, 'registration.requested')).map((event) => event.data.outcome);
-    expect(outcomes).to.include('destination-limited');
+    const withheld = await world.server.container.db('notifications').where({ destination: '+84919999999' }).whereNotNull('gave_up_at');
+    expect(withheld.map((row: { last_error: string }) => row.last_error), 'withheld at delivery').to.deep.equal([
+      'withheld: the destination is over its hourly allowance',
+    ]);
   });
 });

@@ -1,10 +1,15 @@
-// An unknown ID number must cost what a wrong password costs, so timing cannot tell who has an
-// account. Measured on the sign-in service itself (real PostgreSQL, real argon2), 500 tries each,
-// interleaved so that machine noise falls on both alike.
+// Answers that must not tell, by their timing, who has an account or whether a code was sent: an
+// unknown ID number costs what a wrong password costs, and /register and /reset cost the same whether
+// a code goes out or not. Measured on the services themselves (real PostgreSQL, Redis and argon2),
+// hundreds of tries each, interleaved so that machine noise falls on both alike.
 import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
 import { PasswordSignIn } from '../../src/accounts/sign-in.ts';
 import { BruteForceGuard } from '../../src/accounts/brute-force.ts';
+import { DEFAULT_CONFIRMATION_POLICY, SelfRegistration, type NoticeWriter } from '../../src/accounts/registration.ts';
+import { PasswordReset } from '../../src/accounts/password-reset.ts';
+import type { ConfirmationDependencies } from '../../src/accounts/contact-confirmation.ts';
+import type { OutboxNotifier } from '../../src/accounts/notifier.ts';
 import { MemoryEphemeralStore } from '../../src/storage/ephemeral-store-memory.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 
@@ -14,6 +19,32 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
+
+/**
+ * Times two requests, interleaved, `tries` times. The bound is relative to the noise of the
+ * measurement itself: how far apart the medians of the same request fall between the even and the
+ * odd tries (and never tighter than a tenth of a millisecond, below what a network can show).
+ */
+async function compare(tries: number, first: () => Promise<unknown>, second: () => Promise<unknown>, quiet: () => Promise<void>) {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let attempt = 0; attempt < tries; attempt += 1) {
+    let started = performance.now();
+    await first();
+    a.push(performance.now() - started);
+    // What a request queued is delivered after its answer: not on the time of the next one.
+    await quiet();
+    started = performance.now();
+    await second();
+    b.push(performance.now() - started);
+    await quiet();
+  }
+  const halves = (values: number[]) => Math.abs(median(values.filter((_, i) => i % 2 === 0)) - median(values.filter((_, i) => i % 2 === 1)));
+  return { first: median(a), second: median(b), noise: Math.max(halves(a), halves(b)) };
+}
+
+/** Message words for the services: the code alone, enough to send. */
+const notices: NoticeWriter = (notice) => ({ subject: notice.kind, body: 'code' in notice ? notice.code : notice.kind });
 
 describe('sign-in timing', function () {
   this.timeout(180_000);
@@ -65,5 +96,64 @@ describe('sign-in timing', function () {
       `      unknown ${median(unknown).toFixed(2)} ms, wrong password ${median(wrong).toFixed(2)} ms, one argon2 verify ${oneVerify.toFixed(2)} ms`,
     );
     expect(difference).to.be.lessThan(0.05 * oneVerify);
+  });
+
+  describe('registration and password reset', () => {
+    const TRIES = 300;
+    // No allowance may end the experiment early.
+    const policy = { ...DEFAULT_CONFIRMATION_POLICY, attemptsPerIdPerHour: Number.MAX_SAFE_INTEGER, messagesPerDestinationPerHour: Number.MAX_SAFE_INTEGER };
+    const dependencies = (): ConfirmationDependencies => {
+      const { container } = world.server;
+      return {
+        ephemeral: container.ephemeral,
+        registry: container.registryGateway,
+        accounts: container.accounts,
+        passwords: container.passwords,
+        notifier: container.notifier,
+        audit: container.audit,
+        codeKey: Buffer.alloc(32, 7),
+        policy,
+      };
+    };
+
+    /** Waits for the worker to deliver what the last request queued (the outbox of the test server). */
+    const quiet = () => (world.server.container.notifier as OutboxNotifier).settled();
+
+    function report(what: string, measured: { first: number; second: number; noise: number }): void {
+      console.log(
+        `      ${what}: code sent ${measured.first.toFixed(2)} ms, nothing sent ${measured.second.toFixed(2)} ms, noise ${measured.noise.toFixed(2)} ms`,
+      );
+    }
+
+    it('/register costs the same whether a code is sent or not (medians within twice the noise)', async () => {
+      const registration = new SelfRegistration(dependencies());
+      // Phạm Thu Hà of the demo data has no account: her details send her a code; a wrong birth date
+      // (the same lookups, the same record) sends nothing.
+      const ha = { nationalId: '031190004567', fullName: 'Phạm Thu Hà', birthDate: '1990-01-09', idCardIssueDate: '2021-04-01' };
+      const measured = await compare(
+        TRIES,
+        () => registration.start(undefined, ha, { notices }),
+        () => registration.start(undefined, { ...ha, birthDate: '1990-01-10' }, { notices }),
+        quiet,
+      );
+      report('/register', measured);
+      expect(Math.abs(measured.first - measured.second)).to.be.lessThan(Math.max(2 * measured.noise, 0.1));
+    });
+
+    it('/reset costs the same whether a code is sent or not (medians within twice the noise)', async () => {
+      const { container } = world.server;
+      const reset = new PasswordReset({ ...dependencies(), sessions: container.sessions });
+      // Trần Thị Bích of the demo data has an account with a verified mobile number: the right card
+      // issue date sends her a code, a wrong one nothing.
+      const bich = { nationalId: '079185000123', idCardIssueDate: '2021-04-01' };
+      const measured = await compare(
+        TRIES,
+        () => reset.start(undefined, bich, { notices }),
+        () => reset.start(undefined, { ...bich, idCardIssueDate: '2021-04-02' }, { notices }),
+        quiet,
+      );
+      report('/reset', measured);
+      expect(Math.abs(measured.first - measured.second)).to.be.lessThan(Math.max(2 * measured.noise, 0.1));
+    });
   });
 });
