@@ -18,7 +18,6 @@ import { publicCookies } from './web/cookies.ts';
 import { selectAccountRoutes } from './interactions/sign-in/select-account.ts';
 import { registrationRoutes } from './interactions/registration-routes.ts';
 import { OutboxNotifier } from './accounts/notifier.ts';
-import { outboxPage } from './admin/outbox-page.ts';
 import { adminApiMiddleware } from './admin/api-app.ts';
 import { problemBody } from './admin/problem.ts';
 import { consoleFailurePage, isConsolePath } from './admin/console/console-routes.ts';
@@ -209,16 +208,10 @@ export function buildAdminApp(container: Container, options: AdminAppOptions = {
     ctx.type = contentType;
     ctx.body = body;
   });
-  if (notifier instanceof OutboxNotifier) {
-    routes.get('/outbox', async (ctx) => {
-      ctx.type = 'html';
-      ctx.set('Content-Security-Policy', contentSecurityPolicy());
-      ctx.body = outboxPage(await notifier.list({ limit: 100 }));
-    });
-  }
   if (options.extraRoutes) routes.mount(options.extraRoutes);
   app.use(routes.middleware());
-  // The admin API (src/admin/api-app.ts): /openapi.json, /auth/… (administrators' sign-in), /api/…, /console/….
+  // The admin API (src/admin/api-app.ts): /openapi.json, /auth/… (administrators' sign-in), /api/…, /console/…
+  // (the outbox too: /console/outbox).
   const apiMiddleware = adminApiMiddleware({
     config,
     db: container.db,
@@ -230,6 +223,8 @@ export function buildAdminApp(container: Container, options: AdminAppOptions = {
     registrations: container.registrations,
     issueInitialAccessToken: (limits, issue) => container.registrations.issue(container.provider, limits, issue),
     keyEncryptionKey: resolveSecrets(config).keyEncryptionKey,
+    // Read by support officers in the console (/console/outbox), never without signing in.
+    ...(notifier instanceof OutboxNotifier && { outbox: notifier }),
   });
   for (const middleware of apiMiddleware) app.use(middleware);
   return app;

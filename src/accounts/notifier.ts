@@ -1,5 +1,5 @@
 // Messages to a citizen's contacts (confirmation codes, security notices). In the quickstart and in
-// tests they land in an outbox table that a person can read on the admin port; in production an SMTP
+// tests they land in an outbox table that support officers read in the admin console; in production an SMTP
 // server carries e-mail and an HTTP SMS gateway carries text messages.
 import type { Database } from '../storage/database.ts';
 

@@ -130,7 +130,7 @@ describe('admin console: pages and forms over HTTP', function () {
     it('shows each role only its sections', async () => {
       const links = (html: string) => [...html.matchAll(/<nav aria-label="[^"]+"><ul>([\s\S]*?)<\/ul><\/nav>/g)].flatMap((match) => [...match[1]!.matchAll(/href="([^"]+)"/g)].map((link) => link[1]));
       expect(links((await open(admin, '/console/')).html)).to.deep.equal(['/console/', '/console/clients', '/console/keys', '/console/approvals']);
-      expect(links((await open(officer, '/console/')).html)).to.deep.equal(['/console/', '/console/clients', '/console/accounts']);
+      expect(links((await open(officer, '/console/')).html)).to.deep.equal(['/console/', '/console/clients', '/console/accounts', '/console/outbox']);
       expect(links((await open(auditor, '/console/')).html)).to.deep.equal(['/console/', '/console/clients', '/console/keys', '/console/approvals', '/console/audit']);
     });
 
@@ -574,6 +574,25 @@ describe('admin console: pages and forms over HTTP', function () {
       expect(bad.status).to.equal(400);
       expect(bad.html).to.include('id="accountId-error"').and.include('id="from-error"');
       expect((await open(admin, '/console/audit')).status).to.equal(403);
+    });
+  });
+
+  describe('the outbox', () => {
+    it('shows support officers the messages stored instead of sent, escaped; other roles get 403, audited', async () => {
+      await world.server.container.notifier.send({ channel: 'sms', destination: '+84900000019', subject: 'Mã xác nhận', body: '<b>654321</b>' });
+      const page = await open(officer, '/console/outbox?lang=en');
+      expect(page.status).to.equal(200);
+      expect(page.html).to.include('+84900000019').and.include('&lt;b&gt;654321&lt;/b&gt;').and.include('<h1>Outbox</h1>');
+      expect(page.html).to.include('href="/console/outbox" aria-current="page"');
+      const vietnamese = await open(officer, '/console/outbox?lang=vi');
+      expect(vietnamese.html).to.include('lang="vi"').and.include('Hộp thư đi');
+      for (const who of [admin, auditor]) {
+        const refused = await open(who, '/console/outbox');
+        expect(refused.status).to.equal(403);
+        expect(refused.html).not.to.include('654321');
+        expect((await open(who, '/console/')).html).not.to.include('/console/outbox');
+      }
+      expect((await auditEvents(world, 'admin.denied', `account:${admin.accountId}`)).some((event) => event.data.operation === 'listOutbox')).to.equal(true);
     });
   });
 

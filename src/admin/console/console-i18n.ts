@@ -13,6 +13,7 @@ const CONSOLE_MESSAGES = {
   'nav.accounts': { vi: 'Tài khoản', en: 'Accounts' },
   'nav.audit': { vi: 'Nhật ký kiểm toán', en: 'Audit trail' },
   'nav.approvals': { vi: 'Chờ phê duyệt', en: 'Approvals' },
+  'nav.outbox': { vi: 'Hộp thư đi', en: 'Outbox' },
 
   'home.title': { vi: 'Tổng quan', en: 'Overview' },
   'home.roles': { vi: 'Vai trò của bạn', en: 'Your roles' },
@@ -26,8 +27,25 @@ const CONSOLE_MESSAGES = {
     vi: 'Tra cứu tài khoản theo số định danh; khóa, mở khóa, kết thúc phiên, đặt lại yếu tố thứ hai, nâng mức 2.',
     en: 'Find accounts by ID number; lock, unlock, end sessions, reset second factors, raise to level 2.',
   },
+  'home.outbox': {
+    vi: 'Tin nhắn và thư lẽ ra đã gửi cho công dân (mã xác nhận, thông báo bảo mật); chỉ có khi chạy thử.',
+    en: 'The messages that would have gone to citizens (confirmation codes, security notices); only when trying the system out.',
+  },
   'home.audit': { vi: 'Tìm sự kiện trong nhật ký kiểm toán.', en: 'Search the audit trail.' },
   'home.approvals': { vi: 'Phê duyệt hoặc từ chối thay đổi do quản trị viên khác yêu cầu (bốn mắt).', en: 'Approve or reject changes another administrator asked for (four eyes).' },
+
+  'outbox.title': { vi: 'Hộp thư đi', en: 'Outbox' },
+  'outbox.lead': {
+    vi: 'Tin nhắn hệ thống lẽ ra đã gửi cho công dân. Không tin nào rời khỏi máy này; mỗi mã chỉ dành cho chính công dân đó.',
+    en: 'Messages the system would have sent to citizens. Nothing here left this machine; each code is for that citizen alone.',
+  },
+  'outbox.none': { vi: 'Chưa có tin nhắn nào.', en: 'No message yet.' },
+  'outbox.caption': { vi: 'Tin nhắn, mới nhất trước', en: 'Messages, newest first' },
+  'outbox.time': { vi: 'Thời gian (UTC)', en: 'Time (UTC)' },
+  'outbox.channel': { vi: 'Kênh', en: 'Channel' },
+  'outbox.to': { vi: 'Người nhận', en: 'To' },
+  'outbox.subject': { vi: 'Tiêu đề', en: 'Subject' },
+  'outbox.message': { vi: 'Nội dung', en: 'Message' },
 
   'signed_out.title': { vi: 'Đã đăng xuất', en: 'Signed out' },
   'signed_out.lead': { vi: 'Bạn đã đăng xuất khỏi trang quản trị.', en: 'You have signed out of the administration console.' },
