@@ -21,6 +21,7 @@ import { OutboxNotifier } from './accounts/notifier.ts';
 import { adminApiMiddleware } from './admin/api-app.ts';
 import { problemBody } from './admin/problem.ts';
 import { consoleFailurePage, isConsolePath } from './admin/console/console-routes.ts';
+import { adminDependencyFaults } from './admin/unavailable.ts';
 import { resolveSecrets } from './config/quickstart-secrets.ts';
 import { catchAll, wantsJson, type ErrorRenderer } from './web/errors.ts';
 import { localeOf, switchHref } from './web/i18n.ts';
@@ -190,6 +191,8 @@ export function buildAdminApp(container: Container, options: AdminAppOptions = {
   app.use(requestLog(logger.child({ port: 'admin' }), { trustedProxies: config.trustedProxies, metrics: { app: 'admin', registry: metrics } }));
   app.use(catchAll(logger.child({ port: 'admin' }), adminErrors));
   app.use(refuseNulBytes());
+  // PostgreSQL or Redis unable to serve: 503 (src/admin/unavailable.ts), not a 500 with a stack.
+  app.use(adminDependencyFaults());
   app.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     await next();

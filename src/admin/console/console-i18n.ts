@@ -56,6 +56,10 @@ const CONSOLE_MESSAGES = {
   'error.csrf': { vi: 'Biểu mẫu đã hết hạn hoặc không đến từ trang quản trị. Hãy mở lại trang và thử lại.', en: 'The form expired or did not come from the console. Open the page again and retry.' },
   'error.not_found': { vi: 'Không tìm thấy mục này.', en: 'This item was not found.' },
   'error.conflict': { vi: 'Thao tác xung đột với trạng thái hiện tại.', en: 'This conflicts with the current state.' },
+  'error.unavailable': {
+    vi: 'Hệ thống tạm thời gián đoạn; chưa có gì thay đổi. Hãy thử lại sau ít phút.',
+    en: 'The service is temporarily unavailable; nothing was changed. Try again in a few moments.',
+  },
   'error.server': { vi: 'Yêu cầu không thành công; lỗi đã được ghi lại.', en: 'The request failed; it is logged.' },
   'error.detail': { vi: 'Chi tiết', en: 'Details' },
   'error.back': { vi: 'Về trang tổng quan', en: 'Back to the overview' },

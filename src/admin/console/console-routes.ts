@@ -75,12 +75,12 @@ function switchHrefOf(ctx: Koa.Context, locale: Locale): string {
   return `${parsed.pathname}${parsed.search}`;
 }
 
-/** The page for a request of the console that failed unexpectedly (the admin app's catch-all): bilingual, without the session's menu. */
-export function consoleFailurePage(ctx: Koa.Context): string {
+/** The page for a request of the console that failed (the admin app's catch-all, or an outage): bilingual, without the session's menu. */
+export function consoleFailurePage(ctx: Koa.Context, message: ConsoleMessageKey = 'error.server'): string {
   const asked = ctx.query.lang;
   const remembered = ctx.cookies.get('lang');
   const locale = typeof asked === 'string' && isLocale(asked) ? asked : isLocale(remembered) ? remembered : 'vi';
-  return errorPage({ locale, switchHref: switchHrefOf(ctx, locale), roles: new Set() }, 'error.server');
+  return errorPage({ locale, switchHref: switchHrefOf(ctx, locale), roles: new Set() }, message);
 }
 
 export function adminConsoleRoutes(deps: ConsoleDependencies): Koa.Middleware {
