@@ -93,6 +93,33 @@ const adminErrors: ErrorRenderer = {
   },
 };
 
+/**
+ * With an https issuer, the provider's authorization and end-session endpoints set Secure cookies,
+ * which Koa refuses to send over a plain-http hop (a 500). Such a request reached this instance
+ * without TLS and without a trusted proxy's X-Forwarded-Proto: https (src/observability/http.ts drops
+ * the header from anyone else): it is refused with 400 before the provider sees it. Not redirected to
+ * https: a POST (form_post, the logout confirmation) cannot be carried over a redirect, and a redirect
+ * would hide a misconfigured proxy while every parameter keeps travelling in clear.
+ */
+function httpsOnlyCookieEndpoints(issuer: string, paths: readonly string[]): Koa.Middleware {
+  const https = new URL(issuer).protocol === 'https:';
+  const guarded = (path: string) => paths.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+  return async (ctx, next) => {
+    if (!https || ctx.secure || !guarded(ctx.path)) {
+      await next();
+      return;
+    }
+    ctx.status = 400;
+    if (wantsJson(ctx)) {
+      ctx.body = { error: 'invalid_request', error_description: `this endpoint is served over https only (${issuer}); behind a TLS-terminating proxy, the proxy must send X-Forwarded-Proto: https and be listed in TRUSTED_PROXIES` };
+      return;
+    }
+    const locale = localeOf(ctx);
+    ctx.type = 'html';
+    ctx.body = errorPage(locale, { lead: `${translate(locale, 'error.https_only')} ${issuer}`, code: 'invalid_request' });
+  };
+}
+
 /** What extra routes may use: the logger and the database. */
 export interface PageRouteDependencies {
   readonly logger: Logger;
@@ -171,6 +198,7 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
   });
   app.use(publicRoutes(container, readiness).middleware());
   for (const routes of pageRoutes) app.use(routes({ logger, db: container.db }));
+  app.use(httpsOnlyCookieEndpoints(config.issuer, [container.provider.pathFor('authorization'), container.provider.pathFor('end_session')]));
   // Everything else is the provider's. Handing it the raw request keeps its own cookie keys in force
   // (mounting it as middleware would sign cookies with this app's keys instead).
   app.use((ctx) => {
