@@ -241,6 +241,23 @@ describe('admin console: pages and forms over HTTP', function () {
       expect((await open(admin, saved.location!)).html).to.include('role="status"');
     });
 
+    it('registers a back-channel logout URI with sid, keeps both through an edit, and refuses a plain-http one by its field', async () => {
+      const refused = await submit(admin, NEW_CLIENT_PATH, { ...PORTAL_FORM, clientId: 'console-logout', backchannelLogoutUri: 'http://thue.example.vn/logout' }, '/console/clients');
+      expect(refused.status).to.equal(400);
+      expect(textOf(refused.html, 'backchannelLogoutUri-error')).to.include('https');
+      expect(await stored('console-logout')).to.equal(undefined);
+      const form = { ...PORTAL_FORM, clientId: 'console-logout', backchannelLogoutUri: 'https://thue.example.vn/backchannel-logout', backchannelLogoutSessionRequired: 'yes' };
+      const created = await submit(admin, NEW_CLIENT_PATH, form, '/console/clients');
+      expect(created.status, created.html).to.equal(201);
+      expect((await stored('console-logout'))!.metadata).to.include({ backchannel_logout_uri: 'https://thue.example.vn/backchannel-logout', backchannel_logout_session_required: true });
+      expect((await open(admin, '/console/clients/console-logout')).html).to.include('id="client-backchannel"><code>https://thue.example.vn/backchannel-logout</code> (sid)');
+      const edit = await open(admin, '/console/clients/console-logout/edit');
+      expect(edit.html).to.include('value="https://thue.example.vn/backchannel-logout"').and.match(/id="backchannelLogoutSessionRequired"[^>]*checked/);
+      const saved = await submit(admin, '/console/clients/console-logout/edit', { ...form, name: 'Cổng thuế (đăng xuất)' }, '/console/clients/console-logout');
+      expect(saved.status, saved.html).to.equal(303);
+      expect((await stored('console-logout'))!.metadata).to.include({ backchannel_logout_uri: 'https://thue.example.vn/backchannel-logout', backchannel_logout_session_required: true });
+    });
+
     it('does not edit a client whose settings the form cannot carry (the API does), nor the provider’s own', async () => {
       const bank = await open(admin, '/console/clients/demo-bank');
       expect(bank.status).to.equal(200);

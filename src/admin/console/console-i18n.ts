@@ -142,6 +142,11 @@ const CONSOLE_MESSAGES = {
   'client.subject.pairwise': { vi: 'Riêng cho từng dịch vụ (pairwise)', en: 'Per service (pairwise)' },
   'client.subject.public': { vi: 'Chung (public)', en: 'Shared (public)' },
   'client.backchannel': { vi: 'Địa chỉ đăng xuất kênh sau (tùy chọn)', en: 'Back-channel logout URI (optional)' },
+  'client.backchannel_hint': {
+    vi: 'Khi phiên đăng nhập của công dân kết thúc, hệ thống gửi mã thông báo đăng xuất đến địa chỉ này (https).',
+    en: 'When a citizen’s session ends, the provider posts a logout token to this address (https).',
+  },
+  'client.backchannel_sid': { vi: 'Cần mã phiên (sid) trong mã thông báo đăng xuất', en: 'The logout token must carry the session id (sid)' },
   'client.contact_name': { vi: 'Người liên hệ', en: 'Contact name' },
   'client.contact_email': { vi: 'Email liên hệ', en: 'Contact email' },
   'client.contacts': { vi: 'Liên hệ', en: 'Contacts' },
