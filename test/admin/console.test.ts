@@ -519,9 +519,10 @@ describe('admin console: pages and forms over HTTP', function () {
       const shown = await open(officer, requested.location!);
       expect(shown.html).to.include('id="pending-level"').and.include('yêu cầu của bạn').and.not.include(`href="${path}/level-two"`);
       const decision = `${path}/level-two/${request!.id}`;
-      const own = await submit(officer, path, {}, `${decision}/approve`);
-      expect(own.status).to.equal(403);
-      expect(own.html).to.include('the requester cannot approve');
+      // Four eyes: the requester is offered no decision, and told why.
+      expect(onceOf(shown.html, `${decision}/approve`)).to.equal(undefined);
+      expect(onceOf(shown.html, `${decision}/reject`)).to.equal(undefined);
+      expect(textOf(shown.html, 'four-eyes')).to.include('bốn mắt');
       expect(await level()).to.equal(1);
       const confirmed = await submit(second, path, {}, `${decision}/approve`);
       expect(confirmed.status, confirmed.html).to.equal(303);
@@ -543,9 +544,13 @@ describe('admin console: pages and forms over HTTP', function () {
       const queue = await open(admin, '/console/approvals');
       expect(queue.status).to.equal(200);
       expect(queue.html).to.include(`id="approval-${id}"`).and.include('<code>ethnicity</code>').and.include('yêu cầu của bạn');
-      const own = await submit(admin, '/console/approvals', {}, approve);
-      expect(own.status).to.equal(403);
-      expect(own.html).to.include('Cần một quản trị viên thứ hai').and.include('the requester cannot approve or reject their own request');
+      // Four eyes: no approve or reject on one's own request, and the reason instead.
+      expect(onceOf(queue.html, approve)).to.equal(undefined);
+      expect(queue.html).not.to.include(approve);
+      expect(queue.html).to.include('Đây là yêu cầu của bạn: một quản trị viên khác phải phê duyệt');
+      // A form forged with a token of the page still changes nothing (the API's own four-eyes check, or the token's binding).
+      const forged = await open(admin, approve, { form: { once: onceOf(queue.html, '/auth/sign-out') ?? 'none' } });
+      expect(forged.status).to.be.oneOf([403, 409]);
       expect((await stored('console-eyes'))!.approvedScopes).to.deep.equal(['openid']);
       // An auditor reads the queue without buttons; a support officer does not see it.
       const audited = await open(auditor, '/console/approvals');

@@ -267,6 +267,10 @@ const CONSOLE_MESSAGES = {
   'approvals.requested_by': { vi: 'Người yêu cầu', en: 'Requested by' },
   'approvals.decide': { vi: 'Quyết định', en: 'Decision' },
   'approvals.yours': { vi: 'yêu cầu của bạn', en: 'your request' },
+  'approvals.four_eyes_own': {
+    vi: 'Đây là yêu cầu của bạn: một quản trị viên khác phải phê duyệt hoặc từ chối (nguyên tắc bốn mắt).',
+    en: 'This is your own request: another administrator must approve or reject it (four eyes).',
+  },
   'approvals.approve': { vi: 'Phê duyệt', en: 'Approve' },
   'approvals.reject': { vi: 'Từ chối', en: 'Reject' },
   'approvals.elsewhere': { vi: 'Cán bộ hỗ trợ quyết định trên trang tài khoản.', en: 'Decided by support officers on the account’s page.' },
