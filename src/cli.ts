@@ -38,6 +38,7 @@ const USAGE = `usage: npm run cli -- <command>
   clients list                     list relying parties
   clients add --id ID --name NAME --profile portal|bank|spa|native|service
               [--scopes "openid profile"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]...
+              [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
               [--auth-method METHOD] [--sector-identifier-uri URI] [--subject-type pairwise|public]
 ${CLIENT_SETTINGS_USAGE}
 ${CIBA_USAGE}
@@ -202,6 +203,8 @@ async function addClient(config: Config, logger: Logger, args: string[], environ
     scopes: { type: 'string' },
     'redirect-uri': { type: 'string', multiple: true },
     'post-logout-redirect-uri': { type: 'string', multiple: true },
+    'backchannel-logout-uri': { type: 'string' },
+    'backchannel-logout-session-required': { type: 'boolean' },
     'auth-method': { type: 'string' },
     'sector-identifier-uri': { type: 'string' },
     'subject-type': { type: 'string' },
@@ -234,6 +237,9 @@ async function addClient(config: Config, logger: Logger, args: string[], environ
     approvedScopes: (options.scopes ?? '').split(/[\s,]+/).filter(Boolean),
     redirectUris: options['redirect-uri'] ?? [],
     postLogoutRedirectUris: options['post-logout-redirect-uri'] ?? [],
+    // OpenID Connect Back-Channel Logout (docs/portals.md): where the provider posts a logout token.
+    ...(options['backchannel-logout-uri'] !== undefined && { backchannelLogoutUri: options['backchannel-logout-uri'] }),
+    ...(options['backchannel-logout-session-required'] === true && { backchannelLogoutSessionRequired: true }),
     tokenEndpointAuthMethod: authMethod,
     ...(secret !== undefined && { secret }),
     ...(options['sector-identifier-uri'] !== undefined && { sectorIdentifierUri: options['sector-identifier-uri'] }),
@@ -260,6 +266,7 @@ async function addClient(config: Config, logger: Logger, args: string[], environ
         profile,
         approvedScopes: record.approvedScopes,
         redirectUris: registration.redirectUris,
+        ...(registration.backchannelLogoutUri !== undefined && { backchannelLogoutUri: registration.backchannelLogoutUri }),
         ...(registration.sectorIdentifierUri !== undefined && { sectorIdentifierUri: registration.sectorIdentifierUri }),
         ...(registration.settings !== undefined && { settings: registration.settings }),
       });

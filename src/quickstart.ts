@@ -86,8 +86,10 @@ export async function startDemo(server: Server, out: Pick<NodeJS.WritableStream,
         ]
       : []),
     `  A citizen's own account page: ${config.issuer}/account · register: ${config.issuer}/register`,
-    `  Codes and notices sent to citizens (the outbox): http://${config.host}:${config.adminPort}/outbox`,
-    `  Admin console: http://${config.host}:${config.adminPort}/console/ (first: npm run cli -- admins grant 001099012345 client_admin; sign in with TOTP)`,
+    // The outbox holds registration and reset codes: it is the console's, for support officers (docs/administration.md "The outbox").
+    `  Admin console: http://${config.host}:${config.adminPort}/console/ — sign in as 001099012345 (password and TOTP below) once granted a role:`,
+    `    npm run cli -- admins grant 001099012345 support_officer   accounts, and the outbox: codes and notices sent to citizens (/console/outbox)`,
+    `    npm run cli -- admins grant 001099012345 client_admin      relying parties and signing keys`,
     '',
     '  Demo citizens (ID number, name, account):',
     ...people,

@@ -18,10 +18,10 @@ import { publicCookies } from './web/cookies.ts';
 import { selectAccountRoutes } from './interactions/sign-in/select-account.ts';
 import { registrationRoutes } from './interactions/registration-routes.ts';
 import { OutboxNotifier } from './accounts/notifier.ts';
-import { outboxPage } from './admin/outbox-page.ts';
 import { adminApiMiddleware } from './admin/api-app.ts';
 import { problemBody } from './admin/problem.ts';
 import { consoleFailurePage, isConsolePath } from './admin/console/console-routes.ts';
+import { adminDependencyFaults } from './admin/unavailable.ts';
 import { resolveSecrets } from './config/quickstart-secrets.ts';
 import { catchAll, wantsJson, type ErrorRenderer } from './web/errors.ts';
 import { localeOf, switchHref } from './web/i18n.ts';
@@ -92,6 +92,33 @@ const adminErrors: ErrorRenderer = {
     ctx.body = problemBody(status, code, message);
   },
 };
+
+/**
+ * With an https issuer, the provider's authorization and end-session endpoints set Secure cookies,
+ * which Koa refuses to send over a plain-http hop (a 500). Such a request reached this instance
+ * without TLS and without a trusted proxy's X-Forwarded-Proto: https (src/observability/http.ts drops
+ * the header from anyone else): it is refused with 400 before the provider sees it. Not redirected to
+ * https: a POST (form_post, the logout confirmation) cannot be carried over a redirect, and a redirect
+ * would hide a misconfigured proxy while every parameter keeps travelling in clear.
+ */
+function httpsOnlyCookieEndpoints(issuer: string, paths: readonly string[]): Koa.Middleware {
+  const https = new URL(issuer).protocol === 'https:';
+  const guarded = (path: string) => paths.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+  return async (ctx, next) => {
+    if (!https || ctx.secure || !guarded(ctx.path)) {
+      await next();
+      return;
+    }
+    ctx.status = 400;
+    if (wantsJson(ctx)) {
+      ctx.body = { error: 'invalid_request', error_description: `this endpoint is served over https only (${issuer}); behind a TLS-terminating proxy, the proxy must send X-Forwarded-Proto: https and be listed in TRUSTED_PROXIES` };
+      return;
+    }
+    const locale = localeOf(ctx);
+    ctx.type = 'html';
+    ctx.body = errorPage(locale, { lead: `${translate(locale, 'error.https_only')} ${issuer}`, code: 'invalid_request' });
+  };
+}
 
 /** What extra routes may use: the logger and the database. */
 export interface PageRouteDependencies {
@@ -171,6 +198,7 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
   });
   app.use(publicRoutes(container, readiness).middleware());
   for (const routes of pageRoutes) app.use(routes({ logger, db: container.db }));
+  app.use(httpsOnlyCookieEndpoints(config.issuer, [container.provider.pathFor('authorization'), container.provider.pathFor('end_session')]));
   // Everything else is the provider's. Handing it the raw request keeps its own cookie keys in force
   // (mounting it as middleware would sign cookies with this app's keys instead).
   app.use((ctx) => {
@@ -191,6 +219,8 @@ export function buildAdminApp(container: Container, options: AdminAppOptions = {
   app.use(requestLog(logger.child({ port: 'admin' }), { trustedProxies: config.trustedProxies, metrics: { app: 'admin', registry: metrics } }));
   app.use(catchAll(logger.child({ port: 'admin' }), adminErrors));
   app.use(refuseNulBytes());
+  // PostgreSQL or Redis unable to serve: 503 (src/admin/unavailable.ts), not a 500 with a stack.
+  app.use(adminDependencyFaults());
   app.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     await next();
@@ -209,16 +239,10 @@ export function buildAdminApp(container: Container, options: AdminAppOptions = {
     ctx.type = contentType;
     ctx.body = body;
   });
-  if (notifier instanceof OutboxNotifier) {
-    routes.get('/outbox', async (ctx) => {
-      ctx.type = 'html';
-      ctx.set('Content-Security-Policy', contentSecurityPolicy());
-      ctx.body = outboxPage(await notifier.list({ limit: 100 }));
-    });
-  }
   if (options.extraRoutes) routes.mount(options.extraRoutes);
   app.use(routes.middleware());
-  // The admin API (src/admin/api-app.ts): /openapi.json, /auth/… (administrators' sign-in), /api/…, /console/….
+  // The admin API (src/admin/api-app.ts): /openapi.json, /auth/… (administrators' sign-in), /api/…, /console/…
+  // (the outbox too: /console/outbox).
   const apiMiddleware = adminApiMiddleware({
     config,
     db: container.db,
@@ -230,6 +254,8 @@ export function buildAdminApp(container: Container, options: AdminAppOptions = {
     registrations: container.registrations,
     issueInitialAccessToken: (limits, issue) => container.registrations.issue(container.provider, limits, issue),
     keyEncryptionKey: resolveSecrets(config).keyEncryptionKey,
+    // Read by support officers in the console (/console/outbox), never without signing in.
+    ...(notifier instanceof OutboxNotifier && { outbox: notifier }),
   });
   for (const middleware of apiMiddleware) app.use(middleware);
   return app;

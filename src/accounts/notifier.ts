@@ -1,7 +1,7 @@
 // Messages to a citizen's contacts (confirmation codes, security notices). Services queue them
 // (src/accounts/notification-queue.ts) and a worker carries them after the answer: in the quickstart
-// and in tests to an outbox table that a person can read on the admin port; in production to an SMTP
-// server (e-mail) and an HTTP SMS gateway (text messages).
+// and in tests to an outbox table that support officers read in the admin console; in production to
+// an SMTP server (e-mail) and an HTTP SMS gateway (text messages).
 import type { Database } from '../storage/database.ts';
 
 export type Channel = 'sms' | 'email';

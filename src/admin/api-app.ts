@@ -19,6 +19,7 @@ import { accountRoutes } from './api-accounts.ts';
 import { auditRoutes } from './api-audit.ts';
 import { keyRoutes } from './api-keys.ts';
 import { registrationRoutes, type RegistrationRoutesDependencies } from './api-registration.ts';
+import { outboxRoutes, type OutboxReader } from './api-outbox.ts';
 import type { AdminServices } from './services.ts';
 import { adminConsoleRoutes } from './console/console-routes.ts';
 
@@ -36,6 +37,8 @@ export interface AdminApiDependencies {
   readonly issueInitialAccessToken: RegistrationRoutesDependencies['issue'];
   /** The administrators' sign-in derives its client secret from it (src/admin/auth-sign-in.ts). */
   readonly keyEncryptionKey: Buffer;
+  /** The outbox, where notifications are stored instead of sent (notifications.mode outbox); absent otherwise. */
+  readonly outbox?: OutboxReader;
 }
 
 /** Every endpoint of the admin API, each group with the services it uses. */
@@ -57,6 +60,8 @@ export function buildAdminApi(deps: AdminApiDependencies): AdminApi {
     audit,
     registrationEndpoint: `${config.issuer.replace(/\/$/, '')}/reg`,
   }));
+  // The outbox, for support officers (docs/administration.md "The outbox").
+  if (deps.outbox) api.add(...outboxRoutes({ outbox: deps.outbox }));
   return api;
 }
 

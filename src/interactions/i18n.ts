@@ -35,6 +35,10 @@ const MESSAGES = {
     vi: 'Hệ thống định danh tạm thời gián đoạn nên chưa thể xử lý yêu cầu này. Không có thông tin nào bị lưu dở dang; vui lòng thử lại sau ít phút.',
     en: 'The identity service is temporarily unavailable, so this request cannot be handled right now. Nothing was saved halfway; please try again in a few minutes.',
   },
+  'error.https_only': {
+    vi: 'Trang này chỉ mở được qua kết nối an toàn (https). Hãy mở lại từ địa chỉ',
+    en: 'This page only opens over a secure connection (https). Open it again from',
+  },
   'login.title': { vi: 'Đăng nhập', en: 'Sign in' },
   'login.continue_to': { vi: 'để tiếp tục đến', en: 'to continue to' },
   'login.username': { vi: 'Số định danh cá nhân', en: 'Personal identification number' },

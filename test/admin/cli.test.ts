@@ -170,6 +170,18 @@ describe('the admin command line', function () {
       expect(linesOf(result.stderr)).to.deep.equal(['citizen-idp clients remove: --id is required']);
     });
 
+    it('registers a back-channel logout URI, with sid when asked', async function () {
+      const result = await cli([
+        'clients', 'add', '--id', 'logout-portal', '--name', 'Logout portal', '--profile', 'portal', '--scopes', 'openid',
+        '--redirect-uri', 'https://logout.example.vn/cb',
+        '--backchannel-logout-uri', 'https://logout.example.vn/backchannel-logout', '--backchannel-logout-session-required',
+      ], { CLIENT_SECRET: 'a-long-enough-secret' });
+      expect(result.code, result.stderr).to.equal(0);
+      const clients = new ClientRepository(db, new KeyEncryption(keyEncryptionKey));
+      expect(await clients.findMetadata('logout-portal')).to.include({ backchannel_logout_uri: 'https://logout.example.vn/backchannel-logout', backchannel_logout_session_required: true });
+      expect((await cli(['clients', 'remove', '--id', 'logout-portal'])).code).to.equal(0);
+    });
+
     describe('refuses bad input with one line and exit status 2, writing nothing', function () {
       const cases: { title: string; args: string[]; extra?: Record<string, string>; message: RegExp }[] = [
         {
@@ -201,6 +213,16 @@ describe('the admin command line', function () {
           title: 'private_key_jwt, whose keys registration cannot take yet',
           args: ['--id', 'bad-portal', '--name', 'Bad', '--profile', 'portal', '--redirect-uri', 'https://p.example.vn/cb', '--auth-method', 'private_key_jwt'],
           message: /private_key_jwt needs the client's public keys/,
+        },
+        {
+          title: 'a back-channel logout URI that is not https',
+          args: ['--id', 'bad-portal', '--name', 'Bad', '--profile', 'portal', '--redirect-uri', 'https://p.example.vn/cb', '--backchannel-logout-uri', 'http://p.example.vn/logout'],
+          message: /backchannel_logout_uri: "http:\/\/p\.example\.vn\/logout" must use https/,
+        },
+        {
+          title: 'sid required without a back-channel logout URI',
+          args: ['--id', 'bad-portal', '--name', 'Bad', '--profile', 'portal', '--redirect-uri', 'https://p.example.vn/cb', '--backchannel-logout-session-required'],
+          message: /backchannel_logout_session_required: needs a backchannel_logout_uri/,
         },
         {
           title: 'a CLIENT_SECRET too short',

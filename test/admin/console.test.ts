@@ -130,7 +130,7 @@ describe('admin console: pages and forms over HTTP', function () {
     it('shows each role only its sections', async () => {
       const links = (html: string) => [...html.matchAll(/<nav aria-label="[^"]+"><ul>([\s\S]*?)<\/ul><\/nav>/g)].flatMap((match) => [...match[1]!.matchAll(/href="([^"]+)"/g)].map((link) => link[1]));
       expect(links((await open(admin, '/console/')).html)).to.deep.equal(['/console/', '/console/clients', '/console/keys', '/console/approvals']);
-      expect(links((await open(officer, '/console/')).html)).to.deep.equal(['/console/', '/console/clients', '/console/accounts']);
+      expect(links((await open(officer, '/console/')).html)).to.deep.equal(['/console/', '/console/clients', '/console/accounts', '/console/outbox']);
       expect(links((await open(auditor, '/console/')).html)).to.deep.equal(['/console/', '/console/clients', '/console/keys', '/console/approvals', '/console/audit']);
     });
 
@@ -239,6 +239,23 @@ describe('admin console: pages and forms over HTTP', function () {
       // The secret stays.
       expect(await world.server.container.clients.openSecret('console-portal')).to.be.a('string');
       expect((await open(admin, saved.location!)).html).to.include('role="status"');
+    });
+
+    it('registers a back-channel logout URI with sid, keeps both through an edit, and refuses a plain-http one by its field', async () => {
+      const refused = await submit(admin, NEW_CLIENT_PATH, { ...PORTAL_FORM, clientId: 'console-logout', backchannelLogoutUri: 'http://thue.example.vn/logout' }, '/console/clients');
+      expect(refused.status).to.equal(400);
+      expect(textOf(refused.html, 'backchannelLogoutUri-error')).to.include('https');
+      expect(await stored('console-logout')).to.equal(undefined);
+      const form = { ...PORTAL_FORM, clientId: 'console-logout', backchannelLogoutUri: 'https://thue.example.vn/backchannel-logout', backchannelLogoutSessionRequired: 'yes' };
+      const created = await submit(admin, NEW_CLIENT_PATH, form, '/console/clients');
+      expect(created.status, created.html).to.equal(201);
+      expect((await stored('console-logout'))!.metadata).to.include({ backchannel_logout_uri: 'https://thue.example.vn/backchannel-logout', backchannel_logout_session_required: true });
+      expect((await open(admin, '/console/clients/console-logout')).html).to.include('id="client-backchannel"><code>https://thue.example.vn/backchannel-logout</code> (sid)');
+      const edit = await open(admin, '/console/clients/console-logout/edit');
+      expect(edit.html).to.include('value="https://thue.example.vn/backchannel-logout"').and.match(/id="backchannelLogoutSessionRequired"[^>]*checked/);
+      const saved = await submit(admin, '/console/clients/console-logout/edit', { ...form, name: 'Cổng thuế (đăng xuất)' }, '/console/clients/console-logout');
+      expect(saved.status, saved.html).to.equal(303);
+      expect((await stored('console-logout'))!.metadata).to.include({ backchannel_logout_uri: 'https://thue.example.vn/backchannel-logout', backchannel_logout_session_required: true });
     });
 
     it('does not edit a client whose settings the form cannot carry (the API does), nor the provider’s own', async () => {
@@ -502,9 +519,10 @@ describe('admin console: pages and forms over HTTP', function () {
       const shown = await open(officer, requested.location!);
       expect(shown.html).to.include('id="pending-level"').and.include('yêu cầu của bạn').and.not.include(`href="${path}/level-two"`);
       const decision = `${path}/level-two/${request!.id}`;
-      const own = await submit(officer, path, {}, `${decision}/approve`);
-      expect(own.status).to.equal(403);
-      expect(own.html).to.include('the requester cannot approve');
+      // Four eyes: the requester is offered no decision, and told why.
+      expect(onceOf(shown.html, `${decision}/approve`)).to.equal(undefined);
+      expect(onceOf(shown.html, `${decision}/reject`)).to.equal(undefined);
+      expect(textOf(shown.html, 'four-eyes')).to.include('bốn mắt');
       expect(await level()).to.equal(1);
       const confirmed = await submit(second, path, {}, `${decision}/approve`);
       expect(confirmed.status, confirmed.html).to.equal(303);
@@ -526,9 +544,13 @@ describe('admin console: pages and forms over HTTP', function () {
       const queue = await open(admin, '/console/approvals');
       expect(queue.status).to.equal(200);
       expect(queue.html).to.include(`id="approval-${id}"`).and.include('<code>ethnicity</code>').and.include('yêu cầu của bạn');
-      const own = await submit(admin, '/console/approvals', {}, approve);
-      expect(own.status).to.equal(403);
-      expect(own.html).to.include('Cần một quản trị viên thứ hai').and.include('the requester cannot approve or reject their own request');
+      // Four eyes: no approve or reject on one's own request, and the reason instead.
+      expect(onceOf(queue.html, approve)).to.equal(undefined);
+      expect(queue.html).not.to.include(approve);
+      expect(queue.html).to.include('Đây là yêu cầu của bạn: một quản trị viên khác phải phê duyệt');
+      // A form forged with a token of the page still changes nothing (the API's own four-eyes check, or the token's binding).
+      const forged = await open(admin, approve, { form: { once: onceOf(queue.html, '/auth/sign-out') ?? 'none' } });
+      expect(forged.status).to.be.oneOf([403, 409]);
       expect((await stored('console-eyes'))!.approvedScopes).to.deep.equal(['openid']);
       // An auditor reads the queue without buttons; a support officer does not see it.
       const audited = await open(auditor, '/console/approvals');
@@ -574,6 +596,25 @@ describe('admin console: pages and forms over HTTP', function () {
       expect(bad.status).to.equal(400);
       expect(bad.html).to.include('id="accountId-error"').and.include('id="from-error"');
       expect((await open(admin, '/console/audit')).status).to.equal(403);
+    });
+  });
+
+  describe('the outbox', () => {
+    it('shows support officers the messages stored instead of sent, escaped; other roles get 403, audited', async () => {
+      await world.server.container.notifier.send({ channel: 'sms', destination: '+84900000019', subject: 'Mã xác nhận', body: '<b>654321</b>' });
+      const page = await open(officer, '/console/outbox?lang=en');
+      expect(page.status).to.equal(200);
+      expect(page.html).to.include('+84900000019').and.include('&lt;b&gt;654321&lt;/b&gt;').and.include('<h1>Outbox</h1>');
+      expect(page.html).to.include('href="/console/outbox" aria-current="page"');
+      const vietnamese = await open(officer, '/console/outbox?lang=vi');
+      expect(vietnamese.html).to.include('lang="vi"').and.include('Hộp thư đi');
+      for (const who of [admin, auditor]) {
+        const refused = await open(who, '/console/outbox');
+        expect(refused.status).to.equal(403);
+        expect(refused.html).not.to.include('654321');
+        expect((await open(who, '/console/')).html).not.to.include('/console/outbox');
+      }
+      expect((await auditEvents(world, 'admin.denied', `account:${admin.accountId}`)).some((event) => event.data.operation === 'listOutbox')).to.equal(true);
     });
   });
 

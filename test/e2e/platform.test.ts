@@ -180,13 +180,17 @@ describe('the platform, end to end through openid-client', function () {
       expect(await response.json()).to.deep.equal({ error: 'not_found' });
     });
 
-    it('shows the outbox outside production, with the messages sent to citizens', async function () {
-      await world.server.container.notifier.send({ channel: 'sms', destination: '+84900000009', subject: 'Mã xác nhận', body: '<b>123456</b>' });
-      const response = await fetch(new URL('/outbox', world.adminUrl));
-      expect(response.status).to.equal(200);
-      const page = await response.text();
-      expect(page).to.include('+84900000009');
-      expect(page).to.include('&lt;b&gt;123456&lt;/b&gt;');
+    it('shows the outbox to no one who has not signed in (test/admin/console.test.ts reads it signed in)', async function () {
+      await world.server.container.notifier.send({ channel: 'sms', destination: '+84900000009', subject: 'Mã xác nhận', body: '123456' });
+      const bare = await fetch(new URL('/outbox', world.adminUrl), { redirect: 'manual' });
+      expect(bare.status).to.equal(404);
+      expect(await bare.text()).not.to.include('123456');
+      const page = await fetch(new URL('/console/outbox', world.adminUrl), { redirect: 'manual' });
+      expect(page.status).to.equal(302);
+      expect(page.headers.get('location')).to.equal('/auth/sign-in');
+      const api = await fetch(new URL('/api/outbox', world.adminUrl));
+      expect(api.status).to.equal(401);
+      expect(await api.text()).not.to.include('123456');
     });
   });
 });

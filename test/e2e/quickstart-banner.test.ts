@@ -31,6 +31,12 @@ describe('the quickstart banner', function () {
     return printed;
   }
 
+  it('says where the outbox is and how to become a support officer who may read it', async function () {
+    const printed = await banner();
+    expect(printed).to.include('/console/outbox').and.to.include('npm run cli -- admins grant 001099012345 support_officer');
+    expect(printed).not.to.match(/:\d+\/outbox/);
+  });
+
   it('offers registration to Phạm Thu Hà, who has no account in the demo data', async function () {
     expect(lineOf(await banner(), '031190004567')).to.include('Phạm Thu Hà').and.to.include('can register');
   });

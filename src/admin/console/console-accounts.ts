@@ -73,7 +73,9 @@ ${
 <form method="post" action="${decision}/approve" class="inline">${changeFields(frame, model.decisionOnce)}<button type="submit" class="primary">${t('account.level_approve')}</button></form>
 <form method="post" action="${decision}/reject" class="inline">${changeFields(frame, model.decisionOnce)}<button type="submit" class="secondary">${t('account.level_reject')}</button></form>
 </div>`
-    : ''
+    : pending && pending.requestedBy === model.self
+      ? html`<p class="muted" id="four-eyes">${t('approvals.four_eyes_own')}</p>`
+      : ''
 }
 <h2>${t('account.more')}</h2>
 <ul class="sections">
@@ -133,7 +135,8 @@ export function accountPages(api: ConsoleApi): Router {
     const path = accountPath(account.accountId);
     const pending = account.pendingLevelTwo;
     const decision = pending && `${path}/level-two/${encodeURIComponent(pending.requestId)}`;
-    const decisionOnce = decision ? await once(request, `${decision}/approve`, `${decision}/reject`) : undefined;
+    // Four eyes: the requester is offered no decision (the API would refuse it), and is told why.
+    const decisionOnce = decision && pending.requestedBy !== self(request) ? await once(request, `${decision}/approve`, `${decision}/reject`) : undefined;
     render(
       request.ctx,
       status,

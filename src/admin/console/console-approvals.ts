@@ -1,5 +1,5 @@
 // The console's four-eyes queue: pending changes, and the approve and reject buttons for those a
-// client administrator decides here (the API refuses the requester, and says why).
+// client administrator decides here — never on their own request, which another must decide.
 import { html } from '../../web/html.ts';
 import { Router } from '../../web/router.ts';
 import { AdminProblem } from '../problem.ts';
@@ -54,9 +54,11 @@ ${
           once
             ? html`<form method="post" action="${path}/approve" class="inline">${changeFields(frame, once)}<button type="submit" class="primary" aria-label="${label('approvals.approve')}">${t('approvals.approve')}</button></form>
 <form method="post" action="${path}/reject" class="inline">${changeFields(frame, once)}<button type="submit" class="secondary" aria-label="${label('approvals.reject')}">${t('approvals.reject')}</button></form>`
-            : approval.kind.startsWith('client.')
-              ? '—'
-              : t('approvals.elsewhere')
+            : approval.requestedBy === model.self
+              ? html`<span class="muted">${t('approvals.four_eyes_own')}</span>`
+              : approval.kind.startsWith('client.')
+                ? '—'
+                : t('approvals.elsewhere')
         }</td></tr>`;
       })}</tbody>
 </table>`
@@ -77,11 +79,11 @@ export function approvalPages(api: ConsoleApi): Router {
     const after = typeof request.ctx.query.after === 'string' ? request.ctx.query.after.trim() : '';
     const outcome = await invoke<{ approvals: ApprovalView[]; next?: string }>(request, 'listPendingApprovals', { query: { limit: String(APPROVALS_PAGE_SIZE), ...(after && { cursor: after }) } });
     if (!outcome.ok) throw new AdminProblem(400, 'invalid_request', issuesText(outcome.issues));
-    // Buttons for what a client administrator decides here; the requester gets them too, and the
-    // API's own refusal (403 four_eyes) says why, rather than the console guessing.
+    // Buttons for what a client administrator decides here, except on their own requests: four eyes
+    // (the API refuses the requester with 403 four_eyes all the same); the page says why instead.
     const decisions = new Map<string, string>();
     if (may(request, 'approveChange')) {
-      for (const approval of outcome.body.approvals.filter((item) => item.kind === CLIENT_SCOPES_APPROVAL)) {
+      for (const approval of outcome.body.approvals.filter((item) => item.kind === CLIENT_SCOPES_APPROVAL && item.requestedBy !== self(request))) {
         const path = `/console/approvals/${encodeURIComponent(approval.id)}`;
         decisions.set(approval.id, await once(request, `${path}/approve`, `${path}/reject`));
       }

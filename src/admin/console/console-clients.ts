@@ -95,6 +95,7 @@ ${notice(model.done)}
 <dt>${t('client.auth_method')}</dt><dd><code>${metadata.token_endpoint_auth_method}</code></dd>
 <dt>${t('client.redirect_uris')}</dt><dd>${list(metadata.redirect_uris as unknown[] | undefined)}</dd>
 <dt>${t('client.post_logout_uris')}</dt><dd>${list(metadata.post_logout_redirect_uris as unknown[] | undefined)}</dd>
+${typeof metadata.backchannel_logout_uri === 'string' ? html`<dt>${t('client.backchannel')}</dt><dd id="client-backchannel"><code>${metadata.backchannel_logout_uri}</code>${metadata.backchannel_logout_session_required === true ? html` (sid)` : ''}</dd>` : ''}
 <dt>${t('client.scopes')}</dt><dd>${list(client.approvedScopes)}</dd>
 <dt>${t('client.pending_scopes')}</dt><dd>${list(client.pendingScopes)}</dd>
 <dt>${t('client.subject_type')}</dt><dd>${metadata.subject_type}</dd>
@@ -135,6 +136,8 @@ export interface ClientForm {
   readonly scopes: readonly string[];
   readonly subjectType: string;
   readonly backchannelLogoutUri: string;
+  /** backchannel_logout_session_required: the logout token (and the ID tokens) carry `sid`. */
+  readonly backchannelLogoutSessionRequired: boolean;
   readonly contactName: string;
   readonly contactEmail: string;
   readonly agreementReference: string;
@@ -149,6 +152,7 @@ export const EMPTY_CLIENT_FORM: ClientForm = {
   scopes: ['openid'],
   subjectType: 'pairwise',
   backchannelLogoutUri: '',
+  backchannelLogoutSessionRequired: false,
   contactName: '',
   contactEmail: '',
   agreementReference: '',
@@ -205,7 +209,9 @@ ${field(locale, {
   control: (describedBy, bad) =>
     html`<select id="subjectType" name="subjectType"${aria(describedBy, bad)}>${(['pairwise', 'public'] as const).map((type) => html`<option value="${type}"${form.subjectType === type ? html` selected` : ''}>${t(`client.subject.${type}`)}</option>`)}</select>`,
 })}
-${textInput(locale, 'backchannelLogoutUri', t('client.backchannel'), form.backchannelLogoutUri, errors, { type: 'url' })}
+${textInput(locale, 'backchannelLogoutUri', t('client.backchannel'), form.backchannelLogoutUri, errors, { type: 'url', hint: t('client.backchannel_hint') })}
+<div class="check"><input type="checkbox" id="backchannelLogoutSessionRequired" name="backchannelLogoutSessionRequired" value="yes"${form.backchannelLogoutSessionRequired ? html` checked` : ''}${errors.backchannelLogoutSessionRequired ? html` aria-invalid="true" aria-describedby="backchannelLogoutSessionRequired-error"` : ''}><label for="backchannelLogoutSessionRequired">${t('client.backchannel_sid')}</label></div>
+${errors.backchannelLogoutSessionRequired ? html`<p class="field-error" id="backchannelLogoutSessionRequired-error">${t('form.check')}: ${errors.backchannelLogoutSessionRequired}</p>` : ''}
 ${textInput(locale, 'contactName', t('client.contact_name'), form.contactName, errors, { required: true, autocomplete: 'off' })}
 ${textInput(locale, 'contactEmail', t('client.contact_email'), form.contactEmail, errors, { type: 'email', required: true, autocomplete: 'off' })}
 ${textInput(locale, 'agreementReference', t('client.agreement'), form.agreementReference, errors, { required: true })}
@@ -249,6 +255,7 @@ function clientFormOf(form: URLSearchParams): ClientForm {
     scopes: form.getAll('scope'),
     subjectType: text(form, 'subjectType'),
     backchannelLogoutUri: text(form, 'backchannelLogoutUri'),
+    backchannelLogoutSessionRequired: form.get('backchannelLogoutSessionRequired') === 'yes',
     contactName: text(form, 'contactName'),
     contactEmail: text(form, 'contactEmail'),
     agreementReference: text(form, 'agreementReference'),
@@ -266,6 +273,7 @@ function registrationBody(form: ClientForm): Record<string, unknown> {
     postLogoutRedirectUris: lines(form.postLogoutRedirectUris),
     ...(form.subjectType !== '' && { subjectType: form.subjectType }),
     ...(form.backchannelLogoutUri !== '' && { backchannelLogoutUri: form.backchannelLogoutUri }),
+    ...(form.backchannelLogoutSessionRequired && { backchannelLogoutSessionRequired: true }),
     contacts: contact,
     agreementReference: form.agreementReference,
   };
@@ -284,6 +292,7 @@ function formOfClient(client: ClientView): ClientForm {
     scopes: [...client.approvedScopes, ...(client.pendingScopes ?? [])],
     subjectType: typeof metadata.subject_type === 'string' ? metadata.subject_type : '',
     backchannelLogoutUri: typeof metadata.backchannel_logout_uri === 'string' ? metadata.backchannel_logout_uri : '',
+    backchannelLogoutSessionRequired: metadata.backchannel_logout_session_required === true,
     contactName: client.contacts[0]?.name ?? '',
     contactEmail: client.contacts[0]?.email ?? '',
     agreementReference: client.agreementReference ?? '',
@@ -315,7 +324,7 @@ function editableInConsole(client: ClientView): boolean {
         postLogoutRedirectUris: body.postLogoutRedirectUris as string[],
         ...(body.subjectType !== undefined && { subjectType: body.subjectType as 'pairwise' | 'public' }),
         ...(body.backchannelLogoutUri !== undefined && { backchannelLogoutUri: body.backchannelLogoutUri as string }),
-        ...(typeof client.metadata.backchannel_logout_session_required === 'boolean' && { backchannelLogoutSessionRequired: client.metadata.backchannel_logout_session_required }),
+        ...(body.backchannelLogoutSessionRequired === true && { backchannelLogoutSessionRequired: true }),
         ...(client.hasSecret && { secret: 'x'.repeat(32) }),
       },
       { allowLoopbackReceivers: true },
@@ -346,6 +355,8 @@ function clientFieldOf(issue: Issue): string {
     subject_type: 'subjectType',
     backchannelLogoutUri: 'backchannelLogoutUri',
     backchannel_logout_uri: 'backchannelLogoutUri',
+    backchannelLogoutSessionRequired: 'backchannelLogoutSessionRequired',
+    backchannel_logout_session_required: 'backchannelLogoutSessionRequired',
     agreementReference: 'agreementReference',
   };
   if (head === 'contacts') return /email/.test(issue.path) ? 'contactEmail' : 'contactName';

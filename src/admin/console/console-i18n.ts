@@ -13,6 +13,7 @@ const CONSOLE_MESSAGES = {
   'nav.accounts': { vi: 'Tài khoản', en: 'Accounts' },
   'nav.audit': { vi: 'Nhật ký kiểm toán', en: 'Audit trail' },
   'nav.approvals': { vi: 'Chờ phê duyệt', en: 'Approvals' },
+  'nav.outbox': { vi: 'Hộp thư đi', en: 'Outbox' },
 
   'home.title': { vi: 'Tổng quan', en: 'Overview' },
   'home.roles': { vi: 'Vai trò của bạn', en: 'Your roles' },
@@ -26,8 +27,25 @@ const CONSOLE_MESSAGES = {
     vi: 'Tra cứu tài khoản theo số định danh; khóa, mở khóa, kết thúc phiên, đặt lại yếu tố thứ hai, nâng mức 2.',
     en: 'Find accounts by ID number; lock, unlock, end sessions, reset second factors, raise to level 2.',
   },
+  'home.outbox': {
+    vi: 'Tin nhắn và thư lẽ ra đã gửi cho công dân (mã xác nhận, thông báo bảo mật); chỉ có khi chạy thử.',
+    en: 'The messages that would have gone to citizens (confirmation codes, security notices); only when trying the system out.',
+  },
   'home.audit': { vi: 'Tìm sự kiện trong nhật ký kiểm toán.', en: 'Search the audit trail.' },
   'home.approvals': { vi: 'Phê duyệt hoặc từ chối thay đổi do quản trị viên khác yêu cầu (bốn mắt).', en: 'Approve or reject changes another administrator asked for (four eyes).' },
+
+  'outbox.title': { vi: 'Hộp thư đi', en: 'Outbox' },
+  'outbox.lead': {
+    vi: 'Tin nhắn hệ thống lẽ ra đã gửi cho công dân. Không tin nào rời khỏi máy này; mỗi mã chỉ dành cho chính công dân đó.',
+    en: 'Messages the system would have sent to citizens. Nothing here left this machine; each code is for that citizen alone.',
+  },
+  'outbox.none': { vi: 'Chưa có tin nhắn nào.', en: 'No message yet.' },
+  'outbox.caption': { vi: 'Tin nhắn, mới nhất trước', en: 'Messages, newest first' },
+  'outbox.time': { vi: 'Thời gian (UTC)', en: 'Time (UTC)' },
+  'outbox.channel': { vi: 'Kênh', en: 'Channel' },
+  'outbox.to': { vi: 'Người nhận', en: 'To' },
+  'outbox.subject': { vi: 'Tiêu đề', en: 'Subject' },
+  'outbox.message': { vi: 'Nội dung', en: 'Message' },
 
   'signed_out.title': { vi: 'Đã đăng xuất', en: 'Signed out' },
   'signed_out.lead': { vi: 'Bạn đã đăng xuất khỏi trang quản trị.', en: 'You have signed out of the administration console.' },
@@ -38,6 +56,10 @@ const CONSOLE_MESSAGES = {
   'error.csrf': { vi: 'Biểu mẫu đã hết hạn hoặc không đến từ trang quản trị. Hãy mở lại trang và thử lại.', en: 'The form expired or did not come from the console. Open the page again and retry.' },
   'error.not_found': { vi: 'Không tìm thấy mục này.', en: 'This item was not found.' },
   'error.conflict': { vi: 'Thao tác xung đột với trạng thái hiện tại.', en: 'This conflicts with the current state.' },
+  'error.unavailable': {
+    vi: 'Hệ thống tạm thời gián đoạn; chưa có gì thay đổi. Hãy thử lại sau ít phút.',
+    en: 'The service is temporarily unavailable; nothing was changed. Try again in a few moments.',
+  },
   'error.server': { vi: 'Yêu cầu không thành công; lỗi đã được ghi lại.', en: 'The request failed; it is logged.' },
   'error.detail': { vi: 'Chi tiết', en: 'Details' },
   'error.back': { vi: 'Về trang tổng quan', en: 'Back to the overview' },
@@ -120,6 +142,11 @@ const CONSOLE_MESSAGES = {
   'client.subject.pairwise': { vi: 'Riêng cho từng dịch vụ (pairwise)', en: 'Per service (pairwise)' },
   'client.subject.public': { vi: 'Chung (public)', en: 'Shared (public)' },
   'client.backchannel': { vi: 'Địa chỉ đăng xuất kênh sau (tùy chọn)', en: 'Back-channel logout URI (optional)' },
+  'client.backchannel_hint': {
+    vi: 'Khi phiên đăng nhập của công dân kết thúc, hệ thống gửi mã thông báo đăng xuất đến địa chỉ này (https).',
+    en: 'When a citizen’s session ends, the provider posts a logout token to this address (https).',
+  },
+  'client.backchannel_sid': { vi: 'Cần mã phiên (sid) trong mã thông báo đăng xuất', en: 'The logout token must carry the session id (sid)' },
   'client.contact_name': { vi: 'Người liên hệ', en: 'Contact name' },
   'client.contact_email': { vi: 'Email liên hệ', en: 'Contact email' },
   'client.contacts': { vi: 'Liên hệ', en: 'Contacts' },
@@ -240,6 +267,10 @@ const CONSOLE_MESSAGES = {
   'approvals.requested_by': { vi: 'Người yêu cầu', en: 'Requested by' },
   'approvals.decide': { vi: 'Quyết định', en: 'Decision' },
   'approvals.yours': { vi: 'yêu cầu của bạn', en: 'your request' },
+  'approvals.four_eyes_own': {
+    vi: 'Đây là yêu cầu của bạn: một quản trị viên khác phải phê duyệt hoặc từ chối (nguyên tắc bốn mắt).',
+    en: 'This is your own request: another administrator must approve or reject it (four eyes).',
+  },
   'approvals.approve': { vi: 'Phê duyệt', en: 'Approve' },
   'approvals.reject': { vi: 'Từ chối', en: 'Reject' },
   'approvals.elsewhere': { vi: 'Cán bộ hỗ trợ quyết định trên trang tài khoản.', en: 'Decided by support officers on the account’s page.' },

@@ -17,15 +17,30 @@ export interface Frame {
   /** The session's CSRF token, for every form (absent on pages shown signed out). */
   readonly csrf?: string;
   readonly roles: ReadonlySet<AdminRole>;
+  /** The outbox is served (notifications.mode outbox): its page is linked for support officers. */
+  readonly outbox?: boolean;
 }
 
-const NAV: readonly { readonly href: string; readonly key: ConsoleMessageKey; readonly roles: readonly AdminRole[] }[] = [
+interface Section {
+  readonly href: string;
+  readonly key: ConsoleMessageKey;
+  readonly roles: readonly AdminRole[];
+  /** Only where the outbox is served. */
+  readonly outbox?: true;
+}
+
+/** The sections the signed-in administrator may open. */
+const sectionsOf = <T extends Section>(frame: Frame, sections: readonly T[]) =>
+  sections.filter((item) => item.roles.some((role) => frame.roles.has(role)) && (!item.outbox || frame.outbox === true));
+
+const NAV: readonly Section[] = [
   { href: '/console/', key: 'nav.home', roles: ['client_admin', 'support_officer', 'auditor'] },
   { href: '/console/clients', key: 'nav.clients', roles: ['client_admin', 'support_officer', 'auditor'] },
   { href: '/console/keys', key: 'nav.keys', roles: ['client_admin', 'auditor'] },
   { href: '/console/approvals', key: 'nav.approvals', roles: ['client_admin', 'auditor'] },
   { href: '/console/accounts', key: 'nav.accounts', roles: ['support_officer'] },
   { href: '/console/audit', key: 'nav.audit', roles: ['auditor'] },
+  { href: '/console/outbox', key: 'nav.outbox', roles: ['support_officer'], outbox: true },
 ];
 
 /**
@@ -44,7 +59,7 @@ export const changeFields = (frame: Frame, once: string) => html`${csrfField(fra
 export function consoleLayout(frame: Frame, title: string, body: Html, current?: string): string {
   const t = (key: ConsoleMessageKey) => consoleText(frame.locale, key);
   const other: Locale = frame.locale === 'vi' ? 'en' : 'vi';
-  const links = NAV.filter((item) => item.roles.some((role) => frame.roles.has(role)));
+  const links = sectionsOf(frame, NAV);
   return `<!doctype html>${html`<html lang="${frame.locale}">
 <head>
 <meta charset="utf-8">
@@ -99,21 +114,21 @@ export function textInput(locale: Locale, name: string, label: string, value: st
 
 export function homePage(frame: Frame, accountId: string): string {
   const t = (key: ConsoleMessageKey) => consoleText(frame.locale, key);
-  const sections = [
+  const sections: readonly (Section & { readonly lead: ConsoleMessageKey })[] = [
     { href: '/console/clients', key: 'nav.clients', lead: 'home.clients', roles: ['client_admin', 'support_officer', 'auditor'] },
     { href: '/console/keys', key: 'nav.keys', lead: 'home.keys', roles: ['client_admin', 'auditor'] },
     { href: '/console/approvals', key: 'nav.approvals', lead: 'home.approvals', roles: ['client_admin', 'auditor'] },
     { href: '/console/accounts', key: 'nav.accounts', lead: 'home.accounts', roles: ['support_officer'] },
     { href: '/console/audit', key: 'nav.audit', lead: 'home.audit', roles: ['auditor'] },
-  ] as const;
+    { href: '/console/outbox', key: 'nav.outbox', lead: 'home.outbox', roles: ['support_officer'], outbox: true },
+  ];
   return consoleLayout(
     frame,
     t('home.title'),
     html`<h1>${t('home.title')}</h1>
 <dl class="facts"><dt>${t('home.account')}</dt><dd><code>${accountId}</code></dd>
 <dt>${t('home.roles')}</dt><dd>${[...frame.roles].sort().map((role) => consoleTextOr(frame.locale, `role.${role}`, role)).join(', ')}</dd></dl>
-<ul class="sections">${sections
-      .filter((section) => section.roles.some((role) => frame.roles.has(role)))
+<ul class="sections">${sectionsOf(frame, sections)
       .map((section) => html`<li><a href="${section.href}">${t(section.key)}</a> — ${t(section.lead)}</li>`)}</ul>`,
     '/console/',
   );

@@ -1,6 +1,6 @@
 // The administrators' web console under /console/ on the admin port: server-rendered pages over the
 // admin API's own routes, one module per page group (console-clients.ts, console-keys.ts,
-// console-approvals.ts, console-accounts.ts, console-audit.ts), each calling the AdminRoute the JSON
+// console-approvals.ts, console-accounts.ts, console-audit.ts, console-outbox.ts), each calling the AdminRoute the JSON
 // API would (console-session.ts). Forms post url-encoded with the session's CSRF token and a
 // single-use form token (a reload replays nothing: console-form-tokens.ts) in hidden fields; an
 // action that cannot be taken back is reached through a confirmation page saying what it does. A
@@ -23,6 +23,7 @@ import { keyPages } from './console-keys.ts';
 import { approvalPages } from './console-approvals.ts';
 import { accountPages } from './console-accounts.ts';
 import { auditPages } from './console-audit.ts';
+import { OUTBOX_OPERATION, outboxPages } from './console-outbox.ts';
 
 export type { ConsoleDependencies } from './console-session.ts';
 
@@ -74,16 +75,17 @@ function switchHrefOf(ctx: Koa.Context, locale: Locale): string {
   return `${parsed.pathname}${parsed.search}`;
 }
 
-/** The page for a request of the console that failed unexpectedly (the admin app's catch-all): bilingual, without the session's menu. */
-export function consoleFailurePage(ctx: Koa.Context): string {
+/** The page for a request of the console that failed (the admin app's catch-all, or an outage): bilingual, without the session's menu. */
+export function consoleFailurePage(ctx: Koa.Context, message: ConsoleMessageKey = 'error.server'): string {
   const asked = ctx.query.lang;
   const remembered = ctx.cookies.get('lang');
   const locale = typeof asked === 'string' && isLocale(asked) ? asked : isLocale(remembered) ? remembered : 'vi';
-  return errorPage({ locale, switchHref: switchHrefOf(ctx, locale), roles: new Set() }, 'error.server');
+  return errorPage({ locale, switchHref: switchHrefOf(ctx, locale), roles: new Set() }, message);
 }
 
 export function adminConsoleRoutes(deps: ConsoleDependencies): Koa.Middleware {
   const api = consoleApi(deps);
+  const outbox = deps.routes.some((route) => route.operationId === OUTBOX_OPERATION);
   // Pages anyone may see: the stylesheet, and where signing out ends.
   const openPages = new Router()
     .get('/console/assets/console.css', (ctx) => {
@@ -108,6 +110,7 @@ export function adminConsoleRoutes(deps: ConsoleDependencies): Koa.Middleware {
     .mount(approvalPages(api))
     .mount(accountPages(api))
     .mount(auditPages(api))
+    .mount(outboxPages(api, outbox))
     .middleware();
 
   const securityHeaders = (ctx: Koa.Context) => {
@@ -137,7 +140,7 @@ export function adminConsoleRoutes(deps: ConsoleDependencies): Koa.Middleware {
       else seeOther(ctx, '/auth/sign-in');
       return;
     }
-    const frame = { locale, switchHref, csrf: signedIn.session.csrf, roles: signedIn.roles };
+    const frame = { locale, switchHref, csrf: signedIn.session.csrf, roles: signedIn.roles, outbox };
     api.enter(ctx, { frame, accountId: signedIn.session.accountId, sessionId: signedIn.id });
     try {
       let unknown = false;
