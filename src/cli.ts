@@ -492,7 +492,10 @@ async function generateRegistryFile(args: string[]): Promise<void> {
 /** `accounts …` (docs/administration.md "Account administration"): with what ending a citizen's access needs. */
 async function accountsCommand(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
   const { accountCommand } = await import('./admin/admin-cli.ts');
-  return withStorage(config, logger, (storage) => withChangeFeed(storage, (deps) => accountCommand(name, args, deps)));
+  const { PostgresAccountStore } = await import('./accounts/account-store-postgres.ts');
+  return withStorage(config, logger, (storage) =>
+    withChangeFeed(storage, (deps) => accountCommand(name, args, { ...deps, accounts: new PostgresAccountStore(storage.db) })),
+  );
 }
 
 /** `audit …` (docs/administration.md "Audit trail"). */

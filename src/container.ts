@@ -46,7 +46,7 @@ import { PasswordSignIn } from './accounts/sign-in.ts';
 import { DeliveringNotifier, OutboxNotifier, httpSmsSender, smtpSender, type Notifier } from './accounts/notifier.ts';
 import { BruteForceGuard } from './accounts/brute-force.ts';
 import { TotpVerifier } from './accounts/totp.ts';
-import { SecondFactorCheck } from './accounts/second-factors.ts';
+import { AccountFactors, SecondFactorCheck } from './accounts/second-factors.ts';
 import { PasskeySignIn } from './accounts/passkey-sign-in.ts';
 import { DeviceNotices } from './accounts/devices.ts';
 import { hkdfSync } from 'node:crypto';
@@ -61,7 +61,8 @@ import {
 } from './interactions/account-console.ts';
 import { PasskeyChallenges } from './accounts/second-factors.ts';
 import { EnrolmentHandover } from './accounts/enrolment-handover.ts';
-import { DEFAULT_CONFIRMATION_POLICY, SelfRegistration, type ConfirmationPolicy } from './accounts/registration.ts';
+import { SelfRegistration } from './accounts/registration.ts';
+import { DEFAULT_CONFIRMATION_POLICY, type ConfirmationPolicy } from './accounts/contact-confirmation.ts';
 import { PasswordReset } from './accounts/password-reset.ts';
 import { AccountSessions } from './oidc/sessions/account-sessions.ts';
 import { AccountSelection } from './oidc/sessions/account-selection.ts';
@@ -116,6 +117,8 @@ export interface Container {
   readonly bruteForce: BruteForceGuard;
   readonly totp: TotpVerifier;
   readonly secondFactor: SecondFactorCheck;
+  /** An account's second factors as the account page lists, enrols and removes them. */
+  readonly factors: AccountFactors;
   readonly passkeySignIn: PasskeySignIn;
   readonly devices: DeviceNotices;
   /** Bank requests waiting for citizens (CIBA), and their answers: the account page's approvals. */
@@ -422,12 +425,13 @@ export async function createContainer(config: Config, options: ContainerOptions 
       interactions,
       consents,
       ciba: new CibaApprovals({ provider, index: ciba.index, consents, audit }),
-      admin: createAdminServices({ db, store: ephemeral, audit, clients, access: sessions, findServiceToken: (value) => findServiceToken(provider, value) }),
+      admin: createAdminServices({ db, store: ephemeral, accounts, audit, clients, access: sessions, findServiceToken: (value) => findServiceToken(provider, value) }),
       accessHistory: new AccessHistory(db, { retentionDays: config.audit.historyRetentionDays }),
       notifier,
       bruteForce,
       totp,
       secondFactor,
+      factors: new AccountFactors({ store: accounts, sealer, issuer: config.issuer }),
       devices: new DeviceNotices({ store: accounts, notifier, logger }),
       passkeySignIn: new PasskeySignIn({ store: ephemeral, accounts, registry: registryGateway, audit, issuer: config.issuer, metrics }),
       accountSessions: new AccountSessions(ephemeralModels, durableModels, sessions),

@@ -5,9 +5,7 @@
 // Only a SHA-256 hash is stored (40 random bits, five guesses, a day: enough against guessing);
 // the code is shown once, to the officer.
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import type { Database } from '../storage/database.ts';
 import type { AccountStore } from './account-store.ts';
-import { PostgresAccountStore } from './account-store-postgres.ts';
 
 export const HANDOVER_CODE_TTL_SECONDS = 24 * 3600;
 export const HANDOVER_CODE_MAX_ATTEMPTS = 5;
@@ -32,10 +30,8 @@ type HandoverStore = Pick<AccountStore, 'handoverCodeOf' | 'saveHandoverCode' | 
 export class EnrolmentHandover {
   readonly #store: HandoverStore;
 
-  // transitional: src/interactions still calls this; removed once its routes take the service
-  // (it passes a database handle; everything else passes the account store).
-  constructor(store: HandoverStore | Database) {
-    this.#store = typeof store === 'function' ? new PostgresAccountStore(store) : store;
+  constructor(store: HandoverStore) {
+    this.#store = store;
   }
 
   /** A new code for the account, replacing any earlier one; returned once, to be shown once. */

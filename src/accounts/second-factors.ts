@@ -14,13 +14,11 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { z } from 'zod';
-import type { Database } from '../storage/database.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import type { KeyEncryption } from '../storage/key-encryption.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Account } from './accounts.ts';
 import type { AccountStore, Passkey, SecondFactors } from './account-store.ts';
-import { PostgresAccountStore } from './account-store-postgres.ts';
 import type { BruteForceGuard, Lock } from './brute-force.ts';
 import type { TotpVerifier } from './totp.ts';
 
@@ -404,30 +402,59 @@ export class SecondFactorCheck {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The former functions on a database handle, for callers not yet given the store.
+// The account page's service: the rules above over the account store, the sealer and this issuer's
+// relying party, so its routes hold neither a database handle nor a store.
 
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const secondFactorsOf = (db: Database, accountId: string): Promise<SecondFactors> => new PostgresAccountStore(db).secondFactorsOf(accountId);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const saveTotpSecret = (db: Database, sealer: KeyEncryption, account: { readonly id: string; readonly nationalId: string }, secret: string): Promise<void> =>
-  enrolTotpSecret(new PostgresAccountStore(db), sealer, account, secret);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const removeTotpSecret = (db: Database, accountId: string): Promise<boolean> => new PostgresAccountStore(db).removeTotpSecret(accountId);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const generateRecoveryCodes = (db: Database, accountId: string): Promise<string[]> => issueRecoveryCodes(new PostgresAccountStore(db), accountId);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const listPasskeys = (db: Database, accountId: string): Promise<Passkey[]> => new PostgresAccountStore(db).listPasskeys(accountId);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const removePasskey = (db: Database, accountId: string, credentialId: string): Promise<boolean> => new PostgresAccountStore(db).removePasskey(accountId, credentialId);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const passkeyRegistrationOptions = (db: Database, relyingParty: RelyingParty, user: Parameters<typeof passkeyCreationOptions>[2]): Promise<PublicKeyCredentialCreationOptionsJSON> =>
-  passkeyCreationOptions(new PostgresAccountStore(db), relyingParty, user);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const verifyPasskeyRegistration = (db: Database, relyingParty: RelyingParty, input: Parameters<typeof registerPasskey>[2]): Promise<Passkey> =>
-  registerPasskey(new PostgresAccountStore(db), relyingParty, input);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const passkeyAuthenticationOptions = (db: Database, relyingParty: RelyingParty, accountId?: string): Promise<PublicKeyCredentialRequestOptionsJSON> =>
-  passkeyRequestOptions(new PostgresAccountStore(db), relyingParty, accountId);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const verifyPasskeyAssertion = (db: Database, relyingParty: RelyingParty, input: Parameters<typeof checkPasskeyAssertion>[2]): Promise<PasskeyAssertion | undefined> =>
-  checkPasskeyAssertion(new PostgresAccountStore(db), relyingParty, input);
+export class AccountFactors {
+  readonly #store: AccountStore;
+  readonly #sealer: KeyEncryption;
+  readonly #relyingParty: RelyingParty;
+
+  constructor(deps: { store: AccountStore; sealer: KeyEncryption; issuer: string }) {
+    this.#store = deps.store;
+    this.#sealer = deps.sealer;
+    this.#relyingParty = relyingPartyOf(deps.issuer);
+  }
+
+  factorsOf(accountId: string): Promise<SecondFactors> {
+    return this.#store.secondFactorsOf(accountId);
+  }
+
+  enrolTotp(account: { readonly id: string; readonly nationalId: string }, secret: string): Promise<void> {
+    return enrolTotpSecret(this.#store, this.#sealer, account, secret);
+  }
+
+  /** True when a secret was removed. */
+  removeTotp(accountId: string): Promise<boolean> {
+    return this.#store.removeTotpSecret(accountId);
+  }
+
+  issueRecoveryCodes(accountId: string): Promise<string[]> {
+    return issueRecoveryCodes(this.#store, accountId);
+  }
+
+  listPasskeys(accountId: string): Promise<Passkey[]> {
+    return this.#store.listPasskeys(accountId);
+  }
+
+  passkeyCreationOptions(user: Parameters<typeof passkeyCreationOptions>[2]): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    return passkeyCreationOptions(this.#store, this.#relyingParty, user);
+  }
+
+  registerPasskey(input: Parameters<typeof registerPasskey>[2]): Promise<Passkey> {
+    return registerPasskey(this.#store, this.#relyingParty, input);
+  }
+
+  /** True when the passkey was the account's and is gone. */
+  removePasskey(accountId: string, credentialId: string): Promise<boolean> {
+    return this.#store.removePasskey(accountId, credentialId);
+  }
+
+  passkeyRequestOptions(accountId?: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    return passkeyRequestOptions(this.#store, this.#relyingParty, accountId);
+  }
+
+  checkPasskeyAssertion(input: Parameters<typeof checkPasskeyAssertion>[2]): Promise<PasskeyAssertion | undefined> {
+    return checkPasskeyAssertion(this.#store, this.#relyingParty, input);
+  }
+}

@@ -23,9 +23,8 @@ import type { Account } from '../../accounts/accounts.ts';
 import type { AccountStore } from '../../accounts/account-store.ts';
 import type { AuditEventType, AuditLog } from '../../audit/audit-log.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { Database } from '../../storage/database.ts';
 import type { Notifier } from '../../accounts/notifier.ts';
-import { hasStrongSecondFactor, secondFactorsOf, type SecondFactors } from '../../accounts/second-factors.ts';
+import { hasStrongSecondFactor, type AccountFactors, type SecondFactors } from '../../accounts/second-factors.ts';
 import { notifyContacts } from '../../accounts/self-service.ts';
 import type { AccountSessions } from '../../oidc/sessions/account-sessions.ts';
 import { RegistryUnavailable, type RegistryGateway } from '../../registry/gateway.ts';
@@ -53,10 +52,10 @@ const ACCOUNT_CHANGED: AuditEventType = 'account.changed';
 /** What every account page group shares. */
 export interface AccountSessionDependencies {
   readonly logger: Logger;
-  readonly db: Database;
   readonly audit: AuditLog;
   readonly notifier: Notifier;
   readonly accounts: Pick<AccountStore, 'findById'>;
+  readonly factors: Pick<AccountFactors, 'factorsOf'>;
   readonly registryGateway: Pick<RegistryGateway, 'findByNationalId'>;
   /** The citizen's sign-in sessions: the console lives only while its own does. */
   readonly accountSessions: AccountSessions;
@@ -228,7 +227,7 @@ export function accountSession(deps: AccountSessionDependencies) {
           send(ctx, 403, accountErrorPage(frame(ctx, locale), 'form.expired'));
           return;
         }
-        const signed: Signed = { ctx, locale, form, sessionId, session, account, factors: await secondFactorsOf(deps.db, account.id) };
+        const signed: Signed = { ctx, locale, form, sessionId, session, account, factors: await deps.factors.factorsOf(account.id) };
         const freshReturn = options.fresh === true ? ctx.path : options.fresh;
         // A level-2 account without any factor may add its first one after a fresh password sign-in.
         if (freshReturn !== undefined && !(await requireFresh(signed, freshReturn))) return;
