@@ -627,10 +627,12 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
       ...Object.fromEntries(['grant', 'revoke', 'list'].map((name) => [`admins ${name}`, (config: Config, logger: Logger) => adminsCommandOf(name, config, logger, args)])),
       'backup create': (config, logger) => backupCommand('create', config, logger, args),
       'backup verify': (config, logger) => backupCommand('verify', config, logger, args),
-      'keys list': (config, logger) => keyCommand('list', args, { config, logger, environ, actor: operator() }),
-      'keys rotate': (config, logger) => keyCommand('rotate', args, { config, logger, environ, actor: operator() }),
-      'keys revoke': (config, logger) => keyCommand('revoke', args, { config, logger, environ, actor: operator() }),
-      'keys rotate-kek': (config, logger) => keyCommand('rotate-kek', args, { config, logger, environ, actor: operator() }),
+      ...Object.fromEntries(
+        ['list', 'rotate', 'revoke', 'rotate-kek'].map((name) => [
+          `keys ${name}`,
+          (config: Config, logger: Logger) => keyCommand(name, args, { config, environ, actor: operator(), withStorage: (work) => withStorage(config, logger, work) }),
+        ]),
+      ),
     };
     const handler = commands[command];
     if (!handler) {

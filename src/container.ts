@@ -66,7 +66,7 @@ import { DEFAULT_CONFIRMATION_POLICY, type ConfirmationPolicy } from './accounts
 import { PasswordReset } from './accounts/password-reset.ts';
 import { AccountSessions } from './oidc/sessions/account-sessions.ts';
 import { AccountSelection } from './oidc/sessions/account-selection.ts';
-import { ADMIN_CONSOLE_CLIENT_ID } from './admin/auth-sign-in.ts';
+import { ADMIN_CONSOLE_CLIENT_ID, adminConsoleSecret } from './admin/auth-sign-in.ts';
 import { ADMIN_SCOPES } from './admin/auth-roles.ts';
 import { createAdminServices, type AdminServices } from './admin/services.ts';
 import { findServiceToken } from './oidc/admin-tokens.ts';
@@ -136,6 +136,8 @@ export interface Container {
   /** The account page's own sign-in through this provider (src/interactions/account-console.ts). */
   readonly consoleSignIn: ConsoleRelyingParty;
   readonly consoleSessions: ConsoleSessionStore;
+  /** The admin console's client secret, derived from the key-encryption key as the account page's is. */
+  readonly adminConsoleSecret: string;
   /** Self-registration and password reset (/register, /reset), under one confirmation policy. */
   readonly selfRegistration: SelfRegistration;
   readonly passwordReset: PasswordReset;
@@ -445,6 +447,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
         register: () => registerConsoleClient(clients, config.issuer, consoleSecret),
       }),
       consoleSessions: new ConsoleSessionStore(ephemeral),
+      adminConsoleSecret: adminConsoleSecret(secrets.keyEncryptionKey),
       selfRegistration: new SelfRegistration(confirmation),
       passwordReset: new PasswordReset({ ...confirmation, sessions, bruteForce }),
       confirmationPolicy,

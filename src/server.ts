@@ -22,7 +22,6 @@ import { outboxPage } from './admin/outbox-page.ts';
 import { adminApiMiddleware } from './admin/api-app.ts';
 import { problemBody } from './admin/problem.ts';
 import { consoleFailurePage, isConsolePath } from './admin/console/console-routes.ts';
-import { resolveSecrets } from './config/quickstart-secrets.ts';
 import { catchAll, wantsJson, type ErrorRenderer } from './web/errors.ts';
 import { localeOf, switchHref } from './web/i18n.ts';
 import { errorPage } from './interactions/pages.ts';
@@ -229,7 +228,7 @@ export function buildAdminApp(container: Container, options: AdminAppOptions = {
     signingKeys: container.signingKeys,
     registrations: container.registrations,
     issueInitialAccessToken: (limits, issue) => container.registrations.issue(container.provider, limits, issue),
-    keyEncryptionKey: resolveSecrets(config).keyEncryptionKey,
+    adminConsoleSecret: container.adminConsoleSecret,
   });
   for (const middleware of apiMiddleware) app.use(middleware);
   return app;

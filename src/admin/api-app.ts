@@ -34,8 +34,8 @@ export interface AdminApiDependencies {
   readonly registrations: RegistrationRoutesDependencies['registrations'];
   /** Issues an initial access token through the provider in service. */
   readonly issueInitialAccessToken: RegistrationRoutesDependencies['issue'];
-  /** The administrators' sign-in derives its client secret from it (src/admin/auth-sign-in.ts). */
-  readonly keyEncryptionKey: Buffer;
+  /** The administrators' sign-in client's secret, derived by the composition root (src/container.ts). */
+  readonly adminConsoleSecret: string;
 }
 
 /** Every endpoint of the admin API, each group with the services it uses. */
@@ -86,7 +86,7 @@ export function adminApiMiddleware(deps: AdminApiDependencies, api: AdminApi = b
       .middleware(),
     adminSignInRoutes({
       config,
-      keyEncryptionKey: deps.keyEncryptionKey,
+      clientSecret: deps.adminConsoleSecret,
       clients: deps.clients,
       store: deps.store,
       sessions: services.sessions,

@@ -78,7 +78,8 @@ function sessionNotKeptPage(): string {
 
 export interface AdminSignInDependencies {
   readonly config: Config;
-  readonly keyEncryptionKey: Buffer;
+  /** The `admin-console` client's secret (adminConsoleSecret, derived in src/container.ts). */
+  readonly clientSecret: string;
   readonly clients: ClientRepository;
   readonly store: EphemeralStore;
   readonly sessions: AdminSessions;
@@ -92,7 +93,7 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
   const { config } = deps;
   const adminUrl = adminUrlOf(config);
   const secure = adminUrl?.startsWith('https:') === true;
-  const clientSecret = adminConsoleSecret(deps.keyEncryptionKey);
+  const { clientSecret } = deps;
   const relyingParty =
     adminUrl === undefined
       ? undefined
