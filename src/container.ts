@@ -66,7 +66,8 @@ import { DEFAULT_CONFIRMATION_POLICY, type ConfirmationPolicy } from './accounts
 import { PasswordReset } from './accounts/password-reset.ts';
 import { AccountSessions } from './oidc/sessions/account-sessions.ts';
 import { AccountSelection } from './oidc/sessions/account-selection.ts';
-import { ADMIN_CONSOLE_CLIENT_ID, adminConsoleSecret } from './admin/auth-sign-in.ts';
+import { adminConsoleSecret } from './admin/auth-sign-in.ts';
+import { ADMIN_CONSOLE_CLIENT_ID } from './admin/auth.ts';
 import { ADMIN_SCOPES } from './admin/auth-roles.ts';
 import { createAdminServices, type AdminServices } from './admin/services.ts';
 import { findServiceToken } from './oidc/admin-tokens.ts';

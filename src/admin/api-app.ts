@@ -25,7 +25,7 @@ import { adminConsoleRoutes } from './console/console-routes.ts';
 export interface AdminApiDependencies {
   readonly config: Config;
   readonly db: Database;
-  /** The shared ephemeral store (Redis): sign-in state and the console's single-use form tokens. */
+  /** The shared ephemeral store (Redis): the console's single-use form tokens. */
   readonly store: EphemeralStore;
   readonly services: AdminServices;
   readonly audit: AuditLog;
@@ -88,7 +88,6 @@ export function adminApiMiddleware(deps: AdminApiDependencies, api: AdminApi = b
       config,
       clientSecret: deps.adminConsoleSecret,
       clients: deps.clients,
-      store: deps.store,
       sessions: services.sessions,
       auth: services.auth,
       audit: deps.audit,

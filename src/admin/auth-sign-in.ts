@@ -5,29 +5,28 @@
 // a role; otherwise it is refused and audited. The session is a random id in the HttpOnly cookie
 // `admin_session`, kept in Redis (15 minutes idle, 8 hours at most, src/admin/auth.ts); its roles are
 // read again on every call. The callback lands in the web console (/console/).
+import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import type { Config } from '../config/config.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { ClientRepository } from '../oidc/clients/clients.ts';
-import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import { LOA_2 } from '../oidc/consent/assurance.ts';
 import { html } from '../web/html.ts';
 import { readForm } from '../web/forms.ts';
 import {
   FRESH_SIGN_IN_SECONDS,
   FirstPartyRelyingParty,
-  PendingSignIns,
   SIGN_IN_PENDING_SECONDS,
   firstPartyClientSecret,
   loopbackAddress,
   loopbackFetch,
   registerFirstPartyClient,
+  sameSecret,
   type FirstPartyClient,
   type SignedIn,
 } from '../web/first-party-sign-in.ts';
-import { ADMIN_SESSION_COOKIE, CSRF_HEADER, sameSecret, type AdminAuthenticator, type AdminSessions } from './auth.ts';
+import { ADMIN_CONSOLE_CLIENT_ID, ADMIN_SESSION_COOKIE, CSRF_HEADER, type AdminAuthenticator, type AdminSessions } from './auth.ts';
 
-export const ADMIN_CONSOLE_CLIENT_ID = 'admin-console';
 const BINDING_COOKIE = 'admin_signin';
 /** Set by a completed sign-in for a minute: a browser sent to sign in again meanwhile did not keep the session. */
 const JUST_SIGNED_IN_COOKIE = 'admin_signed_in';
@@ -81,7 +80,7 @@ export interface AdminSignInDependencies {
   /** The `admin-console` client's secret (adminConsoleSecret, derived in src/container.ts). */
   readonly clientSecret: string;
   readonly clients: ClientRepository;
-  readonly store: EphemeralStore;
+  /** Administrators' sessions and the sign-ins under way. */
   readonly sessions: AdminSessions;
   readonly auth: AdminAuthenticator;
   readonly audit: AuditLog;
@@ -104,7 +103,6 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
           fetch: loopbackFetch(config.issuer, loopbackAddress(config)),
           register: () => registerFirstPartyClient(deps.clients, adminConsoleClient(adminUrl), clientSecret),
         });
-  const pendingSignIns = new PendingSignIns(deps.store, ADMIN_CONSOLE_CLIENT_ID);
 
   // SameSite=Lax, not Strict, for the session too: the callback comes from the issuer's site, which
   // need not be the admin side's (the quickstart: localhost and 127.0.0.1), and a Strict cookie set
@@ -183,7 +181,7 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
         }
       }
       const { pending, url } = await relyingParty.start({ acrValues: LOA_2, maxAge: FRESH_SIGN_IN_SECONDS });
-      const binding = await pendingSignIns.rememberSignIn(ctx.cookies.get(BINDING_COOKIE), pending);
+      const binding = await deps.sessions.rememberSignIn(ctx.cookies.get(BINDING_COOKIE), pending);
       cookie(ctx, BINDING_COOKIE, binding, { maxAge: SIGN_IN_PENDING_SECONDS * 1000 });
       ctx.redirect(url);
       return;
@@ -191,7 +189,7 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
     if (ctx.path === '/auth/callback' && ctx.method === 'GET') {
       const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
       // Exactly once: a replayed callback finds nothing.
-      const pending = await pendingSignIns.takeSignIn(ctx.cookies.get(BINDING_COOKIE), state);
+      const pending = await deps.sessions.takeSignIn(ctx.cookies.get(BINDING_COOKIE), state);
       if (pending === undefined) {
         await refuse(ctx, 400, 'invalid_request', 'this sign-in is unknown, expired or already used; start again at /auth/sign-in', 'anonymous', 'unknown sign-in state');
         return;
@@ -213,7 +211,14 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
         await refuse(ctx, 403, 'forbidden', 'this account holds no administrator role', actor, 'no administrator role');
         return;
       }
-      const { id } = await deps.sessions.create({ accountId: signedIn.accountId, acr: signedIn.acr, authTime: signedIn.authTime, idToken: signedIn.idToken });
+      const id = await deps.sessions.create({
+        accountId: signedIn.accountId,
+        acr: signedIn.acr,
+        authTime: signedIn.authTime,
+        idToken: signedIn.idToken,
+        createdAt: Math.floor(Date.now() / 1000),
+        csrf: randomBytes(32).toString('base64url'),
+      });
       cookie(ctx, BINDING_COOKIE, null);
       cookie(ctx, ADMIN_SESSION_COOKIE, id);
       cookie(ctx, JUST_SIGNED_IN_COOKIE, '1', { path: '/auth', maxAge: JUST_SIGNED_IN_MS });

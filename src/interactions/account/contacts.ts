@@ -9,7 +9,8 @@ import { normalizeContact, type ContactKind } from '../../accounts/self-service.
 import type { PendingContact } from '../account-console.ts';
 import { accountErrorPage } from './pages.ts';
 import { contactCodeMessage, contactPage, type ContactError } from './contacts-pages.ts';
-import { frame, sameSecret, send, type AccountSession, type Signed } from './session.ts';
+import { sameSecret } from '../../web/first-party-sign-in.ts';
+import { frame, send, type AccountSession, type Signed } from './session.ts';
 
 const CONTACT_CODE_MINUTES = 10;
 const CONTACT_CODE_ATTEMPTS = 5;

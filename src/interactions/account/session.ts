@@ -14,11 +14,11 @@
 // account without any second factor may add its first one after a fresh password sign-in — nothing
 // stronger exists for it yet. Ending sessions and locking the account need no fresh sign-in: they
 // only take access away. Every change is audited and notified to every verified contact.
-import { timingSafeEqual } from 'node:crypto';
 import type { ParameterizedContext } from 'koa';
 import { FormTooLarge, readForm } from '../../web/forms.ts';
 import type { RouteHandler, RouteParams } from '../../web/router.ts';
 import { LANGUAGE_COOKIE, type PublicCookies } from '../../web/cookies.ts';
+import { sameSecret } from '../../web/first-party-sign-in.ts';
 import type { Account } from '../../accounts/accounts.ts';
 import type { AccountStore } from '../../accounts/account-store.ts';
 import type { AuditEventType, AuditLog } from '../../audit/audit-log.ts';
@@ -77,12 +77,6 @@ export interface Signed {
 
 /** A signed-in page's handler (the route's parameters, e.g. a consent record's id, beside it). */
 export type SignedHandler = (signed: Signed, params: RouteParams) => Promise<void>;
-
-export function sameSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 export function send(ctx: ParameterizedContext, status: number, body: string): void {
   ctx.status = status;
