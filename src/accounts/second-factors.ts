@@ -52,12 +52,12 @@ export async function enrolTotpSecret(
 // Recovery codes
 
 export const RECOVERY_CODE_COUNT = 10;
-// Crockford's base32: no I, L, O or U, so a code read aloud or off paper is not misread.
-const RECOVERY_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** Crockford's base32: no I, L, O or U, so a code read aloud or off paper is not misread (recovery and handover codes). */
+export const CROCKFORD_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const RECOVERY_CODE_LENGTH = 12; // 60 random bits: SHA-256 without a salt is enough against guessing.
 
 /** Upper case, separators dropped, and the letters Crockford's base32 reads as digits mapped to them. */
-export function normalizeRecoveryCode(code: string): string {
+export function normalizeCrockford(code: string): string {
   return code
     .toUpperCase()
     .replace(/[\s-]/g, '')
@@ -66,12 +66,12 @@ export function normalizeRecoveryCode(code: string): string {
 }
 
 function hashRecoveryCode(code: string): string {
-  return createHash('sha256').update(normalizeRecoveryCode(code)).digest('hex');
+  return createHash('sha256').update(normalizeCrockford(code)).digest('hex');
 }
 
 function newRecoveryCode(): string {
   let code = '';
-  for (let index = 0; index < RECOVERY_CODE_LENGTH; index += 1) code += RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)];
+  for (let index = 0; index < RECOVERY_CODE_LENGTH; index += 1) code += CROCKFORD_ALPHABET[randomInt(CROCKFORD_ALPHABET.length)];
   return `${code.slice(0, 4)}-${code.slice(4, 8)}-${code.slice(8)}`;
 }
 
@@ -91,8 +91,8 @@ export async function issueRecoveryCodes(store: Pick<AccountStore, 'replaceRecov
  * Any spacing, hyphens or letter case is accepted.
  */
 export async function spendRecoveryCode(store: Pick<AccountStore, 'spendRecoveryCode'>, accountId: string, code: string): Promise<boolean> {
-  const normalized = normalizeRecoveryCode(code);
-  if (normalized.length !== RECOVERY_CODE_LENGTH || ![...normalized].every((char) => RECOVERY_ALPHABET.includes(char))) return false;
+  const normalized = normalizeCrockford(code);
+  if (normalized.length !== RECOVERY_CODE_LENGTH || ![...normalized].every((char) => CROCKFORD_ALPHABET.includes(char))) return false;
   return store.spendRecoveryCode(accountId, hashRecoveryCode(normalized));
 }
 
@@ -157,31 +157,18 @@ export class PasskeyRejected extends Error {
 }
 
 const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/).max(16_384);
-const registrationShape = z.object({
-  id: base64url,
-  rawId: base64url,
-  type: z.literal('public-key'),
-  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
-  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
-  response: z.object({
-    clientDataJSON: base64url,
-    attestationObject: base64url,
-    transports: z.array(z.string()).max(10).optional(),
-  }),
-});
-const assertionShape = z.object({
-  id: base64url,
-  rawId: base64url,
-  type: z.literal('public-key'),
-  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
-  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
-  response: z.object({
-    clientDataJSON: base64url,
-    authenticatorData: base64url,
-    signature: base64url,
-    userHandle: base64url.optional(),
-  }),
-});
+/** A WebAuthn credential as the browser's JSON carries it, with the ceremony's own `response`. */
+const credentialShape = <Response extends z.ZodRawShape>(response: Response) =>
+  z.object({
+    id: base64url,
+    rawId: base64url,
+    type: z.literal('public-key'),
+    authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+    clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+    response: z.object(response),
+  });
+const registrationShape = credentialShape({ clientDataJSON: base64url, attestationObject: base64url, transports: z.array(z.string()).max(10).optional() });
+const assertionShape = credentialShape({ clientDataJSON: base64url, authenticatorData: base64url, signature: base64url, userHandle: base64url.optional() });
 
 /** JSON text or an already parsed value, checked against a shape. */
 function parseCredential<T>(shape: z.ZodType<T>, credential: unknown): T {

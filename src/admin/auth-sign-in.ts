@@ -13,6 +13,7 @@ import type { ClientRepository } from '../oidc/clients/clients.ts';
 import { LOA_2 } from '../oidc/consent/assurance.ts';
 import { html } from '../web/html.ts';
 import { readForm } from '../web/forms.ts';
+import { Router, type RouteHandler } from '../web/router.ts';
 import {
   FRESH_SIGN_IN_SECONDS,
   FirstPartyRelyingParty,
@@ -119,12 +120,20 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
     ctx.body = { type: 'about:blank', title: code.replaceAll('_', ' '), status, code, detail };
   };
 
-  return async (ctx, next) => {
-    if (!ctx.path.startsWith('/auth/')) {
-      await next();
-      return;
-    }
-    if (ctx.path === '/auth/session' && ctx.method === 'GET') {
+  /** The browser sign-in needs ADMIN_URL (its callback's origin); without it, a clear 404. */
+  const browserSignIn =
+    (handler: (ctx: Koa.Context, flow: { adminUrl: string; relyingParty: FirstPartyRelyingParty }) => Promise<void>): RouteHandler =>
+    async (ctx) => {
+      if (adminUrl === undefined || relyingParty === undefined) {
+        ctx.status = 404;
+        ctx.body = { error: 'not_found', detail: 'administrators sign in in a browser only when ADMIN_URL is set' };
+        return;
+      }
+      await handler(ctx, { adminUrl, relyingParty });
+    };
+
+  return new Router()
+    .get('/auth/session', async (ctx) => {
       const signedIn = await deps.auth.sessionOf(ctx);
       if (!signedIn) {
         ctx.status = 401;
@@ -134,8 +143,8 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
       const { session, roles } = signedIn;
       ctx.body = { accountId: session.accountId, roles: [...roles].sort(), acr: session.acr, authTime: session.authTime, csrfToken: session.csrf };
       return;
-    }
-    if (ctx.path === '/auth/sign-out' && ctx.method === 'POST') {
+    })
+    .post('/auth/sign-out', async (ctx) => {
       const signedIn = await deps.auth.sessionOf(ctx);
       // The web console signs out with a form (its CSRF token in the field `csrf`) and is sent on to the provider.
       // (A body too large to be our form counts as no token: refused below.)
@@ -155,19 +164,13 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
       }
       ctx.body = { signedOut: true, ...(endSession && { endSessionUrl: endSession }) };
       return;
-    }
-    if (ctx.path === '/auth/signed-out' && ctx.method === 'GET') {
+    })
+    .get('/auth/signed-out', (ctx) => {
       // A browser back from the provider's logout sees the console's page; a program, JSON.
       if (ctx.accepts('json', 'html') === 'html') ctx.redirect('/console/signed-out');
       else ctx.body = { signedOut: true };
-      return;
-    }
-    if (adminUrl === undefined || relyingParty === undefined) {
-      ctx.status = 404;
-      ctx.body = { error: 'not_found', detail: 'administrators sign in in a browser only when ADMIN_URL is set' };
-      return;
-    }
-    if (ctx.path === '/auth/sign-in' && ctx.method === 'GET') {
+    })
+    .get('/auth/sign-in', browserSignIn(async (ctx, { relyingParty }) => {
       if (ctx.cookies.get(JUST_SIGNED_IN_COOKIE) !== undefined) {
         // Sent to sign in again right after signing in: the session did not come back with the browser.
         // Explain once instead of going round again; the link on the page starts afresh.
@@ -185,8 +188,8 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
       cookie(ctx, BINDING_COOKIE, binding, { maxAge: SIGN_IN_PENDING_SECONDS * 1000 });
       ctx.redirect(url);
       return;
-    }
-    if (ctx.path === '/auth/callback' && ctx.method === 'GET') {
+    }))
+    .get('/auth/callback', browserSignIn(async (ctx, { adminUrl, relyingParty }) => {
       const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
       // Exactly once: a replayed callback finds nothing.
       const pending = await deps.sessions.takeSignIn(ctx.cookies.get(BINDING_COOKIE), state);
@@ -226,7 +229,6 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
       // Into the web console (src/admin/console/); programs read the session at /auth/session.
       ctx.redirect('/console/');
       return;
-    }
-    await next();
-  };
+    }))
+    .middleware();
 }
