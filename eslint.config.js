@@ -19,6 +19,10 @@ const CONTAINER_IN_ROUTES = {
   regex: '^(\\.\\./)+container\\.ts$',
   message: 'Route modules take the few services they use as parameters, not the container (src/server.ts hands them in).',
 };
+const DATABASE_IN_PAGES = {
+  regex: '^(\\.\\./)+storage/database\\.ts$',
+  message: 'Pages take the services they use (src/container.ts builds them), never a database handle.',
+};
 const restrictedImports = (...patterns) => ['error', { patterns }];
 
 export default tseslint.config(
@@ -41,8 +45,12 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': restrictedImports(PROVIDER_INTERNALS, PROVIDER_OUTSIDE_OIDC) },
   },
   {
-    files: ['src/interactions/**/*.ts', 'src/admin/**/*.ts'],
+    files: ['src/admin/**/*.ts'],
     rules: { 'no-restricted-imports': restrictedImports(PROVIDER_INTERNALS, PROVIDER_OUTSIDE_OIDC, CONTAINER_IN_ROUTES) },
+  },
+  {
+    files: ['src/interactions/**/*.ts'],
+    rules: { 'no-restricted-imports': restrictedImports(PROVIDER_INTERNALS, PROVIDER_OUTSIDE_OIDC, CONTAINER_IN_ROUTES, DATABASE_IN_PAGES) },
   },
   {
     files: ['test/**/*.ts'],

@@ -499,7 +499,10 @@ async function generateRegistryFile(args: string[]): Promise<void> {
 /** `accounts …` (docs/administration.md "Account administration"): with what ending a citizen's access needs. */
 async function accountsCommand(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
   const { accountCommand } = await import('./admin/admin-cli.ts');
-  return withStorage(config, logger, (storage) => withChangeFeed(storage, (deps) => accountCommand(name, args, deps)));
+  const { PostgresAccountStore } = await import('./accounts/account-store-postgres.ts');
+  return withStorage(config, logger, (storage) =>
+    withChangeFeed(storage, (deps) => accountCommand(name, args, { ...deps, accounts: new PostgresAccountStore(storage.db) })),
+  );
 }
 
 /** `audit …` (docs/administration.md "Audit trail"). */
@@ -631,10 +634,12 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
       ...Object.fromEntries(['grant', 'revoke', 'list'].map((name) => [`admins ${name}`, (config: Config, logger: Logger) => adminsCommandOf(name, config, logger, args)])),
       'backup create': (config, logger) => backupCommand('create', config, logger, args),
       'backup verify': (config, logger) => backupCommand('verify', config, logger, args),
-      'keys list': (config, logger) => keyCommand('list', args, { config, logger, environ, actor: operator() }),
-      'keys rotate': (config, logger) => keyCommand('rotate', args, { config, logger, environ, actor: operator() }),
-      'keys revoke': (config, logger) => keyCommand('revoke', args, { config, logger, environ, actor: operator() }),
-      'keys rotate-kek': (config, logger) => keyCommand('rotate-kek', args, { config, logger, environ, actor: operator() }),
+      ...Object.fromEntries(
+        ['list', 'rotate', 'revoke', 'rotate-kek'].map((name) => [
+          `keys ${name}`,
+          (config: Config, logger: Logger) => keyCommand(name, args, { config, environ, actor: operator(), withStorage: (work) => withStorage(config, logger, work) }),
+        ]),
+      ),
     };
     const handler = commands[command];
     if (!handler) {

@@ -47,7 +47,7 @@ import { OutboxNotifier, deliveringCarrier, httpSmsSender, outboxCarrier, smtpSe
 import { NotificationQueue, NotificationWorker } from './accounts/notification-queue.ts';
 import { BruteForceGuard } from './accounts/brute-force.ts';
 import { TotpVerifier } from './accounts/totp.ts';
-import { SecondFactorCheck } from './accounts/second-factors.ts';
+import { AccountFactors, SecondFactorCheck } from './accounts/second-factors.ts';
 import { PasskeySignIn } from './accounts/passkey-sign-in.ts';
 import { DeviceNotices } from './accounts/devices.ts';
 import { hkdfSync } from 'node:crypto';
@@ -62,12 +62,14 @@ import {
 } from './interactions/account-console.ts';
 import { PasskeyChallenges } from './accounts/second-factors.ts';
 import { EnrolmentHandover } from './accounts/enrolment-handover.ts';
-import { DEFAULT_CONFIRMATION_POLICY, SelfRegistration, type ConfirmationPolicy } from './accounts/registration.ts';
+import { SelfRegistration } from './accounts/registration.ts';
+import { DEFAULT_CONFIRMATION_POLICY, type ConfirmationPolicy } from './accounts/contact-confirmation.ts';
 import { PasswordReset } from './accounts/password-reset.ts';
 import { AttemptLimits } from './accounts/contact-confirmation.ts';
 import { AccountSessions } from './oidc/sessions/account-sessions.ts';
 import { AccountSelection } from './oidc/sessions/account-selection.ts';
-import { ADMIN_CONSOLE_CLIENT_ID } from './admin/auth-sign-in.ts';
+import { adminConsoleSecret } from './admin/auth-sign-in.ts';
+import { ADMIN_CONSOLE_CLIENT_ID } from './admin/auth.ts';
 import { ADMIN_SCOPES } from './admin/auth-roles.ts';
 import { createAdminServices, type AdminServices } from './admin/services.ts';
 import { findServiceToken } from './oidc/admin-tokens.ts';
@@ -119,6 +121,8 @@ export interface Container {
   readonly bruteForce: BruteForceGuard;
   readonly totp: TotpVerifier;
   readonly secondFactor: SecondFactorCheck;
+  /** An account's second factors as the account page lists, enrols and removes them. */
+  readonly factors: AccountFactors;
   readonly passkeySignIn: PasskeySignIn;
   readonly devices: DeviceNotices;
   /** Bank requests waiting for citizens (CIBA), and their answers: the account page's approvals. */
@@ -136,6 +140,8 @@ export interface Container {
   /** The account page's own sign-in through this provider (src/interactions/account-console.ts). */
   readonly consoleSignIn: ConsoleRelyingParty;
   readonly consoleSessions: ConsoleSessionStore;
+  /** The admin console's client secret, derived from the key-encryption key as the account page's is. */
+  readonly adminConsoleSecret: string;
   /** Self-registration and password reset (/register, /reset), under one confirmation policy. */
   readonly selfRegistration: SelfRegistration;
   readonly passwordReset: PasswordReset;
@@ -438,12 +444,13 @@ export async function createContainer(config: Config, options: ContainerOptions 
       interactions,
       consents,
       ciba: new CibaApprovals({ provider, index: ciba.index, consents, audit }),
-      admin: createAdminServices({ db, store: ephemeral, audit, clients, access: sessions, findServiceToken: (value) => findServiceToken(provider, value) }),
+      admin: createAdminServices({ db, store: ephemeral, accounts, audit, clients, access: sessions, findServiceToken: (value) => findServiceToken(provider, value) }),
       accessHistory: new AccessHistory(db, { retentionDays: config.audit.historyRetentionDays }),
       notifier,
       bruteForce,
       totp,
       secondFactor,
+      factors: new AccountFactors({ store: accounts, sealer, issuer: config.issuer }),
       devices: new DeviceNotices({ store: accounts, notifier, logger }),
       passkeySignIn: new PasskeySignIn({ store: ephemeral, accounts, registry: registryGateway, audit, issuer: config.issuer, metrics }),
       accountSessions: new AccountSessions(ephemeralModels, durableModels, sessions),
@@ -457,6 +464,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
         register: () => registerConsoleClient(clients, config.issuer, consoleSecret),
       }),
       consoleSessions: new ConsoleSessionStore(ephemeral),
+      adminConsoleSecret: adminConsoleSecret(secrets.keyEncryptionKey),
       selfRegistration: new SelfRegistration(confirmation),
       passwordReset: new PasswordReset({ ...confirmation, sessions, bruteForce }),
       confirmationPolicy,

@@ -22,7 +22,6 @@ import { adminApiMiddleware } from './admin/api-app.ts';
 import { problemBody } from './admin/problem.ts';
 import { consoleFailurePage, isConsolePath } from './admin/console/console-routes.ts';
 import { adminDependencyFaults } from './admin/unavailable.ts';
-import { resolveSecrets } from './config/quickstart-secrets.ts';
 import { catchAll, wantsJson, type ErrorRenderer } from './web/errors.ts';
 import { localeOf, switchHref } from './web/i18n.ts';
 import { errorPage } from './interactions/pages.ts';
@@ -253,9 +252,9 @@ export function buildAdminApp(container: Container, options: AdminAppOptions = {
     signingKeys: container.signingKeys,
     registrations: container.registrations,
     issueInitialAccessToken: (limits, issue) => container.registrations.issue(container.provider, limits, issue),
-    keyEncryptionKey: resolveSecrets(config).keyEncryptionKey,
     // Read by support officers in the console (/console/outbox), never without signing in.
     ...(notifier instanceof OutboxNotifier && { outbox: notifier }),
+    adminConsoleSecret: container.adminConsoleSecret,
   });
   for (const middleware of apiMiddleware) app.use(middleware);
   return app;

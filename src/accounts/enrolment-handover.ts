@@ -5,25 +5,15 @@
 // Only a SHA-256 hash is stored (40 random bits, five guesses, a day: enough against guessing);
 // the code is shown once, to the officer.
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import type { Database } from '../storage/database.ts';
 import type { AccountStore } from './account-store.ts';
-import { PostgresAccountStore } from './account-store-postgres.ts';
+import { CROCKFORD_ALPHABET, normalizeCrockford } from './second-factors.ts';
 
 export const HANDOVER_CODE_TTL_SECONDS = 24 * 3600;
 export const HANDOVER_CODE_MAX_ATTEMPTS = 5;
-// Crockford's base32 (no I, L, O, U), as the recovery codes: read aloud or off paper without confusion.
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+// Crockford's base32, as the recovery codes: read aloud or off paper without confusion.
 const LENGTH = 8;
 
-export function normalizeHandoverCode(code: string): string {
-  return code
-    .toUpperCase()
-    .replace(/[\s-]/g, '')
-    .replace(/O/g, '0')
-    .replace(/[IL]/g, '1');
-}
-
-const hashOf = (code: string) => createHash('sha256').update(`handover:${normalizeHandoverCode(code)}`).digest();
+const hashOf = (code: string) => createHash('sha256').update(`handover:${normalizeCrockford(code)}`).digest();
 
 export type HandoverCheck = 'not-required' | 'valid' | 'invalid' | 'expired';
 
@@ -32,16 +22,14 @@ type HandoverStore = Pick<AccountStore, 'handoverCodeOf' | 'saveHandoverCode' | 
 export class EnrolmentHandover {
   readonly #store: HandoverStore;
 
-  // transitional: src/interactions still calls this; removed once its routes take the service
-  // (it passes a database handle; everything else passes the account store).
-  constructor(store: HandoverStore | Database) {
-    this.#store = typeof store === 'function' ? new PostgresAccountStore(store) : store;
+  constructor(store: HandoverStore) {
+    this.#store = store;
   }
 
   /** A new code for the account, replacing any earlier one; returned once, to be shown once. */
   async issue(accountId: string, issuedBy: string, store: HandoverStore = this.#store): Promise<{ code: string; expiresAt: Date }> {
     let code = '';
-    for (let index = 0; index < LENGTH; index += 1) code += ALPHABET[randomInt(ALPHABET.length)];
+    for (let index = 0; index < LENGTH; index += 1) code += CROCKFORD_ALPHABET[randomInt(CROCKFORD_ALPHABET.length)];
     const expiresAt = new Date(Date.now() + HANDOVER_CODE_TTL_SECONDS * 1000);
     await store.saveHandoverCode(accountId, { codeHash: hashOf(code).toString('hex'), expiresAt, issuedBy });
     return { code: `${code.slice(0, 4)}-${code.slice(4)}`, expiresAt };
@@ -60,7 +48,7 @@ export class EnrolmentHandover {
     const row = await this.#store.handoverCodeOf(accountId);
     if (!row) return 'not-required';
     if (row.expiresAt.getTime() <= Date.now() || row.failedAttempts >= HANDOVER_CODE_MAX_ATTEMPTS) return 'expired';
-    const normalized = normalizeHandoverCode(code);
+    const normalized = normalizeCrockford(code);
     const matches = normalized.length === LENGTH && timingSafeEqual(hashOf(normalized), Buffer.from(row.codeHash, 'hex'));
     if (matches) return 'valid';
     await this.#store.countHandoverFailure(accountId);

@@ -30,17 +30,6 @@ import {
   type TypedPerson,
 } from './contact-confirmation.ts';
 
-// transitional: src/interactions still calls this; removed once its routes take the service
-export {
-  DEFAULT_CONFIRMATION_POLICY,
-  type ConfirmationErrors,
-  type ConfirmationInput,
-  type ConfirmationPolicy,
-  type NewPasswordProblem,
-  type Notice,
-  type NoticeWriter,
-} from './contact-confirmation.ts';
-
 export interface Applicant {
   readonly nationalId: string;
   readonly fullName: string;

@@ -14,13 +14,11 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { z } from 'zod';
-import type { Database } from '../storage/database.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import type { KeyEncryption } from '../storage/key-encryption.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Account } from './accounts.ts';
 import type { AccountStore, Passkey, SecondFactors } from './account-store.ts';
-import { PostgresAccountStore } from './account-store-postgres.ts';
 import type { BruteForceGuard, Lock } from './brute-force.ts';
 import type { TotpVerifier } from './totp.ts';
 
@@ -54,12 +52,12 @@ export async function enrolTotpSecret(
 // Recovery codes
 
 export const RECOVERY_CODE_COUNT = 10;
-// Crockford's base32: no I, L, O or U, so a code read aloud or off paper is not misread.
-const RECOVERY_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** Crockford's base32: no I, L, O or U, so a code read aloud or off paper is not misread (recovery and handover codes). */
+export const CROCKFORD_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const RECOVERY_CODE_LENGTH = 12; // 60 random bits: SHA-256 without a salt is enough against guessing.
 
 /** Upper case, separators dropped, and the letters Crockford's base32 reads as digits mapped to them. */
-export function normalizeRecoveryCode(code: string): string {
+export function normalizeCrockford(code: string): string {
   return code
     .toUpperCase()
     .replace(/[\s-]/g, '')
@@ -68,12 +66,12 @@ export function normalizeRecoveryCode(code: string): string {
 }
 
 function hashRecoveryCode(code: string): string {
-  return createHash('sha256').update(normalizeRecoveryCode(code)).digest('hex');
+  return createHash('sha256').update(normalizeCrockford(code)).digest('hex');
 }
 
 function newRecoveryCode(): string {
   let code = '';
-  for (let index = 0; index < RECOVERY_CODE_LENGTH; index += 1) code += RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)];
+  for (let index = 0; index < RECOVERY_CODE_LENGTH; index += 1) code += CROCKFORD_ALPHABET[randomInt(CROCKFORD_ALPHABET.length)];
   return `${code.slice(0, 4)}-${code.slice(4, 8)}-${code.slice(8)}`;
 }
 
@@ -93,8 +91,8 @@ export async function issueRecoveryCodes(store: Pick<AccountStore, 'replaceRecov
  * Any spacing, hyphens or letter case is accepted.
  */
 export async function spendRecoveryCode(store: Pick<AccountStore, 'spendRecoveryCode'>, accountId: string, code: string): Promise<boolean> {
-  const normalized = normalizeRecoveryCode(code);
-  if (normalized.length !== RECOVERY_CODE_LENGTH || ![...normalized].every((char) => RECOVERY_ALPHABET.includes(char))) return false;
+  const normalized = normalizeCrockford(code);
+  if (normalized.length !== RECOVERY_CODE_LENGTH || ![...normalized].every((char) => CROCKFORD_ALPHABET.includes(char))) return false;
   return store.spendRecoveryCode(accountId, hashRecoveryCode(normalized));
 }
 
@@ -159,31 +157,18 @@ export class PasskeyRejected extends Error {
 }
 
 const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/).max(16_384);
-const registrationShape = z.object({
-  id: base64url,
-  rawId: base64url,
-  type: z.literal('public-key'),
-  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
-  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
-  response: z.object({
-    clientDataJSON: base64url,
-    attestationObject: base64url,
-    transports: z.array(z.string()).max(10).optional(),
-  }),
-});
-const assertionShape = z.object({
-  id: base64url,
-  rawId: base64url,
-  type: z.literal('public-key'),
-  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
-  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
-  response: z.object({
-    clientDataJSON: base64url,
-    authenticatorData: base64url,
-    signature: base64url,
-    userHandle: base64url.optional(),
-  }),
-});
+/** A WebAuthn credential as the browser's JSON carries it, with the ceremony's own `response`. */
+const credentialShape = <Response extends z.ZodRawShape>(response: Response) =>
+  z.object({
+    id: base64url,
+    rawId: base64url,
+    type: z.literal('public-key'),
+    authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+    clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+    response: z.object(response),
+  });
+const registrationShape = credentialShape({ clientDataJSON: base64url, attestationObject: base64url, transports: z.array(z.string()).max(10).optional() });
+const assertionShape = credentialShape({ clientDataJSON: base64url, authenticatorData: base64url, signature: base64url, userHandle: base64url.optional() });
 
 /** JSON text or an already parsed value, checked against a shape. */
 function parseCredential<T>(shape: z.ZodType<T>, credential: unknown): T {
@@ -404,30 +389,59 @@ export class SecondFactorCheck {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The former functions on a database handle, for callers not yet given the store.
+// The account page's service: the rules above over the account store, the sealer and this issuer's
+// relying party, so its routes hold neither a database handle nor a store.
 
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const secondFactorsOf = (db: Database, accountId: string): Promise<SecondFactors> => new PostgresAccountStore(db).secondFactorsOf(accountId);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const saveTotpSecret = (db: Database, sealer: KeyEncryption, account: { readonly id: string; readonly nationalId: string }, secret: string): Promise<void> =>
-  enrolTotpSecret(new PostgresAccountStore(db), sealer, account, secret);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const removeTotpSecret = (db: Database, accountId: string): Promise<boolean> => new PostgresAccountStore(db).removeTotpSecret(accountId);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const generateRecoveryCodes = (db: Database, accountId: string): Promise<string[]> => issueRecoveryCodes(new PostgresAccountStore(db), accountId);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const listPasskeys = (db: Database, accountId: string): Promise<Passkey[]> => new PostgresAccountStore(db).listPasskeys(accountId);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const removePasskey = (db: Database, accountId: string, credentialId: string): Promise<boolean> => new PostgresAccountStore(db).removePasskey(accountId, credentialId);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const passkeyRegistrationOptions = (db: Database, relyingParty: RelyingParty, user: Parameters<typeof passkeyCreationOptions>[2]): Promise<PublicKeyCredentialCreationOptionsJSON> =>
-  passkeyCreationOptions(new PostgresAccountStore(db), relyingParty, user);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const verifyPasskeyRegistration = (db: Database, relyingParty: RelyingParty, input: Parameters<typeof registerPasskey>[2]): Promise<Passkey> =>
-  registerPasskey(new PostgresAccountStore(db), relyingParty, input);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const passkeyAuthenticationOptions = (db: Database, relyingParty: RelyingParty, accountId?: string): Promise<PublicKeyCredentialRequestOptionsJSON> =>
-  passkeyRequestOptions(new PostgresAccountStore(db), relyingParty, accountId);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const verifyPasskeyAssertion = (db: Database, relyingParty: RelyingParty, input: Parameters<typeof checkPasskeyAssertion>[2]): Promise<PasskeyAssertion | undefined> =>
-  checkPasskeyAssertion(new PostgresAccountStore(db), relyingParty, input);
+export class AccountFactors {
+  readonly #store: AccountStore;
+  readonly #sealer: KeyEncryption;
+  readonly #relyingParty: RelyingParty;
+
+  constructor(deps: { store: AccountStore; sealer: KeyEncryption; issuer: string }) {
+    this.#store = deps.store;
+    this.#sealer = deps.sealer;
+    this.#relyingParty = relyingPartyOf(deps.issuer);
+  }
+
+  factorsOf(accountId: string): Promise<SecondFactors> {
+    return this.#store.secondFactorsOf(accountId);
+  }
+
+  enrolTotp(account: { readonly id: string; readonly nationalId: string }, secret: string): Promise<void> {
+    return enrolTotpSecret(this.#store, this.#sealer, account, secret);
+  }
+
+  /** True when a secret was removed. */
+  removeTotp(accountId: string): Promise<boolean> {
+    return this.#store.removeTotpSecret(accountId);
+  }
+
+  issueRecoveryCodes(accountId: string): Promise<string[]> {
+    return issueRecoveryCodes(this.#store, accountId);
+  }
+
+  listPasskeys(accountId: string): Promise<Passkey[]> {
+    return this.#store.listPasskeys(accountId);
+  }
+
+  passkeyCreationOptions(user: Parameters<typeof passkeyCreationOptions>[2]): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    return passkeyCreationOptions(this.#store, this.#relyingParty, user);
+  }
+
+  registerPasskey(input: Parameters<typeof registerPasskey>[2]): Promise<Passkey> {
+    return registerPasskey(this.#store, this.#relyingParty, input);
+  }
+
+  /** True when the passkey was the account's and is gone. */
+  removePasskey(accountId: string, credentialId: string): Promise<boolean> {
+    return this.#store.removePasskey(accountId, credentialId);
+  }
+
+  passkeyRequestOptions(accountId?: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    return passkeyRequestOptions(this.#store, this.#relyingParty, accountId);
+  }
+
+  checkPasskeyAssertion(input: Parameters<typeof checkPasskeyAssertion>[2]): Promise<PasskeyAssertion | undefined> {
+    return checkPasskeyAssertion(this.#store, this.#relyingParty, input);
+  }
+}

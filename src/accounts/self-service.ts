@@ -1,9 +1,7 @@
 // What a citizen changes about their own account on the account page — contacts, password, a lock —
 // and the security notice every such change sends to each verified contact.
-import type { Database } from '../storage/database.ts';
 import type { Account } from './accounts.ts';
 import type { AccountStore, ContactKind } from './account-store.ts';
-import { PostgresAccountStore } from './account-store-postgres.ts';
 import type { Message, Notifier } from './notifier.ts';
 
 export type { ContactKind } from './account-store.ts';
@@ -58,11 +56,3 @@ export async function notifyContacts(
   await notifier.enqueue(contacts.map((contact) => ({ ...contact, subject: notice.subject, body: notice.body })));
   return contacts.length;
 }
-
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const saveVerifiedContact = (db: Database, accountId: string, kind: ContactKind, value: string): Promise<void> =>
-  new PostgresAccountStore(db).saveVerifiedContact(accountId, kind, value);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const removeEmail = (db: Database, accountId: string): Promise<void> => new PostgresAccountStore(db).removeEmail(accountId);
-// transitional: src/interactions still calls this; removed once its routes take the service
-export const lockAccount = (db: Database, accountId: string, reason: string): Promise<boolean> => lockOwnAccount(new PostgresAccountStore(db), accountId, reason);

@@ -6,9 +6,7 @@
 // never written to the audit trail: events name the account by its internal id.
 import type { Knex } from 'knex';
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { Database } from '../storage/database.ts';
 import type { AccountKey, AccountRecord, AccountStore } from '../accounts/account-store.ts';
-import { PostgresAccountStore } from '../accounts/account-store-postgres.ts';
 import type { SessionTerminator } from '../oidc/sessions/sessions.ts';
 import { isNationalIdShape } from '../registry/national-id.ts';
 import { ACCOUNT_ID } from '../accounts/accounts.ts';
@@ -64,11 +62,8 @@ export class AccountAdministration {
   readonly #approvals: FourEyesApprovals;
   readonly #handover: EnrolmentHandover;
 
-  constructor(
-    deps: ({ accounts: AccountStore } | { db: Database }) & { audit: AuditLog; access: Pick<SessionTerminator, 'endAllAccess'>; approvals: FourEyesApprovals },
-  ) {
-    // transitional: src/admin still passes `db`; removed once the admin app passes the account store
-    this.#accounts = 'accounts' in deps ? deps.accounts : new PostgresAccountStore(deps.db);
+  constructor(deps: { accounts: AccountStore; audit: AuditLog; access: Pick<SessionTerminator, 'endAllAccess'>; approvals: FourEyesApprovals }) {
+    this.#accounts = deps.accounts;
     this.#audit = deps.audit;
     this.#access = deps.access;
     this.#approvals = deps.approvals;

@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Database } from '../storage/database.ts';
+import type { AccountStore } from '../accounts/account-store.ts';
 import type { AccountAccessTerminator } from '../registry/change-feed.ts';
 import { AuditTrail, auditFilterSchema, filterOf } from '../audit/audit-trail.ts';
 import { exportChainHeads, HeadsFileRefused, openHeadsFile, verifyTrail, type HeadsFile } from '../audit/chain-heads.ts';
@@ -59,7 +60,9 @@ function officerOf(values: { officer?: string | boolean | undefined }, operator:
 const date = (value: Date | null | undefined) => (value ? value.toISOString() : '-');
 
 export interface AccountCommandDeps {
+  /** The four-eyes queue's table. */
   readonly db: Database;
+  readonly accounts: AccountStore;
   readonly audit: AuditLog;
   readonly access: AccountAccessTerminator;
   /** `cli:<user>` */
@@ -68,7 +71,7 @@ export interface AccountCommandDeps {
 
 /** Runs one `accounts …` command; resolves to the exit status. */
 export async function accountCommand(command: string, args: string[], deps: AccountCommandDeps): Promise<number> {
-  const administration = new AccountAdministration({ db: deps.db, audit: deps.audit, access: deps.access, approvals: new FourEyesApprovals(deps.db) });
+  const administration = new AccountAdministration({ accounts: deps.accounts, audit: deps.audit, access: deps.access, approvals: new FourEyesApprovals(deps.db) });
   const operator = deps.actor ?? 'cli:unknown';
   const withReason = { reason: { type: 'string' }, officer: { type: 'string' } } as const;
   try {

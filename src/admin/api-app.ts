@@ -26,7 +26,7 @@ import { adminConsoleRoutes } from './console/console-routes.ts';
 export interface AdminApiDependencies {
   readonly config: Config;
   readonly db: Database;
-  /** The shared ephemeral store (Redis): sign-in state and the console's single-use form tokens. */
+  /** The shared ephemeral store (Redis): the console's single-use form tokens. */
   readonly store: EphemeralStore;
   readonly services: AdminServices;
   readonly audit: AuditLog;
@@ -35,8 +35,8 @@ export interface AdminApiDependencies {
   readonly registrations: RegistrationRoutesDependencies['registrations'];
   /** Issues an initial access token through the provider in service. */
   readonly issueInitialAccessToken: RegistrationRoutesDependencies['issue'];
-  /** The administrators' sign-in derives its client secret from it (src/admin/auth-sign-in.ts). */
-  readonly keyEncryptionKey: Buffer;
+  /** The administrators' sign-in client's secret, derived by the composition root (src/container.ts). */
+  readonly adminConsoleSecret: string;
   /** The outbox, where notifications are stored instead of sent (notifications.mode outbox); absent otherwise. */
   readonly outbox?: OutboxReader;
 }
@@ -91,9 +91,8 @@ export function adminApiMiddleware(deps: AdminApiDependencies, api: AdminApi = b
       .middleware(),
     adminSignInRoutes({
       config,
-      keyEncryptionKey: deps.keyEncryptionKey,
+      clientSecret: deps.adminConsoleSecret,
       clients: deps.clients,
-      store: deps.store,
       sessions: services.sessions,
       auth: services.auth,
       audit: deps.audit,

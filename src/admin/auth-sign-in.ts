@@ -6,29 +6,29 @@
 // a role; otherwise it is refused and audited. The session is a random id in the HttpOnly cookie
 // `admin_session`, kept in Redis (15 minutes idle, 8 hours at most, src/admin/auth.ts); its roles are
 // read again on every call. The callback lands in the web console (/console/).
+import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import type { Config } from '../config/config.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { ClientRepository } from '../oidc/clients/clients.ts';
-import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import { LOA_2 } from '../oidc/consent/assurance.ts';
 import { html } from '../web/html.ts';
 import { readForm } from '../web/forms.ts';
+import { Router, type RouteHandler } from '../web/router.ts';
 import {
   FRESH_SIGN_IN_SECONDS,
   FirstPartyRelyingParty,
-  PendingSignIns,
   SIGN_IN_PENDING_SECONDS,
   firstPartyClientSecret,
   loopbackAddress,
   loopbackFetch,
   registerFirstPartyClient,
+  sameSecret,
   type FirstPartyClient,
   type SignedIn,
 } from '../web/first-party-sign-in.ts';
-import { ADMIN_SESSION_COOKIE, CSRF_HEADER, sameSecret, type AdminAuthenticator, type AdminSessions } from './auth.ts';
+import { ADMIN_CONSOLE_CLIENT_ID, ADMIN_SESSION_COOKIE, CSRF_HEADER, type AdminAuthenticator, type AdminSessions } from './auth.ts';
 
-export const ADMIN_CONSOLE_CLIENT_ID = 'admin-console';
 const BINDING_COOKIE = 'admin_signin';
 /** Set by a completed sign-in for a minute: a browser sent to sign in again meanwhile did not keep the session. */
 const JUST_SIGNED_IN_COOKIE = 'admin_signed_in';
@@ -79,9 +79,10 @@ function sessionNotKeptPage(): string {
 
 export interface AdminSignInDependencies {
   readonly config: Config;
-  readonly keyEncryptionKey: Buffer;
+  /** The `admin-console` client's secret (adminConsoleSecret, derived in src/container.ts). */
+  readonly clientSecret: string;
   readonly clients: ClientRepository;
-  readonly store: EphemeralStore;
+  /** Administrators' sessions and the sign-ins under way. */
   readonly sessions: AdminSessions;
   readonly auth: AdminAuthenticator;
   readonly audit: AuditLog;
@@ -93,7 +94,7 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
   const { config } = deps;
   const adminUrl = adminUrlOf(config);
   const secure = adminUrl?.startsWith('https:') === true;
-  const clientSecret = adminConsoleSecret(deps.keyEncryptionKey);
+  const { clientSecret } = deps;
   const relyingParty =
     adminUrl === undefined
       ? undefined
@@ -104,7 +105,6 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
           fetch: loopbackFetch(config.issuer, loopbackAddress(config)),
           register: () => registerFirstPartyClient(deps.clients, adminConsoleClient(adminUrl), clientSecret),
         });
-  const pendingSignIns = new PendingSignIns(deps.store, ADMIN_CONSOLE_CLIENT_ID);
 
   // SameSite=Lax, not Strict, for the session too: the callback comes from the issuer's site, which
   // need not be the admin side's (the quickstart: localhost and 127.0.0.1), and a Strict cookie set
@@ -121,12 +121,20 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
     ctx.body = { type: 'about:blank', title: code.replaceAll('_', ' '), status, code, detail };
   };
 
-  return async (ctx, next) => {
-    if (!ctx.path.startsWith('/auth/')) {
-      await next();
-      return;
-    }
-    if (ctx.path === '/auth/session' && ctx.method === 'GET') {
+  /** The browser sign-in needs ADMIN_URL (its callback's origin); without it, a clear 404. */
+  const browserSignIn =
+    (handler: (ctx: Koa.Context, flow: { adminUrl: string; relyingParty: FirstPartyRelyingParty }) => Promise<void>): RouteHandler =>
+    async (ctx) => {
+      if (adminUrl === undefined || relyingParty === undefined) {
+        ctx.status = 404;
+        ctx.body = { error: 'not_found', detail: 'administrators sign in in a browser only when ADMIN_URL is set' };
+        return;
+      }
+      await handler(ctx, { adminUrl, relyingParty });
+    };
+
+  return new Router()
+    .get('/auth/session', async (ctx) => {
       const signedIn = await deps.auth.sessionOf(ctx);
       if (!signedIn) {
         ctx.status = 401;
@@ -136,8 +144,8 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
       const { session, roles } = signedIn;
       ctx.body = { accountId: session.accountId, roles: [...roles].sort(), acr: session.acr, authTime: session.authTime, csrfToken: session.csrf };
       return;
-    }
-    if (ctx.path === '/auth/sign-out' && ctx.method === 'POST') {
+    })
+    .post('/auth/sign-out', async (ctx) => {
       const signedIn = await deps.auth.sessionOf(ctx);
       // The web console signs out with a form (its CSRF token in the field `csrf`) and is sent on to the provider.
       // (A body too large to be our form counts as no token: refused below.)
@@ -157,19 +165,13 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
       }
       ctx.body = { signedOut: true, ...(endSession && { endSessionUrl: endSession }) };
       return;
-    }
-    if (ctx.path === '/auth/signed-out' && ctx.method === 'GET') {
+    })
+    .get('/auth/signed-out', (ctx) => {
       // A browser back from the provider's logout sees the console's page; a program, JSON.
       if (ctx.accepts('json', 'html') === 'html') ctx.redirect('/console/signed-out');
       else ctx.body = { signedOut: true };
-      return;
-    }
-    if (adminUrl === undefined || relyingParty === undefined) {
-      ctx.status = 404;
-      ctx.body = { error: 'not_found', detail: 'administrators sign in in a browser only when ADMIN_URL is set' };
-      return;
-    }
-    if (ctx.path === '/auth/sign-in' && ctx.method === 'GET') {
+    })
+    .get('/auth/sign-in', browserSignIn(async (ctx, { relyingParty }) => {
       if (ctx.cookies.get(JUST_SIGNED_IN_COOKIE) !== undefined) {
         // Sent to sign in again right after signing in: the session did not come back with the browser.
         // Explain once instead of going round again; the link on the page starts afresh.
@@ -183,15 +185,15 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
         }
       }
       const { pending, url } = await relyingParty.start({ acrValues: LOA_2, maxAge: FRESH_SIGN_IN_SECONDS });
-      const binding = await pendingSignIns.rememberSignIn(ctx.cookies.get(BINDING_COOKIE), pending);
+      const binding = await deps.sessions.rememberSignIn(ctx.cookies.get(BINDING_COOKIE), pending);
       cookie(ctx, BINDING_COOKIE, binding, { maxAge: SIGN_IN_PENDING_SECONDS * 1000 });
       ctx.redirect(url);
       return;
-    }
-    if (ctx.path === '/auth/callback' && ctx.method === 'GET') {
+    }))
+    .get('/auth/callback', browserSignIn(async (ctx, { adminUrl, relyingParty }) => {
       const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
       // Exactly once: a replayed callback finds nothing.
-      const pending = await pendingSignIns.takeSignIn(ctx.cookies.get(BINDING_COOKIE), state);
+      const pending = await deps.sessions.takeSignIn(ctx.cookies.get(BINDING_COOKIE), state);
       if (pending === undefined) {
         await refuse(ctx, 400, 'invalid_request', 'this sign-in is unknown, expired or already used; start again at /auth/sign-in', 'anonymous', 'unknown sign-in state');
         return;
@@ -213,7 +215,14 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
         await refuse(ctx, 403, 'forbidden', 'this account holds no administrator role', actor, 'no administrator role');
         return;
       }
-      const { id } = await deps.sessions.create({ accountId: signedIn.accountId, acr: signedIn.acr, authTime: signedIn.authTime, idToken: signedIn.idToken });
+      const id = await deps.sessions.create({
+        accountId: signedIn.accountId,
+        acr: signedIn.acr,
+        authTime: signedIn.authTime,
+        idToken: signedIn.idToken,
+        createdAt: Math.floor(Date.now() / 1000),
+        csrf: randomBytes(32).toString('base64url'),
+      });
       cookie(ctx, BINDING_COOKIE, null);
       cookie(ctx, ADMIN_SESSION_COOKIE, id);
       cookie(ctx, JUST_SIGNED_IN_COOKIE, '1', { path: '/auth', maxAge: JUST_SIGNED_IN_MS });
@@ -221,7 +230,6 @@ export function adminSignInRoutes(deps: AdminSignInDependencies): Koa.Middleware
       // Into the web console (src/admin/console/); programs read the session at /auth/session.
       ctx.redirect('/console/');
       return;
-    }
-    await next();
-  };
+    }))
+    .middleware();
 }

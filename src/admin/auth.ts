@@ -5,22 +5,23 @@
 // - automation: a service client's client_credentials token (`Authorization: Bearer …`), looked up in
 //   the provider's own store; it counts only for the admin scopes the client is approved for today.
 // Every refusal — no credentials, a bad token, a missing role or scope — is audited as `admin.denied`.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { ClientRepository } from '../oidc/clients/clients.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import type { ServiceToken } from '../oidc/admin-tokens.ts';
+import { FirstPartySessions, sameSecret } from '../web/first-party-sign-in.ts';
 import { AdminProblem } from './problem.ts';
 import type { AdminPrincipal, AdminRoute } from './route.ts';
 import { ADMIN_SCOPES, type AdminRole, type AdminRoles } from './auth-roles.ts';
 
+/** The admin console's first-party client (src/admin/auth-sign-in.ts); its sessions are kept under this name. */
+export const ADMIN_CONSOLE_CLIENT_ID = 'admin-console';
 export const ADMIN_SESSION_COOKIE = 'admin_session';
 export const CSRF_HEADER = 'x-csrf-token';
 /** An administrator's session ends after this long without a call, and in any case after ABSOLUTE. */
 const SESSION_IDLE_SECONDS = 15 * 60;
 const SESSION_ABSOLUTE_SECONDS = 8 * 3600;
-const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
 export interface AdminSession {
   readonly accountId: string;
@@ -34,39 +35,10 @@ export interface AdminSession {
   readonly idToken: string;
 }
 
-/** Administrators' sessions in the shared store (Redis): any instance serves them. */
-export class AdminSessions {
-  readonly #store: EphemeralStore;
-
+/** Administrators' sessions and pending sign-ins in the shared store (Redis): the first-party sessions, with an absolute limit. */
+export class AdminSessions extends FirstPartySessions<AdminSession> {
   constructor(store: EphemeralStore) {
-    this.#store = store;
-  }
-
-  async create(session: Omit<AdminSession, 'csrf' | 'createdAt'>): Promise<{ id: string; session: AdminSession }> {
-    const id = randomBytes(32).toString('base64url');
-    const full: AdminSession = { ...session, createdAt: Math.floor(Date.now() / 1000), csrf: randomBytes(32).toString('base64url') };
-    await this.#store.put(`admin-console:session:{${id}}`, JSON.stringify(full), SESSION_IDLE_SECONDS);
-    return { id, session: full };
-  }
-
-  /** The session, its idle timer restarted; undefined when unknown, idle too long or too old. */
-  async get(id: string | undefined): Promise<AdminSession | undefined> {
-    if (id === undefined || !SESSION_ID.test(id)) return undefined;
-    const key = `admin-console:session:{${id}}`;
-    const value = await this.#store.get(key);
-    if (value === undefined) return undefined;
-    const session = JSON.parse(value) as AdminSession;
-    const left = session.createdAt + SESSION_ABSOLUTE_SECONDS - Math.floor(Date.now() / 1000);
-    if (left <= 0) {
-      await this.#store.delete(key);
-      return undefined;
-    }
-    await this.#store.put(key, value, Math.min(SESSION_IDLE_SECONDS, left));
-    return session;
-  }
-
-  async destroy(id: string | undefined): Promise<void> {
-    if (id !== undefined && SESSION_ID.test(id)) await this.#store.delete(`admin-console:session:{${id}}`);
+    super(store, { clientId: ADMIN_CONSOLE_CLIENT_ID, idleSeconds: SESSION_IDLE_SECONDS, absoluteSeconds: SESSION_ABSOLUTE_SECONDS });
   }
 }
 
@@ -77,13 +49,6 @@ export interface AdminAuthDependencies {
   readonly roles: AdminRoles;
   readonly sessions: AdminSessions;
   readonly audit: AuditLog;
-}
-
-/** Constant-time comparison of two secrets (CSRF tokens). */
-export function sameSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 export class AdminAuthenticator {

@@ -3,7 +3,6 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import type { Config } from '../config/config.ts';
 import { decodeKey } from '../config/config.ts';
-import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../storage/database.ts';
 import { SIGNING_ALGORITHMS } from '../oidc/keys/keys.ts';
 import type { SigningKeyView } from '../oidc/keys/key-rotation.ts';
@@ -46,19 +45,27 @@ function describe(key: SigningKeyView): string {
   return parts.join('  ');
 }
 
-/** Runs `keys <action>`; resolves to the exit status. */
-export async function keyCommand(action: string, args: string[], context: { config: Config; logger: Logger; environ: NodeJS.ProcessEnv; actor: string }): Promise<number> {
-  const { config, logger, environ, actor } = context;
+/** What a key command works on: the database and the key-encryption key (opened by src/cli.ts, the CLI's composition root). */
+export interface KeyStorage {
+  readonly db: Database;
+  readonly keyEncryptionKey: Buffer;
+}
+
+/** Runs `keys <action>`; resolves to the exit status. `withStorage` opens the storage once the arguments are accepted. */
+export async function keyCommand(
+  action: string,
+  args: string[],
+  context: { config: Config; environ: NodeJS.ProcessEnv; actor: string; withStorage: (work: (storage: KeyStorage) => Promise<number>) => Promise<number> },
+): Promise<number> {
+  const { config, environ, actor } = context;
   try {
-    const { openStorage } = await import('../container.ts');
-    const { resolveSecrets } = await import('../config/quickstart-secrets.ts');
     const { KeyEncryption } = await import('../storage/key-encryption.ts');
     const { AuditLog } = await import('../audit/audit-log.ts');
     const { KeyRepository } = await import('../oidc/keys/keys.ts');
     const { KeyRotation, SigningKeyError } = await import('../oidc/keys/key-rotation.ts');
     const { rotateKeyEncryptionKey, KekRotationError } = await import('../storage/kek-rotation.ts');
 
-    let work: (storage: { db: Database; keyEncryptionKey: Buffer }) => Promise<number>;
+    let work: (storage: KeyStorage) => Promise<number>;
     if (action === 'list') {
       parse(args, {});
       work = async ({ db, keyEncryptionKey }) => {
@@ -115,17 +122,14 @@ export async function keyCommand(action: string, args: string[], context: { conf
       throw new Refused(`unknown command "keys ${action}" (see: npm run cli -- help)`);
     }
 
-    const { keyEncryptionKey } = resolveSecrets(config);
-    const { db, embedded } = await openStorage(config, logger);
-    try {
-      return await work({ db, keyEncryptionKey });
-    } catch (error) {
-      if (error instanceof SigningKeyError || error instanceof KekRotationError) throw new Refused(error.message);
-      throw error;
-    } finally {
-      await db.destroy();
-      await embedded?.stop();
-    }
+    return await context.withStorage(async (storage) => {
+      try {
+        return await work(storage);
+      } catch (error) {
+        if (error instanceof SigningKeyError || error instanceof KekRotationError) throw new Refused(error.message);
+        throw error;
+      }
+    });
   } catch (error) {
     if (error instanceof Refused) {
       console.error(`citizen-idp keys ${action}: ${error.message}`);

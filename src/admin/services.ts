@@ -3,6 +3,7 @@
 // authenticator, account administration and the audit trail's reader. The admin API, its sign-in and
 // the console receive these (src/admin/api-app.ts), never the container.
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { AccountStore } from '../accounts/account-store.ts';
 import { AuditTrail } from '../audit/audit-trail.ts';
 import type { ServiceToken } from '../oidc/admin-tokens.ts';
 import type { ClientRepository } from '../oidc/clients/clients.ts';
@@ -18,6 +19,7 @@ import { AdminRoles } from './auth-roles.ts';
 export interface AdminServiceDependencies {
   readonly db: Database;
   readonly store: EphemeralStore;
+  readonly accounts: AccountStore;
   readonly audit: AuditLog;
   readonly clients: ClientRepository;
   /** Ends an account's sessions and tokens (locking it, resetting its second factors). */
@@ -48,7 +50,7 @@ export function createAdminServices(deps: AdminServiceDependencies): AdminServic
     approvals,
     auth: new AdminAuthenticator({ findServiceToken: deps.findServiceToken, clients, roles, sessions, audit }),
     // Registers the level-2 approvals with the queue (docs/administration.md "Account administration").
-    administration: new AccountAdministration({ db, audit, access: deps.access, approvals }),
+    administration: new AccountAdministration({ accounts: deps.accounts, audit, access: deps.access, approvals }),
     trail: new AuditTrail(db),
   };
 }

@@ -4,7 +4,7 @@
 import { html, layout, type Html } from '../web/html.ts';
 import { translator, type Locale } from '../web/i18n.ts';
 import { REGISTRATION_MESSAGES } from './messages/registration.ts';
-import type { ConfirmationErrors, NewPasswordProblem, Notice, NoticeWriter } from '../accounts/registration.ts';
+import type { ConfirmationErrors, NewPasswordProblem, Notice, NoticeWriter } from '../accounts/contact-confirmation.ts';
 
 
 const translate = translator(REGISTRATION_MESSAGES);

@@ -3,7 +3,7 @@
 // registration with a secret derived from the key-encryption key, openid-client over loopback to this
 // instance, PKCE/state/nonce remembered per browser, the callback, the freshness rule (max_age, acr)
 // and the signed-in sessions kept in the shared ephemeral store.
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { isIP } from 'node:net';
 import * as oidc from 'openid-client';
@@ -40,6 +40,13 @@ export interface FirstPartyClient {
  */
 export function firstPartyClientSecret(keyEncryptionKey: Buffer, clientId: string): string {
   return createHmac('sha256', keyEncryptionKey).update(`citizen-idp/${clientId}/client-secret/v1`).digest('base64url');
+}
+
+/** Constant-time comparison of two secrets (a session's CSRF token and the one a request carried). */
+export function sameSecret(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /** Registers (or re-registers, idempotently, from every instance) a first-party client as a portal. */
@@ -295,13 +302,24 @@ export class PendingSignIns<Pending extends PendingSignIn = PendingSignIn> {
   }
 }
 
-/** Pending sign-ins and signed-in sessions (restarted on every use, gone after `idleSeconds` idle). */
-export class FirstPartySessions<Session, Pending extends PendingSignIn = PendingSignIn> extends PendingSignIns<Pending> {
+/**
+ * Pending sign-ins and signed-in sessions: restarted on every use, gone after `idleSeconds` idle and,
+ * with `absoluteSeconds` (the admin console's), that long after the session's `createdAt` however busy.
+ */
+export class FirstPartySessions<Session extends { readonly csrf: string; readonly createdAt?: number }, Pending extends PendingSignIn = PendingSignIn> extends PendingSignIns<Pending> {
   readonly #idleSeconds: number;
+  readonly #absoluteSeconds: number | undefined;
 
-  constructor(store: EphemeralStore, options: { clientId: string; idleSeconds: number }) {
+  constructor(store: EphemeralStore, options: { clientId: string; idleSeconds: number; absoluteSeconds?: number }) {
     super(store, options.clientId);
     this.#idleSeconds = options.idleSeconds;
+    this.#absoluteSeconds = options.absoluteSeconds;
+  }
+
+  /** How long the session may live from now (seconds); 0 or less: it is over. A session without `createdAt` under an absolute limit is over. */
+  #lifetimeOf(session: Session): number {
+    if (this.#absoluteSeconds === undefined) return this.#idleSeconds;
+    return Math.min(this.#idleSeconds, (session.createdAt ?? 0) + this.#absoluteSeconds - Math.floor(Date.now() / 1000));
   }
 
   async create(session: Session): Promise<string> {
@@ -310,18 +328,24 @@ export class FirstPartySessions<Session, Pending extends PendingSignIn = Pending
     return id;
   }
 
-  /** The session, its idle timer restarted; undefined when unknown or idle too long. */
+  /** The session, its idle timer restarted; undefined when unknown, idle too long or past its absolute lifetime. */
   async get(id: string | undefined): Promise<Session | undefined> {
     if (id === undefined || !ID_SHAPE.test(id)) return undefined;
     const value = await this.store.get(`${this.prefix}:session:{${id}}`);
     if (value === undefined) return undefined;
     const session = JSON.parse(value) as Session;
-    await this.save(id, session);
-    return session;
+    return (await this.save(id, session)) ? session : undefined;
   }
 
-  async save(id: string, session: Session): Promise<void> {
-    await this.store.put(`${this.prefix}:session:{${id}}`, JSON.stringify(session), this.#idleSeconds);
+  /** Stores the session for another idle period; false (and gone) when it is past its absolute lifetime. */
+  async save(id: string, session: Session): Promise<boolean> {
+    const lifetime = this.#lifetimeOf(session);
+    if (lifetime <= 0) {
+      await this.destroy(id);
+      return false;
+    }
+    await this.store.put(`${this.prefix}:session:{${id}}`, JSON.stringify(session), lifetime);
+    return true;
   }
 
   async destroy(id: string | undefined): Promise<void> {

@@ -3,7 +3,7 @@
 // session and refresh token the account had.
 import { expect } from 'chai';
 import * as client from 'openid-client';
-import type { ConfirmationPolicy } from '../../src/accounts/registration.ts';
+import type { ConfirmationPolicy } from '../../src/accounts/contact-confirmation.ts';
 import { OutboxNotifier } from '../../src/accounts/notifier.ts';
 import type { NewRegistryRecord } from '../../src/registry/registry.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';

@@ -3,7 +3,7 @@
 // from the outbox, as a citizen would read them on the phone the registry knows.
 import { expect } from 'chai';
 import * as client from 'openid-client';
-import type { ConfirmationPolicy } from '../../src/accounts/registration.ts';
+import type { ConfirmationPolicy } from '../../src/accounts/contact-confirmation.ts';
 import { OutboxNotifier } from '../../src/accounts/notifier.ts';
 import type { NewRegistryRecord } from '../../src/registry/registry.ts';
 import { parseDate } from '../../src/interactions/registration-routes.ts';

@@ -288,6 +288,22 @@ describe('admin API: authentication and roles', function () {
     });
   });
 
+  describe('sessions', () => {
+    it("an administrator's session ends eight hours after it began, however busy; the account page's has only the idle limit", async () => {
+      const { admin, consoleSessions } = world.server.container;
+      const now = Math.floor(Date.now() / 1000);
+      const base = { accountId: '00000000-0000-4000-8000-000000000001', acr: 'urn:vn:eid:loa:2', authTime: now, csrf: 'c', idToken: 't' };
+      const young = await admin.sessions.create({ ...base, createdAt: now - 8 * 3600 + 60 });
+      expect(await admin.sessions.get(young)).to.include({ createdAt: now - 8 * 3600 + 60 });
+      const old = await admin.sessions.create({ ...base, createdAt: now - 8 * 3600 - 1 });
+      expect(await admin.sessions.get(old)).to.equal(undefined);
+      // Removed from the store, not left to its idle timer.
+      expect(await world.server.container.ephemeral.get(`admin-console:session:{${old}}`)).to.equal(undefined);
+      const page = await consoleSessions.create({ ...base, sid: undefined, amr: [] });
+      expect(await consoleSessions.get(page)).to.include({ accountId: base.accountId });
+    });
+  });
+
   describe('the document and the port', () => {
     it('serves an OpenAPI 3.1 document listing every endpoint with its roles, and the profile rules', async () => {
       const response = await fetch(`${world.adminUrl}/openapi.json`);

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RunningServer } from './world.ts';
 import { AdminRoles, type AdminRole } from '../../src/admin/auth-roles.ts';
-import { AdminSessions, ADMIN_SESSION_COOKIE, CSRF_HEADER } from '../../src/admin/auth.ts';
+import { ADMIN_SESSION_COOKIE, CSRF_HEADER } from '../../src/admin/auth.ts';
 import { LOA_2 } from '../../src/oidc/consent/assurance.ts';
 import { ADMIN_API_RESOURCE } from '../../src/oidc/admin-tokens.ts';
 
@@ -32,8 +32,10 @@ export async function adminSession(world: RunningServer, nationalId: string, rol
   for (const role of roles) accountId = (await grants.grant(nationalId, role, 'test')).accountId;
   accountId ??= await grants.accountIdOf(nationalId);
   if (!accountId) throw new Error(`no account ${nationalId}`);
-  const { id, session } = await new AdminSessions(container.ephemeral).create({ accountId, acr: LOA_2, authTime: Math.floor(Date.now() / 1000), idToken: 'test' });
-  return { kind: 'session', cookie: `${ADMIN_SESSION_COOKIE}=${id}`, csrf: session.csrf, accountId };
+  const now = Math.floor(Date.now() / 1000);
+  const csrf = randomBytes(32).toString('base64url');
+  const id = await container.admin.sessions.create({ accountId, acr: LOA_2, authTime: now, createdAt: now, csrf, idToken: 'test' });
+  return { kind: 'session', cookie: `${ADMIN_SESSION_COOKIE}=${id}`, csrf, accountId };
 }
 
 /**

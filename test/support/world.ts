@@ -7,7 +7,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { buildServer, type PageRoutes, type Server } from '../../src/server.ts';
-import type { ConfirmationPolicy } from '../../src/accounts/registration.ts';
+import type { ConfirmationPolicy } from '../../src/accounts/contact-confirmation.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
 /** The machine's PostgreSQL (trust auth); each suite gets a database of its own created from it. */

@@ -7,16 +7,8 @@
 // so cannot approve a request for level 2 (every bank request without acr_values is one). An account
 // without TOTP or passkey cannot approve at all, and is told so; anyone can deny.
 import { Router } from '../../web/router.ts';
-import type { Database } from '../../storage/database.ts';
 import type { BruteForceGuard } from '../../accounts/brute-force.ts';
-import type { SecondFactorCheck } from '../../accounts/second-factor.ts';
-import {
-  type PasskeyChallenges,
-  hasStrongSecondFactor,
-  passkeyAuthenticationOptions,
-  relyingPartyOf,
-  verifyPasskeyAssertion,
-} from '../../accounts/second-factors.ts';
+import { hasStrongSecondFactor, type AccountFactors, type PasskeyChallenges, type SecondFactorCheck } from '../../accounts/second-factors.ts';
 import { MAX_CREDENTIAL_LENGTH } from '../../accounts/passkey-sign-in.ts';
 import { approvalAcr, type CibaApprovals, type PendingApproval } from '../../oidc/ciba/ciba-approvals.ts';
 import type { ConsoleSession } from '../account-console.ts';
@@ -33,8 +25,7 @@ function approvalAmr(session: ConsoleSession, factor: 'otp' | 'hwk'): string[] {
 
 /** What the approvals use. */
 export interface ApprovalRoutesDependencies {
-  readonly issuer: string;
-  readonly db: Database;
+  readonly factors: Pick<AccountFactors, 'passkeyRequestOptions' | 'checkPasskeyAssertion'>;
   readonly ciba: CibaApprovals;
   readonly passkeyChallenges: PasskeyChallenges;
   readonly secondFactor: SecondFactorCheck;
@@ -43,7 +34,6 @@ export interface ApprovalRoutesDependencies {
 
 export function approvalRoutes(deps: ApprovalRoutesDependencies, accountPage: AccountSession): Router {
   const challenges = deps.passkeyChallenges;
-  const webauthn = relyingPartyOf(deps.issuer);
   const challengeScope = (signed: Signed, requestId: string) => `approve:${signed.sessionId}:${requestId}`;
 
   const blockedFor = (signed: Signed, item: PendingApproval): ApprovalItem['blocked'] => {
@@ -60,7 +50,7 @@ export function approvalRoutes(deps: ApprovalRoutesDependencies, accountPage: Ac
       const blocked = blockedFor(signed, item);
       let passkeyOptions: unknown;
       if (!blocked && factors.passkeys > 0) {
-        const options = await passkeyAuthenticationOptions(deps.db, webauthn, account.id);
+        const options = await deps.factors.passkeyRequestOptions(account.id);
         await challenges.remember(challengeScope(signed, item.id), options.challenge);
         passkeyOptions = options;
       }
@@ -116,7 +106,7 @@ export function approvalRoutes(deps: ApprovalRoutesDependencies, accountPage: Ac
       const challenge = await challenges.take(challengeScope(signed, item.id));
       const assertion =
         challenge !== undefined && credential.length <= MAX_CREDENTIAL_LENGTH
-          ? await verifyPasskeyAssertion(deps.db, webauthn, { credential, expectedChallenge: challenge, accountId: account.id })
+          ? await deps.factors.checkPasskeyAssertion({ credential, expectedChallenge: challenge, accountId: account.id })
           : undefined;
       if (!assertion) {
         await show(signed, 401, { error: { id: item.id, key: 'approvals.passkey_rejected' } });

@@ -2,14 +2,15 @@
 // code sent to it; the e-mail address may go while a verified phone number stays.
 import { createHash, randomInt } from 'node:crypto';
 import { Router } from '../../web/router.ts';
-import type { Database } from '../../storage/database.ts';
+import type { AccountStore } from '../../accounts/account-store.ts';
 import type { EphemeralStore } from '../../storage/ephemeral-store.ts';
 import type { Notifier } from '../../accounts/notifier.ts';
-import { normalizeContact, removeEmail, saveVerifiedContact, type ContactKind } from '../../accounts/self-service.ts';
+import { normalizeContact, type ContactKind } from '../../accounts/self-service.ts';
 import type { PendingContact } from '../account-console.ts';
 import { accountErrorPage } from './pages.ts';
 import { contactCodeMessage, contactPage, type ContactError } from './contacts-pages.ts';
-import { frame, sameSecret, send, type AccountSession, type Signed } from './session.ts';
+import { sameSecret } from '../../web/first-party-sign-in.ts';
+import { frame, send, type AccountSession, type Signed } from './session.ts';
 
 const CONTACT_CODE_MINUTES = 10;
 const CONTACT_CODE_ATTEMPTS = 5;
@@ -19,7 +20,7 @@ const hashContactCode = (accountId: string, value: string, code: string) =>
   createHash('sha256').update(`${accountId}\n${value}\n${code}`).digest('hex');
 
 export interface ContactRoutesDependencies {
-  readonly db: Database;
+  readonly accounts: Pick<AccountStore, 'saveVerifiedContact' | 'removeEmail'>;
   /** Counts the codes sent per account. */
   readonly ephemeral: Pick<EphemeralStore, 'increment'>;
   readonly notifier: Pick<Notifier, 'send'>;
@@ -77,7 +78,7 @@ export function contactRoutes(deps: ContactRoutesDependencies, account: AccountS
       send(ctx, 400, contactPage({ ...frame(ctx, locale), csrf: signed.session.csrf, kind, pendingValue: pending.value, error: 'contacts.wrong_code' }));
       return;
     }
-    await saveVerifiedContact(deps.db, holder.id, kind, pending.value);
+    await deps.accounts.saveVerifiedContact(holder.id, kind, pending.value);
     signed.session = { ...signed.session, pendingContact: undefined };
     const change = kind === 'phone' ? 'phone.changed' : 'email.changed';
     await account.audit(signed, change);
@@ -116,7 +117,7 @@ export function contactRoutes(deps: ContactRoutesDependencies, account: AccountS
           send(signed.ctx, 400, accountErrorPage(frame(signed.ctx, signed.locale), 'contacts.keep_one'));
           return;
         }
-        await removeEmail(deps.db, holder.id);
+        await deps.accounts.removeEmail(holder.id);
         await account.audit(signed, 'email.removed');
         await account.notify(holder, 'email.removed');
         await account.flashAndReturn(signed, 'notice.email_removed');

@@ -4,31 +4,17 @@
 import QRCode from 'qrcode';
 import { Router } from '../../web/router.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { Database } from '../../storage/database.ts';
 import type { KeyEncryption } from '../../storage/key-encryption.ts';
 import { newTotpSecret, totpUri, type TotpVerifier } from '../../accounts/totp.ts';
 import type { EnrolmentHandover } from '../../accounts/enrolment-handover.ts';
-import {
-  PasskeyRejected,
-  generateRecoveryCodes,
-  hasStrongSecondFactor,
-  passkeyRegistrationOptions,
-  relyingPartyOf,
-  removePasskey,
-  removeTotpSecret,
-  saveTotpSecret,
-  verifyPasskeyRegistration,
-  type PasskeyChallenges,
-  type SecondFactors,
-} from '../../accounts/second-factors.ts';
+import { PasskeyRejected, hasStrongSecondFactor, type AccountFactors, type PasskeyChallenges, type SecondFactors } from '../../accounts/second-factors.ts';
 import { t } from './pages.ts';
 import { passkeyPage, recoveryCodesPage, totpPage, type HandoverError } from './factors-pages.ts';
 import { frame, send, type AccountSession, type Signed } from './session.ts';
 
 export interface FactorRoutesDependencies {
-  readonly issuer: string;
   readonly logger: Logger;
-  readonly db: Database;
+  readonly factors: Pick<AccountFactors, 'enrolTotp' | 'removeTotp' | 'issueRecoveryCodes' | 'passkeyCreationOptions' | 'registerPasskey' | 'removePasskey'>;
   readonly sealer: KeyEncryption;
   readonly totp: Pick<TotpVerifier, 'verify'>;
   readonly passkeyChallenges: PasskeyChallenges;
@@ -39,8 +25,7 @@ export interface FactorRoutesDependencies {
 const maskedIdOf = (nationalId: string) => `${nationalId.slice(0, 3)}•••${nationalId.slice(-3)}`;
 
 export function factorRoutes(deps: FactorRoutesDependencies, account: AccountSession): Router {
-  const { db, sealer, enrolmentHandover: handover, passkeyChallenges: challenges } = deps;
-  const webauthn = relyingPartyOf(deps.issuer);
+  const { factors, sealer, enrolmentHandover: handover, passkeyChallenges: challenges } = deps;
 
   /** The handover code, when one is outstanding: `code` to spend once the enrolment succeeds, or the error to show. */
   const checkHandover = async (signed: Signed): Promise<{ code?: string; error?: HandoverError }> => {
@@ -94,7 +79,7 @@ export function factorRoutes(deps: FactorRoutesDependencies, account: AccountSes
       await showTotp(signed, 400, 'handover.expired');
       return;
     }
-    await saveTotpSecret(db, sealer, holder, secret);
+    await factors.enrolTotp(holder, secret);
     signed.session = { ...signed.session, pendingTotp: undefined };
     await account.audit(signed, 'totp.enrolled', { replaced: signed.factors.totp, ...(gate.code !== undefined && { handoverCode: 'spent' }) });
     await account.notify(holder, 'totp.enrolled');
@@ -106,7 +91,7 @@ export function factorRoutes(deps: FactorRoutesDependencies, account: AccountSes
       await account.flashAndReturn(signed, 'notice.last_factor');
       return;
     }
-    if (!(await removeTotpSecret(db, signed.account.id))) {
+    if (!(await factors.removeTotp(signed.account.id))) {
       signed.ctx.status = 303;
       signed.ctx.redirect('/account');
       return;
@@ -117,7 +102,7 @@ export function factorRoutes(deps: FactorRoutesDependencies, account: AccountSes
   };
 
   const createRecoveryCodes = async (signed: Signed) => {
-    const codes = await generateRecoveryCodes(db, signed.account.id);
+    const codes = await factors.issueRecoveryCodes(signed.account.id);
     await account.audit(signed, 'recovery_codes.generated', { count: codes.length });
     await account.notify(signed.account, 'recovery_codes.generated');
     send(signed.ctx, 200, recoveryCodesPage({ ...frame(signed.ctx, signed.locale), csrf: signed.session.csrf, codes }));
@@ -127,7 +112,7 @@ export function factorRoutes(deps: FactorRoutesDependencies, account: AccountSes
     const { ctx, locale, account: holder } = signed;
     const record = await account.registryRecordOf(holder);
     const displayName = record && record !== 'unavailable' ? record.fullName : holder.nationalId;
-    const options = await passkeyRegistrationOptions(db, webauthn, {
+    const options = await factors.passkeyCreationOptions({
       accountId: holder.id,
       // Shown by the device's passkey picker: the name, and a masked ID number to tell accounts apart.
       userName: maskedIdOf(holder.nationalId),
@@ -166,7 +151,7 @@ export function factorRoutes(deps: FactorRoutesDependencies, account: AccountSes
       return;
     }
     try {
-      const passkey = await verifyPasskeyRegistration(db, webauthn, {
+      const passkey = await factors.registerPasskey({
         accountId: signed.account.id,
         credential,
         expectedChallenge: challenge,
@@ -174,7 +159,7 @@ export function factorRoutes(deps: FactorRoutesDependencies, account: AccountSes
       });
       // Spent once the passkey verified; lost to a racing enrolment, the passkey goes again.
       if (gate.code !== undefined && !(await handover.spend(signed.account.id, gate.code))) {
-        await removePasskey(db, signed.account.id, passkey.credentialId);
+        await factors.removePasskey(signed.account.id, passkey.credentialId);
         await showPasskeyEnrolment(signed, 400, 'handover.expired', name);
         return;
       }
@@ -199,7 +184,7 @@ export function factorRoutes(deps: FactorRoutesDependencies, account: AccountSes
       await account.flashAndReturn(signed, 'notice.last_factor');
       return;
     }
-    if (!(await removePasskey(db, signed.account.id, credentialId))) {
+    if (!(await factors.removePasskey(signed.account.id, credentialId))) {
       signed.ctx.status = 303;
       signed.ctx.redirect('/account');
       return;

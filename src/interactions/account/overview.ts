@@ -1,8 +1,7 @@
 // The account page itself (GET /account): registry data, factors, sign-in sessions, the services
 // with access and the data-access history, with the notice a change left behind.
 import { Router } from '../../web/router.ts';
-import type { Database } from '../../storage/database.ts';
-import { listPasskeys } from '../../accounts/second-factors.ts';
+import type { AccountFactors } from '../../accounts/second-factors.ts';
 import type { ClientRepository } from '../../oidc/clients/clients.ts';
 import type { ConsentRecords } from '../../oidc/consent/consent-records.ts';
 import type { AccountSessions } from '../../oidc/sessions/account-sessions.ts';
@@ -15,7 +14,7 @@ import { frame, send, type AccountSession } from './session.ts';
 const HISTORY_PAGE_SIZE = 20;
 
 export interface OverviewRoutesDependencies {
-  readonly db: Database;
+  readonly factors: Pick<AccountFactors, 'listPasskeys'>;
   readonly clients: Pick<ClientRepository, 'find'>;
   readonly consents: Pick<ConsentRecords, 'servicesWithAccess'>;
   readonly accessHistory: AccessHistory;
@@ -35,7 +34,7 @@ export function overviewRoutes(deps: OverviewRoutesDependencies, account: Accoun
       const historyPage = Math.min(Math.max(Number.parseInt(typeof ctx.query.history === 'string' ? ctx.query.history : '0', 10) || 0, 0), 10_000);
       const [record, passkeys, sessions, services, history] = await Promise.all([
         account.registryRecordOf(holder),
-        listPasskeys(deps.db, holder.id),
+        deps.factors.listPasskeys(holder.id),
         deps.accountSessions.list(holder.id),
         deps.consents.servicesWithAccess(holder.id),
         deps.accessHistory.page(holder.id, { page: historyPage, pageSize: HISTORY_PAGE_SIZE }),

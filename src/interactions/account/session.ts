@@ -14,18 +14,17 @@
 // account without any second factor may add its first one after a fresh password sign-in — nothing
 // stronger exists for it yet. Ending sessions and locking the account need no fresh sign-in: they
 // only take access away. Every change is audited and notified to every verified contact.
-import { timingSafeEqual } from 'node:crypto';
 import type { ParameterizedContext } from 'koa';
 import { FormTooLarge, readForm } from '../../web/forms.ts';
 import type { RouteHandler, RouteParams } from '../../web/router.ts';
 import { LANGUAGE_COOKIE, type PublicCookies } from '../../web/cookies.ts';
+import { sameSecret } from '../../web/first-party-sign-in.ts';
 import type { Account } from '../../accounts/accounts.ts';
 import type { AccountStore } from '../../accounts/account-store.ts';
 import type { AuditEventType, AuditLog } from '../../audit/audit-log.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { Database } from '../../storage/database.ts';
 import type { Notifier } from '../../accounts/notifier.ts';
-import { hasStrongSecondFactor, secondFactorsOf, type SecondFactors } from '../../accounts/second-factors.ts';
+import { hasStrongSecondFactor, type AccountFactors, type SecondFactors } from '../../accounts/second-factors.ts';
 import { notifyContacts } from '../../accounts/self-service.ts';
 import type { AccountSessions } from '../../oidc/sessions/account-sessions.ts';
 import { RegistryUnavailable, type RegistryGateway } from '../../registry/gateway.ts';
@@ -53,10 +52,10 @@ const ACCOUNT_CHANGED: AuditEventType = 'account.changed';
 /** What every account page group shares. */
 export interface AccountSessionDependencies {
   readonly logger: Logger;
-  readonly db: Database;
   readonly audit: AuditLog;
   readonly notifier: Notifier;
   readonly accounts: Pick<AccountStore, 'findById'>;
+  readonly factors: Pick<AccountFactors, 'factorsOf'>;
   readonly registryGateway: Pick<RegistryGateway, 'findByNationalId'>;
   /** The citizen's sign-in sessions: the console lives only while its own does. */
   readonly accountSessions: AccountSessions;
@@ -78,12 +77,6 @@ export interface Signed {
 
 /** A signed-in page's handler (the route's parameters, e.g. a consent record's id, beside it). */
 export type SignedHandler = (signed: Signed, params: RouteParams) => Promise<void>;
-
-export function sameSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 export function send(ctx: ParameterizedContext, status: number, body: string): void {
   ctx.status = status;
@@ -228,7 +221,7 @@ export function accountSession(deps: AccountSessionDependencies) {
           send(ctx, 403, accountErrorPage(frame(ctx, locale), 'form.expired'));
           return;
         }
-        const signed: Signed = { ctx, locale, form, sessionId, session, account, factors: await secondFactorsOf(deps.db, account.id) };
+        const signed: Signed = { ctx, locale, form, sessionId, session, account, factors: await deps.factors.factorsOf(account.id) };
         const freshReturn = options.fresh === true ? ctx.path : options.fresh;
         // A level-2 account without any factor may add its first one after a fresh password sign-in.
         if (freshReturn !== undefined && !(await requireFresh(signed, freshReturn))) return;

@@ -1,8 +1,8 @@
 // Taking access away from the account page: ending one sign-in session, ending them all, and "lock my
 // account". None needs a fresh sign-in — they only take access away.
 import { Router } from '../../web/router.ts';
-import type { Database } from '../../storage/database.ts';
-import { lockAccount } from '../../accounts/self-service.ts';
+import type { AccountStore } from '../../accounts/account-store.ts';
+import { lockOwnAccount } from '../../accounts/self-service.ts';
 import type { AccountSessions } from '../../oidc/sessions/account-sessions.ts';
 import type { SessionTerminator } from '../../oidc/sessions/sessions.ts';
 import { signedOutPage } from './pages.ts';
@@ -10,7 +10,7 @@ import { lockPage, lockedPage } from './sessions-pages.ts';
 import { frame, send, type AccountSession } from './session.ts';
 
 export interface SessionRoutesDependencies {
-  readonly db: Database;
+  readonly accounts: Pick<AccountStore, 'lock'>;
   readonly accountSessions: AccountSessions;
   readonly sessions: Pick<SessionTerminator, 'endAllAccess'>;
 }
@@ -59,7 +59,7 @@ export function sessionRoutes(deps: SessionRoutesDependencies, account: AccountS
       '/account/lock',
       account.post(async (signed) => {
         const { ctx, locale, account: holder } = signed;
-        if (await lockAccount(deps.db, holder.id, 'holder request on the account page')) {
+        if (await lockOwnAccount(deps.accounts, holder.id, 'holder request on the account page')) {
           const ended = await deps.sessions.endAllAccess(holder.id);
           await account.audit(signed, 'account.locked', { by: 'holder', ...ended });
           await account.notify(holder, 'account.locked');

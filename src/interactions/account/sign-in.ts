@@ -13,9 +13,8 @@
 import { randomBytes } from 'node:crypto';
 import { Router } from '../../web/router.ts';
 import type { AccountStore } from '../../accounts/account-store.ts';
-import { secondFactorsOf } from '../../accounts/second-factors.ts';
+import type { AccountFactors } from '../../accounts/second-factors.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { Database } from '../../storage/database.ts';
 import type { ConsoleRelyingParty, ConsoleSession, ConsoleSessionStore } from '../account-console.ts';
 import { accountErrorPage, signedOutPage } from './pages.ts';
 import { SESSION_COOKIE, SIGN_IN_COOKIE, frame, send, type AccountSession } from './session.ts';
@@ -38,8 +37,8 @@ const CONSENT_PAGE = new RegExp(`^/account/consents/${CONSENT_ID.source}(/withdr
 export interface SignInRoutesDependencies {
   readonly issuer: string;
   readonly logger: Logger;
-  readonly db: Database;
   readonly accounts: Pick<AccountStore, 'findById'>;
+  readonly factors: Pick<AccountFactors, 'factorsOf'>;
   readonly consoleSignIn: ConsoleRelyingParty;
   readonly consoleSessions: ConsoleSessionStore;
 }
@@ -80,7 +79,7 @@ export function signInRoutes(deps: SignInRoutesDependencies, account: AccountSes
         const session: ConsoleSession = { ...result, csrf: randomBytes(32).toString('base64url') };
         const sessionId = await consoleSessions.create(session);
         account.setCookie(ctx, SESSION_COOKIE, sessionId);
-        const factors = await secondFactorsOf(deps.db, holder.id);
+        const factors = await deps.factors.factorsOf(holder.id);
         if (pending.stepUp && !account.isFresh(session, holder, factors)) {
           send(ctx, 403, accountErrorPage(page, 'signin.step_up_failed'));
           return;

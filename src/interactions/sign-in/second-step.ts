@@ -5,7 +5,7 @@ import { Router } from '../../web/router.ts';
 import type { EphemeralStore } from '../../storage/ephemeral-store.ts';
 import type { Account } from '../../accounts/accounts.ts';
 import type { AccountStore } from '../../accounts/account-store.ts';
-import type { SecondFactorCheck } from '../../accounts/second-factor.ts';
+import type { SecondFactorCheck } from '../../accounts/second-factors.ts';
 import type { BruteForceGuard } from '../../accounts/brute-force.ts';
 import { DEVICE_COOKIE, type DeviceNotices } from '../../accounts/devices.ts';
 import { LOA_2 } from '../../oidc/consent/assurance.ts';
