@@ -119,13 +119,21 @@ describe('sign-in timing', function () {
     /** Waits for the worker to deliver what the last request queued (the outbox of the test server). */
     const quiet = () => (world.server.container.notifier as OutboxNotifier).settled();
 
+    /**
+     * Sending a message inline cost a millisecond or more (1.2 ms for /register, 1.0 ms for /reset on
+     * this machine before the queue); what remains is the code's own bookkeeping, about a tenth of
+     * that. The bound: twice the measurement's noise, never tighter than 0.3 ms, which a loaded
+     * 2-core machine still holds and an inline send still breaks.
+     */
+    const bound = (noise: number) => Math.max(2 * noise, 0.3);
+
     function report(what: string, measured: { first: number; second: number; noise: number }): void {
       console.log(
         `      ${what}: code sent ${measured.first.toFixed(2)} ms, nothing sent ${measured.second.toFixed(2)} ms, noise ${measured.noise.toFixed(2)} ms`,
       );
     }
 
-    it('/register costs the same whether a code is sent or not (medians within twice the noise)', async () => {
+    it('/register costs the same whether a code is sent or not (medians within twice the noise, at least 0.3 ms)', async () => {
       const registration = new SelfRegistration(dependencies());
       // Phạm Thu Hà of the demo data has no account: her details send her a code; a wrong birth date
       // (the same lookups, the same record) sends nothing.
@@ -137,10 +145,10 @@ describe('sign-in timing', function () {
         quiet,
       );
       report('/register', measured);
-      expect(Math.abs(measured.first - measured.second)).to.be.lessThan(Math.max(2 * measured.noise, 0.1));
+      expect(Math.abs(measured.first - measured.second)).to.be.lessThan(bound(measured.noise));
     });
 
-    it('/reset costs the same whether a code is sent or not (medians within twice the noise)', async () => {
+    it('/reset costs the same whether a code is sent or not (medians within twice the noise, at least 0.3 ms)', async () => {
       const { container } = world.server;
       const reset = new PasswordReset({ ...dependencies(), sessions: container.sessions });
       // Trần Thị Bích of the demo data has an account with a verified mobile number: the right card
@@ -153,7 +161,7 @@ describe('sign-in timing', function () {
         quiet,
       );
       report('/reset', measured);
-      expect(Math.abs(measured.first - measured.second)).to.be.lessThan(Math.max(2 * measured.noise, 0.1));
+      expect(Math.abs(measured.first - measured.second)).to.be.lessThan(bound(measured.noise));
     });
   });
 });
