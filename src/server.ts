@@ -48,6 +48,8 @@ const ASSETS = new Map([
   ['/assets/site.css', { type: 'text/css', body: readFileSync(path.join(ASSET_DIR, 'site.css')) }],
   ['/assets/logout.js', { type: 'application/javascript', body: readFileSync(path.join(ASSET_DIR, 'logout.js')) }],
   ['/assets/passkey.js', { type: 'application/javascript', body: readFileSync(path.join(ASSET_DIR, 'passkey.js')) }],
+  // An SVG at the address browsers ask for by default; the layout links it too.
+  ['/favicon.ico', { type: 'image/svg+xml', body: readFileSync(path.join(ASSET_DIR, 'favicon.svg')) }],
 ]);
 
 /** Headers for every response of the public port; pages get no-store and a strict CSP. */

@@ -48,6 +48,9 @@ const MESSAGES = {
   },
   'login.password': { vi: 'Mật khẩu', en: 'Password' },
   'login.submit': { vi: 'Đăng nhập', en: 'Sign in' },
+  'login.forgot': { vi: 'Quên mật khẩu?', en: 'Forgot your password?' },
+  'login.no_account': { vi: 'Chưa có tài khoản?', en: 'No account yet?' },
+  'login.register': { vi: 'Đăng ký tài khoản', en: 'Register for an account' },
   'login.cancel': { vi: 'Hủy và quay lại dịch vụ', en: 'Cancel and return to the service' },
   'login.invalid': {
     vi: 'Số định danh cá nhân hoặc mật khẩu không đúng.',

@@ -7,6 +7,7 @@ import { SENSITIVE_SCOPES } from '../oidc/consent/claims.ts';
 import type { SubjectType } from '../oidc/subjects.ts';
 import type { ProviderPages } from '../oidc/provider.ts';
 import { contentSecurityPolicy } from '../web/security.ts';
+import { flowHref } from './registration-pages.ts';
 
 export function errorPage(locale: Locale, options: { lead?: string; code?: string; description?: string; switchHref?: string }): string {
   return layout({
@@ -52,6 +53,10 @@ ${errorText ? html`<p role="alert" id="login-error">${errorText}</p>` : ''}
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <div class="actions"><button type="submit" class="primary">${t('login.submit')}</button></div>
 </form>
+<ul class="links">
+<li><a href="${flowHref('reset', `/interaction/${model.uid}`, locale)}">${t('login.forgot')}</a></li>
+<li>${t('login.no_account')} <a href="${flowHref('register', `/interaction/${model.uid}`, locale)}">${t('login.register')}</a></li>
+</ul>
 ${model.alternatives ?? ''}
 <form method="post" action="/interaction/${model.uid}/abort">
 <input type="hidden" name="lang" value="${locale}">

@@ -18,10 +18,23 @@ function fill(text: string, values: Record<string, string | number>): string {
 /** Which flow a page belongs to: its paths and words. */
 export type FlowKind = 'register' | 'reset';
 
-export const FLOW_PATHS: Record<FlowKind, { readonly form: string; readonly confirm: string }> = {
-  register: { form: '/register', confirm: '/register/confirm' },
-  reset: { form: '/reset', confirm: '/reset/confirm' },
+export const FLOW_PATHS: Record<FlowKind, { readonly form: string; readonly confirm: string; readonly done: string }> = {
+  register: { form: '/register', confirm: '/register/confirm', done: '/register/done' },
+  reset: { form: '/reset', confirm: '/reset/confirm', done: '/reset/done' },
 };
+
+/** A sign-in in progress that a flow goes back to: only the provider's own interaction pages. */
+const SIGN_IN_PATH = /^\/interaction\/[A-Za-z0-9_-]{1,64}$/;
+
+export function isSignInPath(value: unknown): value is string {
+  return typeof value === 'string' && SIGN_IN_PATH.test(value);
+}
+
+/** A flow's first page, remembering the sign-in it was opened from. */
+export function flowHref(kind: FlowKind, signIn: string | undefined, locale?: Locale): string {
+  const query = new URLSearchParams({ ...(signIn && { return: signIn }), ...(locale && { lang: locale }) }).toString();
+  return query ? `${FLOW_PATHS[kind].form}?${query}` : FLOW_PATHS[kind].form;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Fields
@@ -65,6 +78,8 @@ export interface DetailsFormModel {
   readonly errors: DetailsErrors;
   readonly formExpired?: boolean;
   readonly switchHref: string;
+  /** The sign-in this flow was opened from, if any: the link to the other flow keeps it. */
+  readonly signIn?: string | undefined;
 }
 
 const ERROR_OF: Record<DetailsField, Key> = {
@@ -126,7 +141,7 @@ ${dateField('birth_date', 'field.birth_date', 'bday')}
 }${dateField('card_issue_date', 'field.card_issue_date')}
 <div class="actions"><button type="submit" class="primary">${t(kind === 'register' ? 'register.submit' : 'reset.submit')}</button></div>
 </form>
-<p><a href="${kind === 'register' ? FLOW_PATHS.reset.form : FLOW_PATHS.register.form}">${t(kind === 'register' ? 'register.to_reset' : 'reset.to_register')}</a></p>`,
+<p><a href="${flowHref(kind === 'register' ? 'reset' : 'register', model.signIn)}">${t(kind === 'register' ? 'register.to_reset' : 'reset.to_register')}</a></p>`,
   });
 }
 
@@ -195,27 +210,36 @@ ${field({
 // ---------------------------------------------------------------------------------------------
 // Endings
 
-export function registeredPage(locale: Locale, contact: string | undefined): string {
-  const t = (key: Key) => translate(locale, key);
-  return layout({
-    locale,
-    title: t('registered.title'),
-    body: html`<h1>${t('registered.title')}</h1>
-<p role="status">${t('registered.lead')}</p>
-${contact ? html`<p>${fill(t('registered.contact'), { contact })}</p>` : ''}
-<p>${t('registered.next')}</p>
-<p class="muted">${t('registered.level2')}</p>`,
-  });
+export interface FlowDoneModel {
+  readonly locale: Locale;
+  readonly kind: FlowKind;
+  /** Where the security notices go (masked), for a registration one contact, for a reset every one told. */
+  readonly contacts: readonly string[];
+  /** The sign-in the flow was opened from: the way on goes back to it; without one, to the account page. */
+  readonly signIn: string | undefined;
+  readonly switchHref: string;
 }
 
-export function passwordChangedPage(locale: Locale, contacts: readonly string[]): string {
+/** The end of a flow (after Post/Redirect/Get): what happened, and the way on to signing in. */
+export function flowDonePage(model: FlowDoneModel): string {
+  const { locale, kind, contacts } = model;
   const t = (key: Key) => translate(locale, key);
+  const title = t(kind === 'register' ? 'registered.title' : 'changed.title');
+  const told =
+    contacts.length === 0
+      ? ''
+      : kind === 'register'
+        ? html`<p>${fill(t('registered.contact'), { contact: contacts[0]! })}</p>`
+        : html`<p>${fill(t('changed.contacts'), { contacts: contacts.join(', ') })}</p>`;
   return layout({
     locale,
-    title: t('changed.title'),
-    body: html`<h1>${t('changed.title')}</h1>
-<p role="status">${t('changed.lead')}</p>
-${contacts.length > 0 ? html`<p>${fill(t('changed.contacts'), { contacts: contacts.join(', ') })}</p>` : ''}`,
+    title,
+    switchHref: model.switchHref,
+    body: html`<h1>${title}</h1>
+<p role="status">${t(kind === 'register' ? 'registered.lead' : 'changed.lead')}</p>
+${told}
+${kind === 'register' ? html`<p class="muted">${t('registered.level2')}</p>` : ''}
+<div class="actions"><a class="primary" href="${model.signIn ?? `/account?lang=${locale}`}">${t(model.signIn ? 'done.back_to_sign_in' : 'done.to_account')}</a></div>`,
   });
 }
 

@@ -18,10 +18,10 @@ import {
   FLOW_PATHS,
   confirmFormPage,
   detailsFormPage,
+  flowDonePage,
   flowMessagePage,
+  isSignInPath,
   noticeWriter,
-  passwordChangedPage,
-  registeredPage,
   type DetailsErrors,
   type DetailsField,
   type FlowKind,
@@ -32,8 +32,32 @@ const MAX_FORM_BYTES = 64 * 1024;
 /** Longest value shown back in a form: enough for any real entry, not an echo chamber. */
 const MAX_ECHO = 100;
 const COOKIE: Record<FlowKind, string> = { register: 'cidp_register', reset: 'cidp_reset' };
+/** The sign-in a flow was opened from (/register?return=/interaction/…), to go back to at the end. */
+const RETURN_COOKIE: Record<FlowKind, string> = { register: 'cidp_register_return', reset: 'cidp_reset_return' };
+/** What the end page shows (masked contacts, the way on), so that it can be a plain GET: reloadable, in either language. */
+const DONE_COOKIE: Record<FlowKind, string> = { register: 'cidp_register_done', reset: 'cidp_reset_done' };
+/** About as long as the sign-in it returns to (an interaction) can wait. */
+const RETURN_MAX_AGE_MS = 60 * 60 * 1000;
+const DONE_MAX_AGE_MS = 15 * 60 * 1000;
 
-type Step = 'form' | 'confirm';
+type Step = 'form' | 'confirm' | 'done';
+
+interface FlowEnding {
+  readonly contacts: readonly string[];
+  readonly signIn?: string;
+}
+
+function readEnding(value: string | undefined): FlowEnding | undefined {
+  try {
+    const parsed: unknown = JSON.parse(decodeURIComponent(value ?? ''));
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    const { contacts, signIn } = parsed as Record<string, unknown>;
+    if (!Array.isArray(contacts) || !contacts.every((contact) => typeof contact === 'string' && contact.length <= MAX_ECHO)) return undefined;
+    return { contacts: contacts.slice(0, 4) as string[], ...(isSignInPath(signIn) && { signIn }) };
+  } catch {
+    return undefined;
+  }
+}
 
 /** What /register and /reset use; the composition root builds both flows under one policy. */
 export interface RegistrationRoutesDependencies {
@@ -192,6 +216,17 @@ export function registrationRoutes(deps: RegistrationRoutesDependencies): Router
     if (queryLang) deps.cookies.set(ctx, LANGUAGE_COOKIE, queryLang);
     const setFlow = (id: string | null) => deps.cookies.set(ctx, COOKIE[kind], id, { path: FLOW_PATHS[kind].form });
     const flowId = ctx.cookies.get(COOKIE[kind], { signed: false });
+    const returnCookie = ctx.cookies.get(RETURN_COOKIE[kind], { signed: false });
+    const signIn = isSignInPath(returnCookie) ? returnCookie : undefined;
+    /** Post/Redirect/Get to the end page, which reads what it shows from a short-lived cookie. */
+    const finish = (contacts: readonly string[]) => {
+      setFlow(null);
+      deps.cookies.set(ctx, RETURN_COOKIE[kind], null, { path: FLOW_PATHS[kind].form });
+      const ending: FlowEnding = { contacts, ...(signIn && { signIn }) };
+      deps.cookies.set(ctx, DONE_COOKIE[kind], encodeURIComponent(JSON.stringify(ending)), { path: FLOW_PATHS[kind].form, maxAge: DONE_MAX_AGE_MS });
+      ctx.status = 303;
+      ctx.redirect(FLOW_PATHS[kind].done);
+    };
     const here = (path: string) => switchHref(path, locale);
     const context = () => ({ notices: noticeWriter(locale) });
 
@@ -199,7 +234,19 @@ export function registrationRoutes(deps: RegistrationRoutesDependencies): Router
       if (isGet && step === 'form') {
         // The form's id is the anchor a POST must bring back: a cross-site form cannot.
         if (!(await service.find(flowId))) setFlow(await service.openForm());
-        sendPage(ctx, 200, detailsFormPage({ locale, kind, values: {}, errors: {}, switchHref: here(FLOW_PATHS[kind].form) }));
+        const opener = isSignInPath(ctx.query.return) ? ctx.query.return : signIn;
+        if (opener && opener !== returnCookie) deps.cookies.set(ctx, RETURN_COOKIE[kind], opener, { path: FLOW_PATHS[kind].form, maxAge: RETURN_MAX_AGE_MS });
+        sendPage(ctx, 200, detailsFormPage({ locale, kind, values: {}, errors: {}, signIn: opener, switchHref: here(ctx.originalUrl) }));
+        return;
+      }
+      if (isGet && step === 'done') {
+        const ending = readEnding(ctx.cookies.get(DONE_COOKIE[kind], { signed: false }));
+        if (!ending) {
+          ctx.status = 303;
+          ctx.redirect(FLOW_PATHS[kind].form);
+          return;
+        }
+        sendPage(ctx, 200, flowDonePage({ locale, kind, contacts: ending.contacts, signIn: ending.signIn, switchHref: here(FLOW_PATHS[kind].done) }));
         return;
       }
       if (isGet) {
@@ -225,7 +272,7 @@ export function registrationRoutes(deps: RegistrationRoutesDependencies): Router
       if (step === 'form') {
         const details = parseDetails(form, kind);
         const formPage = (status: number, formExpired = false) =>
-          sendPage(ctx, status, detailsFormPage({ locale, kind, values: details.values, errors: details.errors, formExpired, switchHref: here(FLOW_PATHS[kind].form) }));
+          sendPage(ctx, status, detailsFormPage({ locale, kind, values: details.values, errors: details.errors, formExpired, signIn, switchHref: here(FLOW_PATHS[kind].form) }));
         if (!(await service.find(flowId))) {
           setFlow(await service.openForm());
           formPage(403, true);
@@ -280,12 +327,10 @@ export function registrationRoutes(deps: RegistrationRoutesDependencies): Router
           );
           return;
         case 'registered':
-          setFlow(null);
-          sendPage(ctx, 200, registeredPage(locale, result.contact));
+          finish(result.contact ? [result.contact] : []);
           return;
         case 'changed':
-          setFlow(null);
-          sendPage(ctx, 200, passwordChangedPage(locale, result.contacts));
+          finish(result.contacts);
           return;
         case 'already-registered':
           setFlow(null);
@@ -320,6 +365,7 @@ export function registrationRoutes(deps: RegistrationRoutesDependencies): Router
     for (const step of ['form', 'confirm'] as const) {
       router.get(FLOW_PATHS[kind][step], (ctx) => handle(ctx, kind, step)).post(FLOW_PATHS[kind][step], (ctx) => handle(ctx, kind, step));
     }
+    router.get(FLOW_PATHS[kind].done, (ctx) => handle(ctx, kind, 'done'));
   }
   return router;
 }

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { Browser, alertsOf, formsOf, stepOf, type Page, type PageForm } from '../support/browserless.ts';
+import { Browser, alertsOf, decodeEntities, formsOf, stepOf, type Page, type PageForm } from '../support/browserless.ts';
 import { startAccountServer, type AccountWorld } from '../support/account-world.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { currentTotp } from '../../src/accounts/totp.ts';
@@ -232,7 +232,7 @@ describe('the account page (/account)', function () {
       const race = await Promise.all([spendRecoveryCode(new PostgresAccountStore(db), accountId, codes[3]!), spendRecoveryCode(new PostgresAccountStore(db), accountId, codes[3]!)]);
       expect(race.filter(Boolean)).to.have.length(1);
 
-      const overview = await browser.get(`${issuer}/account`);
+      const overview = await browser.get(`${issuer}/account/security`);
       expect(overview.body).to.match(/id="recovery-status">7 mã chưa dùng/);
       // A new set replaces the old one entirely.
       const again = await browser.submit(formWithAction(await browser.get(`${issuer}/account/recovery-codes`), '/account/recovery-codes'));
@@ -337,7 +337,7 @@ describe('the account page (/account)', function () {
       expect(alertsOf(wrong)[0]).to.include('không đúng');
       const done = await browser.submit(formWithAction(wrong, '/account/contacts/email/confirm'), { code });
       expect(done.url).to.equal(`${issuer}/account`);
-      expect(done.body).to.include('ha.pham@example.vn (đã xác minh)');
+      expect((await browser.get(`${issuer}/account/contacts`)).body).to.include('ha.pham@example.vn (đã xác minh)');
       const account = await world.server.container.accounts.findByNationalId(HA.id);
       expect(account).to.include({ email: 'ha.pham@example.vn', emailVerified: true });
       expect((await world.outbox(HA.phone))[0]?.body).to.include('Email liên hệ');
@@ -424,7 +424,7 @@ describe('the account page (/account)', function () {
       const spare = new Browser(issuer);
       await openSignedIn(spare, `${issuer}/account`, HA);
       const browser = new Browser(issuer);
-      const page = await openSignedIn(browser, `${issuer}/account`, HA);
+      const page = await openSignedIn(browser, `${issuer}/account/sessions`, HA);
       expect(page.body).to.include('Trình duyệt này');
       expect(page.body).to.include('Cổng dịch vụ công (demo)');
       const sessionForms = formsOf(page).filter((form) => new URL(form.action).pathname === '/account/sessions/end');
@@ -441,7 +441,7 @@ describe('the account page (/account)', function () {
       expect((await ephemeralModels.sessionIdsOfAccount(accountId)).length).to.be.below(before.length + 1);
 
       expect((await refresh()).status).to.equal(200);
-      const all = await browser.submit(formWithAction(await browser.get(`${issuer}/account`), '/account/sessions/end-all'));
+      const all = await browser.submit(formWithAction(await browser.get(`${issuer}/account/sessions`), '/account/sessions/end-all'));
       expect(all.status).to.equal(200);
       expect(all.body).to.include('Mọi phiên đăng nhập của bạn đã kết thúc.');
       const refused = await refresh();
@@ -454,19 +454,35 @@ describe('the account page (/account)', function () {
 
     /** The provider session a browser is signed in with (the one whose console sid it holds). */
     async function findSessionOf(browser: Browser, accountId: string): Promise<string> {
-      const overview = await browser.get(`${issuer}/account`);
+      const overview = await browser.get(`${issuer}/account/sessions`);
       const current = /<li data-current>[\s\S]*?name="session" value="([^"]+)"/.exec(overview.body)?.[1];
       if (!current) throw new Error(`no current session for ${accountId}`);
       return current;
     }
   });
 
+  describe('page groups', () => {
+    it('gives each page group its own URL under one navigation bar, and marks an expired identity card', async () => {
+      const browser = new Browser(issuer);
+      const overview = await openSignedIn(browser, `${issuer}/account`, AN);
+      // An's card expired on 2024-03-15 (the demo data).
+      expect(decodeEntities(overview.body)).to.include('15/03/2024 (đã hết hạn)');
+      expect(decodeEntities((await browser.get(`${issuer}/account?lang=en`)).body)).to.include('15 Mar 2024 (expired)');
+      for (const path of ['/account', '/account/contacts', '/account/security', '/account/password', '/account/sessions', '/account/services', '/account/approvals', '/account/history']) {
+        const page = await browser.get(`${issuer}${path}?lang=vi`);
+        expect(page.status, path).to.equal(200);
+        // The password page and the approvals need a fresh sign-in first.
+        if (path !== '/account/approvals' && path !== '/account/password') expect(page.body, path).to.include(`<a href="${path}" aria-current="page">`);
+      }
+      expect((await browser.fetch(`${issuer}/account?history=2`)).location).to.equal(`${issuer}/account/history?history=2`);
+    });
+  });
+
   describe('a level-2 account', () => {
     it('is sent to step up for a factor change without a recent level-2 sign-in, and nothing changes', async () => {
       const browser = new Browser(issuer);
-      const page = await openSignedIn(browser, `${issuer}/account`, AN);
-      expect(page.body).to.include('Mức 2');
-      const removal = formWithAction(page, '/account/totp/remove');
+      expect((await openSignedIn(browser, `${issuer}/account`, AN)).body).to.include('Mức 2');
+      const removal = formWithAction(await browser.get(`${issuer}/account/security`), '/account/totp/remove');
       const response = await browser.fetch(removal.action, {
         method: 'POST',
         body: new URLSearchParams(removal.fields).toString(),
@@ -499,7 +515,7 @@ describe('the account page (/account)', function () {
       const shown = await browser.submit(formWithAction(page, '/account/recovery-codes'));
       expect([...shown.body.matchAll(/<code>[0-9A-Z-]{14}<\/code>/g)]).to.have.length(10);
       // A level-2 account keeps its last strong factor.
-      const overview = await browser.get(`${issuer}/account`);
+      const overview = await browser.get(`${issuer}/account/security`);
       const kept = await browser.submit(formWithAction(overview, '/account/totp/remove'));
       expect(kept.body).to.include('Không thể gỡ');
       const row = await world.server.container.db('accounts').where({ national_id: AN.id }).first<{ totp_secret_sealed: string | null }>();

@@ -158,7 +158,7 @@ describe('consent records and the services with access (/account)', function () 
     const record = await newestRecord(KHOA, PORTAL.id);
 
     const console = new Browser(world.issuer);
-    const overview = await openSignedIn(console, `${world.issuer}/account`, KHOA);
+    const overview = await openSignedIn(console, `${world.issuer}/account/services`, KHOA);
     const services = /<section aria-labelledby="consents-title">([\s\S]*?)<\/section>/.exec(overview.body)![1]!;
     expect(decodeEntities(services)).to.include(PORTAL.name);
     expect(decodeEntities(services)).to.include('Họ và tên, ngày sinh, giới tính');
@@ -171,7 +171,7 @@ describe('consent records and the services with access (/account)', function () 
     expect(textOf(confirm)).to.include(PORTAL.name);
     const done = await console.submit(formWithAction(confirm, `/account/consents/${record.id}/withdraw`));
     expect(done.status).to.equal(200);
-    expect(new URL(done.url).pathname).to.equal('/account');
+    expect(new URL(done.url).pathname).to.equal('/account/services');
     expect(textOf(done)).to.include('Đã rút lại sự đồng ý');
     const servicesAfter = /<section aria-labelledby="consents-title">([\s\S]*?)<\/section>/.exec(done.body)![1]!;
     expect(decodeEntities(servicesAfter)).to.not.include(PORTAL.name);
@@ -209,7 +209,7 @@ describe('consent records and the services with access (/account)', function () 
     const console = new Browser(world.issuer);
     const historyOf = (page: Page) =>
       decodeEntities(/<section aria-labelledby="history-title">([\s\S]*?)<\/section>/.exec(page.body)![1]!.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ');
-    const history = historyOf(await openSignedIn(console, `${world.issuer}/account`, BICH));
+    const history = historyOf(await openSignedIn(console, `${world.issuer}/account/history`, BICH));
     expect(history).to.include(TAX.name);
     expect(history).to.include('Họ và tên');
     expect(history).to.include('Số định danh cá nhân');
@@ -217,7 +217,7 @@ describe('consent records and the services with access (/account)', function () 
     // Newest first: the userinfo release of demo-tax comes before BICH's earlier consent to demo-portal.
     expect(history.indexOf(TAX.name)).to.be.below(history.indexOf(PORTAL.name));
 
-    const english = historyOf(await console.get(`${world.issuer}/account?lang=en`));
+    const english = historyOf(await console.get(`${world.issuer}/account/history?lang=en`));
     expect(english).to.include('Data-access history');
     expect(english).to.include('Full name');
     expect(english).to.include('Personal identification number');

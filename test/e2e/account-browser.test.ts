@@ -80,11 +80,17 @@ describe('the account page in a real browser', function () {
     const main = await page.textContent('main');
     expect(main).to.include('Trần Thị Bích');
     expect(main).to.include('Cơ sở dữ liệu quốc gia về dân cư');
-    expect(main).to.include('Trình duyệt này');
     await checkPage('1-overview');
+    // Each page group is a page of its own, reached from the navigation bar.
+    await page.getByRole('navigation', { name: 'Các trang của tài khoản' }).getByRole('link', { name: 'Phiên đăng nhập' }).click();
+    await page.waitForURL(`${world.issuer}/account/sessions`);
+    expect(await page.getAttribute('nav.account-nav a[aria-current=page]', 'href')).to.equal('/account/sessions');
+    expect(await page.textContent('main')).to.include('Trình duyệt này');
+    await checkPage('1-sessions');
   });
 
   it('turns on an authenticator app, the secret read from the page and a code computed from it', async () => {
+    await page.goto(`${world.issuer}/account/security`);
     await page.getByRole('link', { name: 'Thêm ứng dụng xác thực' }).click();
     await page.waitForURL(`${world.issuer}/account/totp`);
     expect(await page.locator('figure.qr svg').count()).to.equal(1);
@@ -102,6 +108,7 @@ describe('the account page in a real browser', function () {
     await page.getByRole('button', { name: 'Xác nhận và bật' }).click();
     await page.waitForURL(`${world.issuer}/account`);
     expect(await page.getByRole('status').textContent()).to.equal('Đã bật ứng dụng xác thực.');
+    await page.goto(`${world.issuer}/account/security`);
     expect(await page.textContent('#totp-status')).to.include('Đang dùng');
   });
 
@@ -116,7 +123,7 @@ describe('the account page in a real browser', function () {
     for (const code of codes) expect(code).to.match(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     await checkPage('5-recovery-codes');
     await page.getByRole('link', { name: 'Tôi đã lưu các mã' }).click();
-    await page.waitForURL(`${world.issuer}/account`);
+    await page.waitForURL(`${world.issuer}/account/security`);
     expect(await page.textContent('#recovery-status')).to.include('10');
   });
 
@@ -130,6 +137,7 @@ describe('the account page in a real browser', function () {
     await page.getByRole('button', { name: 'Tạo khóa truy cập' }).click();
     await page.waitForURL(`${world.issuer}/account`);
     expect(await page.getByRole('status').textContent()).to.equal('Đã thêm khóa truy cập.');
+    await page.goto(`${world.issuer}/account/security`);
     expect(await page.textContent('ul.passkeys')).to.include('Chromium (thử nghiệm)');
     await checkPage('7-overview-with-factors');
 
@@ -177,7 +185,7 @@ describe('the account page in a real browser', function () {
   });
 
   it('changes her password, with the policy explained next to the field', async () => {
-    await page.getByRole('link', { name: 'Đổi mật khẩu' }).click();
+    await page.getByRole('link', { name: 'Mật khẩu' }).click();
     await page.waitForURL(`${world.issuer}/account/password`);
     await checkPage('8-password');
     await page.fill('#current-password', BICH.password);
@@ -202,6 +210,7 @@ describe('the account page in a real browser', function () {
     await page.waitForSelector('html[lang=en]');
     expect(await page.textContent('main')).to.include('From the National Population Database');
     await checkPage('10-overview-en');
+    await page.getByRole('link', { name: 'Two-factor authentication' }).click();
     await page.getByRole('link', { name: 'Lock my account' }).click();
     await page.waitForURL(`${world.issuer}/account/lock`);
     expect(await page.getAttribute('html', 'lang')).to.equal('en');
@@ -211,6 +220,7 @@ describe('the account page in a real browser', function () {
   });
 
   it('ends all her sessions, this browser included', async () => {
+    await page.goto(`${world.issuer}/account/sessions`);
     await page.getByRole('button', { name: 'End all sessions' }).click();
     await page.waitForSelector('[role=status]');
     expect(await page.textContent('[role=status]')).to.equal('All your sign-in sessions have ended.');

@@ -1,7 +1,8 @@
 // Registration to first sign-in in a real browser (Debian's chromium through playwright-core): Phạm
-// Thu Hà, who is in the registry without an account, registers at /register with the code the test
-// reads from the outbox table (as she would read it on her phone), signs in through the provider's
-// own login page, then resets her password at /reset. Each page is checked with axe-core (no serious
+// Thu Hà, who is in the registry without an account, follows the sign-in page's link to /register,
+// registers with the code the test reads from the outbox table (as she would read it on her phone),
+// goes from the success page back to that sign-in and signs in, then resets her password at /reset
+// and goes on to the account page. Each page is checked with axe-core (no serious
 // or critical violation) and for Content-Security-Policy errors, and saved under
 // test-results/screenshots/registration-*.png.
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -68,8 +69,48 @@ describe('registration to first sign-in in a real browser', function () {
     return code;
   }
 
-  it('registers Phạm Thu Hà with the code sent to the mobile number the registry holds', async () => {
-    await page.goto(`${world.issuer}/register`);
+  async function startAtPortal() {
+    const portal = await client.discovery(new URL(world.issuer), 'demo-portal', undefined, client.ClientSecretBasic('demo-portal-secret'), {
+      execute: [client.allowInsecureRequests],
+    });
+    const codeVerifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(portal, {
+      redirect_uri: CALLBACK,
+      scope: 'openid profile',
+      state,
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+    });
+    return { portal, codeVerifier, state, url };
+  }
+
+  it('offers registration and password reset on the sign-in page, in both languages', async () => {
+    const { url } = await startAtPortal();
+    await page.goto(url.href);
+    await page.waitForSelector('input[name=username]');
+    const uid = /\/interaction\/([^/?]+)/.exec(page.url())![1]!;
+    expect(await page.getByRole('link', { name: 'Đăng ký tài khoản' }).getAttribute('href')).to.equal(`/register?return=%2Finteraction%2F${uid}&lang=vi`);
+    expect(await page.getByRole('link', { name: 'Quên mật khẩu?' }).getAttribute('href')).to.equal(`/reset?return=%2Finteraction%2F${uid}&lang=vi`);
+    await page.getByRole('link', { name: 'English' }).click();
+    await page.waitForSelector('html[lang=en]');
+    expect(await page.getByRole('link', { name: 'Register for an account' }).getAttribute('href')).to.equal(`/register?return=%2Finteraction%2F${uid}&lang=en`);
+    expect(await page.getByRole('link', { name: 'Forgot your password?' }).getAttribute('href')).to.equal(`/reset?return=%2Finteraction%2F${uid}&lang=en`);
+    await page.getByRole('link', { name: 'Tiếng Việt' }).click();
+    await page.waitForSelector('html[lang=vi]');
+  });
+
+  it('registers Phạm Thu Hà from the sign-in page with the code sent to the mobile number the registry holds, then signs her in', async () => {
+    const { portal, codeVerifier, state, url } = await startAtPortal();
+    await page.route('http://localhost:4000/**', async (route) => {
+      await route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>demo-portal</title><p>back at the portal</p>' });
+    });
+    await page.goto(url.href);
+    await page.waitForSelector('input[name=username]');
+    const signIn = page.url();
+    await checkPage('0-login');
+    await page.getByRole('link', { name: 'Đăng ký tài khoản' }).click();
+    await page.waitForURL(/\/register\?/);
     expect(await page.getAttribute('html', 'lang')).to.equal('vi');
     await checkPage('1-form');
 
@@ -111,34 +152,25 @@ describe('registration to first sign-in in a real browser', function () {
     await page.getByLabel('Nhập lại mật khẩu mới').fill(PASSWORD);
     await page.getByRole('button', { name: 'Tạo tài khoản' }).click();
     await page.waitForSelector('text=Đã tạo tài khoản');
+    // Post/Redirect/Get: the success page has its own address, so a reload shows it again and sends nothing.
+    expect(page.url()).to.equal(`${world.issuer}/register/done`);
     expect(await page.textContent('main')).to.include('Bây giờ bạn có thể đăng nhập').and.include('+849*****04');
     await checkPage('5-registered');
-  });
+    await page.reload();
+    await page.getByRole('link', { name: 'English' }).click();
+    await page.waitForSelector('html[lang=en]');
+    expect(await page.textContent('h1')).to.equal('Your account is ready');
+    await checkPage('5-registered-en');
+    await page.getByRole('link', { name: 'Continue signing in' }).click();
 
-  it('signs her in for the first time at demo-portal, through the provider’s login page', async () => {
-    const portal = await client.discovery(new URL(world.issuer), 'demo-portal', undefined, client.ClientSecretBasic('demo-portal-secret'), {
-      execute: [client.allowInsecureRequests],
-    });
-    const codeVerifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const url = client.buildAuthorizationUrl(portal, {
-      redirect_uri: CALLBACK,
-      scope: 'openid profile',
-      state,
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-    });
-    await page.route('http://localhost:4000/**', async (route) => {
-      await route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>demo-portal</title><p>back at the portal</p>' });
-    });
-
-    await page.goto(url.href);
+    // Back at the sign-in she started from, which now lets her in.
     await page.waitForSelector('input[name=username]');
+    expect(page.url().split('?')[0]).to.equal(signIn.split('?')[0]);
     await checkPage('6-first-login');
     await page.fill('input[name=username]', HA.id);
     await page.fill('input[name=password]', PASSWORD);
-    await page.getByRole('button', { name: 'Đăng nhập', exact: true }).click();
-    await page.getByRole('button', { name: 'Đồng ý chia sẻ' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('button', { name: 'Agree and share' }).click();
     await page.waitForURL(/^http:\/\/localhost:4000\/callback\?/);
     const callback = new URL(page.url());
     await page.unroute('http://localhost:4000/**');
@@ -150,7 +182,7 @@ describe('registration to first sign-in in a real browser', function () {
   });
 
   it('lets her reset the password with the card issue date and a code to her verified phone', async () => {
-    await page.goto(`${world.issuer}/reset`);
+    await page.goto(`${world.issuer}/reset?lang=vi`);
     await checkPage('7-reset-form');
     await page.getByLabel('Số định danh cá nhân').fill(HA.id);
     await page.getByLabel('Ngày cấp thẻ căn cước').fill(HA.issued);
@@ -163,7 +195,11 @@ describe('registration to first sign-in in a real browser', function () {
     await page.getByLabel('Nhập lại mật khẩu mới').fill(NEW_PASSWORD);
     await page.getByRole('button', { name: 'Đổi mật khẩu' }).click();
     await page.waitForSelector('text=Đã đổi mật khẩu');
+    expect(page.url()).to.equal(`${world.issuer}/reset/done`);
     await checkPage('9-reset-done');
+    // Opened on its own, not from a sign-in: the way on is the account page, which signs her in.
+    await page.getByRole('link', { name: 'Đăng nhập vào trang tài khoản' }).click();
+    await page.waitForSelector('input[name=username]');
     const account = await world.server.container.accounts.findByNationalId(HA.id);
     expect(await world.server.container.passwords.verify(account!.passwordHash, NEW_PASSWORD)).to.equal(true);
   });

@@ -30,7 +30,7 @@ export interface PageForm {
 }
 
 /** What a sign-in journey passed through. */
-export type Step = 'login' | 'otp' | 'consent';
+export type Step = 'login' | 'otp' | 'consent' | 'unmet';
 
 export class SignInFailed extends Error {
   override readonly name = 'SignInFailed';
@@ -96,6 +96,7 @@ export function stepOf(page: Page): Step | undefined {
   if (actions.some((action) => /^\/interaction\/[^/]+\/login$/.test(action))) return 'login';
   if (actions.some((action) => /^\/interaction\/[^/]+\/otp$/.test(action))) return 'otp';
   if (actions.some((action) => /^\/interaction\/[^/]+\/consent$/.test(action))) return 'consent';
+  if (actions.some((action) => /^\/interaction\/[^/]+\/unmet$/.test(action))) return 'unmet';
   return undefined;
 }
 
@@ -208,7 +209,8 @@ export class Browser {
 
   /**
    * Walks an authorization request through the sign-in pages: the login page gets the credentials,
-   * the consent page is agreed to (or refused with `consent: false`). Returns the URL the provider
+   * the consent page is agreed to (or refused with `consent: false`), the page saying the account
+   * cannot reach the level asked for is passed with its one button. Returns the URL the provider
    * finally redirects to (the client's redirect URI with a code or an error). `lastSteps` tells which
    * pages were shown.
    */
@@ -238,6 +240,9 @@ export class Browser {
         const otp = forms.find((form) => form.action.endsWith('/otp'))!;
         page = await this.submit(otp, { otp: await options.otp() });
         if (stepOf(page) === 'otp') throw new SignInFailed(`second factor refused: ${alertsOf(page).join(' ')}`, page);
+      } else if (step === 'unmet') {
+        // The page that says why the account falls short; its one button returns to the service.
+        page = await this.submit(forms.find((form) => form.action.endsWith('/unmet'))!);
       } else {
         const target = forms.find((form) => form.action.endsWith(options.consent === false ? '/abort' : '/consent'))!;
         page = await this.submit(target);

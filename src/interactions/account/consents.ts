@@ -3,7 +3,7 @@
 import { Router, type RouteParams } from '../../web/router.ts';
 import type { ClientRepository } from '../../oidc/clients/clients.ts';
 import type { ConsentRecords } from '../../oidc/consent/consent-records.ts';
-import { accountErrorPage } from './pages.ts';
+import { ACCOUNT_SECTIONS, accountErrorPage } from './pages.ts';
 import { consentRecordPage, withdrawConsentPage } from './consents-pages.ts';
 import { frame, send, type AccountSession, type Signed } from './session.ts';
 
@@ -56,7 +56,7 @@ export function consentRoutes(deps: ConsentRoutesDependencies, account: AccountS
         const record = await ownConsentRecord(signed, params);
         if (!record) return;
         if (record.withdrawnAt) {
-          await account.flashAndReturn(signed, 'notice.consent_withdrawn');
+          await account.flashAndReturn(signed, 'notice.consent_withdrawn', ACCOUNT_SECTIONS.services.path);
           return;
         }
         send(
@@ -75,7 +75,7 @@ export function consentRoutes(deps: ConsentRoutesDependencies, account: AccountS
           send(signed.ctx, 404, accountErrorPage(frame(signed.ctx, signed.locale), 'consents.not_found'));
           return;
         }
-        await account.flashAndReturn(signed, 'notice.consent_withdrawn');
+        await account.flashAndReturn(signed, 'notice.consent_withdrawn', ACCOUNT_SECTIONS.services.path);
       }),
       options,
     );

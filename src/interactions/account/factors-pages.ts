@@ -53,7 +53,7 @@ ${handoverField(locale, model.handover, handoverError)}
 <label for="code">${t(locale, 'totp.code')}</label>
 <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required${describedBy(error && 'code-error')}${invalid(Boolean(error))}>
 ${fieldError('code-error', error)}
-<div class="actions"><button type="submit" class="primary">${t(locale, 'totp.confirm')}</button><a class="secondary" href="/account">${t(locale, 'account.cancel')}</a></div>
+<div class="actions"><button type="submit" class="primary">${t(locale, 'totp.confirm')}</button><a class="secondary" href="/account/security">${t(locale, 'account.cancel')}</a></div>
 </form>`,
   );
 }
@@ -70,11 +70,11 @@ export function recoveryCodesPage(model: RecoveryCodesPageModel): string {
     ? html`<h1>${t(locale, 'recovery.title')}</h1>
 <p role="alert">${t(locale, 'recovery.shown_once')}</p>
 <ol class="recovery-codes" id="recovery-codes">${model.codes.map((code) => html`<li><code>${code}</code></li>`)}</ol>
-<div class="actions"><a class="secondary" href="/account">${t(locale, 'recovery.done')}</a></div>`
+<div class="actions"><a class="secondary" href="/account/security">${t(locale, 'recovery.done')}</a></div>`
     : html`<h1>${t(locale, 'recovery.title')}</h1>
 <p>${t(locale, 'recovery.lead')}</p>
 <form method="post" action="/account/recovery-codes">${csrfField(model.csrf)}
-<div class="actions"><button type="submit" class="primary">${t(locale, 'recovery.generate')}</button><a class="secondary" href="/account">${t(locale, 'account.cancel')}</a></div>
+<div class="actions"><button type="submit" class="primary">${t(locale, 'recovery.generate')}</button><a class="secondary" href="/account/security">${t(locale, 'account.cancel')}</a></div>
 </form>`;
   return page(model, t(locale, 'recovery.title'), body);
 }
@@ -108,7 +108,7 @@ ${handoverField(locale, model.handover, model.error?.startsWith('handover.') ? t
 <p class="muted" id="passkey-name-hint">${t(locale, 'passkeys.name_hint')}</p>
 <p class="muted" data-passkey-nojs>${t(locale, 'passkeys.needs_js')}</p>
 <p role="alert" data-passkey-error${error ? '' : html` hidden`}>${error ?? ''}</p>
-<div class="actions"><button type="submit" class="primary">${t(locale, 'passkeys.create')}</button><a class="secondary" href="/account">${t(locale, 'account.cancel')}</a></div>
+<div class="actions"><button type="submit" class="primary">${t(locale, 'passkeys.create')}</button><a class="secondary" href="/account/security">${t(locale, 'account.cancel')}</a></div>
 </form>
 <script src="/assets/passkey.js"></script>`,
   );

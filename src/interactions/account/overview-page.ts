@@ -1,13 +1,13 @@
-// The account page's overview: registry data, contacts, factors, sessions, services with access, the
-// data-access history, and the bank approvals' section.
+// The account page's page groups that show what the account holds: the overview (registry data),
+// contacts, second factors (with password and lock), sessions, services with access and the
+// data-access history — each its own URL under one navigation bar.
 import { html, type Html } from '../../web/html.ts';
 import { formatDate, formatDateTime, type Locale } from '../../web/i18n.ts';
 import { translateIfKnown } from '../i18n.ts';
 import type { RegistryRecord } from '../../registry/registry.ts';
 import { formatAddress } from '../../registry/registry.ts';
 import type { Passkey, SecondFactors } from '../../accounts/second-factors.ts';
-import { approvalsSection } from './approvals-pages.ts';
-import { csrfField, isAccountMessageKey, page, t, type AccountMessageKey, type PageFrame } from './pages.ts';
+import { accountNav, csrfField, isAccountMessageKey, page, t, type AccountMessageKey, type AccountSection, type PageFrame } from './pages.ts';
 
 export interface SessionRow {
   readonly id: string;
@@ -61,6 +61,8 @@ export interface OverviewModel extends PageFrame {
   readonly sessions: readonly SessionRow[];
   readonly services: readonly ServiceRow[];
   readonly history: HistoryPage;
+  /** Today in Vietnam (YYYY-MM-DD): an identity card that expired before it is marked expired. */
+  readonly today: string;
 }
 
 function registrySection(model: OverviewModel): Html {
@@ -79,7 +81,10 @@ function registrySection(model: OverviewModel): Html {
     if (record.temporaryAddress) rows.push([t(locale, 'registry.temporary_address'), formatAddress(record.temporaryAddress)]);
     if (record.relationToHead) rows.push([t(locale, 'registry.relation'), t(locale, `relation.${record.relationToHead}` as const)]);
     if (record.idCardIssueDate) {
-      const expiry = record.idCardExpiryDate ? `, ${t(locale, 'registry.id_card.expires')} ${formatDate(locale, record.idCardExpiryDate)}` : '';
+      const expired = record.idCardExpiryDate !== null && record.idCardExpiryDate < model.today;
+      const expiry = record.idCardExpiryDate
+        ? `, ${t(locale, 'registry.id_card.expires')} ${formatDate(locale, record.idCardExpiryDate)}${expired ? ` (${t(locale, 'registry.id_card.expired')})` : ''}`
+        : '';
       rows.push([t(locale, 'registry.id_card'), `${t(locale, 'registry.id_card.issued')} ${formatDate(locale, record.idCardIssueDate)}${expiry}`]);
     }
   }
@@ -216,7 +221,7 @@ function historySection(model: OverviewModel): Html {
           row.items.length > 0 ? `: ${row.items.map((scope) => scopeWords(locale, scope)).join('; ')}` : ''
         }`;
   const pageLink = (page: number, key: 'history.newer' | 'history.older') =>
-    html`<a class="secondary" href="/account?history=${page}#history-title">${t(locale, key)}</a>`;
+    html`<a class="secondary" href="/account/history?history=${page}">${t(locale, key)}</a>`;
   return html`<section aria-labelledby="history-title">
 <h2 id="history-title">${t(locale, 'history.title')}</h2>
 <p class="muted">${t(locale, 'history.lead')}</p>
@@ -240,37 +245,37 @@ ${
 </section>`;
 }
 
-export function overviewPage(model: OverviewModel): string {
+/** One page group of the account page, under the navigation bar. */
+export function overviewPage(model: OverviewModel, section: Exclude<AccountSection, 'password' | 'approvals'> = 'overview'): string {
   const { locale, account, signIn } = model;
   const name = model.record && model.record !== 'unavailable' ? model.record.fullName : account.nationalId;
   const assurance = t(locale, signIn.acr === 'urn:vn:eid:loa:2' ? 'account.assurance.loa2' : 'account.assurance.loa1');
-  return page(
-    model,
-    t(locale, 'account.title'),
-    html`<h1>${t(locale, 'account.title')}</h1>
-${model.notice ? html`<p role="status" class="notice">${t(locale, model.notice)}</p>` : ''}
-<p>${t(locale, 'account.greeting')}, <strong>${name}</strong>.</p>
+  const sections: Record<typeof section, () => Html> = {
+    overview: () => html`<p>${t(locale, 'account.greeting')}, <strong>${name}</strong>.</p>
 <dl class="claims">
 <dt>${t(locale, 'account.level')}</dt><dd>${t(locale, account.level === 2 ? 'account.level.2' : 'account.level.1')}</dd>
 <dt>${t(locale, 'account.signed_in')}</dt><dd>${formatDateTime(locale, signIn.authTime)}, ${assurance}</dd>
 </dl>
 <p class="muted">${t(locale, account.level === 2 ? 'account.fresh_needed.level2' : 'account.fresh_needed.level1')}</p>
 <form method="post" action="/account/sign-out">${csrfField(model.csrf)}<div class="actions"><button type="submit" class="secondary">${t(locale, 'account.sign_out')}</button></div></form>
-${registrySection(model)}
-${contactsSection(model)}
-${factorsSection(model)}
-<section aria-labelledby="password-title">
-<h2 id="password-title">${t(locale, 'password.title')}</h2>
-<div class="actions"><a class="secondary" href="/account/password">${t(locale, 'password.change')}</a></div>
-</section>
-${approvalsSection(locale)}
-${servicesSection(model)}
-${historySection(model)}
-${sessionsSection(model)}
+${registrySection(model)}`,
+    contacts: () => contactsSection(model),
+    security: () => html`${factorsSection(model)}
 <section aria-labelledby="lock-title">
 <h2 id="lock-title">${t(locale, 'lock.title')}</h2>
 <p>${t(locale, 'lock.lead')}</p>
 <div class="actions"><a class="secondary" href="/account/lock">${t(locale, 'lock.open')}</a></div>
 </section>`,
+    sessions: () => sessionsSection(model),
+    services: () => servicesSection(model),
+    history: () => historySection(model),
+  };
+  return page(
+    model,
+    t(locale, 'account.title'),
+    html`<h1>${t(locale, 'account.title')}</h1>
+${accountNav(locale, section)}
+${model.notice ? html`<p role="status" class="notice">${t(locale, model.notice)}</p>` : ''}
+${sections[section]()}`,
   );
 }

@@ -46,6 +46,27 @@ export function page(frame: PageFrame, title: string, body: Html): string {
 }
 
 
+/** The account page's page groups, each a real URL, in the order the navigation lists them. */
+export const ACCOUNT_SECTIONS = {
+  overview: { path: '/account', label: 'nav.overview' },
+  contacts: { path: '/account/contacts', label: 'contacts.title' },
+  security: { path: '/account/security', label: 'factors.title' },
+  password: { path: '/account/password', label: 'password.title' },
+  sessions: { path: '/account/sessions', label: 'sessions.title' },
+  services: { path: '/account/services', label: 'consents.title' },
+  approvals: { path: '/account/approvals', label: 'approvals.nav' },
+  history: { path: '/account/history', label: 'history.title' },
+} as const satisfies Record<string, { path: string; label: AccountMessageKey }>;
+
+export type AccountSection = keyof typeof ACCOUNT_SECTIONS;
+
+/** The bar of page groups at the top of each account page; the current one is marked for screen readers. */
+export function accountNav(locale: Locale, current: AccountSection | undefined): Html {
+  return html`<nav class="account-nav" aria-label="${t(locale, 'nav.label')}"><ul>${Object.entries(ACCOUNT_SECTIONS).map(
+    ([name, section]) => html`<li><a href="${section.path}"${name === current ? html` aria-current="page"` : ''}>${t(locale, section.label)}</a></li>`,
+  )}</ul></nav>`;
+}
+
 export const backLink = (locale: Locale) => html`<p><a href="/account">${t(locale, 'account.back')}</a></p>`;
 
 export function signedOutPage(frame: PageFrame & { readonly everywhere: boolean }): string {

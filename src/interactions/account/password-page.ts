@@ -1,6 +1,6 @@
 // The page that changes the password: the current one, the new one twice, the policy next to the field.
 import { html } from '../../web/html.ts';
-import { csrfField, describedBy, fieldError, invalid, page, t, type PageFrame } from './pages.ts';
+import { accountNav, csrfField, describedBy, fieldError, invalid, page, t, type PageFrame } from './pages.ts';
 
 export type PasswordError =
   | 'password.wrong_current'
@@ -29,6 +29,7 @@ export function passwordPage(model: PasswordPageModel): string {
     model,
     t(locale, 'password.change'),
     html`<h1>${t(locale, 'password.change')}</h1>
+${accountNav(locale, 'password')}
 <p class="muted">${t(locale, 'password.ends_sessions')}</p>
 <form method="post" action="/account/password">${csrfField(model.csrf)}
 <label for="current-password">${t(locale, 'password.current')}</label>

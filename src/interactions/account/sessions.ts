@@ -5,7 +5,7 @@ import type { AccountStore } from '../../accounts/account-store.ts';
 import { lockOwnAccount } from '../../accounts/self-service.ts';
 import type { AccountSessions } from '../../oidc/sessions/account-sessions.ts';
 import type { SessionTerminator } from '../../oidc/sessions/sessions.ts';
-import { signedOutPage } from './pages.ts';
+import { ACCOUNT_SECTIONS, signedOutPage } from './pages.ts';
 import { lockPage, lockedPage } from './sessions-pages.ts';
 import { frame, send, type AccountSession } from './session.ts';
 
@@ -24,7 +24,7 @@ export function sessionRoutes(deps: SessionRoutesDependencies, account: AccountS
         const target = signed.form.get('session') ?? '';
         const here = await account.providerSessionOf(signed.session);
         if (!/^[A-Za-z0-9_-]{1,128}$/.test(target) || !(await deps.accountSessions.end(holder.id, target))) {
-          await account.flashAndReturn(signed, 'notice.session_ended');
+          await account.flashAndReturn(signed, 'notice.session_ended', ACCOUNT_SECTIONS.sessions.path);
           return;
         }
         await account.audit(signed, 'session.ended', { current: here?.id === target });
@@ -34,7 +34,7 @@ export function sessionRoutes(deps: SessionRoutesDependencies, account: AccountS
           send(ctx, 200, signedOutPage({ ...frame(ctx, locale), everywhere: false }));
           return;
         }
-        await account.flashAndReturn(signed, 'notice.session_ended');
+        await account.flashAndReturn(signed, 'notice.session_ended', ACCOUNT_SECTIONS.sessions.path);
       }),
     )
     .post(

@@ -16,13 +16,13 @@ import type { AccountStore } from '../../accounts/account-store.ts';
 import type { AccountFactors } from '../../accounts/second-factors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { ConsoleRelyingParty, ConsoleSession, ConsoleSessionStore } from '../account-console.ts';
-import { accountErrorPage, signedOutPage } from './pages.ts';
+import { ACCOUNT_SECTIONS, accountErrorPage, signedOutPage } from './pages.ts';
 import { SESSION_COOKIE, SIGN_IN_COOKIE, frame, send, type AccountSession } from './session.ts';
 import { CONSENT_ID } from './consents.ts';
 
 /** The pages a sign-in may return to (a fixed list: the return path is never taken from the request). */
 const RETURN_PATHS = new Set([
-  '/account',
+  ...Object.values(ACCOUNT_SECTIONS).map((section) => section.path),
   '/account/totp',
   '/account/recovery-codes',
   '/account/passkeys/new',

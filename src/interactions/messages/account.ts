@@ -274,6 +274,10 @@ export const ACCOUNT_MESSAGES = {
     vi: 'Yêu cầu đăng nhập này đã hết hạn hoặc đã được dùng. Hãy thử lại.',
     en: 'This sign-in request has expired or was already used. Please try again.',
   },
+  'nav.label': { vi: 'Các trang của tài khoản', en: 'Account pages' },
+  'nav.overview': { vi: 'Tổng quan', en: 'Overview' },
+  'approvals.nav': { vi: 'Yêu cầu xác nhận', en: 'Approval requests' },
+  'registry.id_card.expired': { vi: 'đã hết hạn', en: 'expired' },
   'account.back': { vi: 'Quay lại trang tài khoản', en: 'Back to your account' },
   'account.cancel': { vi: 'Hủy', en: 'Cancel' },
   'form.expired': {

@@ -97,10 +97,8 @@ export const REGISTRATION_MESSAGES = {
     vi: 'Để nâng lên tài khoản mức 2, hãy mang thẻ căn cước đến cơ quan Công an.',
     en: 'To raise it to level 2, bring your identity card to a police office.',
   },
-  'registered.next': {
-    vi: 'Hãy quay lại dịch vụ bạn đang dùng và chọn đăng nhập bằng định danh điện tử.',
-    en: 'Go back to the service you were using and choose to sign in with your electronic identity.',
-  },
+  'done.back_to_sign_in': { vi: 'Tiếp tục đăng nhập', en: 'Continue signing in' },
+  'done.to_account': { vi: 'Đăng nhập vào trang tài khoản', en: 'Sign in to your account page' },
   'changed.title': { vi: 'Đã đổi mật khẩu', en: 'Your password has been changed' },
   'changed.lead': {
     vi: 'Mật khẩu của bạn đã được đổi. Mọi phiên đăng nhập và mọi quyền truy cập đã cấp cho các dịch vụ đều đã kết thúc; hãy đăng nhập lại bằng mật khẩu mới.',

@@ -13,6 +13,25 @@ export const SECOND_FACTOR_MESSAGES = {
   },
   'otp.submit': { vi: 'Xác nhận', en: 'Verify' },
   'otp.cancel': { vi: 'Hủy và quay lại dịch vụ', en: 'Cancel and return to the service' },
+  'unmet.title': { vi: 'Dịch vụ này cần tài khoản mức 2', en: 'This service needs a level 2 account' },
+  'unmet.level': {
+    vi: 'yêu cầu tài khoản định danh điện tử mức 2. Tài khoản của bạn là tài khoản mức 1 nên chưa thể dùng để đăng nhập vào dịch vụ này.',
+    en: 'needs a level 2 electronic identity account. Yours is a level 1 account, so it cannot be used to sign in to this service yet.',
+  },
+  'unmet.level.how': {
+    vi: 'Để nâng lên mức 2, hãy mang thẻ căn cước đến cơ quan Công an nơi gần nhất; cán bộ sẽ đối chiếu thẻ và sinh trắc học của bạn. Sau đó, thêm ứng dụng xác thực hoặc khóa truy cập (passkey) tại trang tài khoản.',
+    en: 'To raise it to level 2, bring your identity card to your nearest police office, where an officer checks the card and your biometrics. Then add an authenticator app or a passkey on your account page.',
+  },
+  'unmet.second_factor': {
+    vi: 'yêu cầu đăng nhập mức 2: mật khẩu cùng một yếu tố thứ hai. Tài khoản của bạn là tài khoản mức 2 nhưng chưa có yếu tố thứ hai nào.',
+    en: 'needs a level 2 sign-in: your password and a second factor. Your account is level 2 but has no second factor yet.',
+  },
+  'unmet.second_factor.how': {
+    vi: 'Hãy thêm ứng dụng xác thực hoặc khóa truy cập (passkey) tại trang tài khoản, rồi đăng nhập lại vào dịch vụ.',
+    en: 'Add an authenticator app or a passkey on your account page, then sign in to the service again.',
+  },
+  'unmet.account': { vi: 'Mở trang tài khoản', en: 'Open your account page' },
+  'unmet.back': { vi: 'Quay lại dịch vụ', en: 'Return to the service' },
   'otp.invalid': { vi: 'Mã xác thực không đúng hoặc đã được dùng.', en: 'The code is wrong or has already been used.' },
   'locked.message': {
     vi: 'Đăng nhập bằng mật khẩu tạm thời bị khóa do nhập sai nhiều lần. Hãy thử lại sau {until}.',

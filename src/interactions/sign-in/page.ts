@@ -5,7 +5,7 @@ import { DEVICE_COOKIE, newDeviceId, DEVICE_COOKIE_MAX_AGE_MS } from '../../acco
 import type { PasskeySignIn } from '../../accounts/passkey-sign-in.ts';
 import { isNationalIdShape } from '../../registry/national-id.ts';
 import { consentPage, errorPage, loginPage } from '../pages.ts';
-import { otpPage, passkeySection } from './second-factor-pages.ts';
+import { otpPage, passkeySection, unmetPage } from './second-factor-pages.ts';
 import { selectAccountPath } from './select-account.ts';
 import type { SecondStep } from './second-step.ts';
 import { UID, signInStep, type StepDependencies } from './step.ts';
@@ -27,7 +27,10 @@ export function interactionPageRoutes(deps: InteractionPageDependencies, second:
         // Marks this browser, so a sign-in from another one can be told to the citizen.
         deps.cookies.set(ctx, DEVICE_COOKIE, newDeviceId(), { maxAge: DEVICE_COOKIE_MAX_AGE_MS });
       }
-      if (view.prompt === 'login' && (await second.pending(ctx, view))) {
+      const unmet = view.prompt === 'login' ? await second.unmet(view.uid) : undefined;
+      if (unmet) {
+        send(200, unmetPage({ locale, uid: view.uid, clientName: view.clientName, reason: unmet, switchHref: here }));
+      } else if (view.prompt === 'login' && (await second.pending(ctx, view))) {
         send(200, otpPage({ locale, uid: view.uid, clientName: view.clientName, switchHref: here }));
       } else if (view.prompt === 'login') {
         const hint = view.loginHint && isNationalIdShape(view.loginHint) ? view.loginHint : '';

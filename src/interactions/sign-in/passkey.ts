@@ -10,6 +10,7 @@ import { translate } from '../i18n.ts';
 import { loginPage } from '../pages.ts';
 import { t as secondFactorText } from './second-factor-pages.ts';
 import { passkeyAlternative } from './page.ts';
+import type { SecondStep } from './second-step.ts';
 import { UID, signInStep, type StepDependencies } from './step.ts';
 
 export interface PasskeyDependencies extends StepDependencies {
@@ -18,7 +19,7 @@ export interface PasskeyDependencies extends StepDependencies {
   readonly devices: DeviceNotices;
 }
 
-export function passkeyRoutes(deps: PasskeyDependencies): Router {
+export function passkeyRoutes(deps: PasskeyDependencies, second: Pick<SecondStep, 'refuse'>): Router {
   return new Router().post(
     '/interaction/{uid}/passkey',
     signInStep(deps, 'POST', async ({ ctx, view, form, locale, here, send }) => {
@@ -42,11 +43,11 @@ export function passkeyRoutes(deps: PasskeyDependencies): Router {
         return;
       }
       const level2 = result.account.level === 2;
-      ctx.status = 303;
       if (view.requiredAcr === LOA_2 && !level2) {
-        ctx.redirect(await deps.interactions.fail(ctx.req, ctx.res, 'unmet_authentication_requirements', 'level 2 needs a level-2 account'));
+        await second.refuse(ctx, view, 'level');
         return;
       }
+      ctx.status = 303;
       await deps.devices.signedIn(result.account, ctx.cookies.get(DEVICE_COOKIE));
       ctx.redirect(await deps.interactions.finishLogin(ctx.req, ctx.res, { accountId: result.account.id, acr: level2 ? LOA_2 : LOA_1, amr: ['hwk', 'mfa'] }));
     }),

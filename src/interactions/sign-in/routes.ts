@@ -1,5 +1,5 @@
 // HTTP for the sign-in pages: GET /interaction/{uid} shows the page the interaction needs, each POST
-// finishes a step (login, otp, passkey, consent, abort) — one module per step.
+// finishes a step (login, otp, passkey, consent, abort, unmet) — one module per step.
 import { Router } from '../../web/router.ts';
 import { interactionPageRoutes, type InteractionPageDependencies } from './page.ts';
 import { loginRoutes, type LoginDependencies } from './login.ts';
@@ -14,7 +14,7 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Router {
   return new Router()
     .mount(interactionPageRoutes(deps, second))
     .mount(loginRoutes(deps, second))
-    .mount(passkeyRoutes(deps))
+    .mount(passkeyRoutes(deps, second))
     .mount(secondStepRoutes(deps, second))
     .mount(consentRoutes(deps));
 }

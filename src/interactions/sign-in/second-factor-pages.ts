@@ -63,3 +63,32 @@ ${model.alert ? html`<p role="alert" id="otp-error">${model.alert}</p>` : ''}
 </form>`,
   });
 }
+
+/** Why an account cannot meet a level-2 request: it is level 1, or level 2 without a second factor. */
+export type UnmetReason = 'level' | 'second_factor';
+
+export interface UnmetPageModel {
+  readonly locale: Locale;
+  readonly uid: string;
+  readonly clientName: string;
+  readonly reason: UnmetReason;
+  readonly switchHref: string;
+}
+
+/** Said before the service gets unmet_authentication_requirements: what is missing and how to get it. */
+export function unmetPage(model: UnmetPageModel): string {
+  const { locale, reason } = model;
+  return layout({
+    locale,
+    title: t(locale, 'unmet.title'),
+    switchHref: model.switchHref,
+    body: html`<h1>${t(locale, 'unmet.title')}</h1>
+<p><strong>${model.clientName}</strong> ${t(locale, reason === 'level' ? 'unmet.level' : 'unmet.second_factor')}</p>
+<p>${t(locale, reason === 'level' ? 'unmet.level.how' : 'unmet.second_factor.how')}</p>
+<p><a href="/account?lang=${locale}">${t(locale, 'unmet.account')}</a></p>
+<form method="post" action="/interaction/${model.uid}/unmet">
+<input type="hidden" name="lang" value="${locale}">
+<div class="actions"><button type="submit" class="primary">${t(locale, 'unmet.back')}</button></div>
+</form>`,
+  });
+}
