@@ -11,6 +11,7 @@ import { levelTwoCitizen } from '../support/bank.ts';
 import { CLIENTS_PAGE_SIZE } from '../../src/admin/console/console-clients.ts';
 import { AUDIT_PAGE_SIZE } from '../../src/admin/console/console-audit.ts';
 import { NEW_CLIENT_PATH } from '../../src/admin/console/console-layout.ts';
+import { DEMO_CITIZENS } from '../../src/admin/demo-data.ts';
 
 type Session = AdminCredentials & { kind: 'session' };
 type FormFields = Record<string, string | readonly string[]>;
@@ -596,6 +597,46 @@ describe('admin console: pages and forms over HTTP', function () {
       expect(bad.status).to.equal(400);
       expect(bad.html).to.include('id="accountId-error"').and.include('id="from-error"');
       expect((await open(admin, '/console/audit')).status).to.equal(403);
+    });
+  });
+
+  describe('administrators by name', () => {
+    /** How a page names an administrator: the holder's name, the account's short id in small muted text. */
+    const named = (name: string, accountId: string) => `${name} <small class="muted" title="account:${accountId}">${accountId.slice(0, 8)}</small>`;
+
+    it('names the requester in the four-eyes queue and on the account page, and the signed-in administrator at home', async () => {
+      await submit(admin, NEW_CLIENT_PATH, { ...PORTAL_FORM, clientId: 'console-named', scope: ['openid', 'national_id'] }, '/console/clients');
+      const queue = await open(auditor, '/console/approvals');
+      expect(queue.html).to.include(named('Nguyễn Văn An', admin.accountId)).and.not.include(`<td>account:${admin.accountId}`);
+      expect((await open(admin, '/console/')).html).to.include('Nguyễn Văn An <small class="muted">');
+      // A level-1 citizen whose raise to level 2 a support officer asks for.
+      const { container } = world.server;
+      const nationalId = '079185000999';
+      await container.registry.upsert({ ...DEMO_CITIZENS[1]!.record, nationalId, fullName: 'Vũ Thị Hạnh' });
+      const { id } = await container.accounts.enrol({ nationalId, level: 1, passwordHash: await container.passwords.hash('Hanh#Demo2026'), totpSecretSealed: null, phoneNumber: null, phoneNumberVerified: false, email: null, emailVerified: false });
+      const requested = await submit(officer, `/console/accounts/${id}/level-two`, { evidence: 'CCCD gốc, hồ sơ HS-2026-0077' });
+      expect(requested.status, requested.html).to.equal(303);
+      expect((await open(officer, `/console/accounts/${id}`)).html).to.include(named('Lê Minh Khoa', officer.accountId));
+    });
+
+    it('names administrators and service clients in the audit trail, in one read for the whole page, and keeps the ids in the trail', async () => {
+      const { container } = world.server;
+      for (const actor of [`account:${admin.accountId}`, `account:${officer.accountId}`, 'client:demo-service', 'cli:operator']) {
+        await container.audit.record({ type: 'admin.action', actor, data: { action: 'test.named' } });
+      }
+      await container.audit.flush();
+      const reads: string[] = [];
+      const listen = (query: { sql: string }) => {
+        if (query.sql.includes('registry_records')) reads.push(query.sql);
+      };
+      container.db.on('query', listen);
+      const page = await open(auditor, '/console/audit?type=admin.action');
+      container.db.off('query', listen);
+      expect(page.status).to.equal(200);
+      expect(page.html).to.include(named('Nguyễn Văn An', admin.accountId)).and.include(named('Lê Minh Khoa', officer.accountId));
+      expect(page.html).to.include('<code title="client:demo-service">demo-service</code>').and.include('<code>cli:operator</code>');
+      expect(reads).to.have.length(1);
+      expect((await auditEvents(world, 'admin.action', `account:${admin.accountId}`)).length).to.be.greaterThan(0);
     });
   });
 

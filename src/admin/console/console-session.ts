@@ -13,7 +13,7 @@ import { AdminProblem } from '../problem.ts';
 import type { AdminPrincipal, AdminRoute } from '../route.ts';
 import { ConsoleFormTokens } from './console-form-tokens.ts';
 import { consoleText, type ConsoleMessageKey } from './console-i18n.ts';
-import type { FieldErrors, Frame } from './console-layout.ts';
+import { accountIdOfActor, type ActorNames, type FieldErrors, type Frame } from './console-layout.ts';
 
 export interface ConsoleDependencies {
   /** The admin API's routes (AdminApi.routes): the console's only way to read or change anything. */
@@ -23,6 +23,11 @@ export interface ConsoleDependencies {
   readonly issuer: string;
   /** The shared ephemeral store (Redis): the forms' single-use tokens live there, so every instance agrees. */
   readonly store: EphemeralStore;
+  /**
+   * The holders' full names of these accounts (the registry's), read in one statement: pages name the
+   * administrators they show by them. Only for display; the admin API and the audit trail keep ids.
+   */
+  readonly holderNames: (accountIds: readonly string[]) => Promise<ReadonlyMap<string, string>>;
   /** What the confirmation pages promise: admin.secretRotationOverlapSeconds and keys.publishAheadSeconds. */
   readonly secretRotationOverlapSeconds: number;
   readonly keyPublishAheadSeconds: number;
@@ -120,6 +125,8 @@ export interface ConsoleApi {
   readonly issuerOrigin: string;
   readonly secretRotationOverlapSeconds: number;
   readonly keyPublishAheadSeconds: number;
+  /** The names of the administrators among `actors` (`account:<uuid>`), by account id: one read for the whole page. */
+  readonly namesOf: (actors: Iterable<string | null | undefined>) => Promise<ActorNames>;
   /** A handler of the router for a page: the signed-in request (console-routes.ts opened it), the form read. */
   readonly page: (handler: PageHandler) => RouteHandler;
   /** Opens the signed-in request for `ctx`, before the router runs. */
@@ -154,6 +161,7 @@ export function consoleApi(deps: ConsoleDependencies): ConsoleApi {
     issuerOrigin: new URL(deps.issuer).origin,
     secretRotationOverlapSeconds: deps.secretRotationOverlapSeconds,
     keyPublishAheadSeconds: deps.keyPublishAheadSeconds,
+    namesOf: (actors) => deps.holderNames([...new Set([...actors].map((actor) => accountIdOfActor(actor ?? '')).filter((id) => id !== undefined))]),
     page: (handler) => async (ctx, params) => {
       const opened = signedIn.get(ctx);
       if (!opened) throw new Error('a console page ran without a signed-in request');
