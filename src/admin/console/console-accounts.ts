@@ -127,7 +127,7 @@ export function accountPages(api: ConsoleApi): Router {
   const readAccount = async (request: PageRequest, accountId: string): Promise<AccountView> => {
     if (!UUID.test(accountId)) throw new AdminProblem(404, 'not_found', 'account not found');
     const outcome = await invoke<AccountView>(request, 'getAccount', { params: { accountId } });
-    if (!outcome.ok) throw new AdminProblem(400, 'invalid_request', issuesText(outcome.issues));
+    if (!outcome.ok) throw new AdminProblem(400, 'invalid_request', issuesText(request.frame.locale, outcome.issues));
     return outcome.body;
   };
 

@@ -78,7 +78,7 @@ export function approvalPages(api: ConsoleApi): Router {
   const approvalList: PageHandler = async (request) => {
     const after = typeof request.ctx.query.after === 'string' ? request.ctx.query.after.trim() : '';
     const outcome = await invoke<{ approvals: ApprovalView[]; next?: string }>(request, 'listPendingApprovals', { query: { limit: String(APPROVALS_PAGE_SIZE), ...(after && { cursor: after }) } });
-    if (!outcome.ok) throw new AdminProblem(400, 'invalid_request', issuesText(outcome.issues));
+    if (!outcome.ok) throw new AdminProblem(400, 'invalid_request', issuesText(request.frame.locale, outcome.issues));
     // Buttons for what a client administrator decides here, except on their own requests: four eyes
     // (the API refuses the requester with 403 four_eyes all the same); the page says why instead.
     const decisions = new Map<string, string>();
