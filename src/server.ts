@@ -251,6 +251,7 @@ export function buildAdminApp(container: Container, options: AdminAppOptions = {
     services: container.admin,
     audit: container.audit,
     clients: container.clients,
+    accounts: container.accounts,
     signingKeys: container.signingKeys,
     registrations: container.registrations,
     issueInitialAccessToken: (limits, issue) => container.registrations.issue(container.provider, limits, issue),

@@ -203,6 +203,16 @@ export class PostgresAccountStore implements AccountStore {
     await this.#db('accounts').where({ id }).update({ email: null, email_verified: false, updated_at: this.#db.fn.now() });
   }
 
+  async holderNamesOf(ids: readonly string[]): Promise<Map<string, string>> {
+    const wanted = [...new Set(ids)].filter((id) => ACCOUNT_ID.test(id));
+    if (wanted.length === 0) return new Map();
+    const rows = await this.#db('accounts as a')
+      .join('registry_records as r', 'r.national_id', 'a.national_id')
+      .whereIn('a.id', wanted)
+      .select<{ id: string; full_name: string }[]>('a.id', 'r.full_name');
+    return new Map(rows.map((row) => [row.id, row.full_name]));
+  }
+
   // ---- TOTP
 
   async sealedTotpSecretOf(id: string): Promise<string | undefined> {

@@ -81,6 +81,11 @@ export interface AccountStore {
   raiseToLevelTwo(id: string, check: { raisedBy: string; evidence: string }): Promise<boolean>;
   saveVerifiedContact(id: string, kind: ContactKind, value: string): Promise<void>;
   removeEmail(id: string): Promise<void>;
+  /**
+   * The holders' full names by account id, from the registry mirror, in one statement (the console
+   * names administrators by them); an id without an account or a mirrored record is left out.
+   */
+  holderNamesOf(ids: readonly string[]): Promise<Map<string, string>>;
 
   // ---- TOTP (sealed by the caller: the store never sees a secret in clear)
   sealedTotpSecretOf(id: string): Promise<string | undefined>;

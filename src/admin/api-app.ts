@@ -4,6 +4,7 @@
 // endpoints is one more `api.add(...yourRoutes(deps))` line here (docs/administration.md).
 import type Koa from 'koa';
 import type { Config } from '../config/config.ts';
+import type { AccountStore } from '../accounts/account-store.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { ClientRepository } from '../oidc/clients/clients.ts';
 import type { KeyRotation } from '../oidc/keys/key-rotation.ts';
@@ -37,6 +38,8 @@ export interface AdminApiDependencies {
   readonly issueInitialAccessToken: RegistrationRoutesDependencies['issue'];
   /** The administrators' sign-in client's secret, derived by the composition root (src/container.ts). */
   readonly adminConsoleSecret: string;
+  /** The console names administrators by their holders' names (one read per page); the API answers with ids only. */
+  readonly accounts: Pick<AccountStore, 'holderNamesOf'>;
   /** The outbox, where notifications are stored instead of sent (notifications.mode outbox); absent otherwise. */
   readonly outbox?: OutboxReader;
 }
@@ -105,6 +108,7 @@ export function adminApiMiddleware(deps: AdminApiDependencies, api: AdminApi = b
       auth: services.auth,
       issuer: config.issuer,
       store: deps.store,
+      holderNames: (accountIds) => deps.accounts.holderNamesOf(accountIds),
       secretRotationOverlapSeconds: config.admin.secretRotationOverlapSeconds,
       keyPublishAheadSeconds: config.keys.publishAheadSeconds,
     }),

@@ -47,7 +47,7 @@ function filterFrom(query: Record<string, unknown>) {
     to: query.to,
   });
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ path: ['query', ...issue.path.map(String)].join('.'), message: issue.message }));
+    const issues = parsed.error.issues.map((issue) => ({ path: ['query', ...issue.path.map(String)].join('.'), message: issue.message, code: issue.code }));
     throw new AdminProblem(400, 'invalid_request', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), issues);
   }
   return filterOf(parsed.data);

@@ -171,11 +171,16 @@ function viewOf(record: ClientRecord, pendingScopes: readonly string[], previous
   };
 }
 
-/** InvalidClientRegistration (and a resource already served elsewhere) become a 400 naming the field. */
+/**
+ * InvalidClientRegistration (and a resource already served elsewhere) become a 400 naming the field,
+ * with one issue: the client metadata field, the message and the check's stable code (https_required…).
+ */
 function asProblem(error: unknown): never {
   const conflict = resourceConflictOf(error);
   if (conflict) throw new AdminProblem(400, 'invalid_registration', conflict.message);
-  if (error instanceof InvalidClientRegistration) throw new AdminProblem(400, 'invalid_registration', error.message);
+  if (error instanceof InvalidClientRegistration) {
+    throw new AdminProblem(400, 'invalid_registration', error.message, [{ path: error.field, message: error.message, code: error.code }]);
+  }
   throw error;
 }
 

@@ -25,7 +25,15 @@ export const problemSchema = z
     status: z.number().int(),
     code: z.string().describe('stable: invalid_request, invalid_registration, unauthenticated, forbidden, not_found, conflict…'),
     detail: z.string(),
-    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    issues: z
+      .array(
+        z.object({
+          path: z.string(),
+          message: z.string(),
+          code: z.string().optional().describe("Why, stable: zod's issue code (too_small, invalid_format…), or the registration check's (https_required, unknown_scope, required…)"),
+        }),
+      )
+      .optional(),
   });
 
 /** An error answer's body: problem details with our `code`, and the input's issues when there are any. */
@@ -36,6 +44,6 @@ export function problemBody(status: number, code: string, detail: string, issues
     status,
     code,
     detail,
-    ...(Array.isArray(issues) && { issues: issues as { path: string; message: string }[] }),
+    ...(Array.isArray(issues) && { issues: issues as { path: string; message: string; code?: string }[] }),
   };
 }

@@ -186,6 +186,12 @@ describe('admin API: relying parties', function () {
       });
     }
 
+    it('names the refused field and why in a stable code, for callers that word it themselves (the console)', async () => {
+      const answer = await call('POST', '/api/clients', portal('rule-https', { backchannelLogoutUri: 'http://portal.example.vn/logout' }));
+      expect(answer.status).to.equal(400);
+      expect(answer.body.issues).to.deep.equal([{ path: 'backchannel_logout_uri', message: answer.body.detail, code: 'https_required' }]);
+    });
+
     it('refuses input of the wrong shape: unknown fields (a secret of our own), no contact, no agreement', async () => {
       for (const [change, field] of [
         [{ secret: 'my-own-secret-123' }, 'body'],

@@ -11,6 +11,9 @@ import { levelTwoCitizen } from '../support/bank.ts';
 import { CLIENTS_PAGE_SIZE } from '../../src/admin/console/console-clients.ts';
 import { AUDIT_PAGE_SIZE } from '../../src/admin/console/console-audit.ts';
 import { NEW_CLIENT_PATH } from '../../src/admin/console/console-layout.ts';
+import { consoleText } from '../../src/admin/console/console-i18n.ts';
+import { ISSUE_TEXT, placeIssues } from '../../src/admin/console/console-session.ts';
+import { DEMO_CITIZENS } from '../../src/admin/demo-data.ts';
 
 type Session = AdminCredentials & { kind: 'session' };
 type FormFields = Record<string, string | readonly string[]>;
@@ -183,12 +186,66 @@ describe('admin console: pages and forms over HTTP', function () {
       // A rule of the profile (the repository's own check): a portal needs a redirect URI.
       const noRedirect = await submit(admin, NEW_CLIENT_PATH, { ...PORTAL_FORM, clientId: 'console-bad', redirectUris: '' }, '/console/clients');
       expect(noRedirect.status).to.equal(400);
-      expect(textOf(noRedirect.html, 'redirectUris-error')).to.include('at least one');
+      expect(textOf(noRedirect.html, 'redirectUris-error')).to.include('chưa nhập');
       expect(await stored('console-bad')).to.equal(undefined);
       // A client id that exists: 409, the form again.
       const taken = await submit(admin, NEW_CLIENT_PATH, PORTAL_FORM, '/console/clients');
       expect(taken.status).to.equal(409);
-      expect(taken.html).to.include('already exists');
+      expect(textOf(taken.html, 'clientId-error')).to.include('đã được dùng cho một dịch vụ khác');
+    });
+
+    it('words every refusal of the form in the page’s language: Vietnamese texts of the catalogue on a Vietnamese page, English on an English one', async () => {
+      // The API checks a registration in turn (zod first, then the profile's rules, each stopping at
+      // the first problem): each submission fixes one field more, so every kind of refusal is shown.
+      const bad: FormFields = { ...PORTAL_FORM, clientId: 'console-words', name: '', contactEmail: 'not-an-email', scope: ['openid', 'no_such_scope'], redirectUris: 'not a uri', backchannelLogoutUri: 'http://thue.example.vn/logout' };
+      const steps: FormFields[] = [
+        bad,
+        { ...bad, name: 'Cổng thử', contactEmail: 'it@thue.example.vn' },
+        { ...bad, name: 'Cổng thử', contactEmail: 'it@thue.example.vn', scope: ['openid'] },
+        { ...bad, name: 'Cổng thử', contactEmail: 'it@thue.example.vn', scope: ['openid'], redirectUris: 'https://thue.example.vn/callback' },
+        { ...bad, name: 'Cổng thử', contactEmail: 'it@thue.example.vn', scope: ['openid'], redirectUris: 'https://thue.example.vn/callback\nhttps://khac.example.vn/callback', backchannelLogoutUri: '' },
+        { ...PORTAL_FORM, clientId: 'console-words', backchannelLogoutSessionRequired: 'yes' },
+      ];
+      const errorsOf = (html: string) =>
+        [...html.matchAll(/class="field-error" id="([A-Za-z]+)-error">([^<]*)</g)].map((match) => ({ field: match[1]!, text: match[2]!.replace(/^[^:]*:\s*/, '') }));
+      const shown = { vi: [] as string[], en: [] as string[] };
+      for (const locale of ['vi', 'en'] as const) {
+        const words = new Set(Object.values(ISSUE_TEXT).map((key) => consoleText(locale, key)));
+        for (const step of steps) {
+          const page = await open(admin, `${NEW_CLIENT_PATH}?lang=${locale}`);
+          const answer = await open(admin, '/console/clients', { form: { ...step, once: onceOf(page.html, '/console/clients')! }, cookie: `lang=${locale}` });
+          expect(answer.status, answer.html).to.equal(400);
+          expect(answer.html).to.include(`<html lang="${locale}">`).and.include(consoleText(locale, 'form.invalid'));
+          const errors = errorsOf(answer.html);
+          expect(errors, answer.html).not.to.deep.equal([]);
+          for (const { field, text } of errors) {
+            expect(words, `${field} on the ${locale} page`).to.include(text);
+            shown[locale].push(`${field}: ${text}`);
+          }
+          // The API's own words (English, for its callers) never reach a Vietnamese page.
+          if (locale === 'vi') expect(answer.html).not.to.match(/must use https|unknown scope|not an absolute URL|at least one|Too small|Invalid|expected string/);
+        }
+      }
+      expect(shown.vi).to.deep.equal([
+        'name: chưa nhập, hoặc quá ngắn',
+        'contactEmail: sai định dạng',
+        'scopes: có phạm vi không tồn tại',
+        'redirectUris: không phải địa chỉ URL đầy đủ (https://…)',
+        'backchannelLogoutUri: phải dùng https',
+        'redirectUris: các địa chỉ chuyển hướng phải cùng một tên miền (dịch vụ riêng), hoặc dịch vụ cần sector_identifier_uri liệt kê chúng',
+        'backchannelLogoutSessionRequired: cần địa chỉ đăng xuất kênh sau',
+      ]);
+      expect(shown.en).to.include.members(['backchannelLogoutUri: must use https', 'scopes: holds a scope that does not exist', 'name: missing or too short']);
+      expect(await stored('console-words')).to.equal(undefined);
+    });
+
+    it('words an issue about no field of the form by its field, and one without a field or a known code generically', () => {
+      const issues = [
+        { path: 'settings.accessTokenTtl', message: 'settings.accessTokenTtl: longer than the provider allows', code: 'invalid' },
+        { path: '', message: 'something the API said' },
+      ];
+      expect(placeIssues('vi', issues, () => '')).to.deep.equal({ errors: {}, unplaced: 'Trường settings.accessTokenTtl: giá trị không hợp lệ; Dữ liệu gửi lên không hợp lệ.' });
+      expect(placeIssues('en', issues, () => '').unplaced).to.equal('Field settings.accessTokenTtl: not a valid value; The data sent is not valid.');
     });
 
     it('refuses a form without the session’s CSRF token: 403, nothing written, audited', async () => {
@@ -596,6 +653,46 @@ describe('admin console: pages and forms over HTTP', function () {
       expect(bad.status).to.equal(400);
       expect(bad.html).to.include('id="accountId-error"').and.include('id="from-error"');
       expect((await open(admin, '/console/audit')).status).to.equal(403);
+    });
+  });
+
+  describe('administrators by name', () => {
+    /** How a page names an administrator: the holder's name, the account's short id in small muted text. */
+    const named = (name: string, accountId: string) => `${name} <small class="muted" title="account:${accountId}">${accountId.slice(0, 8)}</small>`;
+
+    it('names the requester in the four-eyes queue and on the account page, and the signed-in administrator at home', async () => {
+      await submit(admin, NEW_CLIENT_PATH, { ...PORTAL_FORM, clientId: 'console-named', scope: ['openid', 'national_id'] }, '/console/clients');
+      const queue = await open(auditor, '/console/approvals');
+      expect(queue.html).to.include(named('Nguyễn Văn An', admin.accountId)).and.not.include(`<td>account:${admin.accountId}`);
+      expect((await open(admin, '/console/')).html).to.include('Nguyễn Văn An <small class="muted">');
+      // A level-1 citizen whose raise to level 2 a support officer asks for.
+      const { container } = world.server;
+      const nationalId = '079185000999';
+      await container.registry.upsert({ ...DEMO_CITIZENS[1]!.record, nationalId, fullName: 'Vũ Thị Hạnh' });
+      const { id } = await container.accounts.enrol({ nationalId, level: 1, passwordHash: await container.passwords.hash('Hanh#Demo2026'), totpSecretSealed: null, phoneNumber: null, phoneNumberVerified: false, email: null, emailVerified: false });
+      const requested = await submit(officer, `/console/accounts/${id}/level-two`, { evidence: 'CCCD gốc, hồ sơ HS-2026-0077' });
+      expect(requested.status, requested.html).to.equal(303);
+      expect((await open(officer, `/console/accounts/${id}`)).html).to.include(named('Lê Minh Khoa', officer.accountId));
+    });
+
+    it('names administrators and service clients in the audit trail, in one read for the whole page, and keeps the ids in the trail', async () => {
+      const { container } = world.server;
+      for (const actor of [`account:${admin.accountId}`, `account:${officer.accountId}`, 'client:demo-service', 'cli:operator']) {
+        await container.audit.record({ type: 'admin.action', actor, data: { action: 'test.named' } });
+      }
+      await container.audit.flush();
+      const reads: string[] = [];
+      const listen = (query: { sql: string }) => {
+        if (query.sql.includes('registry_records')) reads.push(query.sql);
+      };
+      container.db.on('query', listen);
+      const page = await open(auditor, '/console/audit?type=admin.action');
+      container.db.off('query', listen);
+      expect(page.status).to.equal(200);
+      expect(page.html).to.include(named('Nguyễn Văn An', admin.accountId)).and.include(named('Lê Minh Khoa', officer.accountId));
+      expect(page.html).to.include('<code title="client:demo-service">demo-service</code>').and.include('<code>cli:operator</code>');
+      expect(reads).to.have.length(1);
+      expect((await auditEvents(world, 'admin.action', `account:${admin.accountId}`)).length).to.be.greaterThan(0);
     });
   });
 

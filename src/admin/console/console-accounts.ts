@@ -5,7 +5,7 @@ import { html } from '../../web/html.ts';
 import { Router } from '../../web/router.ts';
 import { AdminProblem } from '../problem.ts';
 import { consoleText, type ConsoleMessageKey } from './console-i18n.ts';
-import { accountPath, alert, changeFields, confirmPage, consoleLayout, csrfField, iso, notice, textAreaField, textInput, type FieldErrors, type Frame } from './console-layout.ts';
+import { accountPath, actorName, alert, changeFields, confirmPage, consoleLayout, csrfField, iso, notice, textAreaField, textInput, type ActorNames, type FieldErrors, type Frame } from './console-layout.ts';
 import { doneOf, issuesText, placeIssues, render, seeOther, self, text, UUID, type ConsoleApi, type PageHandler, type PageRequest } from './console-session.ts';
 
 export function accountLookupPage(frame: Frame, model: { nationalId: string; errors: FieldErrors; alert?: string }): string {
@@ -38,9 +38,10 @@ export interface AccountView {
 
 /**
  * The account and what an officer can do with it. `lockOnce` is the lock (or unlock) form's
- * single-use token; `decisionOnce` the one of a pending level-2 request's approve or reject.
+ * single-use token; `decisionOnce` the one of a pending level-2 request's approve or reject; `names`
+ * the officers' the page shows.
  */
-export function accountPage(frame: Frame, model: { account: AccountView; done?: string; errors: FieldErrors; reason: string; lockOnce: string; decisionOnce?: string; self: string }): string {
+export function accountPage(frame: Frame, model: { account: AccountView; done?: string; errors: FieldErrors; reason: string; lockOnce: string; decisionOnce?: string; self: string; names: ActorNames }): string {
   const t = (key: ConsoleMessageKey) => consoleText(frame.locale, key);
   const { account } = model;
   const path = accountPath(account.accountId);
@@ -62,8 +63,8 @@ ${account.lockedAt ? html`<dt>${t('account.locked_at')}</dt><dd>${iso(account.lo
 <dt>${t('account.totp')}</dt><dd>${account.factors.totp ? html`${t('account.totp_since')} ${iso(account.factors.totp.enrolledAt)}` : t('account.none')}</dd>
 <dt>${t('account.passkeys')}</dt><dd>${account.factors.passkeys.length > 0 ? account.factors.passkeys.map((passkey) => passkey.name).join(', ') : t('account.none')}</dd>
 <dt>${t('account.recovery')}</dt><dd>${account.factors.recoveryCodesLeft}</dd>
-${account.handoverCode ? html`<dt>${t('account.handover_outstanding')}</dt><dd>${account.handoverCode.issuedBy}, ${t('account.until')} ${iso(account.handoverCode.expiresAt)}</dd>` : ''}
-${pending ? html`<dt>${t('account.pending_level')}</dt><dd id="pending-level">${pending.requestedBy}${pending.requestedBy === model.self ? html` (${t('approvals.yours')})` : ''}, ${iso(pending.requestedAt)}</dd>` : ''}
+${account.handoverCode ? html`<dt>${t('account.handover_outstanding')}</dt><dd>${actorName(account.handoverCode.issuedBy, model.names)}, ${t('account.until')} ${iso(account.handoverCode.expiresAt)}</dd>` : ''}
+${pending ? html`<dt>${t('account.pending_level')}</dt><dd id="pending-level">${actorName(pending.requestedBy, model.names)}${pending.requestedBy === model.self ? html` (${t('approvals.yours')})` : ''}, ${iso(pending.requestedAt)}</dd>` : ''}
 </dl>
 ${
   pending && model.decisionOnce
@@ -126,7 +127,7 @@ export function accountPages(api: ConsoleApi): Router {
   const readAccount = async (request: PageRequest, accountId: string): Promise<AccountView> => {
     if (!UUID.test(accountId)) throw new AdminProblem(404, 'not_found', 'account not found');
     const outcome = await invoke<AccountView>(request, 'getAccount', { params: { accountId } });
-    if (!outcome.ok) throw new AdminProblem(400, 'invalid_request', issuesText(outcome.issues));
+    if (!outcome.ok) throw new AdminProblem(400, 'invalid_request', issuesText(request.frame.locale, outcome.issues));
     return outcome.body;
   };
 
@@ -148,6 +149,7 @@ export function accountPages(api: ConsoleApi): Router {
         lockOnce: await once(request, `${path}/${account.status === 'active' ? 'lock' : 'unlock'}`),
         ...(decisionOnce && { decisionOnce }),
         self: self(request),
+        names: await api.namesOf([pending?.requestedBy, account.handoverCode?.issuedBy]),
       }),
     );
   };

@@ -5,7 +5,7 @@ import { Router } from '../../web/router.ts';
 import { AdminProblem } from '../problem.ts';
 import { CLIENT_SCOPES_APPROVAL } from '../api-clients.ts';
 import { consoleText, consoleTextOr, type ConsoleMessageKey } from './console-i18n.ts';
-import { changeFields, clientPath, consoleLayout, iso, notice, type Frame } from './console-layout.ts';
+import { actorName, changeFields, clientPath, consoleLayout, iso, notice, type ActorNames, type Frame } from './console-layout.ts';
 import { doneOf, issuesText, render, seeOther, self, type ConsoleApi, type PageHandler } from './console-session.ts';
 
 /** Rows of the four-eyes queue per page: each decidable row costs one single-use token in the store. */
@@ -22,8 +22,8 @@ export interface ApprovalView {
   readonly requestedAt: string;
 }
 
-/** `decisions`: for each request decided here, the single-use token of its approve-or-reject forms. */
-export function approvalsPage(frame: Frame, model: { approvals: readonly ApprovalView[]; decisions: ReadonlyMap<string, string>; self: string; next?: string; paged: boolean; done?: string }): string {
+/** `decisions`: for each request decided here, the single-use token of its approve-or-reject forms; `names`: the requesters'. */
+export function approvalsPage(frame: Frame, model: { approvals: readonly ApprovalView[]; decisions: ReadonlyMap<string, string>; names: ActorNames; self: string; next?: string; paged: boolean; done?: string }): string {
   const t = (key: ConsoleMessageKey) => consoleText(frame.locale, key);
   const changeOf = (approval: ApprovalView) => {
     const add = approval.change.add;
@@ -49,7 +49,7 @@ ${
         const path = `/console/approvals/${encodeURIComponent(approval.id)}`;
         const label = (key: ConsoleMessageKey) => `${t(key)}: ${approval.subject}`;
         return html`<tr id="approval-${approval.id}"><th scope="row">${iso(approval.requestedAt)}</th><td>${consoleTextOr(frame.locale, `approvals.kind.${approval.kind}`, approval.kind)}</td><td>${subjectOf(approval)}</td><td>${changeOf(approval)}</td>
-<td>${approval.requestedBy}${approval.requestedBy === model.self ? html` (${t('approvals.yours')})` : ''}</td>
+<td>${actorName(approval.requestedBy, model.names)}${approval.requestedBy === model.self ? html` (${t('approvals.yours')})` : ''}</td>
 <td>${
           once
             ? html`<form method="post" action="${path}/approve" class="inline">${changeFields(frame, once)}<button type="submit" class="primary" aria-label="${label('approvals.approve')}">${t('approvals.approve')}</button></form>
@@ -78,7 +78,7 @@ export function approvalPages(api: ConsoleApi): Router {
   const approvalList: PageHandler = async (request) => {
     const after = typeof request.ctx.query.after === 'string' ? request.ctx.query.after.trim() : '';
     const outcome = await invoke<{ approvals: ApprovalView[]; next?: string }>(request, 'listPendingApprovals', { query: { limit: String(APPROVALS_PAGE_SIZE), ...(after && { cursor: after }) } });
-    if (!outcome.ok) throw new AdminProblem(400, 'invalid_request', issuesText(outcome.issues));
+    if (!outcome.ok) throw new AdminProblem(400, 'invalid_request', issuesText(request.frame.locale, outcome.issues));
     // Buttons for what a client administrator decides here, except on their own requests: four eyes
     // (the API refuses the requester with 403 four_eyes all the same); the page says why instead.
     const decisions = new Map<string, string>();
@@ -95,6 +95,7 @@ export function approvalPages(api: ConsoleApi): Router {
       approvalsPage(request.frame, {
         approvals: outcome.body.approvals,
         decisions,
+        names: await api.namesOf(outcome.body.approvals.map((approval) => approval.requestedBy)),
         self: self(request),
         paged: after !== '',
         ...(outcome.body.next !== undefined && { next: outcome.body.next }),

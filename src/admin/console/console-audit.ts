@@ -3,7 +3,7 @@
 import { html } from '../../web/html.ts';
 import { Router } from '../../web/router.ts';
 import { consoleText, type ConsoleMessageKey } from './console-i18n.ts';
-import { consoleLayout, iso, textInput, type FieldErrors, type Frame } from './console-layout.ts';
+import { actorName, consoleLayout, iso, textInput, type ActorNames, type FieldErrors, type Frame } from './console-layout.ts';
 import { placeIssues, render, type ConsoleApi, type PageHandler } from './console-session.ts';
 
 export const AUDIT_PAGE_SIZE = 50;
@@ -25,7 +25,8 @@ export interface AuditEventView {
 export const AUDIT_FILTERS = ['actor', 'accountId', 'clientId', 'type', 'from', 'to'] as const;
 export type AuditFilterForm = Readonly<Record<(typeof AUDIT_FILTERS)[number], string>>;
 
-export function auditPage(frame: Frame, model: { filters: AuditFilterForm; events: readonly AuditEventView[]; next?: string; paged: boolean; errors: FieldErrors }): string {
+/** `names`: the administrators' among the events' actors (the trail itself keeps ids). */
+export function auditPage(frame: Frame, model: { filters: AuditFilterForm; events: readonly AuditEventView[]; names: ActorNames; next?: string; paged: boolean; errors: FieldErrors }): string {
   const { locale } = frame;
   const t = (key: ConsoleMessageKey) => consoleText(locale, key);
   const { filters, errors } = model;
@@ -64,7 +65,7 @@ ${
 <thead><tr><th scope="col">${t('audit.time')}</th><th scope="col">${t('audit.event_type')}</th><th scope="col">${t('audit.event_actor')}</th><th scope="col">${t('audit.event_account')}</th><th scope="col">${t('audit.event_client')}</th><th scope="col">${t('audit.data')}</th></tr></thead>
 <tbody>${model.events.map(
         (event) =>
-          html`<tr><th scope="row">${iso(event.occurredAt)}</th><td><code>${event.type}</code></td><td>${event.actor ?? '—'}</td><td>${event.accountId ?? '—'}</td><td>${event.clientId ?? '—'}</td><td><code class="data">${summary(event.data)}</code></td></tr>`,
+          html`<tr><th scope="row">${iso(event.occurredAt)}</th><td><code>${event.type}</code></td><td>${actorName(event.actor, model.names)}</td><td>${event.accountId ?? '—'}</td><td>${event.clientId ?? '—'}</td><td><code class="data">${summary(event.data)}</code></td></tr>`,
       )}</tbody>
 </table>`
 }
@@ -92,10 +93,10 @@ export function auditPages(api: ConsoleApi): Router {
         const name = issue.path.split('.')[0]!;
         return (AUDIT_FILTERS as readonly string[]).includes(name) ? name : 'type';
       });
-      render(ctx, 400, auditPage(request.frame, { filters, events: [], paged: false, errors }));
+      render(ctx, 400, auditPage(request.frame, { filters, events: [], names: new Map(), paged: false, errors }));
       return;
     }
-    render(ctx, 200, auditPage(request.frame, { filters, events: outcome.body.events, paged: cursor !== '', errors: {}, ...(outcome.body.next !== undefined && { next: outcome.body.next }) }));
+    render(ctx, 200, auditPage(request.frame, { filters, events: outcome.body.events, names: await api.namesOf(outcome.body.events.map((event) => event.actor)), paged: cursor !== '', errors: {}, ...(outcome.body.next !== undefined && { next: outcome.body.next }) }));
   };
 
 

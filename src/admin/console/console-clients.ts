@@ -378,7 +378,7 @@ export function clientPages(api: ConsoleApi): Router {
     });
     const model = { search, status, paged: after !== '', canCreate: may(request, 'createClient') };
     if (!outcome.ok) {
-      render(ctx, 400, clientListPage(request.frame, { ...model, clients: [], error: outcome.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ') }));
+      render(ctx, 400, clientListPage(request.frame, { ...model, clients: [], error: issuesText(request.frame.locale, outcome.issues) }));
       return;
     }
     render(ctx, 200, clientListPage(request.frame, { ...model, clients: outcome.body.clients, ...(outcome.body.next !== undefined && { next: outcome.body.next }) }));
@@ -386,7 +386,7 @@ export function clientPages(api: ConsoleApi): Router {
 
   const readClient = async (request: PageRequest, clientId: string): Promise<ClientView> => {
     const outcome = await invoke<ClientView>(request, 'getClient', { params: { clientId } });
-    if (!outcome.ok) throw new AdminProblem(400, 'invalid_request', issuesText(outcome.issues));
+    if (!outcome.ok) throw new AdminProblem(400, 'invalid_request', issuesText(request.frame.locale, outcome.issues));
     return outcome.body;
   };
 
@@ -426,14 +426,13 @@ export function clientPages(api: ConsoleApi): Router {
     const outcome = await invoke<{ client: ClientView; secret?: string; pendingApproval: { scopes: string[] } | null }>(request, 'createClient', {
       body: { clientId: form.clientId, ...registrationBody(form) },
     }).catch((error: unknown) => {
-      if (error instanceof AdminProblem && error.code === 'conflict') return { ok: false as const, conflict: error.message, issues: [] };
+      // The one conflict of a registration: its client id is taken.
+      if (error instanceof AdminProblem && error.code === 'conflict') return { ok: false as const, taken: true, issues: [{ path: 'clientId', message: error.message, code: 'taken' }] };
       throw error;
     });
     if (!outcome.ok) {
-      const conflict = 'conflict' in outcome ? outcome.conflict : undefined;
       const { errors, unplaced } = placeIssues(request.frame.locale, outcome.issues, clientFieldOf);
-      const alert = conflict ?? unplaced;
-      await showClientForm(request, conflict ? 409 : 400, { mode: 'create', form, errors, ...(alert && { alert: `${consoleText(request.frame.locale, 'form.invalid')} ${alert}` }) });
+      await showClientForm(request, 'taken' in outcome ? 409 : 400, { mode: 'create', form, errors, ...(unplaced && { alert: `${consoleText(request.frame.locale, 'form.invalid')} ${unplaced}` }) });
       return;
     }
     const { client, secret, pendingApproval } = outcome.body;
@@ -545,7 +544,7 @@ export function clientPages(api: ConsoleApi): Router {
 
   const rotateSecret: PageHandler = async (request, { clientId }) => {
     const outcome = await invoke<{ clientId: string; secret: string; previousSecretValidUntil: string }>(request, 'rotateClientSecret', { params: { clientId: clientId! } });
-    if (!outcome.ok) throw new AdminProblem(400, 'invalid_request', issuesText(outcome.issues));
+    if (!outcome.ok) throw new AdminProblem(400, 'invalid_request', issuesText(request.frame.locale, outcome.issues));
     render(
       request.ctx,
       200,

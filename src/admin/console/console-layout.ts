@@ -21,6 +21,28 @@ export interface Frame {
   readonly outbox?: boolean;
 }
 
+/** Administrators' names by account id (ConsoleApi.namesOf reads them, one statement per page). */
+export type ActorNames = ReadonlyMap<string, string>;
+
+const ACCOUNT_ACTOR = /^account:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+/** The account of an actor as the audit trail and the four-eyes queue write it (`account:<uuid>`); undefined for any other. */
+export const accountIdOfActor = (actor: string): string | undefined => ACCOUNT_ACTOR.exec(actor)?.[1];
+
+/**
+ * Who acted, as a person reads it: an administrator by the holder's name, the account's short id in
+ * small muted text (the whole actor in its title, as the audit filter takes it); a service client by
+ * its client id; anything else (`cli:…`, `system`, an account without a mirrored record) as written.
+ */
+export function actorName(actor: string | null | undefined, names: ActorNames): Html | string {
+  if (!actor) return '—';
+  const accountId = accountIdOfActor(actor);
+  const name = accountId === undefined ? undefined : names.get(accountId);
+  if (accountId !== undefined && name !== undefined) return html`<span class="actor">${name} <small class="muted" title="${actor}">${accountId.slice(0, 8)}</small></span>`;
+  if (actor.startsWith('client:')) return html`<code title="${actor}">${actor.slice('client:'.length)}</code>`;
+  return html`<code>${actor}</code>`;
+}
+
 interface Section {
   readonly href: string;
   readonly key: ConsoleMessageKey;
@@ -112,7 +134,8 @@ export function textInput(locale: Locale, name: string, label: string, value: st
   });
 }
 
-export function homePage(frame: Frame, accountId: string): string {
+/** `name`: the administrator's own, when the registry mirror has it. */
+export function homePage(frame: Frame, accountId: string, name?: string): string {
   const t = (key: ConsoleMessageKey) => consoleText(frame.locale, key);
   const sections: readonly (Section & { readonly lead: ConsoleMessageKey })[] = [
     { href: '/console/clients', key: 'nav.clients', lead: 'home.clients', roles: ['client_admin', 'support_officer', 'auditor'] },
@@ -126,7 +149,7 @@ export function homePage(frame: Frame, accountId: string): string {
     frame,
     t('home.title'),
     html`<h1>${t('home.title')}</h1>
-<dl class="facts"><dt>${t('home.account')}</dt><dd><code>${accountId}</code></dd>
+<dl class="facts"><dt>${t('home.account')}</dt><dd>${name ? html`${name} <small class="muted">${accountId}</small>` : html`<code>${accountId}</code>`}</dd>
 <dt>${t('home.roles')}</dt><dd>${[...frame.roles].sort().map((role) => consoleTextOr(frame.locale, `role.${role}`, role)).join(', ')}</dd></dl>
 <ul class="sections">${sectionsOf(frame, sections)
       .map((section) => html`<li><a href="${section.href}">${t(section.key)}</a> — ${t(section.lead)}</li>`)}</ul>`,

@@ -17,7 +17,7 @@ import { BadPathSegment, Router, routeTemplateOf } from '../../web/router.ts';
 import { AdminProblem } from '../problem.ts';
 import type { ConsoleMessageKey } from './console-i18n.ts';
 import { NEW_CLIENT_PATH, errorPage, homePage, signedOutPage } from './console-layout.ts';
-import { consoleApi, render, seeOther, type ConsoleDependencies } from './console-session.ts';
+import { consoleApi, render, seeOther, self, type ConsoleDependencies } from './console-session.ts';
 import { clientPages } from './console-clients.ts';
 import { keyPages } from './console-keys.ts';
 import { approvalPages } from './console-approvals.ts';
@@ -98,9 +98,9 @@ export function adminConsoleRoutes(deps: ConsoleDependencies): Koa.Middleware {
       render(ctx, 200, signedOutPage(locale, switchHrefOf(ctx, locale)));
     })
     .middleware();
-  const home = api.page((request) => {
-    render(request.ctx, 200, homePage(request.frame, request.accountId));
-    return Promise.resolve();
+  const home = api.page(async (request) => {
+    const name = (await api.namesOf([self(request)])).get(request.accountId);
+    render(request.ctx, 200, homePage(request.frame, request.accountId, name));
   });
   const pages = new Router()
     .get('/console', home)

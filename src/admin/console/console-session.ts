@@ -12,8 +12,8 @@ import type { AdminAuthenticator } from '../auth.ts';
 import { AdminProblem } from '../problem.ts';
 import type { AdminPrincipal, AdminRoute } from '../route.ts';
 import { ConsoleFormTokens } from './console-form-tokens.ts';
-import { consoleText, type ConsoleMessageKey } from './console-i18n.ts';
-import type { FieldErrors, Frame } from './console-layout.ts';
+import { consoleText, consoleTextWith, type ConsoleMessageKey } from './console-i18n.ts';
+import { accountIdOfActor, type ActorNames, type FieldErrors, type Frame } from './console-layout.ts';
 
 export interface ConsoleDependencies {
   /** The admin API's routes (AdminApi.routes): the console's only way to read or change anything. */
@@ -23,6 +23,11 @@ export interface ConsoleDependencies {
   readonly issuer: string;
   /** The shared ephemeral store (Redis): the forms' single-use tokens live there, so every instance agrees. */
   readonly store: EphemeralStore;
+  /**
+   * The holders' full names of these accounts (the registry's), read in one statement: pages name the
+   * administrators they show by them. Only for display; the admin API and the audit trail keep ids.
+   */
+  readonly holderNames: (accountIds: readonly string[]) => Promise<ReadonlyMap<string, string>>;
   /** What the confirmation pages promise: admin.secretRotationOverlapSeconds and keys.publishAheadSeconds. */
   readonly secretRotationOverlapSeconds: number;
   readonly keyPublishAheadSeconds: number;
@@ -41,19 +46,41 @@ export interface PageRequest {
 
 export type PageHandler = (request: PageRequest, params: RouteParams) => Promise<void>;
 
-/** One thing wrong with the input: where, the admin API's message, and zod's code when zod found it. */
+/**
+ * One thing wrong with the input: where, the admin API's message (English, for the API's callers), and
+ * why in a stable code — zod's, or the registration check's (src/oidc/clients/invalid-client-registration.ts).
+ */
 export type Issue = { readonly path: string; readonly message: string; readonly code?: string };
 
 export type Outcome<T> = { readonly ok: true; readonly status: number; readonly body: T } | { readonly ok: false; readonly issues: readonly Issue[] };
 
-/** zod's common findings in the page's language; anything else keeps the admin API's own words. */
-const ISSUE_TEXT: Readonly<Record<string, ConsoleMessageKey>> = {
+/**
+ * An issue's code in the page's language: zod's common findings and the registration check's codes.
+ * Any other is 'issue.invalid' — a page never shows the API's English words.
+ */
+export const ISSUE_TEXT: Readonly<Record<string, ConsoleMessageKey>> = {
   too_small: 'issue.too_small',
   too_big: 'issue.too_big',
   invalid_format: 'issue.invalid_format',
   invalid_value: 'issue.invalid_value',
   invalid_type: 'issue.invalid_type',
+  required: 'issue.required',
+  not_for_profile: 'issue.not_for_profile',
+  unknown_scope: 'issue.unknown_scope',
+  service_only: 'issue.service_only',
+  not_absolute_url: 'issue.not_absolute_url',
+  fragment: 'issue.fragment',
+  https_required: 'issue.https_required',
+  loopback_production: 'issue.loopback_production',
+  credentials_in_url: 'issue.credentials_in_url',
+  one_sector_host: 'issue.one_sector_host',
+  native_redirect: 'issue.native_redirect',
+  needs_backchannel_uri: 'issue.needs_backchannel_uri',
+  taken: 'issue.taken',
 };
+
+/** What is wrong, in the page's language (by the issue's code). */
+export const issueText = (locale: Locale, issue: Issue) => consoleText(locale, (issue.code !== undefined && ISSUE_TEXT[issue.code]) || 'issue.invalid');
 
 const DONE_KEYS: Readonly<Record<string, ConsoleMessageKey>> = {
   created: 'done.created',
@@ -79,21 +106,21 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 /** A posted field, trimmed. */
 export const text = (form: URLSearchParams, name: string) => (form.get(name) ?? '').trim();
 
-/** Issues by field; those about no field of the form are joined into `unplaced`. */
+/** Issues by field, in the page's language; those about no field of the form are joined into `unplaced`, each naming its field. */
 export function placeIssues(locale: Locale, issues: readonly Issue[], fieldOf: (issue: Issue) => string): { errors: FieldErrors; unplaced?: string } {
   const errors: Record<string, string> = {};
   const unplaced: string[] = [];
   for (const issue of issues) {
     const name = fieldOf(issue);
-    const known = issue.code !== undefined ? ISSUE_TEXT[issue.code] : undefined;
-    const message = known ? consoleText(locale, known) : issue.path && !issue.message.startsWith(issue.path) ? issue.message : issue.message.replace(/^[^:]*:\s*/, '');
-    if (name === '') unplaced.push(issue.path ? `${issue.path}: ${issue.message}` : issue.message);
-    else errors[name] = errors[name] ? `${errors[name]}; ${message}` : message;
+    const message = issueText(locale, issue);
+    if (name !== '') errors[name] = errors[name] && errors[name] !== message ? `${errors[name]}; ${message}` : message;
+    else unplaced.push(issue.path ? consoleTextWith(locale, 'issue.unplaced', { field: issue.path, problem: message }) : consoleText(locale, 'issue.unknown'));
   }
   return { errors, ...(unplaced.length > 0 && { unplaced: unplaced.join('; ') }) };
 }
 
-export const issuesText = (issues: readonly Issue[]) => issues.map((issue) => issue.message).join('; ');
+/** Every issue, each naming its field, in the page's language (for a page that has no form to place them on). */
+export const issuesText = (locale: Locale, issues: readonly Issue[]) => placeIssues(locale, issues, () => '').unplaced ?? consoleText(locale, 'issue.unknown');
 
 export const render = (ctx: Koa.Context, status: number, page: string) => {
   ctx.status = status;
@@ -120,6 +147,8 @@ export interface ConsoleApi {
   readonly issuerOrigin: string;
   readonly secretRotationOverlapSeconds: number;
   readonly keyPublishAheadSeconds: number;
+  /** The names of the administrators among `actors` (`account:<uuid>`), by account id: one read for the whole page. */
+  readonly namesOf: (actors: Iterable<string | null | undefined>) => Promise<ActorNames>;
   /** A handler of the router for a page: the signed-in request (console-routes.ts opened it), the form read. */
   readonly page: (handler: PageHandler) => RouteHandler;
   /** Opens the signed-in request for `ctx`, before the router runs. */
@@ -154,6 +183,7 @@ export function consoleApi(deps: ConsoleDependencies): ConsoleApi {
     issuerOrigin: new URL(deps.issuer).origin,
     secretRotationOverlapSeconds: deps.secretRotationOverlapSeconds,
     keyPublishAheadSeconds: deps.keyPublishAheadSeconds,
+    namesOf: (actors) => deps.holderNames([...new Set([...actors].map((actor) => accountIdOfActor(actor ?? '')).filter((id) => id !== undefined))]),
     page: (handler) => async (ctx, params) => {
       const opened = signedIn.get(ctx);
       if (!opened) throw new Error('a console page ran without a signed-in request');
@@ -189,7 +219,7 @@ export function consoleApi(deps: ConsoleDependencies): ConsoleApi {
       } catch (error) {
         if (!(error instanceof AdminProblem) || error.status !== 400) throw error;
         const details = Array.isArray(error.details) ? (error.details as Issue[]) : [{ path: '', message: error.message }];
-        return { ok: false, issues: details.map((issue) => ({ path: issue.path.replace(/^(query|body)\.?/, ''), message: issue.message })) };
+        return { ok: false, issues: details.map((issue) => ({ path: issue.path.replace(/^(query|body)\.?/, ''), message: issue.message, ...(issue.code !== undefined && { code: issue.code }) })) };
       }
     },
   };

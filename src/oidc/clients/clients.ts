@@ -99,17 +99,17 @@ const NEVER_REDIRECT_SCHEMES = ['javascript:', 'vbscript:', 'data:', 'blob:', 'f
  * claimed https, or a private-use scheme in reverse-domain form such as `vn.gov.app:/callback`.
  */
 function assertRedirectUri(uri: string, field: string, applicationType: 'web' | 'native', allowLoopbackWeb = true): void {
-  if (!URL.canParse(uri)) throw new InvalidClientRegistration(`${field}: "${uri}" is not an absolute URL`);
+  if (!URL.canParse(uri)) throw new InvalidClientRegistration(`${field}: "${uri}" is not an absolute URL`, 'not_absolute_url');
   const parsed = new URL(uri);
-  if (parsed.hash || uri.includes('#')) throw new InvalidClientRegistration(`${field}: "${uri}" must not have a fragment`);
+  if (parsed.hash || uri.includes('#')) throw new InvalidClientRegistration(`${field}: "${uri}" must not have a fragment`, 'fragment');
   const loopback = LOOPBACK_HOSTS.includes(parsed.hostname);
   // A web client on loopback is a developer's: production wants https (native apps keep RFC 8252's loopback).
   if (applicationType === 'web' && parsed.protocol === 'http:' && loopback && !allowLoopbackWeb) {
-    throw new InvalidClientRegistration(`${field}: "${uri}" must use https (http on loopback only outside production)`);
+    throw new InvalidClientRegistration(`${field}: "${uri}" must use https (http on loopback only outside production)`, 'https_required');
   }
   if (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback)) {
     if (applicationType === 'native' && parsed.protocol === 'https:' && loopback) {
-      throw new InvalidClientRegistration(`${field}: "${uri}" must use http on loopback, or a claimed https host`);
+      throw new InvalidClientRegistration(`${field}: "${uri}" must use http on loopback, or a claimed https host`, 'native_redirect');
     }
     return;
   }
@@ -119,6 +119,7 @@ function assertRedirectUri(uri: string, field: string, applicationType: 'web' | 
     applicationType === 'native'
       ? `${field}: "${uri}" must use https, http on loopback, or a reverse-domain scheme such as vn.example.app:/callback`
       : `${field}: "${uri}" must use https (http only on loopback)`,
+    applicationType === 'native' ? 'native_redirect' : 'https_required',
   );
 }
 
@@ -126,25 +127,25 @@ function assertRedirectUri(uri: string, field: string, applicationType: 'web' | 
 export function buildClientMetadata(registration: ClientRegistration, options: ClientRules = {}): Record<string, unknown> {
   const { clientId, profile } = registration;
   if (!CLIENT_ID.test(clientId)) {
-    throw new InvalidClientRegistration('client_id: 3 to 64 characters of a-z, 0-9, ".", "_" or "-"');
+    throw new InvalidClientRegistration('client_id: 3 to 64 characters of a-z, 0-9, ".", "_" or "-"', 'invalid_format');
   }
   if (!registration.name.trim() || registration.name.length > 200) {
-    throw new InvalidClientRegistration('name: 1 to 200 characters');
+    throw new InvalidClientRegistration('name: 1 to 200 characters', registration.name.trim() ? 'too_big' : 'required');
   }
   if (!CLIENT_PROFILES.includes(profile)) {
-    throw new InvalidClientRegistration(`profile: one of ${CLIENT_PROFILES.join(', ')}`);
+    throw new InvalidClientRegistration(`profile: one of ${CLIENT_PROFILES.join(', ')}`, 'invalid_value');
   }
   const rules = PROFILE_RULES[profile];
 
   for (const scope of registration.approvedScopes) {
     if ((KNOWN_SCOPES as readonly string[]).includes(scope)) continue;
-    if (!isResourceScope(scope)) throw new InvalidClientRegistration(`approved scopes: unknown scope "${scope}"`);
+    if (!isResourceScope(scope)) throw new InvalidClientRegistration(`approved scopes: unknown scope "${scope}"`, 'unknown_scope');
     // A citizen would have to consent to them, and the consent page does not show them yet.
-    if (profile !== 'service') throw new InvalidClientRegistration(`approved scopes: "${scope}" is a resource server's scope, for service clients only`);
+    if (profile !== 'service') throw new InvalidClientRegistration(`approved scopes: "${scope}" is a resource server's scope, for service clients only`, 'service_only');
   }
   const authMethod = registration.tokenEndpointAuthMethod ?? rules.authMethods[0]!;
   if (!rules.authMethods.includes(authMethod)) {
-    throw new InvalidClientRegistration(`token_endpoint_auth_method: a ${profile} client uses ${rules.authMethods.join(' or ')}`);
+    throw new InvalidClientRegistration(`token_endpoint_auth_method: a ${profile} client uses ${rules.authMethods.join(' or ')}`, 'not_for_profile');
   }
   const needsSecret = authMethod === 'client_secret_basic';
   if (needsSecret && (!registration.secret || registration.secret.length < 12)) {
@@ -156,10 +157,10 @@ export function buildClientMetadata(registration: ClientRegistration, options: C
   const redirectUris = registration.redirectUris ?? [];
   const postLogoutRedirectUris = registration.postLogoutRedirectUris ?? [];
   if (rules.needsRedirectUris && redirectUris.length === 0) {
-    throw new InvalidClientRegistration('redirect_uris: at least one');
+    throw new InvalidClientRegistration('redirect_uris: at least one', 'required');
   }
   if (!rules.needsRedirectUris && (redirectUris.length > 0 || postLogoutRedirectUris.length > 0)) {
-    throw new InvalidClientRegistration(`redirect_uris: a ${profile} client has none`);
+    throw new InvalidClientRegistration(`redirect_uris: a ${profile} client has none`, 'not_for_profile');
   }
   const loopbackWeb = options.allowLoopbackReceivers !== false;
   redirectUris.forEach((uri) => assertRedirectUri(uri, 'redirect_uris', rules.applicationType, loopbackWeb));
@@ -171,6 +172,7 @@ export function buildClientMetadata(registration: ClientRegistration, options: C
   if (subjectType === 'pairwise' && !sector.sector_identifier_uri && new Set(redirectUris.map((uri) => new URL(uri).host)).size > 1) {
     throw new InvalidClientRegistration(
       "redirect_uris: a pairwise client's redirect URIs must share one host (its sector), or the client needs a sector_identifier_uri listing them",
+      'one_sector_host',
     );
   }
 
@@ -223,14 +225,14 @@ function sectorIdentifierMetadata(registration: ClientRegistration, subjectType:
   const uri = registration.sectorIdentifierUri;
   if (uri === undefined) return {};
   const field = 'sector_identifier_uri';
-  if (subjectType !== 'pairwise') throw new InvalidClientRegistration(`${field}: only a pairwise client has a sector`);
-  if (!URL.canParse(uri)) throw new InvalidClientRegistration(`${field}: "${uri}" is not an absolute URL`);
+  if (subjectType !== 'pairwise') throw new InvalidClientRegistration(`${field}: only a pairwise client has a sector`, 'not_for_profile');
+  if (!URL.canParse(uri)) throw new InvalidClientRegistration(`${field}: "${uri}" is not an absolute URL`, 'not_absolute_url');
   const parsed = new URL(uri);
-  if (uri.includes('#')) throw new InvalidClientRegistration(`${field}: "${uri}" must not have a fragment`);
-  if (parsed.username || parsed.password) throw new InvalidClientRegistration(`${field}: "${uri}" must not carry credentials`);
+  if (uri.includes('#')) throw new InvalidClientRegistration(`${field}: "${uri}" must not have a fragment`, 'fragment');
+  if (parsed.username || parsed.password) throw new InvalidClientRegistration(`${field}: "${uri}" must not carry credentials`, 'credentials_in_url');
   const loopback = LOOPBACK_HOSTS.includes(parsed.hostname);
-  if (loopback && !allowLoopback) throw new InvalidClientRegistration(`${field}: "${uri}" is on loopback, allowed only outside production`);
-  if (parsed.protocol !== 'https:') throw new InvalidClientRegistration(`${field}: "${uri}" must use https`);
+  if (loopback && !allowLoopback) throw new InvalidClientRegistration(`${field}: "${uri}" is on loopback, allowed only outside production`, 'loopback_production');
+  if (parsed.protocol !== 'https:') throw new InvalidClientRegistration(`${field}: "${uri}" must use https`, 'https_required');
   return { sector_identifier_uri: uri };
 }
 
@@ -239,19 +241,19 @@ function backchannelLogoutMetadata(registration: ClientRegistration, profile: Cl
   const uri = registration.backchannelLogoutUri;
   if (uri === undefined) {
     if (registration.backchannelLogoutSessionRequired) {
-      throw new InvalidClientRegistration('backchannel_logout_session_required: needs a backchannel_logout_uri');
+      throw new InvalidClientRegistration('backchannel_logout_session_required: needs a backchannel_logout_uri', 'needs_backchannel_uri');
     }
     return {};
   }
-  if (profile === 'service') throw new InvalidClientRegistration('backchannel_logout_uri: a service client has no sessions');
+  if (profile === 'service') throw new InvalidClientRegistration('backchannel_logout_uri: a service client has no sessions', 'not_for_profile');
   const field = 'backchannel_logout_uri';
-  if (!URL.canParse(uri)) throw new InvalidClientRegistration(`${field}: "${uri}" is not an absolute URL`);
+  if (!URL.canParse(uri)) throw new InvalidClientRegistration(`${field}: "${uri}" is not an absolute URL`, 'not_absolute_url');
   const parsed = new URL(uri);
-  if (uri.includes('#')) throw new InvalidClientRegistration(`${field}: "${uri}" must not have a fragment`);
+  if (uri.includes('#')) throw new InvalidClientRegistration(`${field}: "${uri}" must not have a fragment`, 'fragment');
   const loopback = LOOPBACK_HOSTS.includes(parsed.hostname);
-  if (loopback && !allowLoopback) throw new InvalidClientRegistration(`${field}: "${uri}" is on loopback, allowed only outside production`);
+  if (loopback && !allowLoopback) throw new InvalidClientRegistration(`${field}: "${uri}" is on loopback, allowed only outside production`, 'loopback_production');
   if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
-    throw new InvalidClientRegistration(`${field}: "${uri}" must use https${allowLoopback ? ' (http only on loopback)' : ''}`);
+    throw new InvalidClientRegistration(`${field}: "${uri}" must use https${allowLoopback ? ' (http only on loopback)' : ''}`, 'https_required');
   }
   return {
     backchannel_logout_uri: uri,
