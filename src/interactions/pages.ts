@@ -105,6 +105,19 @@ export function consentWording(locale: Locale, scopes: readonly string[], claims
   };
 }
 
+/** What the service would receive, as lists: the ordinary lines, then the sensitive ones under their heading (also on the CIBA approval page). */
+export function consentClaimLists(wording: ConsentWording): Html {
+  return html`<ul class="claims">${wording.ordinary.map((line) => html`<li data-scope="${line.scope}">${line.text}</li>`)}${
+    wording.otherClaims ? html`<li>${wording.otherClaims}</li>` : ''
+  }</ul>
+${
+  wording.sensitive.length > 0
+    ? html`<p><strong>${wording.sensitiveHeading}</strong></p>
+<ul class="claims">${wording.sensitive.map((line) => html`<li class="sensitive" data-scope="${line.scope}">${line.text}</li>`)}</ul>`
+    : ''
+}`;
+}
+
 /** The consent page's text as plain lines (what a consent record keeps): the same words, in order. */
 export function consentShownText(locale: Locale, clientName: string, scopes: readonly string[], claims: readonly string[], subjectType: SubjectType): string {
   const wording = consentWording(locale, scopes, claims, subjectType);
@@ -128,15 +141,7 @@ export function consentPage(model: ConsentPageModel): string {
     switchHref: model.switchHref,
     body: html`<h1>${wording.title}</h1>
 <p><strong>${model.clientName}</strong> ${wording.lead}</p>
-<ul class="claims">${wording.ordinary.map((line) => html`<li data-scope="${line.scope}">${line.text}</li>`)}${
-      wording.otherClaims ? html`<li>${wording.otherClaims}</li>` : ''
-    }</ul>
-${
-  wording.sensitive.length > 0
-    ? html`<p><strong>${wording.sensitiveHeading}</strong></p>
-<ul class="claims">${wording.sensitive.map((line) => html`<li class="sensitive" data-scope="${line.scope}">${line.text}</li>`)}</ul>`
-    : ''
-}
+${consentClaimLists(wording)}
 <form method="post" action="/interaction/${model.uid}/consent">
 <input type="hidden" name="lang" value="${locale}">
 <div class="actions"><button type="submit" class="primary">${t('consent.agree')}</button></div>

@@ -1,7 +1,6 @@
 // The notification queue against real PostgreSQL: messages queued by a request are carried by the
 // worker after it, retried with back-off under one idempotency key, given up when they have no more
 // use, withheld beyond a destination's allowance, a few at a time, and never logged with what they say.
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { NotificationQueue, NotificationWorker, retryDelayMs } from '../../src/accounts/notification-queue.ts';
 import type { Carrier, Message } from '../../src/accounts/notifier.ts';
@@ -9,6 +8,7 @@ import { Metrics } from '../../src/observability/metrics.ts';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
 import { createLogger, createTestDatabase, type TestDatabase } from '../support/world.ts';
+import { captureLogs, type CapturedLogs } from '../support/logs.ts';
 
 interface Row {
   id: string;
@@ -23,7 +23,7 @@ interface Row {
 describe('the notification queue', () => {
   let database: TestDatabase;
   let db: Database;
-  let logLines: string[];
+  let logs: CapturedLogs;
 
   before(async () => {
     database = await createTestDatabase();
@@ -36,12 +36,12 @@ describe('the notification queue', () => {
   });
   beforeEach(async () => {
     await db('notifications').del();
-    logLines = [];
+    logs = captureLogs();
   });
 
-  /** A worker over the queue, its log lines kept in `logLines`; not started: the test wakes it. */
+  /** A worker over the queue, its log lines kept in `logs`; not started: the test wakes it. */
   function workerFor(queue: NotificationQueue, carrier: Carrier, options: { allowance?: () => Promise<boolean>; concurrency?: number; metrics?: Metrics } = {}) {
-    const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _encoding, done) => (logLines.push(chunk.toString()), done()) }));
+    const logger = createLogger('info', logs.stream);
     return new NotificationWorker({
       queue,
       carrier,
@@ -168,8 +168,8 @@ describe('the notification queue', () => {
     ({ body } = await metrics.exposition());
     expect(body).to.match(/^idp_notification_backlog 2$/m);
     expect(body).to.match(/^idp_notification_deliveries_total\{outcome="retry"\} 2$/m);
-    expect(logLines.length).to.be.at.least(2);
-    for (const line of logLines) {
+    expect(logs.lines().length).to.be.at.least(2);
+    for (const line of logs.lines()) {
       expect(line).not.to.include(CODE.destination);
       expect(line).not.to.include('482913');
       expect(line).not.to.include('ha.pham@example.vn');

@@ -2,31 +2,14 @@
 // off (a TCP proxy in front of it): its sign-in, session, console and API answer 503 with Retry-After —
 // problem details for programs, the console's bilingual page for browsers — fast, and nothing is
 // logged as an error; once the dependency is back, the same requests work without a restart.
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { createTestDatabase, startTestServer, type RunningServer, type TestDatabase } from '../support/world.ts';
 import { adminSession, FIRST_ADMIN, type AdminCredentials } from '../support/admin.ts';
+import { captureLogs } from '../support/logs.ts';
 import { startStoppableRedis, type StoppableRedis } from '../support/redis-servers.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
 const FAST_MS = 3000;
-
-function capture(): { stream: Writable; errors(): string[] } {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        text += chunk.toString();
-        done();
-      },
-    }),
-    errors: () =>
-      text
-        .split('\n')
-        .filter((line) => line !== '')
-        .filter((line) => ['error', 'fatal'].includes(String((JSON.parse(line) as { level?: unknown }).level))),
-  };
-}
 
 type Session = AdminCredentials & { kind: 'session' };
 
@@ -60,7 +43,7 @@ describe('admin port: dependency faults', function () {
   this.timeout(90_000);
 
   describe('Redis stopped, then started again', function () {
-    const logs = capture();
+    const logs = captureLogs();
     let redis: StoppableRedis;
     let world: RunningServer;
     let admin: Session;
@@ -99,7 +82,7 @@ describe('admin port: dependency faults', function () {
   });
 
   describe('PostgreSQL cut off, then restored', function () {
-    const logs = capture();
+    const logs = captureLogs();
     let proxy: TcpProxy;
     let database: TestDatabase;
     let world: RunningServer;

@@ -3,36 +3,19 @@
 // problem details with code server_error for programs, the console's error page for a browser.
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { buildAdminApp } from '../../src/server.ts';
 import { Router } from '../../src/web/router.ts';
 import type { AuditTrail } from '../../src/audit/audit-trail.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 import { adminSession, FIRST_ADMIN, type AdminCredentials } from '../support/admin.ts';
+import { captureLogs } from '../support/logs.ts';
 
 const INTERNALS = 'connection to 10.0.0.7:5432 refused by pg_hba.conf';
 
-function capture(): { stream: Writable; records(): Record<string, unknown>[] } {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        text += chunk.toString();
-        done();
-      },
-    }),
-    records: () =>
-      text
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
-}
-
 describe('admin port: unexpected errors', function () {
   this.timeout(60_000);
-  const logs = capture();
+  const logs = captureLogs();
   let world: RunningServer;
   let http: HttpServer;
   let adminUrl: string;
@@ -66,7 +49,7 @@ describe('admin port: unexpected errors', function () {
   /** The error lines written while serving the request `id`. */
   const errorLinesOf = async (id: string) => {
     await new Promise((resolve) => setTimeout(resolve, 50));
-    return logs.records().filter((record) => record.requestId === id && (record.level === 'error' || record.level === 'fatal'));
+    return logs.errors().filter((record) => record.requestId === id);
   };
 
   const expectServerError = async (response: Response) => {

@@ -2,38 +2,23 @@
 // NODE_ENV=production, an https issuer and an https ADMIN_URL, each app behind a TLS-terminating proxy
 // that TRUSTED_PROXIES names (and that is not the loopback address the instance calls itself from),
 // real PostgreSQL and Redis; a citizen signs in to /account and an administrator to /console/ in chromium.
-import { randomBytes } from 'node:crypto';
-import { createServer, type Server as HttpServer } from 'node:http';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { loadConfig, type Config } from '../../src/config/config.ts';
-import { buildServer, type Server } from '../../src/server.ts';
+import type { Config } from '../../src/config/config.ts';
 import { currentTotp } from '../../src/accounts/totp.ts';
 import { AdminRoles } from '../../src/admin/auth-roles.ts';
 import { FIRST_ADMIN } from '../support/admin.ts';
 import { launchChromium } from '../support/chromium.ts';
-import { PROXY_SOURCE_ADDRESS, startTlsTerminatingProxy, type TlsTerminatingProxy } from '../support/tls-terminating-proxy.ts';
-import { createTestDatabase, freePort, testConfig, TEST_REDIS_URL, type TestDatabase } from '../support/world.ts';
+import { startProductionServer, type ProductionServer } from '../support/production-server.ts';
 
 /** Nguyễn Văn An (docs/design.md "Demo data"): level 2, TOTP. */
 const AN = { id: FIRST_ADMIN, password: 'An#Demo2026', totpSecret: 'JBSWY3DPEHPK3PXP' };
 const BICH = { id: '079185000123', password: 'Bich#Demo2026' };
 
-function listen(app: { callback(): Parameters<typeof createServer>[1] }, port: number): Promise<HttpServer> {
-  const http = createServer(app.callback());
-  return new Promise((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port, '127.0.0.1', () => resolve(http));
-  });
-}
-
 describe('the first-party sign-ins in production, behind a TLS-terminating proxy', function () {
   this.timeout(180_000);
-  let database: TestDatabase;
-  let server: Server;
+  let production: ProductionServer;
   let config: Config;
-  const listening: HttpServer[] = [];
-  const proxies: TlsTerminatingProxy[] = [];
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -41,45 +26,10 @@ describe('the first-party sign-ins in production, behind a TLS-terminating proxy
   let adminUrl: string;
 
   before(async () => {
-    database = await createTestDatabase();
-    const [port, adminPort, publicProxyPort, adminProxyPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    issuer = `https://localhost:${publicProxyPort}`;
-    adminUrl = `https://localhost:${adminProxyPort}`;
-    const secrets = { KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'), PAIRWISE_KEY: randomBytes(32).toString('base64') };
-    const redisKeyPrefix = `test-${randomBytes(4).toString('hex')}:`;
-    // Production never loads the demo data: a test-mode build on the same storage seeds it first.
-    const seeding = await buildServer(
-      testConfig({
-        port,
-        adminPort,
-        databaseUrl: database.url,
-        redisUrl: TEST_REDIS_URL,
-        overrides: { redisKeyPrefix, keyEncryptionKey: secrets.KEY_ENCRYPTION_KEY, pairwiseKey: secrets.PAIRWISE_KEY },
-      }),
-    );
-    const { seedDemoData } = await import('../../src/admin/demo-data.ts');
-    await seedDemoData(seeding.container);
-    await new AdminRoles(seeding.container.db).grant(AN.id, 'client_admin', 'test');
-    await seeding.close();
-
-    config = loadConfig({
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ADMIN_PORT: String(adminPort),
-      ISSUER: issuer,
-      ADMIN_URL: adminUrl,
-      DATABASE_URL: database.url,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: redisKeyPrefix,
-      ...secrets,
-      TRUSTED_PROXIES: PROXY_SOURCE_ADDRESS,
-      SMTP_URL: 'smtp://127.0.0.1:9',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    production = await startProductionServer({
+      seed: (seeding) => new AdminRoles(seeding.container.db).grant(AN.id, 'client_admin', 'test'),
     });
-    server = await buildServer(config);
-    listening.push(await listen(server.publicApp, port), await listen(server.adminApp, adminPort));
-    proxies.push(await startTlsTerminatingProxy(port, publicProxyPort), await startTlsTerminatingProxy(adminPort, adminProxyPort));
+    ({ config, issuer, adminUrl } = production);
     browser = await launchChromium();
   });
 
@@ -94,13 +44,7 @@ describe('the first-party sign-ins in production, behind a TLS-terminating proxy
 
   after(async () => {
     await browser?.close();
-    for (const proxy of proxies) await proxy.close();
-    for (const http of listening) {
-      http.closeAllConnections();
-      await new Promise((resolve) => http.close(resolve));
-    }
-    await server?.close();
-    await database?.drop();
+    await production?.close();
   });
 
   it('runs in production with https endpoints in discovery', async () => {

@@ -2,74 +2,22 @@
 // reached over plain http without the proxy's X-Forwarded-Proto: the endpoints that set the provider's
 // Secure cookies (/auth, /session/end) refuse with a clear 400 before the provider is reached — in
 // the citizen's language, or as OAuth JSON — instead of failing with a 500; through the proxy they work.
-import { randomBytes } from 'node:crypto';
-import { createServer, type Server as HttpServer } from 'node:http';
 import { request } from 'node:https';
 import { expect } from 'chai';
-import { loadConfig } from '../../src/config/config.ts';
-import { buildServer, type Server } from '../../src/server.ts';
-import { PROXY_SOURCE_ADDRESS, startTlsTerminatingProxy, type TlsTerminatingProxy } from '../support/tls-terminating-proxy.ts';
-import { createTestDatabase, freePort, testConfig, TEST_REDIS_URL, type TestDatabase } from '../support/world.ts';
-
-function listen(app: { callback(): Parameters<typeof createServer>[1] }, port: number): Promise<HttpServer> {
-  const http = createServer(app.callback());
-  return new Promise((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port, '127.0.0.1', () => resolve(http));
-  });
-}
+import { startProductionServer, type ProductionServer } from '../support/production-server.ts';
 
 describe('production over plain http, without the TLS proxy', function () {
   this.timeout(60_000);
-  let database: TestDatabase;
-  let server: Server;
-  let http: HttpServer;
-  let proxy: TlsTerminatingProxy;
+  let production: ProductionServer;
   let direct: string;
   let issuer: string;
 
   before(async () => {
-    database = await createTestDatabase();
-    const [port, adminPort, proxyPort] = [await freePort(), await freePort(), await freePort()];
-    issuer = `https://localhost:${proxyPort}`;
-    direct = `http://127.0.0.1:${port}`;
-    const secrets = { KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'), PAIRWISE_KEY: randomBytes(32).toString('base64') };
-    const redisKeyPrefix = `test-${randomBytes(4).toString('hex')}:`;
-    // Production never loads the demo data: a test-mode build on the same storage seeds it first.
-    const seeding = await buildServer(
-      testConfig({ port, adminPort, databaseUrl: database.url, redisUrl: TEST_REDIS_URL, overrides: { redisKeyPrefix, keyEncryptionKey: secrets.KEY_ENCRYPTION_KEY, pairwiseKey: secrets.PAIRWISE_KEY } }),
-    );
-    const { seedDemoData } = await import('../../src/admin/demo-data.ts');
-    await seedDemoData(seeding.container);
-    await seeding.close();
-    server = await buildServer(
-      loadConfig({
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        ADMIN_PORT: String(adminPort),
-        ISSUER: issuer,
-        ADMIN_URL: `https://localhost:${await freePort()}`,
-        DATABASE_URL: database.url,
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_KEY_PREFIX: redisKeyPrefix,
-        ...secrets,
-        TRUSTED_PROXIES: PROXY_SOURCE_ADDRESS,
-        SMTP_URL: 'smtp://127.0.0.1:9',
-        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      }),
-    );
-    http = await listen(server.publicApp, port);
-    proxy = await startTlsTerminatingProxy(port, proxyPort);
+    production = await startProductionServer();
+    ({ direct, issuer } = production);
   });
 
-  after(async () => {
-    await proxy?.close();
-    http?.closeAllConnections();
-    await new Promise((resolve) => http?.close(resolve));
-    await server?.close();
-    await database?.drop();
-  });
+  after(() => production?.close());
 
   const authorization = (base: string) =>
     `${base}/auth?${new URLSearchParams({ client_id: 'demo-portal', response_type: 'code', scope: 'openid', redirect_uri: 'http://localhost:4000/callback', state: 'abcdefgh', nonce: 'n1', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSIrs7HQ', code_challenge_method: 'S256' }).toString()}`;

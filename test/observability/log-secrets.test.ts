@@ -6,11 +6,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import * as client from 'openid-client';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 import { Browser, formsOf } from '../support/browserless.ts';
+import { captureLogs } from '../support/logs.ts';
 import { currentTotp } from '../../src/accounts/totp.ts';
 import type { OutboxNotifier } from '../../src/accounts/notifier.ts';
 
@@ -55,19 +55,13 @@ function searchTermsOf(secrets: Map<string, string>): [string, string][] {
 describe('no secret in the logs (every main flow, debug level)', function () {
   this.timeout(120_000);
   let world: RunningServer;
-  let logs = '';
+  const logs = captureLogs();
   let cliOutput = '';
   /** What was used, by what it is: searched for in the logs at the end. */
   const secrets = new Map<string, string>();
 
   before(async () => {
-    const destination = new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        logs += chunk.toString();
-        done();
-      },
-    });
-    world = await startTestServer({ logDestination: destination, logLevel: 'debug' });
+    world = await startTestServer({ logDestination: logs.stream, logLevel: 'debug' });
   });
   after(() => world?.close());
 
@@ -194,16 +188,15 @@ describe('no secret in the logs (every main flow, debug level)', function () {
     // Let the last response lines and background work reach the log.
     await new Promise((resolve) => setTimeout(resolve, 500));
 
-    const lines = logs.split('\n').filter((line) => line !== '');
-    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const records = logs.records();
     expect(records.filter((record) => record.msg === 'request').length, 'the flows were logged').to.be.greaterThan(20);
     for (const record of records.filter((record) => record.msg === 'request')) expect(record.requestId, JSON.stringify(record)).to.be.a('string');
 
     // The search reads what was written: values that are not secret are there to be found.
-    expect(logs, 'the state parameter, in the /auth line').to.include(state);
+    expect(logs.text(), 'the state parameter, in the /auth line').to.include(state);
     expect(cliOutput).to.include('log-test-portal');
     for (const [what, term] of searchTermsOf(secrets)) {
-      expect(logs.includes(term), `the server's logs hold the ${what}`).to.equal(false);
+      expect(logs.text().includes(term), `the server's logs hold the ${what}`).to.equal(false);
       expect(cliOutput.includes(term), `the command line's output holds the ${what}`).to.equal(false);
     }
   });

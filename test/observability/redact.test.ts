@@ -1,30 +1,12 @@
 // What must never reach a log line: passwords, secrets, tokens, codes, key material and full ID
 // numbers. Unit tests of the redaction functions and the logger, then a real server's request log.
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { isSecretName, maskIdNumbers, redact, redactUrl } from '../../src/observability/redact.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
+import { captureLogs } from '../support/logs.ts';
 
 const MASK = '[redacted]';
-
-/** A log destination that keeps every line it is given, parsed. */
-function logCollector(): { stream: Writable; lines: Record<string, unknown>[]; text(): string } {
-  const raw: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      raw.push(...chunk.toString().split('\n').filter((line) => line !== ''));
-      callback();
-    },
-  });
-  return {
-    stream,
-    get lines() {
-      return raw.map((line) => JSON.parse(line) as Record<string, unknown>);
-    },
-    text: () => raw.join('\n'),
-  };
-}
 
 describe('log redaction', function () {
   describe('maskIdNumbers()', function () {
@@ -182,7 +164,7 @@ describe('log redaction', function () {
 
   describe('the logger', function () {
     it('writes redacted JSON lines, whatever shape a call takes', function () {
-      const log = logCollector();
+      const log = captureLogs();
       const logger = createLogger('info', log.stream);
       logger.info({ password: 'Hunter2', username: '001099012345' }, 'sign-in by %s', '079185000123');
       logger.error(new Error('lookup failed for 048203000777'));
@@ -194,7 +176,7 @@ describe('log redaction', function () {
       for (const secret of ['Hunter2', '001099012345', '079185000123', '048203000777', '031190004567', '036080001111', 'CHILDTOKEN']) {
         expect(text, secret).not.to.include(secret);
       }
-      const [first, second, third, fourth, fifth] = log.lines;
+      const [first, second, third, fourth, fifth] = log.records();
       expect(first).to.include({ password: MASK, username: '001*******45', msg: 'sign-in by 079*******23', level: 'info' });
       expect(second!.msg).to.equal('lookup failed for 048*******77');
       expect(second!.err).to.include({ type: 'Error', message: 'lookup failed for 048*******77' });
@@ -206,7 +188,7 @@ describe('log redaction', function () {
 
   describe('a running server\'s request log', function () {
     let world: RunningServer;
-    const log = logCollector();
+    const log = captureLogs();
 
     before(async function () {
       this.timeout(30_000);
@@ -220,7 +202,7 @@ describe('log redaction', function () {
     /** Resolves once the request log has a line for this path (it is written when the response finishes). */
     async function requestLine(pathStart: string): Promise<Record<string, unknown>> {
       for (let attempt = 0; attempt < 100; attempt += 1) {
-        const line = log.lines.find((entry) => entry.msg === 'request' && String(entry.url).startsWith(pathStart));
+        const line = log.records().find((entry) => entry.msg === 'request' && String(entry.url).startsWith(pathStart));
         if (line) return line;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -280,7 +262,7 @@ describe('log redaction', function () {
 
     it('keeps every secret value out of the whole log', function () {
       const text = log.text();
-      expect(log.lines.length).to.be.greaterThan(3);
+      expect(log.records().length).to.be.greaterThan(3);
       for (const secret of [
         '001099012345',
         '079185000123',

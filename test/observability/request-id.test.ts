@@ -1,10 +1,10 @@
 // Request ids: every response names its request in X-Request-Id, every log line written while serving
 // it carries the same id (through awaits, into the services), and an incoming X-Request-Id is kept
 // only when a trusted proxy sent it.
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import type { PageRoutes } from '../../src/server.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
+import { captureLogs } from '../support/logs.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -21,29 +21,12 @@ const loggingPage: PageRoutes = (container) => async (ctx, next) => {
   ctx.body = 'ok';
 };
 
-function capture(): { stream: Writable; records(): Record<string, unknown>[] } {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        text += chunk.toString();
-        done();
-      },
-    }),
-    records: () =>
-      text
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
-}
-
 describe('request ids', function () {
   this.timeout(60_000);
 
   describe('without trusted proxies', () => {
     let world: RunningServer;
-    const logs = capture();
+    const logs = captureLogs();
     before(async () => {
       world = await startTestServer({ seed: false, logDestination: logs.stream, pageRoutes: [loggingPage] });
     });

@@ -5,28 +5,10 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-
-/**
- * A throwaway self-signed pair for IP 127.0.0.1 and DNS localhost, made by openssl when the tests load:
- * no private key is ever committed.
- */
-function throwawayCertificate(): { key: string; cert: string } {
-  const folder = mkdtempSync(path.join(tmpdir(), 'sector-host-'));
-  const keyFile = path.join(folder, 'key.pem');
-  const certFile = path.join(folder, 'cert.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', keyFile, '-out', certFile,
-  ], { stdio: 'ignore' });
-  const pair = { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
-  rmSync(folder, { recursive: true, force: true });
-  return pair;
-}
+import { throwawayCertificate } from './throwaway-certificate.ts';
 
 const { key: KEY, cert } = throwawayCertificate();
 /** The sector host's self-signed certificate, to trust it. */

@@ -1,31 +1,14 @@
 // A TLS-terminating reverse proxy for tests, as production puts in front of each app: https on
-// 127.0.0.1 (a throwaway self-signed certificate for localhost and 127.0.0.1, made by openssl), plain
-// http to the app with X-Forwarded-Proto https and X-Forwarded-For, connecting from 127.0.0.2 so that
-// TRUSTED_PROXIES can name the proxy without naming the loopback address the app calls itself from.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// 127.0.0.1 (a throwaway self-signed certificate for localhost and 127.0.0.1), plain http to the app
+// with X-Forwarded-Proto https and X-Forwarded-For, connecting from 127.0.0.2 so that TRUSTED_PROXIES
+// can name the proxy without naming the loopback address the app calls itself from.
 import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { throwawayCertificate } from './throwaway-certificate.ts';
 
 /** The address the proxy connects to the app from: the one TRUSTED_PROXIES names. */
 export const PROXY_SOURCE_ADDRESS = '127.0.0.2';
-
-function throwawayCertificate(): { key: string; cert: string } {
-  const folder = mkdtempSync(path.join(tmpdir(), 'tls-proxy-'));
-  const keyFile = path.join(folder, 'key.pem');
-  const certFile = path.join(folder, 'cert.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', keyFile, '-out', certFile,
-  ], { stdio: 'ignore' });
-  const pair = { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
-  rmSync(folder, { recursive: true, force: true });
-  return pair;
-}
 
 export interface TlsTerminatingProxy {
   readonly port: number;

@@ -94,7 +94,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function listen(app: { callback(): Parameters<typeof createServer>[1] }, port: number): Promise<HttpServer> {
+/** Serves a Koa app over http on 127.0.0.1:`port`. */
+export function listen(app: { callback(): Parameters<typeof createServer>[1] }, port: number): Promise<HttpServer> {
   const http = createServer(app.callback());
   return new Promise((resolve, reject) => {
     http.once('error', reject);

@@ -1,10 +1,10 @@
 // The public app's last line (src/web/errors.ts): a route that throws gets a 500 that says nothing of
 // the internals — a bilingual page for browsers, OAuth JSON for programs — and one error log line
 // that carries the request id.
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import type { PageRoutes } from '../../src/server.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
+import { captureLogs } from '../support/logs.ts';
 
 const SECRET_DETAIL = 'connection to 10.0.0.7 refused by pg_hba for user idp_owner';
 
@@ -17,27 +17,10 @@ const throwingPage: PageRoutes = () => async (ctx, next) => {
   throw new Error(SECRET_DETAIL);
 };
 
-function capture(): { stream: Writable; records(): Record<string, unknown>[] } {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        text += chunk.toString();
-        done();
-      },
-    }),
-    records: () =>
-      text
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
-}
-
 describe('the public app answers an unexpected failure', function () {
   this.timeout(60_000);
   let world: RunningServer;
-  const logs = capture();
+  const logs = captureLogs();
   before(async () => {
     world = await startTestServer({ seed: false, logDestination: logs.stream, pageRoutes: [throwingPage] });
   });
@@ -48,7 +31,7 @@ describe('the public app answers an unexpected failure', function () {
     const id = response.headers.get('x-request-id');
     expect(id).to.be.a('string');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    return logs.records().filter((record) => record.requestId === id && ['error', 'fatal'].includes(record.level as string));
+    return logs.errors().filter((record) => record.requestId === id);
   };
 
   const expectNothingInternal = (body: string) => {

@@ -5,8 +5,8 @@
 import { html, layout, type Html } from '../../web/html.ts';
 import { formatDateTime, translator, type Locale } from '../../web/i18n.ts';
 import { APPROVAL_MESSAGES } from '../messages/approvals.ts';
-import { consentWording } from '../pages.ts';
-import type { SubjectType } from '../../oidc/subjects.ts';
+import { consentClaimLists, consentWording } from '../pages.ts';
+import type { PendingApproval } from '../../oidc/ciba/ciba-approvals.ts';
 
 
 export type ApprovalMessageKey = keyof typeof APPROVAL_MESSAGES;
@@ -17,15 +17,8 @@ export function isApprovalMessageKey(key: string | undefined): key is ApprovalMe
 }
 
 /** A waiting request as the page shows it. */
-export interface ApprovalItem {
-  readonly id: string;
-  readonly clientName: string;
-  readonly subjectType: SubjectType;
-  readonly bindingMessage: string;
-  readonly scopes: readonly string[];
-  readonly claims: readonly string[];
-  readonly requestedAt: Date;
-  readonly expiresAt: Date;
+export interface ApprovalItem
+  extends Pick<PendingApproval, 'id' | 'clientName' | 'subjectType' | 'bindingMessage' | 'scopes' | 'claims' | 'requestedAt' | 'expiresAt'> {
   /** Why this citizen cannot approve it, if they cannot (they can always deny). */
   readonly blocked?: 'approvals.no_factor' | 'approvals.needs_level2';
   /** PublicKeyCredentialRequestOptionsJSON when the citizen has passkeys. */
@@ -106,15 +99,7 @@ ${
 <h2 id="${heading}">${item.clientName}</h2>
 <p class="binding">${t(locale, 'approvals.binding')}: <strong>${item.bindingMessage}</strong></p>
 <p>${lines.lead}</p>
-<ul class="claims">${wording.ordinary.map((line) => html`<li data-scope="${line.scope}">${line.text}</li>`)}${
-    wording.otherClaims ? html`<li>${wording.otherClaims}</li>` : ''
-  }</ul>
-${
-  wording.sensitive.length > 0
-    ? html`<p><strong>${wording.sensitiveHeading}</strong></p>
-<ul class="claims">${wording.sensitive.map((line) => html`<li class="sensitive" data-scope="${line.scope}">${line.text}</li>`)}</ul>`
-    : ''
-}
+${consentClaimLists(wording)}
 <p class="muted">${t(locale, 'approvals.requested_at')} ${formatDateTime(locale, item.requestedAt)} · ${lines.expires}</p>
 <p>${t(locale, 'approvals.warning')}</p>
 ${item.error ? html`<p class="field-error" id="${errorId}" role="alert">${t(locale, item.error)}</p>` : ''}

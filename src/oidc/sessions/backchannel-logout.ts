@@ -1,10 +1,12 @@
 // Back-channel logout, delivered reliably: each (client, session id) to tell is one durable row in
 // PostgreSQL; a worker in every instance claims due rows (SKIP LOCKED, so instances share the work),
-// mints a fresh logout token per attempt and POSTs it, retrying with back-off for 24 hours.
+// mints a fresh logout token per attempt and POSTs it, retrying with back-off for 24 hours (the queue
+// and worker are src/storage/durable-queue.ts's).
 import { randomUUID } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { AdapterPayload } from 'oidc-provider';
 import type { Database } from '../../storage/database.ts';
+import { DurableQueue, DurableQueueWorker, exponentialBackoff } from '../../storage/durable-queue.ts';
 import type { AuditLog } from '../../audit/audit-log.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
@@ -26,47 +28,38 @@ interface LogoutRow {
   created_at: Date;
 }
 
-const TABLE = 'backchannel_logouts';
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /** Retries stop this long after the logout was queued. */
 export const GIVE_UP_AFTER_MS = 24 * 60 * 60 * 1000;
-const FIRST_RETRY_MS = 5_000;
-const LONGEST_RETRY_MS = 10 * 60 * 1000;
-/** A claimed row is left alone this long; if its worker died meanwhile, another one takes it. */
-const CLAIM_LEASE_SECONDS = 60;
 const DELIVERY_TIMEOUT_MS = 5_000;
 const MAX_RESPONSE_BYTES = 32 * 1024;
 
 /** The wait before the next attempt after `attempts` failed ones: 5 s, 10 s, 20 s … at most 10 minutes. */
-export function retryDelayMs(attempts: number): number {
-  return Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, attempts - 1), LONGEST_RETRY_MS);
-}
+export const retryDelayMs = exponentialBackoff(5_000, 10 * 60 * 1000);
 
 /** The queue's table. Enqueueing is one insert, cheap enough for the citizen's logout request. */
-export class BackchannelLogoutQueue {
-  readonly #db: Database;
+export class BackchannelLogoutQueue extends DurableQueue<LogoutRow> {
   readonly #receiverOf: (clientId: string) => Promise<string | undefined>;
-  readonly #listeners: (() => void)[] = [];
 
   /** `receiverOf` gives a client's registered backchannel_logout_uri, if it has one. */
   constructor(db: Database, receiverOf: (clientId: string) => Promise<string | undefined>) {
-    this.#db = db;
+    super(db, {
+      table: 'backchannel_logouts',
+      columns: ['id', 'client_id', 'account_id', 'sid', 'attempts', 'created_at'],
+      retryDelayMs,
+      deadlineOf: (row) => new Date(row.created_at.getTime() + GIVE_UP_AFTER_MS),
+    });
     this.#receiverOf = receiverOf;
-  }
-
-  /** Called after each enqueue (the local worker delivers at once instead of at its next tick). */
-  onEnqueued(listener: () => void): void {
-    this.#listeners.push(listener);
   }
 
   /** Queues each logout once: a (client, sid) already queued or delivered is left as it is. */
   async enqueue(logouts: readonly PendingLogout[]): Promise<void> {
     if (logouts.length === 0) return;
-    await this.#db(TABLE)
+    await this.db('backchannel_logouts')
       .insert(logouts.map((logout) => ({ client_id: logout.clientId, account_id: logout.accountId, sid: logout.sid })))
       .onConflict(['client_id', 'sid'])
       .ignore();
-    for (const listener of this.#listeners) listener();
+    this.enqueued();
   }
 
   /** Queues a logout for every client of a stored session that registered a back-channel receiver. */
@@ -78,46 +71,6 @@ export class BackchannelLogoutQueue {
       logouts.push({ clientId, accountId, sid });
     }
     await this.enqueue(logouts);
-  }
-
-  /** Claims up to `limit` due rows for this worker: each counts an attempt and is leased for a minute. */
-  async claimDue(limit: number): Promise<LogoutRow[]> {
-    const result = await this.#db.raw<{ rows: LogoutRow[] }>(
-      `UPDATE ${TABLE} SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ?)
-        WHERE id IN (
-          SELECT id FROM ${TABLE}
-           WHERE delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= now()
-           ORDER BY next_attempt_at
-           LIMIT ?
-           FOR UPDATE SKIP LOCKED)
-        RETURNING id, client_id, account_id, sid, attempts, created_at`,
-      [CLAIM_LEASE_SECONDS, limit],
-    );
-    return result.rows;
-  }
-
-  /** Logouts neither delivered nor given up, and the age of the oldest in seconds (metrics). */
-  async backlog(): Promise<{ pending: number; oldestSeconds: number }> {
-    const row = await this.#db(TABLE)
-      .whereNull('delivered_at')
-      .whereNull('gave_up_at')
-      .first<{ pending: string | number; oldest: string | number | null }>(
-        this.#db.raw('count(*) AS pending'),
-        this.#db.raw('extract(epoch FROM now() - min(created_at)) AS oldest'),
-      );
-    return { pending: Number(row?.pending ?? 0), oldestSeconds: Math.max(0, Number(row?.oldest ?? 0)) };
-  }
-
-  async markDelivered(id: string): Promise<void> {
-    await this.#db(TABLE).where({ id }).update({ delivered_at: this.#db.fn.now(), last_error: null });
-  }
-
-  async retryAt(id: string, at: Date, error: string): Promise<void> {
-    await this.#db(TABLE).where({ id }).update({ next_attempt_at: at, last_error: error });
-  }
-
-  async giveUp(id: string, error: string): Promise<void> {
-    await this.#db(TABLE).where({ id }).update({ gave_up_at: this.#db.fn.now(), last_error: error });
   }
 }
 
@@ -169,59 +122,22 @@ export interface BackchannelLogoutWorkerOptions {
 }
 
 /** Delivers queued logouts every couple of seconds, and at once after a local enqueue. */
-export class BackchannelLogoutWorker {
+export class BackchannelLogoutWorker extends DurableQueueWorker<LogoutRow> {
   readonly #options: BackchannelLogoutWorkerOptions;
-  readonly #stopping = new AbortController();
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
 
   constructor(options: BackchannelLogoutWorkerOptions) {
+    super({
+      queue: options.queue,
+      logger: options.logger,
+      what: 'back-channel logout',
+      intervalMs: options.intervalMs ?? 2_000,
+      batchSize: options.batchSize ?? 20,
+    });
     this.#options = options;
   }
 
-  start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => this.wake(), this.#options.intervalMs ?? 2_000);
-    this.#timer.unref();
-    this.#options.queue.onEnqueued(() => this.wake());
-  }
-
-  /** Runs a round now, or right after the one in progress. */
-  wake(): void {
-    if (this.#stopping.signal.aborted) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#deliverDue()
-      .catch((error: unknown) => this.#options.logger.warn({ err: error }, 'back-channel logout round failed; will retry'))
-      .finally(() => {
-        this.#running = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.wake();
-        }
-      });
-  }
-
-  /** Stops the timer and cuts deliveries in flight short (they are retried later, here or elsewhere). */
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#stopping.abort();
-    await this.#running;
-  }
-
-  async #deliverDue(): Promise<void> {
-    const batchSize = this.#options.batchSize ?? 20;
-    for (;;) {
-      const rows = await this.#options.queue.claimDue(batchSize);
-      await Promise.all(rows.map((row) => this.#deliver(row)));
-      if (rows.length < batchSize || this.#stopping.signal.aborted) return;
-    }
-  }
-
-  async #deliver(row: LogoutRow): Promise<void> {
+  // Stopping cuts a delivery in flight short: it is retried later, here or elsewhere.
+  protected async deliver(row: LogoutRow): Promise<void> {
     const { queue, provider, logger } = this.#options;
     const logout = { clientId: row.client_id, accountId: row.account_id, sid: row.sid };
     let failure: string;
@@ -235,7 +151,7 @@ export class BackchannelLogoutWorker {
       }
       const status = await postLogoutToken(minted.receiver, minted.token, {
         allowLoopback: this.#options.allowLoopback,
-        signal: this.#stopping.signal,
+        signal: this.stopping.signal,
       });
       if (status === 200 || status === 204) {
         await queue.markDelivered(row.id);
@@ -247,15 +163,13 @@ export class BackchannelLogoutWorker {
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error);
     }
-    const next = new Date(Date.now() + retryDelayMs(row.attempts));
-    if (next.getTime() > row.created_at.getTime() + GIVE_UP_AFTER_MS) {
-      await queue.giveUp(row.id, failure);
+    const next = await queue.failed(row, failure);
+    if (!next) {
       this.#options.metrics?.backchannelDelivery('gave_up');
       await this.#audit(row, 'gave_up', failure);
       logger.warn({ clientId: row.client_id, attempts: row.attempts, error: failure }, 'back-channel logout given up after 24 hours');
       return;
     }
-    await queue.retryAt(row.id, next, failure);
     this.#options.metrics?.backchannelDelivery('retry');
     logger.info({ clientId: row.client_id, attempts: row.attempts, error: failure, retryAt: next }, 'back-channel logout failed; will retry');
   }
