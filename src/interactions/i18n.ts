@@ -8,6 +8,10 @@ const MESSAGES = {
     vi: 'Không thể hoàn tất yêu cầu đăng nhập này. Hãy quay lại dịch vụ bạn đang dùng và thử lại.',
     en: 'This sign-in request cannot be completed. Go back to the service you were using and try again.',
   },
+  'error.logout_lead': {
+    vi: 'Không thể hoàn tất yêu cầu đăng xuất này. Hãy quay lại dịch vụ bạn đang dùng và thử lại.',
+    en: 'This sign-out request cannot be completed. Go back to the service you were using and try again.',
+  },
   'error.code': { vi: 'Mã lỗi', en: 'Error code' },
   'logout.title': { vi: 'Đăng xuất', en: 'Sign out' },
   'logout.question': {

@@ -159,7 +159,9 @@ export const providerPages: ProviderPages = {
     const locale = localeOf(ctx);
     return errorPage(locale, {
       // A dependency down (src/storage/dependency-faults.ts): say so, and that trying later will work.
-      ...(error.error === 'temporarily_unavailable' && { lead: translate(locale, 'error.unavailable') }),
+      ...(error.error === 'temporarily_unavailable'
+        ? { lead: translate(locale, 'error.unavailable') }
+        : new URL(ctx.originalUrl, 'http://x').pathname.startsWith('/session/end') && { lead: translate(locale, 'error.logout_lead') }),
       code: error.error,
       ...(error.error_description && { description: error.error_description }),
       ...(ctx.method === 'GET' && { switchHref: switchHref(ctx.originalUrl, locale) }),

@@ -560,6 +560,20 @@ describe('a citizen signs into portals (end to end, openid-client)', function ()
     });
   });
 
+  describe('the end-session endpoint', function () {
+    it('answers a post-logout redirect URI it does not know with a page about signing out, not about signing in', async function () {
+      const url = new URL(`${world.issuer}/session/end`);
+      url.searchParams.set('client_id', PORTAL.id);
+      url.searchParams.set('post_logout_redirect_uri', 'http://localhost:4000/elsewhere');
+      url.searchParams.set('lang', 'en');
+      const page = await new Browser(world.issuer).fetch(url.href, { headers: { accept: 'text/html' } });
+      expect(page.status).to.be.within(400, 499);
+      expect(page.location).to.equal(undefined);
+      expect(page.body).to.include('This sign-out request cannot be completed.');
+      expect(page.body).to.not.include('This sign-in request cannot be completed.');
+    });
+  });
+
   describe('authorization codes', function () {
     it('work once; a replay is refused and revokes the access token the code issued', async function () {
       const config = await discover(PORTAL);
