@@ -3,7 +3,7 @@
 import { Html, html, layout } from '../web/html.ts';
 import { translate, translateIfKnown } from './i18n.ts';
 import { localeOf, switchHref, type Locale } from '../web/i18n.ts';
-import { SENSITIVE_SCOPES } from '../oidc/consent/claims.ts';
+import { SENSITIVE_SCOPES, inClaimOrder, inScopeOrder } from '../oidc/consent/claims.ts';
 import type { SubjectType } from '../oidc/subjects.ts';
 import type { ProviderPages } from '../oidc/provider.ts';
 import { contentSecurityPolicy } from '../web/security.ts';
@@ -88,8 +88,13 @@ export interface ConsentWording {
   readonly note: string;
 }
 
-/** `subjectType` picks the openid line: what the identifier the service gets is shared with. */
-export function consentWording(locale: Locale, scopes: readonly string[], claims: readonly string[], subjectType: SubjectType): ConsentWording {
+/**
+ * The request's lines in the fixed order (src/oidc/consent/claims.ts). `subjectType` picks the openid
+ * line: what the identifier the service gets is shared with.
+ */
+export function consentWording(locale: Locale, requestedScopes: readonly string[], requestedClaims: readonly string[], subjectType: SubjectType): ConsentWording {
+  const scopes = inScopeOrder(requestedScopes);
+  const claims = inClaimOrder(requestedClaims);
   const describe = (scope: string) => ({
     scope,
     text: scope === 'openid' ? translate(locale, `subject.${subjectType}`) : (translateIfKnown(locale, `scope.${scope}`) ?? scope),

@@ -7,6 +7,7 @@ import * as client from 'openid-client';
 import { Browser, decodeEntities, formsOf, stepOf, type Page, type PageForm } from '../support/browserless.ts';
 import { startAccountServer, type AccountWorld } from '../support/account-world.ts';
 import { consentShownText } from '../../src/interactions/pages.ts';
+import { inClaimOrder } from '../../src/oidc/consent/claims.ts';
 
 const BICH = { id: '079185000123', password: 'Bich#Demo2026' };
 const AN = { id: '001099012345', password: 'An#Demo2026' };
@@ -262,5 +263,43 @@ describe('consent records and the services with access (/account)', function () 
     const posted = await console.postForm(`${world.issuer}/account/consents/${bichs.id}/withdraw`, { csrf });
     expect(posted.status).to.equal(404);
     expect((await newestRecord(BICH, PORTAL.id)).withdrawn_at, "Bích's consent stands").to.equal(null);
+  });
+
+  /** The scopes a consent page lists, in the order it lists them. */
+  const listedScopes = (page: Page) => [...page.body.matchAll(/<li[^>]* data-scope="([^"]+)"/g)].map((match) => match[1]);
+  /** Withdraws the citizen's consent to a service, so that its next consent page asks for everything. */
+  async function withdrawConsent(citizen: Citizen, rp: Portal): Promise<void> {
+    const record = await newestRecord(citizen, rp.id);
+    if (record) await world.server.container.consents.withdraw(record.account_id, record.id);
+  }
+
+  it('lists scopes asked in a scrambled order in one fixed order, on the consent page, its record and the services list', async () => {
+    const scope = 'address national_id profile openid';
+    await withdrawConsent(AN, PORTAL);
+    const { consentPage } = await portalSignIn(PORTAL, AN, scope, { prompt: 'consent' });
+    expect(listedScopes(consentPage!)).to.deep.equal(['openid', 'profile', 'national_id', 'address']);
+    const record = await newestRecord(AN, PORTAL.id);
+    expect(record.shown_text).to.equal(consentShownText('vi', PORTAL.name, scope.split(' '), [], 'pairwise'));
+    const lines = record.shown_text.split('\n');
+    const at = (words: string) => lines.findIndex((line) => line.includes(words));
+    expect(at('Họ và tên')).to.be.below(at('Số định danh cá nhân'));
+    expect(at('Số định danh cá nhân')).to.be.below(at('Địa chỉ thường trú'));
+
+    const services = textOf(await openSignedIn(new Browser(world.issuer), `${world.issuer}/account/services`, AN));
+    const mayReceive = services.slice(services.indexOf(PORTAL.name));
+    expect(mayReceive.indexOf('Họ và tên')).to.be.below(mayReceive.indexOf('Số định danh cá nhân'));
+    expect(mayReceive.indexOf('Số định danh cá nhân')).to.be.below(mayReceive.indexOf('Địa chỉ thường trú'));
+  });
+
+  it('orders claim names as the scopes release them, then any other alphabetically', () => {
+    expect(inClaimOrder(['email', 'zz_custom', 'address', 'birthdate', 'aa_custom', 'name', 'national_id'])).to.deep.equal([
+      'name',
+      'birthdate',
+      'national_id',
+      'address',
+      'email',
+      'aa_custom',
+      'zz_custom',
+    ]);
   });
 });
