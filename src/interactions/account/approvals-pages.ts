@@ -7,7 +7,7 @@ import { formatDateTime, translator, type Locale } from '../../web/i18n.ts';
 import { APPROVAL_MESSAGES } from '../messages/approvals.ts';
 import { consentClaimLists, consentWording, type ConsentRequest } from '../pages.ts';
 import type { PendingApproval } from '../../oidc/ciba/ciba-approvals.ts';
-
+import { accountNav } from './pages.ts';
 
 export type ApprovalMessageKey = keyof typeof APPROVAL_MESSAGES;
 const t = translator(APPROVAL_MESSAGES);
@@ -122,22 +122,13 @@ export function approvalsPage(model: ApprovalsPageModel): string {
     title: t(locale, 'approvals.title'),
     switchHref: model.switchHref,
     body: html`<h1>${t(locale, 'approvals.title')}</h1>
+${accountNav(locale, 'approvals')}
 ${model.notice ? html`<p role="status" class="notice">${t(locale, model.notice)}</p>` : ''}
 <p>${t(locale, 'approvals.lead')}</p>
 ${model.items.length === 0 ? html`<p>${t(locale, 'approvals.none')}</p>` : model.items.map((item, index) => itemSection(model, item, index))}
 <p class="muted">${t(locale, 'approvals.note')}</p>
-<p><a href="/account">${t(locale, 'approvals.back')}</a></p>
 ${passkeys ? html`<script src="/assets/passkey.js"></script>` : ''}`,
   });
-}
-
-/** The overview's link to the approvals page. */
-export function approvalsSection(locale: Locale): Html {
-  return html`<section aria-labelledby="approvals-title">
-<h2 id="approvals-title">${t(locale, 'approvals.title')}</h2>
-<p class="muted">${t(locale, 'approvals.section_lead')}</p>
-<div class="actions"><a class="secondary" href="/account/approvals">${t(locale, 'approvals.open')}</a></div>
-</section>`;
 }
 
 /**
