@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import Koa from 'koa';
 import * as oidc from 'openid-client';
-import { claimsList, demoPage, escape, pageLanguage, servedStylesheet, type Lang, type PageLook } from './demo-page.ts';
+import { claimsList, demoPage, escape, failureView, pageLanguage, servedStylesheet, type Lang, type PageLook } from './demo-page.ts';
 import { decodeJwt, decodeProtectedHeader, importJWK, type CryptoKey, type JWK } from 'jose';
 
 export interface DemoBankOptions {
@@ -38,7 +38,8 @@ interface BankSession {
   pending?: { state: string; nonce: string; codeVerifier: string; dpop: oidc.DPoPHandle };
   steps: Step[];
   verified?: { idTokenClaims: Record<string, unknown>; userinfo: Record<string, unknown> };
-  error?: string;
+  /** Why the last verification failed: the protocol's error code, if it was one, and the error as shown. */
+  error?: { code?: string; text: string };
 }
 
 const TEXT = {
@@ -203,7 +204,7 @@ export function createDemoBank(options: DemoBankOptions): Koa {
       const outcome = session.verified
         ? `<h2>${TEXT.verified[lang]}</h2><p role="status">${TEXT.verifiedNote[lang]}</p><h3>${TEXT.idToken[lang]}</h3>${claimsList(lang, session.verified.idTokenClaims)}<h3>${TEXT.userinfo[lang]}</h3>${claimsList(lang, session.verified.userinfo)}`
         : session.error
-          ? `<p role="alert">${TEXT.failed[lang]}: ${escape(session.error)}</p>`
+          ? failureView(lang, TEXT.failed, session.error)
           : '';
       ctx.body = page(
         lang,
@@ -241,7 +242,10 @@ export function createDemoBank(options: DemoBankOptions): Koa {
         session.steps.push({ title: 'redirect', exchanges: [], note: { location: url.href } });
         ctx.redirect(url.href);
       } catch (error) {
-        session.error = error instanceof oidc.ResponseBodyError ? `${error.error}: ${error.error_description ?? ''}` : error instanceof Error ? error.message : 'error';
+        session.error =
+          error instanceof oidc.ResponseBodyError
+            ? { code: error.error, text: `${error.error}: ${error.error_description ?? ''}` }
+            : { text: error instanceof Error ? error.message : 'error' };
         ctx.redirect('/');
       }
       return;
@@ -272,12 +276,10 @@ export function createDemoBank(options: DemoBankOptions): Koa {
       } catch (error) {
         session.error =
           error instanceof oidc.AuthorizationResponseError || error instanceof oidc.ResponseBodyError
-            ? `${error.error}${error.error_description ? `: ${error.error_description}` : ''}`
-            : error instanceof Error
-              ? error.message
-              : 'error';
+            ? { code: error.error, text: `${error.error}${error.error_description ? `: ${error.error_description}` : ''}` }
+            : { text: error instanceof Error ? error.message : 'error' };
         ctx.status = 400;
-        ctx.body = page(lang, `<p role="alert">${TEXT.failed[lang]}: ${escape(session.error)}</p><p><a href="/">${TEXT.again[lang]}</a></p>${stepsView(lang, session.steps)}`);
+        ctx.body = page(lang, `${failureView(lang, TEXT.failed, session.error)}<p><a href="/">${TEXT.again[lang]}</a></p>${stepsView(lang, session.steps)}`);
         return;
       }
       ctx.redirect('/');

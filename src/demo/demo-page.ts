@@ -53,6 +53,26 @@ export function pageLanguage(ctx: Koa.Context, cookie: string): Lang {
   return lang;
 }
 
+/** Errors from the provider a person can act on, in plain words; the demos show the protocol's error beside them. */
+const PLAIN_ERRORS = new Map<string, Readonly<Record<Lang, string>>>([
+  [
+    'unmet_authentication_requirements',
+    {
+      vi: 'Dịch vụ này cần tài khoản định danh điện tử mức 2, đăng nhập bằng hai yếu tố. Tài khoản vừa dùng chưa đạt mức này: hãy dùng một tài khoản mức 2 có ứng dụng xác thực hoặc khóa truy cập (passkey).',
+      en: 'This service needs a level-2 eID account, signed in with two factors. The account just used cannot reach that level: use a level-2 account with an authenticator app or a passkey.',
+    },
+  ],
+]);
+const PROTOCOL_ERROR: Readonly<Record<Lang, string>> = { vi: 'Lỗi giao thức', en: 'Protocol error' };
+
+/** A sign-in that failed: in plain words when the error is one a person can act on, always with the error as it came. */
+export function failureView(lang: Lang, failed: Readonly<Record<Lang, string>>, failure: { readonly code?: string | undefined; readonly text: string }): string {
+  const plain = failure.code === undefined ? undefined : PLAIN_ERRORS.get(failure.code)?.[lang];
+  return plain
+    ? `<p role="alert">${failed[lang]}: ${escape(plain)}</p><p class="hint">${PROTOCOL_ERROR[lang]}: <code>${escape(failure.text)}</code></p>`
+    : `<p role="alert">${failed[lang]}: ${escape(failure.text)}</p>`;
+}
+
 /** What a person calls each claim the demos receive; a claim not named here shows by its name alone. */
 const CLAIM_LABELS: Record<string, Readonly<Record<Lang, string>>> = {
   sub: { vi: 'Mã người dùng tại dịch vụ này', en: 'Subject at this service' },

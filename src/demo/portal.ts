@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import Koa from 'koa';
 import * as oidc from 'openid-client';
-import { claimsList, demoPage, escape, pageLanguage, servedStylesheet, type Lang, type PageLook } from './demo-page.ts';
+import { claimsList, demoPage, escape, failureView, pageLanguage, servedStylesheet, type Lang, type PageLook } from './demo-page.ts';
 
 export interface DemoPortalOptions {
   /** The provider's issuer URL. */
@@ -148,9 +148,10 @@ export function createDemoPortal(options: DemoPortalOptions): Koa {
         session.signedIn = { idToken: tokens.id_token!, idTokenClaims: { ...idTokenClaims }, userinfo: { ...userinfo } };
         ctx.redirect('/');
       } catch (error) {
-        const reason = error instanceof oidc.AuthorizationResponseError ? error.error : error instanceof Error ? error.message : 'error';
+        const failure =
+          error instanceof oidc.AuthorizationResponseError ? { code: error.error, text: error.error } : { text: error instanceof Error ? error.message : 'error' };
         ctx.status = 400;
-        ctx.body = page(lang, `<p role="alert">${TEXT.failed[lang]}: ${escape(reason)}</p><p><a href="/">${TEXT.back[lang]}</a></p>`);
+        ctx.body = page(lang, `${failureView(lang, TEXT.failed, failure)}<p><a href="/">${TEXT.back[lang]}</a></p>`);
       }
       return;
     }

@@ -3,7 +3,7 @@
 import { Html, html, layout } from '../web/html.ts';
 import { translate, translateIfKnown } from './i18n.ts';
 import { localeOf, switchHref, type Locale } from '../web/i18n.ts';
-import { SENSITIVE_SCOPES } from '../oidc/consent/claims.ts';
+import { SENSITIVE_SCOPES, inClaimOrder, inScopeOrder } from '../oidc/consent/claims.ts';
 import type { SubjectType } from '../oidc/subjects.ts';
 import type { ProviderPages } from '../oidc/provider.ts';
 import { contentSecurityPolicy } from '../web/security.ts';
@@ -65,13 +65,20 @@ ${model.alternatives ?? ''}
   });
 }
 
-export interface ConsentPageModel {
+/** What a consent page (or a CIBA approval) asks of the citizen. */
+export interface ConsentRequest {
+  readonly scopes: readonly string[];
+  readonly claims: readonly string[];
+  /** Picks the openid line: what the identifier the service gets is shared with. */
+  readonly subjectType: SubjectType;
+  /** The citizen's contacts: a phone or e-mail they have not given is not listed (there is nothing to share). */
+  readonly contacts: { readonly phoneNumber: string | null; readonly email: string | null };
+}
+
+export interface ConsentPageModel extends ConsentRequest {
   readonly locale: Locale;
   readonly uid: string;
   readonly clientName: string;
-  readonly scopes: readonly string[];
-  readonly claims: readonly string[];
-  readonly subjectType: SubjectType;
   readonly switchHref: string;
 }
 
@@ -88,11 +95,21 @@ export interface ConsentWording {
   readonly note: string;
 }
 
-/** `subjectType` picks the openid line: what the identifier the service gets is shared with. */
-export function consentWording(locale: Locale, scopes: readonly string[], claims: readonly string[], subjectType: SubjectType): ConsentWording {
+/** The scopes and claims of the phone and the e-mail address, left off while the citizen has none. */
+const CONTACT_ITEMS = {
+  phoneNumber: new Set(['phone', 'phone_number', 'phone_number_verified']),
+  email: new Set(['email', 'email_verified']),
+} as const;
+
+/** The request's lines in the fixed order (src/oidc/consent/claims.ts), without a contact the citizen has not given. */
+export function consentWording(locale: Locale, request: ConsentRequest): ConsentWording {
+  const missing = (item: string) =>
+    (request.contacts.phoneNumber === null && CONTACT_ITEMS.phoneNumber.has(item)) || (request.contacts.email === null && CONTACT_ITEMS.email.has(item));
+  const scopes = inScopeOrder(request.scopes.filter((scope) => !missing(scope)));
+  const claims = inClaimOrder(request.claims.filter((claim) => !missing(claim)));
   const describe = (scope: string) => ({
     scope,
-    text: scope === 'openid' ? translate(locale, `subject.${subjectType}`) : (translateIfKnown(locale, `scope.${scope}`) ?? scope),
+    text: scope === 'openid' ? translate(locale, `subject.${request.subjectType}`) : (translateIfKnown(locale, `scope.${scope}`) ?? scope),
   });
   return {
     title: translate(locale, 'consent.title'),
@@ -119,8 +136,8 @@ ${
 }
 
 /** The consent page's text as plain lines (what a consent record keeps): the same words, in order. */
-export function consentShownText(locale: Locale, clientName: string, scopes: readonly string[], claims: readonly string[], subjectType: SubjectType): string {
-  const wording = consentWording(locale, scopes, claims, subjectType);
+export function consentShownText(locale: Locale, clientName: string, request: ConsentRequest): string {
+  const wording = consentWording(locale, request);
   return [
     wording.title,
     `${clientName} ${wording.lead}`,
@@ -134,7 +151,7 @@ export function consentShownText(locale: Locale, clientName: string, scopes: rea
 export function consentPage(model: ConsentPageModel): string {
   const { locale } = model;
   const t = (key: Parameters<typeof translate>[1]) => translate(locale, key);
-  const wording = consentWording(locale, model.scopes, model.claims, model.subjectType);
+  const wording = consentWording(locale, model);
   return layout({
     locale,
     title: wording.title,

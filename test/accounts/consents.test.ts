@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import * as client from 'openid-client';
 import { Browser, decodeEntities, formsOf, stepOf, type Page, type PageForm } from '../support/browserless.ts';
 import { startAccountServer, type AccountWorld } from '../support/account-world.ts';
-import { consentShownText } from '../../src/interactions/pages.ts';
+import { consentShownText, consentWording } from '../../src/interactions/pages.ts';
+import { inClaimOrder } from '../../src/oidc/consent/claims.ts';
 
 const BICH = { id: '079185000123', password: 'Bich#Demo2026' };
 const AN = { id: '001099012345', password: 'An#Demo2026' };
@@ -15,6 +16,8 @@ const PORTAL = { id: 'demo-portal', secret: 'demo-portal-secret', redirectUri: '
 const TAX = { id: 'demo-tax', secret: 'demo-tax-secret', redirectUri: 'http://127.0.0.1:4001/callback', name: 'Thuế điện tử (demo)' };
 type Portal = typeof PORTAL;
 type Citizen = typeof BICH;
+/** The demo accounts' contacts: a verified phone, no e-mail. */
+const DEMO_CONTACTS = { phoneNumber: '+84900000001', email: null };
 
 interface ConsentRow {
   id: string;
@@ -114,7 +117,7 @@ describe('consent records and the services with access (/account)', function () 
     const record = await newestRecord(BICH, PORTAL.id);
     expect(record.locale).to.equal('vi');
     expect(record.scopes).to.have.members(['openid', 'profile', 'address']);
-    expect(record.shown_text).to.equal(consentShownText('vi', PORTAL.name, ['openid', 'profile', 'address'], [], 'pairwise'));
+    expect(record.shown_text).to.equal(consentShownText('vi', PORTAL.name, { scopes: ['openid', 'profile', 'address'], claims: [], subjectType: 'pairwise', contacts: DEMO_CONTACTS }));
     expect(record.shown_text).to.include('Họ và tên, ngày sinh, giới tính');
     // Every line of the record is on the page that was shown, word for word.
     const shown = textOf(consentPage!);
@@ -127,7 +130,7 @@ describe('consent records and the services with access (/account)', function () 
     expect(consentPage!.body).to.include('<html lang="en"');
     const record = await newestRecord(AN, PORTAL.id);
     expect(record.locale).to.equal('en');
-    expect(record.shown_text).to.equal(consentShownText('en', PORTAL.name, ['openid', 'profile'], [], 'pairwise'));
+    expect(record.shown_text).to.equal(consentShownText('en', PORTAL.name, { scopes: ['openid', 'profile'], claims: [], subjectType: 'pairwise', contacts: DEMO_CONTACTS }));
     expect(record.shown_text).to.include('Your full name, date of birth and gender');
     for (const line of record.shown_text.split('\n')) expect(textOf(consentPage!)).to.include(line.replace(/^- /, ''));
   });
@@ -262,5 +265,70 @@ describe('consent records and the services with access (/account)', function () 
     const posted = await console.postForm(`${world.issuer}/account/consents/${bichs.id}/withdraw`, { csrf });
     expect(posted.status).to.equal(404);
     expect((await newestRecord(BICH, PORTAL.id)).withdrawn_at, "Bích's consent stands").to.equal(null);
+  });
+
+  /** The scopes a consent page lists, in the order it lists them. */
+  const listedScopes = (page: Page) => [...page.body.matchAll(/<li[^>]* data-scope="([^"]+)"/g)].map((match) => match[1]);
+  /** Withdraws the citizen's consent to a service, so that its next consent page asks for everything. */
+  async function withdrawConsent(citizen: Citizen, rp: Portal): Promise<void> {
+    const record = await newestRecord(citizen, rp.id);
+    if (record) await world.server.container.consents.withdraw(record.account_id, record.id);
+  }
+
+  it('lists scopes asked in a scrambled order in one fixed order, on the consent page, its record and the services list', async () => {
+    const scope = 'address phone national_id profile openid';
+    await withdrawConsent(AN, PORTAL);
+    const { consentPage } = await portalSignIn(PORTAL, AN, scope, { prompt: 'consent' });
+    expect(listedScopes(consentPage!)).to.deep.equal(['openid', 'profile', 'national_id', 'address', 'phone']);
+    const record = await newestRecord(AN, PORTAL.id);
+    expect(record.shown_text).to.equal(consentShownText('vi', PORTAL.name, { scopes: scope.split(' '), claims: [], subjectType: 'pairwise', contacts: DEMO_CONTACTS }));
+    const lines = record.shown_text.split('\n');
+    const at = (words: string) => lines.findIndex((line) => line.includes(words));
+    expect(at('Họ và tên')).to.be.below(at('Số định danh cá nhân'));
+    expect(at('Số định danh cá nhân')).to.be.below(at('Địa chỉ thường trú'));
+    expect(at('Địa chỉ thường trú')).to.be.below(at('Số điện thoại'));
+
+    const services = textOf(await openSignedIn(new Browser(world.issuer), `${world.issuer}/account/services`, AN));
+    const mayReceive = services.slice(services.indexOf(PORTAL.name));
+    expect(mayReceive.indexOf('Họ và tên')).to.be.below(mayReceive.indexOf('Số định danh cá nhân'));
+    expect(mayReceive.indexOf('Số định danh cá nhân')).to.be.below(mayReceive.indexOf('Địa chỉ thường trú'));
+    expect(mayReceive.indexOf('Địa chỉ thường trú')).to.be.below(mayReceive.indexOf('Số điện thoại'));
+  });
+
+  it('orders claim names as the scopes release them, then any other alphabetically', () => {
+    expect(inClaimOrder(['email', 'zz_custom', 'address', 'birthdate', 'aa_custom', 'name', 'national_id'])).to.deep.equal([
+      'name',
+      'birthdate',
+      'national_id',
+      'address',
+      'email',
+      'aa_custom',
+      'zz_custom',
+    ]);
+    const wording = consentWording('en', { scopes: ['openid'], claims: ['email', 'gender', 'phone_number', 'name'], subjectType: 'pairwise', contacts: { phoneNumber: null, email: 'an@example.vn' } });
+    expect(wording.otherClaims, 'no phone line without a phone').to.equal('Individually requested information: name, gender, email');
+  });
+
+  it('lists the e-mail address on the consent page only when the citizen has one, and records what was shown', async () => {
+    await withdrawConsent(AN, PORTAL);
+    const { consentPage } = await portalSignIn(PORTAL, AN, 'openid email phone', { prompt: 'consent' });
+    expect(listedScopes(consentPage!), 'no e-mail on the demo account').to.deep.equal(['openid', 'phone']);
+    const record = await newestRecord(AN, PORTAL.id);
+    expect(record.shown_text).to.not.include('Địa chỉ email');
+    expect(record.shown_text).to.include('Số điện thoại');
+    for (const line of record.shown_text.split('\n')) expect(textOf(consentPage!)).to.include(line.replace(/^- /, ''));
+
+    const anId = await accountIdOf(AN);
+    await world.server.container.accounts.saveVerifiedContact(anId, 'email', 'an.nguyen@example.vn');
+    try {
+      await withdrawConsent(AN, PORTAL);
+      const withEmail = await portalSignIn(PORTAL, AN, 'openid email phone', { prompt: 'consent' });
+      expect(listedScopes(withEmail.consentPage!)).to.deep.equal(['openid', 'phone', 'email']);
+      const recorded = await newestRecord(AN, PORTAL.id);
+      expect(recorded.shown_text).to.include('Địa chỉ email');
+      for (const line of recorded.shown_text.split('\n')) expect(textOf(withEmail.consentPage!)).to.include(line.replace(/^- /, ''));
+    } finally {
+      await world.server.container.accounts.removeEmail(anId);
+    }
   });
 });

@@ -82,6 +82,23 @@ describe('the demo bank: the FAPI 2.0 flow step by step', function () {
     expect(text).not.to.match(/access_token [A-Za-z0-9_-]{30,}/);
   });
 
+  it('tells in plain words that the bank needs a level-2 account, beside the protocol error, when Bích (level 1) is refused', async function () {
+    const browser = new Browser(world.issuer);
+    const login = await browser.fetch(`${bankUrl}/login`);
+    const bich = DEMO_CITIZENS[1]!;
+    const callback = await browser.signIn(new URL(login.location!), bich.record.nationalId, bich.account!.password);
+    expect(browser.lastSteps).to.deep.equal(['login', 'unmet']);
+    expect(callback.searchParams.get('error')).to.equal('unmet_authentication_requirements');
+    const refused = await browser.fetch(new URL(callback.pathname + callback.search, bankUrl));
+    expect(refused.status).to.equal(400);
+    expect(alertsOf(refused).join(' ')).to.include('Xác minh không thành công').and.to.include('cần tài khoản định danh điện tử mức 2');
+    // A demo shows every protocol step: the error as it came stays on the page.
+    expect(textOf(refused.body)).to.include('Lỗi giao thức: unmet_authentication_requirements');
+    const start = await browser.fetch(`${bankUrl}/?lang=en`);
+    expect(alertsOf(start).join(' ')).to.include('This service needs a level-2 eID account');
+    expect(textOf(start.body)).to.include('Protocol error: unmet_authentication_requirements');
+  });
+
   it('speaks English when asked, and says so in <html lang>', async function () {
     const page = await new Browser(world.issuer).fetch(`${bankUrl}/?lang=en`);
     expect(page.body).to.match(/<html lang="en"/);

@@ -77,6 +77,15 @@ describe('the demo in a real browser', function () {
     const items = await page.locator('ul.claims li').allTextContents();
     expect(items).to.include('Họ và tên, ngày sinh, giới tính');
     expect(items).to.include('Số định danh cá nhân (12 chữ số)');
+    // In the fixed order, whatever order the portal asked in; no e-mail line: Bích has given none.
+    const lines = await page.locator('ul.claims li').all();
+    expect(await Promise.all(lines.map((line) => line.getAttribute('data-scope')))).to.deep.equal([
+      'openid',
+      'profile',
+      'national_id',
+      'address',
+      'phone',
+    ]);
     await page.locator('form button[type=submit]').first().click();
 
     await page.waitForURL(`http://localhost:${portalPort}/`);

@@ -211,6 +211,8 @@ describe('CIBA: a bank asks, the citizen answers on the account page (end to end
     expect(section).to.include('Họ và tên, ngày sinh, giới tính').and.to.include('Số định danh cá nhân (12 chữ số)');
     expect(section).not.to.include('Dân tộc');
     expect(page.body).to.include('<html lang="vi"');
+    // Under the account page's navigation bar, like its other page groups.
+    expect(page.body).to.include('<a href="/account/approvals" aria-current="page">').and.to.include('<a href="/account/history">');
 
     const handle = await dpop(bank);
     const polling = pollToEnd(bank, started, handle);

@@ -5,9 +5,9 @@
 import { html, layout, type Html } from '../../web/html.ts';
 import { formatDateTime, translator, type Locale } from '../../web/i18n.ts';
 import { APPROVAL_MESSAGES } from '../messages/approvals.ts';
-import { consentClaimLists, consentWording } from '../pages.ts';
+import { consentClaimLists, consentWording, type ConsentRequest } from '../pages.ts';
 import type { PendingApproval } from '../../oidc/ciba/ciba-approvals.ts';
-
+import { accountNav } from './pages.ts';
 
 export type ApprovalMessageKey = keyof typeof APPROVAL_MESSAGES;
 const t = translator(APPROVAL_MESSAGES);
@@ -33,10 +33,14 @@ export interface ApprovalsPageModel {
   readonly csrf: string;
   readonly notice?: ApprovalMessageKey;
   readonly items: readonly ApprovalItem[];
+  /** The citizen's contacts: what the bank would receive lists no phone or e-mail they have not given. */
+  readonly contacts: ConsentRequest['contacts'];
 }
 
+type ShownItem = Pick<ApprovalItem, 'clientName' | 'subjectType' | 'bindingMessage' | 'scopes' | 'claims' | 'expiresAt'>;
+
 /** What the page says of one request, line by line: shown, and kept word for word in the consent record. */
-export function approvalLines(locale: Locale, item: Pick<ApprovalItem, 'clientName' | 'subjectType' | 'bindingMessage' | 'scopes' | 'claims' | 'expiresAt'>): {
+export function approvalLines(locale: Locale, item: ShownItem, contacts: ConsentRequest['contacts']): {
   readonly lead: string;
   readonly binding: string;
   readonly expires: string;
@@ -46,13 +50,13 @@ export function approvalLines(locale: Locale, item: Pick<ApprovalItem, 'clientNa
     lead: `${item.clientName} ${t(locale, 'approvals.asks')}`,
     binding: `${t(locale, 'approvals.binding')}: ${item.bindingMessage}`,
     expires: `${t(locale, 'approvals.expires_at')}: ${formatDateTime(locale, item.expiresAt)}`,
-    wording: consentWording(locale, item.scopes, item.claims, item.subjectType),
+    wording: consentWording(locale, { scopes: item.scopes, claims: item.claims, subjectType: item.subjectType, contacts }),
   };
 }
 
 /** The consent record's text of an approval: the page's words for that request, in order. */
-export function approvalShownText(locale: Locale, item: Pick<ApprovalItem, 'clientName' | 'subjectType' | 'bindingMessage' | 'scopes' | 'claims' | 'expiresAt'>): string {
-  const lines = approvalLines(locale, item);
+export function approvalShownText(locale: Locale, item: ShownItem, contacts: ConsentRequest['contacts']): string {
+  const lines = approvalLines(locale, item, contacts);
   const { wording } = lines;
   return [
     t(locale, 'approvals.title'),
@@ -68,7 +72,7 @@ export function approvalShownText(locale: Locale, item: Pick<ApprovalItem, 'clie
 
 function itemSection(model: ApprovalsPageModel, item: ApprovalItem, index: number): Html {
   const { locale, csrf } = model;
-  const lines = approvalLines(locale, item);
+  const lines = approvalLines(locale, item, model.contacts);
   const { wording } = lines;
   const heading = `approval-${index}`;
   const errorId = `approval-${index}-error`;
@@ -118,22 +122,13 @@ export function approvalsPage(model: ApprovalsPageModel): string {
     title: t(locale, 'approvals.title'),
     switchHref: model.switchHref,
     body: html`<h1>${t(locale, 'approvals.title')}</h1>
+${accountNav(locale, 'approvals')}
 ${model.notice ? html`<p role="status" class="notice">${t(locale, model.notice)}</p>` : ''}
 <p>${t(locale, 'approvals.lead')}</p>
 ${model.items.length === 0 ? html`<p>${t(locale, 'approvals.none')}</p>` : model.items.map((item, index) => itemSection(model, item, index))}
 <p class="muted">${t(locale, 'approvals.note')}</p>
-<p><a href="/account">${t(locale, 'approvals.back')}</a></p>
 ${passkeys ? html`<script src="/assets/passkey.js"></script>` : ''}`,
   });
-}
-
-/** The overview's link to the approvals page. */
-export function approvalsSection(locale: Locale): Html {
-  return html`<section aria-labelledby="approvals-title">
-<h2 id="approvals-title">${t(locale, 'approvals.title')}</h2>
-<p class="muted">${t(locale, 'approvals.section_lead')}</p>
-<div class="actions"><a class="secondary" href="/account/approvals">${t(locale, 'approvals.open')}</a></div>
-</section>`;
 }
 
 /**

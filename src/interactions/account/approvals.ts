@@ -68,6 +68,7 @@ export function approvalRoutes(deps: ApprovalRoutesDependencies, accountPage: Ac
       switchHref: switchHref(ctx.path, locale),
       csrf: signed.session.csrf,
       items,
+      contacts: account,
       ...(options.notice && { notice: options.notice }),
     });
   };
@@ -127,7 +128,7 @@ export function approvalRoutes(deps: ApprovalRoutesDependencies, accountPage: Ac
     const outcome = await deps.ciba.approve(account.id, item.id, {
       acr: approvalAcr(account.level),
       amr: approvalAmr(signed.session, factor),
-      shown: { locale, text: approvalShownText(locale, item) },
+      shown: { locale, text: approvalShownText(locale, item, account) },
       ip: ctx.ip,
     });
     await flashAndReturn(signed, outcome === 'approved' ? 'approvals.approved' : 'approvals.gone');

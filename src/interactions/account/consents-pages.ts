@@ -1,6 +1,7 @@
 // A consent record as a page to print, and the question before withdrawing it.
 import { html } from '../../web/html.ts';
 import { formatDateTime, type Locale } from '../../web/i18n.ts';
+import { inClaimOrder, inScopeOrder } from '../../oidc/consent/claims.ts';
 import { backLink, csrfField, page, t, type PageFrame } from './pages.ts';
 
 export interface ConsentRecordModel extends PageFrame {
@@ -27,8 +28,8 @@ export function consentRecordPage(model: ConsentRecordModel): string {
 <dt>${t(locale, 'record.number')}</dt><dd><code>${model.id}</code></dd>
 <dt>${t(locale, 'record.service')}</dt><dd>${model.clientName} (<code>${model.clientId}</code>)</dd>
 <dt>${t(locale, 'record.given_at')}</dt><dd><time datetime="${model.givenAt.toISOString()}">${formatDateTime(locale, model.givenAt)}</time></dd>
-<dt>${t(locale, 'record.scopes')}</dt><dd>${model.scopes.join(' ')}</dd>
-${model.claims.length > 0 ? html`<dt>${t(locale, 'record.claims')}</dt><dd>${model.claims.join(' ')}</dd>` : ''}
+<dt>${t(locale, 'record.scopes')}</dt><dd>${inScopeOrder(model.scopes).join(' ')}</dd>
+${model.claims.length > 0 ? html`<dt>${t(locale, 'record.claims')}</dt><dd>${inClaimOrder(model.claims).join(' ')}</dd>` : ''}
 <dt>${t(locale, 'record.status')}</dt><dd id="consent-status">${status}</dd>
 <dt>${t(locale, 'record.language')}</dt><dd>${t(locale, `language.${model.shownLocale}`)}</dd>
 </dl>

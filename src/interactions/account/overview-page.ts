@@ -7,6 +7,7 @@ import { translateIfKnown } from '../i18n.ts';
 import type { RegistryRecord } from '../../registry/registry.ts';
 import { formatAddress } from '../../registry/registry.ts';
 import type { Passkey, SecondFactors } from '../../accounts/second-factors.ts';
+import { inClaimOrder, inScopeOrder } from '../../oidc/consent/claims.ts';
 import { accountNav, csrfField, isAccountMessageKey, page, t, type AccountMessageKey, type AccountSection, type PageFrame } from './pages.ts';
 
 export interface SessionRow {
@@ -200,7 +201,7 @@ ${
     : html`<ul class="services">${model.services.map(
         (service, index) => html`<li data-consent="${service.recordId}">
 <strong id="service-${index}">${service.clientName}</strong><br>
-${t(locale, 'consents.may_receive')}: ${[...service.scopes.map((scope) => scopeWords(locale, scope)), ...service.claims.map((claim) => claimWords(locale, claim))].join('; ')}<br>
+${t(locale, 'consents.may_receive')}: ${[...inScopeOrder(service.scopes).map((scope) => scopeWords(locale, scope)), ...inClaimOrder(service.claims).map((claim) => claimWords(locale, claim))].join('; ')}<br>
 ${t(locale, 'consents.since')} ${formatDateTime(locale, service.since)}
 <div class="actions">
 <a class="secondary" href="/account/consents/${service.recordId}" aria-describedby="service-${index}">${t(locale, 'consents.record')}</a>
@@ -216,9 +217,9 @@ function historySection(model: OverviewModel): Html {
   const { locale, history } = model;
   const what = (row: HistoryRow) =>
     row.kind === 'claims.released'
-      ? `${t(locale, 'history.released')}: ${row.items.map((claim) => claimWords(locale, claim)).join(', ')}`
+      ? `${t(locale, 'history.released')}: ${inClaimOrder(row.items).map((claim) => claimWords(locale, claim)).join(', ')}`
       : `${t(locale, row.kind === 'consent.given' ? 'history.given' : 'history.withdrawn')}${
-          row.items.length > 0 ? `: ${row.items.map((scope) => scopeWords(locale, scope)).join('; ')}` : ''
+          row.items.length > 0 ? `: ${inScopeOrder(row.items).map((scope) => scopeWords(locale, scope)).join('; ')}` : ''
         }`;
   const pageLink = (page: number, key: 'history.newer' | 'history.older') =>
     html`<a class="secondary" href="/account/history?history=${page}">${t(locale, key)}</a>`;

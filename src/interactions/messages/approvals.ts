@@ -54,12 +54,6 @@ export const APPROVAL_MESSAGES = {
   },
   'approvals.approved': { vi: 'Bạn đã đồng ý. Ngân hàng sẽ nhận được xác nhận.', en: 'Approved. The bank receives your confirmation.' },
   'approvals.denied': { vi: 'Bạn đã từ chối. Ngân hàng sẽ được báo.', en: 'Denied. The bank is told.' },
-  'approvals.section_lead': {
-    vi: 'Các yêu cầu xác nhận danh tính do ngân hàng gửi (ví dụ khi bạn ở quầy giao dịch).',
-    en: 'Requests from banks to confirm who you are (for example at their counter).',
-  },
-  'approvals.open': { vi: 'Xem yêu cầu xác nhận', en: 'See approval requests' },
-  'approvals.back': { vi: 'Quay lại trang tài khoản', en: 'Back to your account' },
   'approvals.note': {
     vi: 'Khi bạn đồng ý, sự đồng ý được ghi lại và bạn có thể rút lại trên trang tài khoản.',
     en: 'When you approve, your consent is recorded and you can withdraw it on your account page.',

@@ -1,17 +1,34 @@
 // POST /interaction/{uid}/consent gives the consent the page asked for; POST /interaction/{uid}/abort
 // ends the interaction (the client learns access_denied).
 import { Router } from '../../web/router.ts';
-import { consentShownText } from '../pages.ts';
+import type { AccountStore } from '../../accounts/account-store.ts';
+import type { InteractionView } from '../../oidc/consent/interactions.ts';
+import { consentShownText, type ConsentRequest } from '../pages.ts';
 import { UID, signInStep, type StepDependencies } from './step.ts';
 
-export function consentRoutes(deps: StepDependencies): Router {
+export interface ConsentDependencies extends StepDependencies {
+  readonly accounts: Pick<AccountStore, 'findById'>;
+}
+
+/** What the consent page asks: the interaction's scopes and claims, with the citizen's contacts. */
+export async function consentRequestOf(deps: ConsentDependencies, view: InteractionView): Promise<ConsentRequest> {
+  const account = view.accountId ? await deps.accounts.findById(view.accountId) : undefined;
+  return {
+    scopes: view.scopesToConsent,
+    claims: view.claimsToConsent,
+    subjectType: view.subjectType,
+    contacts: { phoneNumber: account?.phoneNumber ?? null, email: account?.email ?? null },
+  };
+}
+
+export function consentRoutes(deps: ConsentDependencies): Router {
   return new Router()
     .post(
       '/interaction/{uid}/consent',
       signInStep(deps, 'POST', async ({ ctx, view, locale }) => {
         ctx.status = 303;
         // The record keeps the page's words in the language the form was shown in (its hidden lang).
-        const shown = { locale, text: consentShownText(locale, view.clientName, view.scopesToConsent, view.claimsToConsent, view.subjectType) };
+        const shown = { locale, text: consentShownText(locale, view.clientName, await consentRequestOf(deps, view)) };
         ctx.redirect(await deps.interactions.finishConsent(ctx.req, ctx.res, shown));
       }),
       UID,

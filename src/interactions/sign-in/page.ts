@@ -8,9 +8,10 @@ import { consentPage, errorPage, loginPage } from '../pages.ts';
 import { otpPage, passkeySection, unmetPage } from './second-factor-pages.ts';
 import { selectAccountPath } from './select-account.ts';
 import type { SecondStep } from './second-step.ts';
-import { UID, signInStep, type StepDependencies } from './step.ts';
+import { consentRequestOf, type ConsentDependencies } from './consent.ts';
+import { UID, signInStep } from './step.ts';
 
-export interface InteractionPageDependencies extends StepDependencies {
+export interface InteractionPageDependencies extends ConsentDependencies {
   readonly passkeys: Pick<PasskeySignIn, 'optionsFor'>;
 }
 
@@ -39,7 +40,7 @@ export function interactionPageRoutes(deps: InteractionPageDependencies, second:
           loginPage({ locale, uid: view.uid, clientName: view.clientName, username: hint, switchHref: here, alternatives: await passkeyAlternative(deps.passkeys, locale, view.uid) }),
         );
       } else if (view.prompt === 'consent') {
-        send(200, consentPage({ locale, uid: view.uid, clientName: view.clientName, scopes: view.scopesToConsent, claims: view.claimsToConsent, subjectType: view.subjectType, switchHref: here }));
+        send(200, consentPage({ locale, uid: view.uid, clientName: view.clientName, ...(await consentRequestOf(deps, view)), switchHref: here }));
       } else if (view.prompt === 'select_account') {
         // Its own page and forms (./select-account.ts).
         ctx.status = 303;
