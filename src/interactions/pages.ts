@@ -101,10 +101,22 @@ const CONTACT_ITEMS = {
   email: new Set(['email', 'email_verified']),
 } as const;
 
+/** Whether the request's item names a contact the citizen has not given (nothing to share, nothing shown). */
+function isMissingContact(request: ConsentRequest, item: string): boolean {
+  return (request.contacts.phoneNumber === null && CONTACT_ITEMS.phoneNumber.has(item)) || (request.contacts.email === null && CONTACT_ITEMS.email.has(item));
+}
+
+/** The requested scopes and claims the consent page leaves off: not shown, so not granted. */
+export function withheldItems(request: ConsentRequest): { scopes: string[]; claims: string[] } {
+  return {
+    scopes: request.scopes.filter((scope) => isMissingContact(request, scope)),
+    claims: request.claims.filter((claim) => isMissingContact(request, claim)),
+  };
+}
+
 /** The request's lines in the fixed order (src/oidc/consent/claims.ts), without a contact the citizen has not given. */
 export function consentWording(locale: Locale, request: ConsentRequest): ConsentWording {
-  const missing = (item: string) =>
-    (request.contacts.phoneNumber === null && CONTACT_ITEMS.phoneNumber.has(item)) || (request.contacts.email === null && CONTACT_ITEMS.email.has(item));
+  const missing = (item: string) => isMissingContact(request, item);
   const scopes = inScopeOrder(request.scopes.filter((scope) => !missing(scope)));
   const claims = inClaimOrder(request.claims.filter((claim) => !missing(claim)));
   const describe = (scope: string) => ({

@@ -309,6 +309,28 @@ describe('consent records and the services with access (/account)', function () 
     expect(wording.otherClaims, 'no phone line without a phone').to.equal('Individually requested information: name, gender, email');
   });
 
+  it('does not grant an e-mail it did not show: one added later reaches the service only after a consent that shows it', async () => {
+    await withdrawConsent(AN, PORTAL);
+    const first = await portalSignIn(PORTAL, AN, 'openid email phone', { prompt: 'consent' });
+    expect(first.tokens.scope?.split(' ')).to.not.include('email');
+    const record = await newestRecord(AN, PORTAL.id);
+    expect(record.scopes).to.have.members(['openid', 'phone']);
+
+    const anId = await accountIdOf(AN);
+    await world.server.container.accounts.saveVerifiedContact(anId, 'email', 'an.nguyen@example.vn');
+    try {
+      // The same browser, the same request, no prompt: not asked again, and no e-mail released.
+      const again = await portalSignIn(PORTAL, AN, 'openid email phone', {}, first.browser);
+      expect(again.steps, 'the withheld e-mail counts as answered').to.not.include('consent');
+      expect(again.tokens.scope?.split(' ')).to.not.include('email');
+      const config = await discover(PORTAL);
+      const userinfo = await client.fetchUserInfo(config, again.tokens.access_token, again.tokens.claims()!.sub);
+      expect(userinfo).to.not.have.property('email');
+    } finally {
+      await world.server.container.accounts.removeEmail(anId);
+    }
+  });
+
   it('lists the e-mail address on the consent page only when the citizen has one, and records what was shown', async () => {
     await withdrawConsent(AN, PORTAL);
     const { consentPage } = await portalSignIn(PORTAL, AN, 'openid email phone', { prompt: 'consent' });

@@ -3,7 +3,7 @@
 import { Router } from '../../web/router.ts';
 import type { AccountStore } from '../../accounts/account-store.ts';
 import type { InteractionView } from '../../oidc/consent/interactions.ts';
-import { consentShownText, type ConsentRequest } from '../pages.ts';
+import { consentShownText, withheldItems, type ConsentRequest } from '../pages.ts';
 import { UID, signInStep, type StepDependencies } from './step.ts';
 
 export interface ConsentDependencies extends StepDependencies {
@@ -28,7 +28,8 @@ export function consentRoutes(deps: ConsentDependencies): Router {
       signInStep(deps, 'POST', async ({ ctx, view, locale }) => {
         ctx.status = 303;
         // The record keeps the page's words in the language the form was shown in (its hidden lang).
-        const shown = { locale, text: consentShownText(locale, view.clientName, await consentRequestOf(deps, view)) };
+        const request = await consentRequestOf(deps, view);
+        const shown = { locale, text: consentShownText(locale, view.clientName, request), withheld: withheldItems(request) };
         ctx.redirect(await deps.interactions.finishConsent(ctx.req, ctx.res, shown));
       }),
       UID,

@@ -14,6 +14,11 @@ export interface ShownConsent {
   /** The consent page's words, line by line, exactly as shown. */
   readonly text: string;
   readonly locale: 'vi' | 'en';
+  /**
+   * Requested items the page left off (a phone or e-mail the citizen has not given): not granted, so
+   * that a contact added later is not released without a consent that showed it.
+   */
+  readonly withheld?: { readonly scopes: readonly string[]; readonly claims: readonly string[] };
 }
 
 export interface ConsentRecord {

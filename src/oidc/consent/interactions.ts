@@ -124,11 +124,18 @@ export class InteractionService {
     if (!accountId || details.prompt.name !== 'consent') throw new InteractionExpired('no consent is being asked');
     const existing = details.grantId ? await this.#provider.Grant.find(details.grantId) : undefined;
     const grant = existing ?? new this.#provider.Grant({ accountId, clientId: view.clientId });
-    if (view.scopesToConsent.length > 0) grant.addOIDCScope(view.scopesToConsent.join(' '));
-    if (view.claimsToConsent.length > 0) grant.addOIDCClaims([...view.claimsToConsent]);
+    // What the page did not show is not granted; rejected, it counts as answered and is not asked again.
+    const withheldScopes = new Set(shown.withheld?.scopes ?? []);
+    const withheldClaims = new Set(shown.withheld?.claims ?? []);
+    const scopes = view.scopesToConsent.filter((scope) => !withheldScopes.has(scope));
+    const claims = view.claimsToConsent.filter((claim) => !withheldClaims.has(claim));
+    if (scopes.length > 0) grant.addOIDCScope(scopes.join(' '));
+    if (claims.length > 0) grant.addOIDCClaims(claims);
+    if (withheldScopes.size > 0) grant.rejectOIDCScope([...withheldScopes].join(' '));
+    if (withheldClaims.size > 0) grant.rejectOIDCClaims([...withheldClaims]);
     const grantId = await grant.save();
     try {
-      await this.#consents.record({ accountId, clientId: view.clientId, grantId, scopes: view.scopesToConsent, claims: view.claimsToConsent, shown });
+      await this.#consents.record({ accountId, clientId: view.clientId, grantId, scopes, claims, shown });
     } catch (error) {
       // No new grant without its proof. (An existing grant keeps the scopes just saved; the
       // interaction fails, so no token is issued on them until a consent is recorded.)
@@ -140,7 +147,7 @@ export class InteractionService {
       actor: accountId,
       accountId,
       clientId: view.clientId,
-      data: { scopes: view.scopesToConsent, claims: view.claimsToConsent, grantId },
+      data: { scopes, claims, grantId },
     });
     return this.#provider.interactionResult(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   }
