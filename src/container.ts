@@ -82,13 +82,23 @@ import { approvalNotice } from './interactions/account/approvals-pages.ts';
 import { notifyContacts } from './accounts/self-service.ts';
 import { AccessHistory } from './audit/access-history.ts';
 
-export interface Container {
+/**
+ * What every service stands on: settings, logs and metrics, the two stores, and the key-encryption
+ * key's sealer. Opened first, closed last; no business rule lives here (logto's queries, hydra's
+ * persisters sit on the same ground).
+ */
+export interface Infrastructure {
   readonly config: Config;
   readonly logger: Logger;
   /** This container's Prometheus registry and the counters the domain code moves (GET /metrics, admin port). */
   readonly metrics: Metrics;
   readonly db: Database;
   readonly ephemeral: EphemeralStore;
+  readonly sealer: KeyEncryption;
+}
+
+/** The infrastructure and the services built on it, once, in dependency order. */
+export interface Container extends Infrastructure {
   readonly audit: AuditLog;
   readonly keys: KeyRepository;
   readonly clients: ClientRepository;
@@ -105,7 +115,6 @@ export interface Container {
   readonly signingKeys: KeyRotation;
   /** This instance's poll of the signing keys (tests call refresh() rather than wait). */
   readonly signingKeyWatch: SigningKeyWatch;
-  readonly sealer: KeyEncryption;
   readonly registry: RegistryRepository;
   /** Where sign-in and claims read the registry: the mirror, or the remote registry (REGISTRY_URL). */
   readonly registryGateway: RegistryGateway;
@@ -243,46 +252,61 @@ function schedulePurge(store: DurableModelStore, logger: Logger): { stop(): Prom
   };
 }
 
-export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
+/**
+ * Opens the infrastructure: PostgreSQL (or the embedded one) with its migrations, Redis (or the
+ * in-memory store), the sealer. What it opened is closed by the closers it adds, in reverse order.
+ */
+async function openInfrastructure(
+  config: Config,
+  options: ContainerOptions,
+  keyEncryptionKey: Buffer,
+  closers: (() => Promise<unknown>)[],
+): Promise<Infrastructure> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
-  const secrets = resolveSecrets(config);
   const { db, embedded } = await openStorage(config, logger);
-  const closers: (() => Promise<unknown>)[] = [];
   closers.push(async () => {
     await db.destroy();
     await embedded?.stop();
   });
-  try {
-    if (options.migrate !== false) {
-      const applied = await migrateToLatest(db);
-      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    }
+  if (options.migrate !== false) {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  }
 
-    let ephemeral: EphemeralStore;
-    if (config.redisUrl) {
-      const redis = await openRedis(config, logger.child({ component: 'redis' }));
-      metrics.observeRedis(redis);
-      closers.unshift(() => {
-        if (redis.status !== 'end') redis.disconnect();
-        return Promise.resolve();
-      });
-      // An evicted session or code is a silent failure (docs/design.md): production refuses such a Redis.
-      const policy = await evictionPolicyOf(redis);
-      if (policy !== 'noeviction') {
-        if (config.env === 'production') {
-          throw new Error(`REDIS_URL: the server's maxmemory-policy is ${policy}; set it to noeviction`);
-        }
-        logger.warn({ policy }, 'Redis may evict keys (maxmemory-policy is not noeviction); readiness reports it');
+  let ephemeral: EphemeralStore;
+  if (config.redisUrl) {
+    const redis = await openRedis(config, logger.child({ component: 'redis' }));
+    metrics.observeRedis(redis);
+    closers.unshift(() => {
+      if (redis.status !== 'end') redis.disconnect();
+      return Promise.resolve();
+    });
+    // An evicted session or code is a silent failure (docs/design.md): production refuses such a Redis.
+    const policy = await evictionPolicyOf(redis);
+    if (policy !== 'noeviction') {
+      if (config.env === 'production') {
+        throw new Error(`REDIS_URL: the server's maxmemory-policy is ${policy}; set it to noeviction`);
       }
-      ephemeral = new RedisEphemeralStore(redis);
-    } else {
-      ephemeral = new MemoryEphemeralStore();
-      logger.info('no REDIS_URL: sessions and tokens live in this process only (quickstart)');
+      logger.warn({ policy }, 'Redis may evict keys (maxmemory-policy is not noeviction); readiness reports it');
     }
-    closers.unshift(() => ephemeral.close());
+    ephemeral = new RedisEphemeralStore(redis);
+  } else {
+    ephemeral = new MemoryEphemeralStore();
+    logger.info('no REDIS_URL: sessions and tokens live in this process only (quickstart)');
+  }
+  closers.unshift(() => ephemeral.close());
 
-    const sealer = new KeyEncryption(secrets.keyEncryptionKey, config.keyEncryptionKeyPrevious ? [config.keyEncryptionKeyPrevious] : []);
+  const sealer = new KeyEncryption(keyEncryptionKey, config.keyEncryptionKeyPrevious ? [config.keyEncryptionKeyPrevious] : []);
+  return { config, logger, metrics, db, ephemeral, sealer };
+}
+
+export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
+  const secrets = resolveSecrets(config);
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    const infrastructure = await openInfrastructure(config, options, secrets.keyEncryptionKey, closers);
+    const { logger, metrics, db, ephemeral, sealer } = infrastructure;
     const keys = new KeyRepository(db, sealer);
     await keys.ensureKeys();
     // Clients served from memory, exact across instances by a generation in Redis (src/oidc/clients/client-cache.ts);
@@ -419,11 +443,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     };
 
     return {
-      config,
-      logger,
-      metrics,
-      db,
-      ephemeral,
+      ...infrastructure,
       audit,
       keys,
       clients,
@@ -435,7 +455,6 @@ export async function createContainer(config: Config, options: ContainerOptions 
       providers,
       signingKeys,
       signingKeyWatch,
-      sealer,
       registry,
       registryGateway,
       accounts,
