@@ -133,9 +133,11 @@ describe('OpenID Foundation OP test plans: Basic, Config, Form Post (openid-clie
       const userinfo = await client.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
       expect(userinfo).to.include({ family_name: 'Trần', given_name: 'Bích', birthdate: '1985-07-02', phone_number: '+84900000002' });
       expect(userinfo.address).to.include({ country: 'VN' });
-      // The demo citizen has no e-mail address on her account: email is granted and releases nothing.
+      // The demo citizen has no e-mail address on her account: the consent page did not show email, so
+      // it is not granted (the token response says so) and releases nothing.
       expect(userinfo.email).to.equal(undefined);
-      expect(tokens.scope?.split(' ')).to.include.members(['openid', 'profile', 'email', 'address', 'phone']);
+      expect(tokens.scope?.split(' ')).to.include.members(['openid', 'profile', 'address', 'phone']);
+      expect(tokens.scope?.split(' ')).to.not.include('email');
     });
 
     it('oidcc-claims-essential: name asked for as an essential userinfo claim with scope openid alone is released', async () => {
