@@ -604,7 +604,8 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
   const grouped = first === 'clients' || first === 'registry' || first === 'accounts' || first === 'backup' || first === 'keys' || first === 'audit' || first === 'admins';
   const command = grouped ? `${first} ${second ?? ''}`.trim() : (first ?? '');
   const args = grouped ? rest : argv.slice(1);
-  if (command === 'help' || command === '--help' || command === '-h') {
+  // `help`, or --help / -h anywhere (`clients --help`, `clients add -h`): the usage, never a command run.
+  if (command === 'help' || argv.some((arg) => arg === '--help' || arg === '-h') || (grouped && second === 'help')) {
     console.log(USAGE);
     return 0;
   }

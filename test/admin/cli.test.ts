@@ -389,10 +389,15 @@ describe('the admin command line', function () {
       expect(result.stderr).to.include('unknown command "clients rename"');
     });
 
-    it('prints the usage for help, and for no command at all with status 2', async function () {
+    it('prints the usage for help (also --help or -h after a command group), and for no command at all with status 2', async function () {
       const help = await cli(['help']);
       expect(help.code).to.equal(0);
       expect(help.stdout).to.include('clients add --id ID');
+      for (const asked of [['--help'], ['clients', '--help'], ['clients', 'help'], ['clients', 'add', '-h']]) {
+        const answer = await cli(asked);
+        expect(answer.code, asked.join(' ')).to.equal(0);
+        expect(answer.stdout, asked.join(' ')).to.include('clients add --id ID');
+      }
       const none = await cli([]);
       expect(none.code).to.equal(2);
       expect(none.stderr).to.include('usage:');
