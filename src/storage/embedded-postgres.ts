@@ -134,10 +134,13 @@ export async function startEmbeddedPostgres(
   log: (line: string) => void,
 ): Promise<EmbeddedDatabase> {
   const databaseDir = clusterDirectory(dataDir);
-  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
-  // Already running for a quickstart server (the command line beside `npm start`): use it, leave it running.
-  if (existsSync(path.join(databaseDir, 'postmaster.pid')) && (await answers(url))) {
-    return { url, directory: databaseDir, stop: () => Promise.resolve() };
+  const urlAt = (on: number) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${on}/${DATABASE}`;
+  const url = urlAt(port);
+  // Already running for a quickstart server (the command line beside `npm start`): use it, leave it
+  // running, on the port it listens on (postmaster.pid's fourth line), whatever this process was told.
+  const running = runningPort(path.join(databaseDir, 'postmaster.pid'));
+  if (running !== undefined && (await answers(urlAt(running)))) {
+    return { url: urlAt(running), directory: databaseDir, stop: () => Promise.resolve() };
   }
   const asRoot = runsAsRoot();
   const firstRun = !existsSync(path.join(databaseDir, 'PG_VERSION'));
@@ -185,6 +188,13 @@ export async function startEmbeddedPostgres(
   }
   if (firstRun) await server.createDatabase(DATABASE);
   return { url, directory: databaseDir, stop: () => server.stop() };
+}
+
+/** The port a running cluster listens on, from its postmaster.pid; undefined without one. */
+function runningPort(pidFile: string): number | undefined {
+  if (!existsSync(pidFile)) return undefined;
+  const port = Number(readFileSync(pidFile, 'utf8').split('\n')[3]);
+  return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
 }
 
 /** Whether the quickstart database answers at `url` (its own user and password: not some other server on the port). */

@@ -233,7 +233,10 @@ describe('the quickstart process (no DATABASE_URL, no REDIS_URL)', function () {
     expect(granted.stdout).to.contain('granted client_admin');
     // The command line leaves the quickstart's database running: the server still serves from it.
     expect(await accepts(embeddedPostgresPort)).to.equal(true);
-    const listed = await runCli(['admins', 'list'], env as Record<string, string>);
+    // Told only the data folder, not the port: it finds the running cluster's port in its postmaster.pid.
+    const withoutPort = { ...env } as Record<string, string>;
+    delete withoutPort.EMBEDDED_POSTGRES_PORT;
+    const listed = await runCli(['admins', 'list'], withoutPort);
     expect(listed.code, listed.stderr).to.equal(0);
     expect(listed.stdout).to.contain('client_admin');
     expect((await fetch(`${issuer}/.well-known/openid-configuration`)).status).to.equal(200);
