@@ -10,7 +10,6 @@ import { createContainer, type Container, type ContainerOptions } from './contai
 import { forwardedHeaders, requestLog } from './observability/http.ts';
 import { readinessProbe } from './observability/health.ts';
 import { contentSecurityPolicy } from './web/security.ts';
-import { dependencyFaultPages } from './interactions/unavailable.ts';
 import { interactionRoutes } from './interactions/sign-in/routes.ts';
 import { accountRoutes } from './interactions/account/routes.ts';
 import { Router } from './web/router.ts';
@@ -21,7 +20,6 @@ import { OutboxNotifier } from './accounts/notifier.ts';
 import { adminApiMiddleware } from './admin/api-app.ts';
 import { problemBody } from './admin/problem.ts';
 import { consoleFailurePage, isConsolePath } from './admin/console/console-routes.ts';
-import { adminDependencyFaults } from './admin/unavailable.ts';
 import { catchAll, wantsJson, type ErrorRenderer } from './web/errors.ts';
 import { localeOf, switchHref } from './web/i18n.ts';
 import { errorPage } from './interactions/pages.ts';
@@ -74,19 +72,22 @@ const publicErrors: ErrorRenderer = {
     const locale = localeOf(ctx);
     ctx.type = 'html';
     ctx.body = errorPage(locale, {
-      lead: status >= 500 ? translate(locale, 'error.server') : message,
+      lead: status === 503 ? translate(locale, 'error.unavailable') : status >= 500 ? translate(locale, 'error.server') : message,
       code,
       ...(ctx.method === 'GET' && { switchHref: switchHref(ctx.originalUrl, locale) }),
     });
   },
 };
 
+/** Where a browser lands on the admin port: the console's pages and the administrators' sign-in redirects. */
+const ADMIN_BROWSER_PAGE = (path: string) => isConsolePath(path) || path === '/auth/sign-in' || path === '/auth/callback' || path === '/auth/signed-out';
+
 /** The admin port's errors: problem details (RFC 9457), as the admin API answers its own; the console's page for a browser on the console. */
 const adminErrors: ErrorRenderer = {
   render(ctx, { status, code, message }) {
-    if (isConsolePath(ctx.path) && !wantsJson(ctx)) {
+    if (ADMIN_BROWSER_PAGE(ctx.path) && !wantsJson(ctx)) {
       ctx.type = 'html';
-      ctx.body = consoleFailurePage(ctx);
+      ctx.body = consoleFailurePage(ctx, status === 503 ? 'error.unavailable' : 'error.server');
       return;
     }
     ctx.type = 'application/problem+json';
@@ -189,8 +190,6 @@ export function buildPublicApp(container: Container, pageRoutes: readonly PageRo
   app.use(refuseNulBytes({ oauthErrorsAt: (path) => container.providers.servesProtocolAt(path) }));
   app.use(forwardedHeaders(config.trustedProxies));
   app.use(securityHeaders());
-  // PostgreSQL or Redis unable to serve: 503 page (src/interactions/unavailable.ts), not a 500.
-  app.use(dependencyFaultPages());
   // While draining, keep-alive connections are not kept: the client's next request opens a new one,
   // which the load balancer sends elsewhere once it has seen /readyz fail.
   app.use(async (ctx, next) => {
@@ -220,8 +219,6 @@ export function buildAdminApp(container: Container, options: AdminAppOptions = {
   app.use(requestLog(logger.child({ port: 'admin' }), { trustedProxies: config.trustedProxies, metrics: { app: 'admin', registry: metrics } }));
   app.use(catchAll(logger.child({ port: 'admin' }), adminErrors));
   app.use(refuseNulBytes());
-  // PostgreSQL or Redis unable to serve: 503 (src/admin/unavailable.ts), not a 500 with a stack.
-  app.use(adminDependencyFaults());
   app.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     await next();

@@ -1,9 +1,11 @@
 // The last line of both apps: whatever a route did not expect is logged once, through the logger (so
 // redacted and tagged with the request id), and answered with a generic page or a JSON error that says
 // nothing of the internals. A refusal meant for the caller — an error with a 4xx `status` and
-// `expose` set, as Koa's own errors and ours carry — keeps its status and message.
+// `expose` set, as Koa's own errors and ours carry — keeps its status and message. PostgreSQL or
+// Redis unable to serve is no bug either: 503 with Retry-After, not logged (readiness reports it).
 import type Koa from 'koa';
 import type { Logger } from '../observability/logger.ts';
+import { isDependencyUnavailable, RETRY_AFTER_SECONDS } from '../storage/dependency-faults.ts';
 
 /** How an app answers an error: a page for browsers, JSON (or problem+json) for programs. */
 export interface ErrorRenderer {
@@ -26,6 +28,7 @@ function exposableOf(error: unknown): Exposable | undefined {
 }
 
 export const SERVER_ERROR_MESSAGE = 'the request failed; it is logged';
+export const UNAVAILABLE_MESSAGE = 'the service is temporarily unavailable; try again shortly';
 
 /** Outermost middleware of an app (inside the request log, so the line it writes has the request id). */
 export function catchAll(logger: Logger, renderer: ErrorRenderer): Koa.Middleware {
@@ -41,6 +44,12 @@ export function catchAll(logger: Logger, renderer: ErrorRenderer): Koa.Middlewar
       // Headers set on the way (cookies, Location) belong to the answer that failed.
       for (const name of Object.keys(ctx.response.headers)) {
         if (!['x-request-id', 'content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'cache-control', 'connection'].includes(name)) ctx.remove(name);
+      }
+      if (isDependencyUnavailable(error)) {
+        ctx.status = 503;
+        ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+        renderer.render(ctx, { status: 503, code: 'temporarily_unavailable', message: UNAVAILABLE_MESSAGE });
+        return;
       }
       if (refusal) {
         ctx.status = refusal.status;
