@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type Koa from 'koa';
 import { FormTooLarge } from '../../web/forms.ts';
-import { isLocale, type Locale } from '../../web/i18n.ts';
+import { isLocale, pickLocale, type Locale } from '../../web/i18n.ts';
 import { contentSecurityPolicy } from '../../web/security.ts';
 import { BadPathSegment, Router, routeTemplateOf } from '../../web/router.ts';
 import { AdminProblem } from '../problem.ts';
@@ -77,9 +77,8 @@ function switchHrefOf(ctx: Koa.Context, locale: Locale): string {
 
 /** The page for a request of the console that failed (the admin app's catch-all, or an outage): bilingual, without the session's menu. */
 export function consoleFailurePage(ctx: Koa.Context, message: ConsoleMessageKey = 'error.server'): string {
-  const asked = ctx.query.lang;
-  const remembered = ctx.cookies.get('lang');
-  const locale = typeof asked === 'string' && isLocale(asked) ? asked : isLocale(remembered) ? remembered : 'vi';
+  // As localeOf, without remembering ?lang=: the cookies of a failed answer are not sent.
+  const locale = pickLocale(typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined, ctx.cookies.get('lang'));
   return errorPage({ locale, switchHref: switchHrefOf(ctx, locale), roles: new Set() }, message);
 }
 
