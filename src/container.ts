@@ -1,6 +1,7 @@
 // Builds every long-lived part once, in dependency order: configuration → PostgreSQL and Redis (or
 // their quickstart stand-ins) → repositories → provider. No module-level singletons: each call builds
 // a new world, which is how tests get their own.
+import { RepresentationDirectory } from './representation/representation.ts';
 import type { Config } from './config/config.ts';
 import { resolveSecrets } from './config/quickstart-secrets.ts';
 import { createDatabase, type Database } from './storage/database.ts';
@@ -155,6 +156,8 @@ export interface Container extends Infrastructure {
   readonly selfRegistration: SelfRegistration;
   readonly passwordReset: PasswordReset;
   readonly confirmationPolicy: ConfirmationPolicy;
+  /** Whom a citizen may act for, from the registers (src/representation/representation.ts). */
+  readonly representation: RepresentationDirectory;
   /** Closes pools and stops the embedded database, if any. */
   close(): Promise<void>;
 }
@@ -165,6 +168,8 @@ export interface ContainerOptions {
   readonly migrate?: boolean;
   /** Registration's code lifetime, tries and hourly limits (tests shorten them). */
   readonly confirmationPolicy?: Partial<ConfirmationPolicy>;
+  /** The calendar day in Vietnam that the representation rules are computed on (tests move it). */
+  readonly today?: () => string;
 }
 
 /** The key of the one-time codes' keyed hashes (registration, reset), derived from the key-encryption key. */
@@ -326,6 +331,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const registryGateway = measuredRegistryGateway(createRegistryGateway(config, registry, logger), metrics, config.registry.url === undefined ? 'mirror' : 'remote');
     closers.unshift(() => registryGateway.close());
     const accounts = new PostgresAccountStore(db);
+    const representation = new RepresentationDirectory(db, { ...(options.today && { today: options.today }) });
     const confirmationPolicy: ConfirmationPolicy = { ...DEFAULT_CONFIRMATION_POLICY, ...options.confirmationPolicy };
     const passwords = new PasswordHasher(config.argon2, { concurrent: config.argon2.concurrent, queued: config.argon2.queued });
     // Messages to citizens are queued by the request and delivered after its answer (src/accounts/notification-queue.ts).
@@ -487,6 +493,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       selfRegistration: new SelfRegistration(confirmation),
       passwordReset: new PasswordReset({ ...confirmation, sessions, bruteForce }),
       confirmationPolicy,
+      representation,
       async close() {
         for (const close of closers) await close();
       },

@@ -119,6 +119,8 @@ export async function startTestServer(
     pageRoutes?: readonly PageRoutes[];
     /** Registration's code lifetime, tries and hourly limits (shorter than the default). */
     confirmationPolicy?: Partial<ConfirmationPolicy>;
+    /** The calendar day (YYYY-MM-DD, Vietnam) the representation rules see; a test's own clock. */
+    today?: () => string;
     /** A second instance of another test server: same database, Redis prefix and secrets. */
     sameStorageAs?: RunningServer;
     /** The issuer's host name (passkey tests need `localhost`: WebAuthn refuses IP addresses). */
@@ -151,6 +153,7 @@ export async function startTestServer(
     ...(logger && { logger }),
     ...(options.pageRoutes && { pageRoutes: options.pageRoutes }),
     ...(options.confirmationPolicy && { confirmationPolicy: options.confirmationPolicy }),
+    ...(options.today && { today: options.today }),
   });
   if (options.seed !== false && !shared) {
     const { seedDemoData } = await import('../../src/admin/demo-data.ts');
