@@ -75,6 +75,7 @@ import { ADMIN_SCOPES } from './admin/auth-roles.ts';
 import { createAdminServices, type AdminServices } from './admin/services.ts';
 import { findServiceToken } from './oidc/admin-tokens.ts';
 import { createFindAccount } from './oidc/consent/account-claims.ts';
+import { LevelEvidenceReader } from './oidc/consent/verified-claims-provider.ts';
 import { InteractionService } from './oidc/consent/interactions.ts';
 import { ConsentRecords } from './oidc/consent/consent-records.ts';
 import { createCibaHooks } from './oidc/ciba/ciba.ts';
@@ -402,7 +403,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       adminScopes: ADMIN_SCOPES,
       registration: registrations.features,
       // CIBA's stand-ins inside the guard, so that they fail as real accounts do (src/oidc/ciba/ciba.ts).
-      findAccount: guardFindAccount(ciba.wrapFindAccount(createFindAccount({ accounts, registry: registryGateway, audit, logger, ...(config.registry.url === undefined && { mirror: { db, metrics } }) }))),
+      findAccount: guardFindAccount(ciba.wrapFindAccount(createFindAccount({ accounts, registry: registryGateway, audit, logger, levelEvidence: new LevelEvidenceReader(db), ...(config.registry.url === undefined && { mirror: { db, metrics } }) }))),
       pages: providerPages,
       audit,
       logger,

@@ -182,10 +182,18 @@ export class PostgresAccountStore implements AccountStore {
     return updated > 0;
   }
 
-  async raiseToLevelTwo(id: string, check: { raisedBy: string; evidence: string }): Promise<boolean> {
+  async raiseToLevelTwo(id: string, check: { raisedBy: string; evidence: string; method?: 'in_person' | 'chip' }): Promise<boolean> {
     const raised = await this.#db('accounts')
       .where({ id, level: 1 })
-      .update({ level: 2, level_raised_at: this.#db.fn.now(), level_raised_by: check.raisedBy, level_evidence: check.evidence, updated_at: this.#db.fn.now() });
+      .update({
+        level: 2,
+        level_raised_at: this.#db.fn.now(),
+        level_raised_by: check.raisedBy,
+        level_evidence: check.evidence,
+        // How the card was checked, for verified claims' evidence (src/oidc/consent/verified-claims.ts).
+        ...(check.method && { level_evidence_method: check.method }),
+        updated_at: this.#db.fn.now(),
+      });
     return raised === 1;
   }
 

@@ -78,7 +78,7 @@ export interface AccountStore {
   /** True when this call unlocked it. */
   unlock(id: string): Promise<boolean>;
   /** Raises a level-1 account to level 2; false when it is at level 2 already, or gone. */
-  raiseToLevelTwo(id: string, check: { raisedBy: string; evidence: string }): Promise<boolean>;
+  raiseToLevelTwo(id: string, check: { raisedBy: string; evidence: string; method?: 'in_person' | 'chip' }): Promise<boolean>;
   saveVerifiedContact(id: string, kind: ContactKind, value: string): Promise<void>;
   removeEmail(id: string): Promise<void>;
   /**

@@ -224,6 +224,7 @@ export class AccountAdministration {
     const raised = await this.#accounts.joining(trx).raiseToLevelTwo(approval.subject, {
       raisedBy: `${approval.requestedBy}, confirmed by ${approval.decidedBy ?? '?'}`,
       evidence,
+      method: 'in_person',
     });
     if (!raised) throw new AdminProblem(409, 'conflict', 'the account is at level 2 already, or gone');
   }

@@ -23,6 +23,7 @@ import { registrationRoutes, type RegistrationRoutesDependencies } from './api-r
 import { outboxRoutes, type OutboxReader } from './api-outbox.ts';
 import type { AdminServices } from './services.ts';
 import { adminConsoleRoutes } from './console/console-routes.ts';
+import { VERIFIED_CLAIMS_APPROVAL, verifiedClaimsRoutes } from './api-verified-claims.ts';
 
 export interface AdminApiDependencies {
   readonly config: Config;
@@ -50,7 +51,9 @@ export function buildAdminApi(deps: AdminApiDependencies): AdminApi {
   const { approvals } = services;
   const api = new AdminApi(services.auth);
   api.add(...clientRoutes({ db: deps.db, clients: deps.clients, approvals, audit, secretRotationOverlapSeconds: config.admin.secretRotationOverlapSeconds }));
-  api.add(...adminRoutes({ roles: services.roles, approvals, audit, decidableKinds: [CLIENT_SCOPES_APPROVAL] }));
+  api.add(...adminRoutes({ roles: services.roles, approvals, audit, decidableKinds: [CLIENT_SCOPES_APPROVAL, VERIFIED_CLAIMS_APPROVAL] }));
+  // Verified claims, approved like a sensitive scope (docs/integrating-a-bank.md "Requesting verified claims").
+  api.add(...verifiedClaimsRoutes({ verifiedClaims: services.verifiedClaims }));
   // Accounts and the audit trail (docs/administration.md "Account administration", "Audit trail").
   api.add(...accountRoutes({ administration: services.administration }));
   api.add(...auditRoutes({ trail: services.trail, audit }));

@@ -120,6 +120,7 @@ export function demoClients(ports: DemoPorts): readonly ClientRegistration[] {
       redirectUris: [`${portal}/callback`],
       postLogoutRedirectUris: [`${portal}/`],
       approvedScopes: ['openid', 'profile', 'address', 'national_id', 'phone', 'email', 'offline_access'],
+      verifiedClaimsApproved: true,
     },
     {
       clientId: 'demo-tax',
@@ -158,6 +159,7 @@ export function demoClients(ports: DemoPorts): readonly ClientRegistration[] {
       postLogoutRedirectUris: [`${bank}/`],
       subjectType: 'public',
       approvedScopes: ['openid', 'profile', 'national_id', 'identity_document', 'offline_access'],
+      verifiedClaimsApproved: true,
     },
   ];
 }

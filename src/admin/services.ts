@@ -15,6 +15,7 @@ import { applyClientScopes, CLIENT_SCOPES_APPROVAL } from './api-clients.ts';
 import { FourEyesApprovals } from './approvals.ts';
 import { AdminAuthenticator, AdminSessions } from './auth.ts';
 import { AdminRoles } from './auth-roles.ts';
+import { applyVerifiedClaims, VERIFIED_CLAIMS_APPROVAL, VerifiedClaimsApprovals } from './api-verified-claims.ts';
 
 export interface AdminServiceDependencies {
   readonly db: Database;
@@ -35,6 +36,8 @@ export interface AdminServices {
   readonly auth: AdminAuthenticator;
   readonly administration: AccountAdministration;
   readonly trail: AuditTrail;
+  /** Clients' approval for verified claims (four eyes, src/admin/api-verified-claims.ts). */
+  readonly verifiedClaims: VerifiedClaimsApprovals;
 }
 
 export function createAdminServices(deps: AdminServiceDependencies): AdminServices {
@@ -44,6 +47,7 @@ export function createAdminServices(deps: AdminServiceDependencies): AdminServic
   const approvals = new FourEyesApprovals(db);
   // Applied in the approval's transaction, outside ClientRepository: other instances are told after the commit.
   approvals.register(CLIENT_SCOPES_APPROVAL, applyClientScopes, () => clients.clientsChanged());
+  approvals.register(VERIFIED_CLAIMS_APPROVAL, applyVerifiedClaims, () => clients.clientsChanged());
   return {
     roles,
     sessions,
@@ -52,5 +56,6 @@ export function createAdminServices(deps: AdminServiceDependencies): AdminServic
     // Registers the level-2 approvals with the queue (docs/administration.md "Account administration").
     administration: new AccountAdministration({ accounts: deps.accounts, audit, access: deps.access, approvals }),
     trail: new AuditTrail(db),
+    verifiedClaims: new VerifiedClaimsApprovals({ db, approvals, audit, clients }),
   };
 }

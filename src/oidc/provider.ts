@@ -28,6 +28,8 @@ import { grantOnlyApprovedClientScopes } from './consent/client-credentials-scop
 import { publishIssuerUrls } from './issuer-urls.ts';
 import { clientAssertionRule } from './clients/client-assertions.ts';
 import { installPublicSubjects, publicSubjectInJwt, Subjects } from './subjects.ts';
+import { assertClaimsParameter, installVerifiedClaims, VERIFIED_CLAIMS_METADATA } from './consent/verified-claims-provider.ts';
+import { VERIFIED_CLAIMS_DISCOVERY } from './consent/verified-claims.ts';
 
 // The provider's type for the composition root and the admin sign-in: outside src/oidc nothing imports oidc-provider.
 export type { Provider };
@@ -135,7 +137,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
       resourceIndicators: withAdminApiResource(resourceIndicatorsFeature(deps.resourceServers), deps.adminScopes ?? []),
       // Userinfo as a signed JWT for clients registered with userinfo_signed_response_alg.
       jwtUserinfo: { enabled: true },
-      claimsParameter: { enabled: true },
+      // verified_claims requests are checked too (src/oidc/consent/verified-claims-provider.ts).
+      claimsParameter: { enabled: true, assertClaimsParameter },
       // The bank profile (src/oidc/fapi.ts): FAPI 2.0 for bank clients. PAR, signed request objects,
       // JARM, DPoP, mutual TLS and encryption serve any client registered for them; a bank's metadata
       // requires PAR and sender-constrained tokens (src/oidc/clients/client-keys.ts).
@@ -193,7 +196,10 @@ export function createProvider(deps: ProviderDependencies): Provider {
     sectorIdentifierUriValidate: () => false,
     scopes: Object.keys(SCOPE_CLAIMS).concat('offline_access'),
     // acr, amr and auth_time ride on the openid scope, so every ID token carries them.
-    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', 'auth_time'] },
+    // txn rides on it too, given only with a verified_claims release, which is asked for by name.
+    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', 'auth_time', 'txn'], verified_claims: null },
+    // OpenID Connect for Identity Assurance's metadata (src/oidc/consent/verified-claims.ts).
+    discovery: { ...VERIFIED_CLAIMS_DISCOVERY },
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: (_ctx, accountId, client) => subjects.of(client, accountId),
     clientDefaults: {
@@ -233,7 +239,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       requestObjectEncryptionEncValues: [],
     },
     extraClientMetadata: {
-      properties: ['profile', 'approved_scopes', ...LIFETIME_METADATA],
+      properties: ['profile', 'approved_scopes', ...LIFETIME_METADATA, VERIFIED_CLAIMS_METADATA],
     },
     ttl: {
       // Per client (and resource server) when registered shorter: src/oidc/clients/client-settings.ts.
@@ -317,6 +323,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   allowFormPostToRedirectUri(provider);
   grantOnlyApprovedClientScopes(provider);
   publishIssuerUrls(provider);
+  installVerifiedClaims(provider);
   deps.ciba?.install(provider);
   if (deps.retiredSecretMatches) acceptRetiredSecrets(provider, deps.retiredSecretMatches);
   return provider;

@@ -38,6 +38,11 @@ export interface ClientRegistration extends ClientKeyRegistration {
    * registration; its host becomes the client's sector, shared by the clients that name it.
    */
   readonly sectorIdentifierUri?: string;
+  /**
+   * Approved for verified claims (src/oidc/consent/verified-claims.ts). Written only when given: the demo
+   * data gives it, the admin API never does (its four-eyes approval sets the column, src/admin/api-verified-claims.ts).
+   */
+  readonly verifiedClaimsApproved?: boolean;
   /** Signing algorithms, lifetimes, resource-server registration (src/oidc/clients/client-settings.ts). */
   readonly settings?: ClientSettings;
   /** CIBA for a bank client (src/oidc/ciba/ciba-registration.ts): poll by default when it can have it; false turns it off. */
@@ -87,6 +92,8 @@ interface ClientRow {
   metadata: Record<string, unknown>;
   secret_sealed: string | null;
   created_at: Date;
+  /** Approved for verified claims with four eyes (migration 024, src/admin/api-verified-claims.ts). */
+  verified_claims_approved?: boolean;
 }
 
 const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{2,63}$/;
@@ -370,6 +377,7 @@ export class ClientRepository implements ClientLookup {
       approved_scopes: [...new Set(registration.approvedScopes)],
       metadata: JSON.stringify(registration.administration ? { ...metadata, administration: registration.administration } : metadata),
       secret_sealed: registration.secret ? this.#sealer.seal(registration.secret, `client:${registration.clientId}`) : null,
+      ...(registration.verifiedClaimsApproved !== undefined && { verified_claims_approved: registration.verifiedClaimsApproved }),
     };
   }
 
@@ -508,6 +516,7 @@ export class ClientRepository implements ClientLookup {
       ...(row.secret_sealed && { client_secret: this.#sealer.open(row.secret_sealed, `client:${row.client_id}`) }),
       profile: row.profile,
       approved_scopes: row.approved_scopes,
+      verified_claims_approved: row.verified_claims_approved === true,
     };
   }
 }

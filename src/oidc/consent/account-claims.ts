@@ -12,6 +12,8 @@ import type { Metrics } from '../../observability/metrics.ts';
 import type { Database } from '../../storage/database.ts';
 import { readTokenHolder, type TokenHolder } from '../models/token-holder.ts';
 import { SCOPE_CLAIMS } from './claims.ts';
+import { approvedClaimsOf } from './interaction-policy.ts';
+import { verifiedClaimsFor, type LevelEvidenceReader } from './verified-claims-provider.ts';
 
 /** Every claim value we can give for a citizen; the provider masks it by granted scopes and claims. */
 export function claimsOf(account: Account, record: RegistryRecord): Record<string, unknown> {
@@ -76,6 +78,8 @@ export function createFindAccount(deps: {
    * as the gateway's would be.
    */
   mirror?: { readonly db: Database; readonly metrics: Metrics };
+  /** How accounts' levels were evidenced: verified claims are released only with it (src/oidc/consent/verified-claims.ts). */
+  levelEvidence?: LevelEvidenceReader;
 }): FindAccount {
   const { mirror } = deps;
   const holder = async (accountId: string, token: { kind?: string; grantId?: string } | undefined): Promise<TokenHolder | undefined> => {
@@ -99,6 +103,7 @@ export function createFindAccount(deps: {
   };
   return async (ctx: KoaContextWithOIDC, accountId: string, token) => {
     const found = await holder(accountId, token);
+    const registryReadAt = new Date();
     if (!found || found.account.status !== 'active') return undefined;
     const { account, record } = found;
     // A dead or missing person's eID ends; the change feed locks it, and until it has, this refuses too.
@@ -106,11 +111,21 @@ export function createFindAccount(deps: {
     return {
       accountId: account.id,
       async claims(use, scope, requested, rejected) {
-        const values = claimsOf(account, record);
+        const values: Record<string, unknown> = claimsOf(account, record);
+        const verified = deps.levelEvidence
+          ? await verifiedClaimsFor({
+              ctx, accountId: account.id, scope, requested, rejected, values, registryReadAt, evidence: deps.levelEvidence,
+              approvedClaims: approvedClaimsOf(ctx.oidc.client),
+              card: { nationalId: record.nationalId, issueDate: record.idCardIssueDate, expiryDate: record.idCardExpiryDate },
+            })
+          : undefined;
+        if (verified) Object.assign(values, { verified_claims: verified.element, txn: verified.txn });
         // Code-flow ID tokens carry only the openid scope's claims plus individually requested ones
         // (conformIdTokenClaims); the rest of the scope goes to userinfo. Record what really leaves.
         const releasedScope = use === 'id_token' ? 'openid' : scope;
         const released = releasedClaimNames(values, releasedScope, requested, rejected);
+        // What verified_claims carried is released too; txn finds this event from the client's copy.
+        if (verified) released.push(...verified.claims.filter((claim) => !released.includes(claim)));
         if (released.length > 0) {
           const clientId = ctx.oidc.client?.clientId;
           await deps.audit.record({
@@ -118,7 +133,11 @@ export function createFindAccount(deps: {
             actor: clientId ?? 'unknown',
             accountId: account.id,
             ...(clientId && { clientId }),
-            data: { use, claims: released },
+            data: {
+              use,
+              claims: released,
+              ...(verified && { verifiedClaims: { txn: verified.txn, claims: verified.claims, assuranceLevel: verified.assuranceLevel, evidence: verified.evidence } }),
+            },
           });
         }
         return values as { sub: string };

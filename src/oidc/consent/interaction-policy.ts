@@ -13,6 +13,7 @@ import { SCOPE_CLAIMS } from './claims.ts';
 import { acrOf, levelOf, requiredLevel } from './assurance.ts';
 import { pastAbsoluteLifetime, type SessionLifetimes } from '../sessions/session-lifetime.ts';
 import type { Subjects } from '../subjects.ts';
+import { verifiedClaimsToConsent } from './verified-claims-provider.ts';
 
 const { Check, Prompt, base } = interactionPolicy;
 const ALWAYS_RELEASED = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
@@ -43,9 +44,12 @@ export function missingApprovedScopes(ctx: KoaContextWithOIDC): string[] {
 export function missingApprovedClaims(ctx: KoaContextWithOIDC): string[] {
   const approved = approvedClaimsOf(ctx.oidc.client);
   const encountered = new Set(ctx.oidc.grant?.getOIDCClaimsEncountered() ?? []);
-  return [...ctx.oidc.requestParamClaims].filter(
+  const missing = [...ctx.oidc.requestParamClaims].filter(
     (claim) => approved.has(claim) && !encountered.has(claim) && !ALWAYS_RELEASED.has(claim),
   );
+  // verified_claims (an approved client's) and the claims asked for inside it.
+  for (const claim of verifiedClaimsToConsent(ctx, approved)) if (!encountered.has(claim) && !missing.includes(claim)) missing.push(claim);
+  return missing;
 }
 
 /** The level the request needs when the session's level is below it, else undefined. */
