@@ -73,11 +73,11 @@ export function verifiedClaimsToConsent(ctx: KoaContextWithOIDC, approved: Reado
  * needs to let it through.
  */
 export function installVerifiedClaims(provider: Provider): void {
-  const prototype = provider.Claims.prototype as { mask(value: Record<string, unknown>): void };
+  const prototype = provider.Claims.prototype as { mask: (this: unknown, value: Record<string, unknown>) => void };
   const mask = prototype.mask;
   prototype.mask = function (this: unknown, value: Record<string, unknown>) {
     const passed = isPlainObject(value) && Array.isArray(value.verified_claims) ? { ...value, verified_claims: null } : value;
-    return mask.call(this, passed);
+    mask.call(this, passed);
   };
 }
 
