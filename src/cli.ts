@@ -31,6 +31,7 @@ const { RegistryFileError } = await import('./registry/registry-file.ts');
 const { ADMIN_CLI_USAGE } = await import('./admin/admin-cli.ts');
 const { KEY_COMMANDS_USAGE, keyCommand } = await import('./admin/key-commands.ts');
 const { ADMINS_USAGE, AdminsCommandRefused } = await import('./admin/auth-cli.ts');
+const { VERIFIED_CLAIMS_CLI_USAGE } = await import('./admin/verified-claims-cli.ts');
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -49,6 +50,7 @@ ${KEY_USAGE}
                                    makes a service client the resource server for URI (docs/portals.md
                                    "Resource servers"); lifetimes in seconds, at most the provider's
   clients remove --id ID           remove a relying party
+${VERIFIED_CLAIMS_CLI_USAGE}
   seed:demo                        load the demo citizens, accounts and clients (never in production)
   registry import FILE [--format csv|ndjson] [--strict] [--errors REPORT]
                                    load a registry file (columns: docs/registry.md "Population registry") into
@@ -505,6 +507,15 @@ async function accountsCommand(name: string, config: Config, logger: Logger, arg
   );
 }
 
+/** `clients verified-claims …` (docs/integrating-a-bank.md "Requesting verified claims"): four eyes, as in the admin API. */
+async function verifiedClaimsCommandOf(config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { verifiedClaimsCommand } = await import('./admin/verified-claims-cli.ts');
+  const { AuditLog } = await import('./audit/audit-log.ts');
+  return withStorage(config, logger, async (storage) =>
+    verifiedClaimsCommand(args, { db: storage.db, audit: new AuditLog(storage.db), clients: await clientRepository(storage, { changes: true }) }),
+  );
+}
+
 /** `audit …` (docs/administration.md "Audit trail"). */
 async function auditCommand(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
   const { auditCommand: run } = await import('./admin/admin-cli.ts');
@@ -620,6 +631,7 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
       'clients list': (config, logger) => listClients(config, logger, args),
       'clients add': (config, logger) => addClient(config, logger, args, environ),
       'clients remove': (config, logger) => removeClient(config, logger, args),
+      'clients verified-claims': (config, logger) => verifiedClaimsCommandOf(config, logger, args),
       'seed:demo': (config, logger) => seedDemo(config, logger, args),
       'registry import': (config, logger) => importRegistryFile(config, logger, args),
       'registry apply-changes': (config, logger) => applyChanges(config, logger, args),
