@@ -371,6 +371,7 @@ export const ACCOUNT_MESSAGES = {
   'claimname.phone_number_verified': { vi: 'Số điện thoại đã xác minh hay chưa', en: 'Whether the phone number is verified' },
   'claimname.email': { vi: 'Địa chỉ email', en: 'Email address' },
   'claimname.email_verified': { vi: 'Email đã xác minh hay chưa', en: 'Whether the email address is verified' },
+  'claimname.verified_claims': { vi: 'Thông tin đã xác minh, kèm cách xác minh (mức tài khoản, thẻ căn cước)', en: 'Verified information, with how it was verified (account level, identity card)' },
   'notice.last_factor': {
     vi: 'Không thể gỡ: tài khoản mức 2 cần giữ ít nhất một ứng dụng xác thực hoặc khóa truy cập.',
     en: 'Not removed: a level-2 account must keep at least one authenticator app or passkey.',
