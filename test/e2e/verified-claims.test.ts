@@ -212,10 +212,15 @@ describe('verified claims (OpenID Connect for Identity Assurance 1.0)', function
         verified_claims: [
           { verification: { trust_framework: { value: 'eidas' } }, claims: { family_name: null } },
           { verification: { trust_framework: { value: 'vn_eid' }, assurance_level: null }, claims: { given_name: null } },
+          // Nothing asked of the verification: only what a valid answer needs.
+          { verification: {}, claims: { birthdate: null } },
         ],
       },
     });
-    expect(userinfo.verified_claims).to.deep.equal([{ verification: { trust_framework: 'vn_eid', assurance_level: 'level_2' }, claims: { given_name: 'An' } }]);
+    expect(userinfo.verified_claims).to.deep.equal([
+      { verification: { trust_framework: 'vn_eid', assurance_level: 'level_2' }, claims: { given_name: 'An' } },
+      { verification: { trust_framework: 'vn_eid' }, claims: { birthdate: '1999-03-15' } },
+    ]);
   });
 
   it('gives a client not approved for verified claims none of them', async function () {

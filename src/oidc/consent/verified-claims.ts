@@ -156,7 +156,7 @@ const restricts = (constraint: Record<string, unknown>) => 'value' in constraint
  * object must be met; an object names deeper elements; an array is a list of filters (OR), each also
  * the template of what a matching item shows. Unmet anywhere means unmet for the whole.
  */
-export function select(available: unknown, request: unknown, now: number): Outcome {
+export function select(available: unknown, request: unknown, now: number, template = false): Outcome {
   if (request === null) return { met: true, value: available };
   if (Array.isArray(request)) {
     if (!Array.isArray(available)) return UNMET;
@@ -173,7 +173,8 @@ export function select(available: unknown, request: unknown, now: number): Outco
     return chosen.length > 0 ? { met: true, value: chosen } : UNMET;
   }
   if (!isPlainObject(request)) return UNMET;
-  if (isConstraint(request)) {
+  // The verification element itself is always a template: `{}` asks for nothing but what a valid answer needs.
+  if (isConstraint(request) && !(template && isPlainObject(available))) {
     if (!restricts(request)) return { met: true, value: available };
     if (available === undefined || isPlainObject(available) || Array.isArray(available)) return UNMET;
     return meets(request, available, now) ? { met: true, value: available } : UNMET;
@@ -219,7 +220,7 @@ export function releaseVerifiedClaims(request: VerifiedClaimsRequest, source: Ve
   const available = availableVerification(source, txn);
   const answered: { verification: Record<string, unknown>; claims: Record<string, unknown> }[] = [];
   for (const entry of request.entries) {
-    const verification = select(available, entry.verification, now);
+    const verification = select(available, entry.verification, now, true);
     if (!verification.met) continue;
     answered.push({ verification: verification.value as Record<string, unknown>, claims: selectClaims(entry.claims, source.allowedClaims, now) });
   }
