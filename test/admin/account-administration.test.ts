@@ -209,8 +209,9 @@ describe('admin API: accounts and the audit trail', function () {
       const confirmed = await call('POST', `/api/accounts/level-requests/${requestId}/approve`, undefined, second);
       expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
       expect(confirmed.body).to.deep.include({ status: 'approved', requestedBy: `account:${officer.accountId}`, decidedBy: `account:${second.accountId}` });
-      const row = await world.server.container.db('accounts').where({ id: bichId }).first<{ level: number; level_evidence: string; level_raised_by: string }>();
-      expect(row).to.deep.include({ level: 2, level_evidence: 'CCCD gốc, hồ sơ HS-2026-0107' });
+      const row = await world.server.container.db('accounts').where({ id: bichId }).first<{ level: number; level_evidence: string; level_raised_by: string; level_evidence_method: string }>();
+      // In person: verified claims report the card as inspected at the counter (src/oidc/consent/verified-claims.ts).
+      expect(row).to.deep.include({ level: 2, level_evidence: 'CCCD gốc, hồ sơ HS-2026-0107', level_evidence_method: 'in_person' });
       expect(row.level_raised_by).to.include(officer.accountId).and.include(second.accountId);
       // Decided once: a second decision is a conflict.
       expect((await call('POST', `/api/accounts/level-requests/${requestId}/reject`, undefined, second)).status).to.equal(409);
