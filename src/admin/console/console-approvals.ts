@@ -4,6 +4,7 @@ import { html } from '../../web/html.ts';
 import { Router } from '../../web/router.ts';
 import { AdminProblem } from '../problem.ts';
 import { CLIENT_SCOPES_APPROVAL } from '../api-clients.ts';
+import { VERIFIED_CLAIMS_APPROVAL } from '../api-verified-claims.ts';
 import { consoleText, consoleTextOr, type ConsoleMessageKey } from './console-i18n.ts';
 import { actorName, changeFields, clientPath, consoleLayout, iso, notice, type ActorNames, type Frame } from './console-layout.ts';
 import { doneOf, issuesText, render, seeOther, self, type ConsoleApi, type PageHandler } from './console-session.ts';
@@ -83,7 +84,7 @@ export function approvalPages(api: ConsoleApi): Router {
     // (the API refuses the requester with 403 four_eyes all the same); the page says why instead.
     const decisions = new Map<string, string>();
     if (may(request, 'approveChange')) {
-      for (const approval of outcome.body.approvals.filter((item) => item.kind === CLIENT_SCOPES_APPROVAL && item.requestedBy !== self(request))) {
+      for (const approval of outcome.body.approvals.filter((item) => (item.kind === CLIENT_SCOPES_APPROVAL || item.kind === VERIFIED_CLAIMS_APPROVAL) && item.requestedBy !== self(request))) {
         const path = `/console/approvals/${encodeURIComponent(approval.id)}`;
         decisions.set(approval.id, await once(request, `${path}/approve`, `${path}/reject`));
       }

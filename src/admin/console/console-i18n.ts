@@ -299,6 +299,7 @@ const CONSOLE_MESSAGES = {
   'approvals.add_scopes': { vi: 'Thêm phạm vi', en: 'Add scopes' },
   'approvals.kind.client.scopes': { vi: 'Phạm vi của dịch vụ liên kết', en: 'Relying-party scopes' },
   'approvals.kind.account.level2': { vi: 'Nâng tài khoản lên mức 2', en: 'Account to level 2' },
+  'approvals.kind.client.verified_claims': { vi: 'Cho phép nhận thông tin đã xác minh (verified_claims)', en: 'Approval for verified claims' },
   'account.lock_note': { vi: 'Khóa sẽ kết thúc mọi phiên đăng nhập, quyền truy cập và mã làm mới của công dân.', en: 'Locking ends every session, grant and refresh token of the citizen.' },
 
   'audit.title': { vi: 'Nhật ký kiểm toán', en: 'Audit trail' },
