@@ -130,7 +130,7 @@ describe('verified claims (OpenID Connect for Identity Assurance 1.0)', function
         { check_method: 'vpip', time: verification.time },
         { check_method: 'pvp', time: verification.time },
       ],
-      document_details: { type: 'idcard', document_number: '099012345', issuer: { name: 'Bộ Công an', country_code: 'VNM' } },
+      document_details: { type: 'idcard', document_number: '099012345', issuer: { name: 'Cục Cảnh sát quản lý hành chính về trật tự xã hội', country_code: 'VNM' } },
     });
     expect(userinfo.txn).to.match(/^[0-9a-f-]{36}$/);
     expect(userinfo.email, 'not requested at the top level, not in the scope’s claims (no email yet)').to.equal(undefined);
@@ -315,13 +315,44 @@ describe('verified claims (OpenID Connect for Identity Assurance 1.0)', function
       // A citizen of its own: a TOTP code works once per step and account. (The chip's raise is another
       // part's; here its outcome is written as that part writes it.)
       const chipHolder = await levelTwoCitizen(world);
-      await world.server.container.db('accounts').where({ national_id: chipHolder.id }).update({ level_evidence_method: 'chip', level_raised_at: new Date('2026-01-02T03:04:05Z') });
+      const checked = {
+        type: 'idcard',
+        document_number: chipHolder.id.slice(-9),
+        issuer: { name: 'Cục Cảnh sát quản lý hành chính về trật tự xã hội', country_code: 'VNM' },
+        date_of_issuance: '2025-11-20',
+        date_of_expiry: '2039-03-15',
+        method: 'chip',
+        txn: 'chip-check-4711',
+        time: '2026-01-02T03:01:00.000Z',
+      };
+      await world.server.container
+        .db('accounts')
+        .where({ national_id: chipHolder.id })
+        .update({ level_evidence_method: 'chip', level_evidence_document: JSON.stringify(checked), level_raised_at: new Date('2026-01-02T03:04:05Z') });
       const { userinfo } = await bankSignIn(
-        { userinfo: { verified_claims: { verification: { time: null, evidence: [{ type: { value: 'document' }, check_details: [{ check_method: { value: 'vcrypt' }, time: null }] }] }, claims: { national_id: null } } } },
+        {
+          userinfo: {
+            verified_claims: {
+              verification: { time: null, evidence: [{ type: { value: 'document' }, check_details: [{ check_method: { value: 'vcrypt' }, check_id: null, time: null }], document_details: { date_of_issuance: null, date_of_expiry: null } }] },
+              claims: { national_id: null },
+            },
+          },
+        },
         chipHolder,
       );
+      // The card the chip check read (not the registry's), checked when and under the txn the chip check recorded.
       expect(userinfo.verified_claims).to.deep.equal({
-        verification: { trust_framework: 'vn_eid', time: '2026-01-02T03:04:05Z', evidence: [{ type: 'document', check_details: [{ check_method: 'vcrypt', time: '2026-01-02T03:04:05Z' }] }] },
+        verification: {
+          trust_framework: 'vn_eid',
+          time: '2026-01-02T03:04:05Z',
+          evidence: [
+            {
+              type: 'document',
+              check_details: [{ check_method: 'vcrypt', check_id: 'chip-check-4711', time: '2026-01-02T03:01:00Z' }],
+              document_details: { type: 'idcard', date_of_issuance: '2025-11-20', date_of_expiry: '2039-03-15' },
+            },
+          ],
+        },
         claims: { national_id: chipHolder.id },
       });
     });

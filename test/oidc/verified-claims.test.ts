@@ -8,7 +8,7 @@ const NOW = Date.parse('2026-12-08T00:00:00Z');
 const DAY = 24 * 3600;
 
 const source = (level: 1 | 2, overrides: Partial<VerificationSource> = {}): VerificationSource => ({
-  evidence: { level, createdAt: new Date('2025-01-01T00:00:00Z'), levelRaisedAt: level === 2 ? new Date('2026-06-01T10:00:00Z') : null, method: level === 2 ? 'in_person' : null },
+  evidence: { level, createdAt: new Date('2025-01-01T00:00:00Z'), levelRaisedAt: level === 2 ? new Date('2026-06-01T10:00:00Z') : null, method: level === 2 ? 'in_person' : null, document: null },
   card: { nationalId: '001099012345', issueDate: '2021-04-01', expiryDate: '2039-03-15' },
   registryReadAt: new Date(NOW),
   allowedClaims: { given_name: 'An', national_id: '001099012345', id_card_issue_date: '2021-04-01', id_card_expiry_date: '2039-03-15', address: { formatted: 'x' } },

@@ -8,7 +8,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Database } from '../../storage/database.ts';
 import { SCOPE_CLAIMS } from './claims.ts';
 import { claimNamesRequested, isPlainObject, MalformedVerifiedClaimsRequest, parseVerifiedClaimsRequest, verifiedClaimsRequestsOf } from './verified-claims-request.ts';
-import { CLAIMS_IN_VERIFIED_CLAIMS, releaseVerifiedClaims, type LevelEvidence, type RegistryCard, type VerifiedClaimsRelease } from './verified-claims.ts';
+import { checkedCardOf, CLAIMS_IN_VERIFIED_CLAIMS, releaseVerifiedClaims, type LevelEvidence, type RegistryCard, type VerifiedClaimsRelease } from './verified-claims.ts';
 
 /** The client metadata an administrator's approval sets (clients.verified_claims_approved). */
 export const VERIFIED_CLAIMS_METADATA = 'verified_claims_approved';
@@ -92,11 +92,12 @@ export class LevelEvidenceReader {
   async of(accountId: string): Promise<LevelEvidence | undefined> {
     const row = await this.#db('accounts')
       .where({ id: accountId })
-      .first<{ level: number; created_at: Date; level_raised_at: Date | null; level_evidence_method: string | null } | undefined>(
+      .first<{ level: number; created_at: Date; level_raised_at: Date | null; level_evidence_method: string | null; level_evidence_document: unknown } | undefined>(
         'level',
         'created_at',
         'level_raised_at',
         'level_evidence_method',
+        'level_evidence_document',
       );
     if (!row) return undefined;
     return {
@@ -104,6 +105,7 @@ export class LevelEvidenceReader {
       createdAt: row.created_at,
       levelRaisedAt: row.level_raised_at,
       method: row.level_evidence_method === 'chip' ? 'chip' : row.level_evidence_method === 'in_person' ? 'in_person' : null,
+      document: checkedCardOf(row.level_evidence_document),
     };
   }
 }

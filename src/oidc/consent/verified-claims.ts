@@ -35,7 +35,8 @@ export const CLAIMS_IN_VERIFIED_CLAIMS = [
 ] as const;
 
 const REGISTER_NAME = 'Cơ sở dữ liệu quốc gia về dân cư';
-const CARD_ISSUER = 'Bộ Công an';
+/** The department of the Ministry of Public Security that issues identity cards (as the chip check names it, src/chip/). */
+const CARD_ISSUER = 'Cục Cảnh sát quản lý hành chính về trật tự xã hội';
 const COUNTRY_CODE = 'VNM';
 
 /** What discovery says of verified claims ("OP metadata"). */
@@ -56,6 +57,42 @@ export interface LevelEvidence {
   readonly levelRaisedAt: Date | null;
   /** `chip` when the card's chip was verified at the raise; null for level 1 and for raises before the column (in person). */
   readonly method: 'in_person' | 'chip' | null;
+  /** The card as the chip check read it (accounts.level_evidence_document), when level 2 was raised with the chip. */
+  readonly document: CheckedCard | null;
+}
+
+/** What the chip check recorded of the card it verified; each field only if it was there. */
+export interface CheckedCard {
+  readonly documentNumber?: string;
+  readonly dateOfIssuance?: string;
+  readonly dateOfExpiry?: string;
+  /** The chip verification's transaction id (its audit event and signed result). */
+  readonly txn?: string;
+  /** When the chip was verified. */
+  readonly time?: Date;
+}
+
+/** Reads accounts.level_evidence_document as the chip check writes it, ignoring whatever is not as expected. */
+export function checkedCardOf(document: unknown): CheckedCard | null {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) return null;
+  const field = (name: string) => {
+    const value = (document as Record<string, unknown>)[name];
+    return typeof value === 'string' && value.length > 0 && value.length <= 100 ? value : undefined;
+  };
+  const date = (name: string) => {
+    const value = field(name);
+    return value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : undefined;
+  };
+  const time = field('time');
+  const at = time === undefined ? Number.NaN : Date.parse(time);
+  const card: CheckedCard = {
+    ...(field('document_number') && { documentNumber: field('document_number') }),
+    ...(date('date_of_issuance') && { dateOfIssuance: date('date_of_issuance') }),
+    ...(date('date_of_expiry') && { dateOfExpiry: date('date_of_expiry') }),
+    ...(field('txn') && { txn: field('txn') }),
+    ...(!Number.isNaN(at) && { time: new Date(at) }),
+  };
+  return card;
 }
 
 /** The identity card as the registry knows it. */
@@ -103,18 +140,23 @@ export function availableVerification(source: VerificationSource, txn: string): 
     },
   ];
   if (evidence.level === 2) {
-    const checkedAt = isoTime(evidence.levelRaisedAt ?? evidence.createdAt);
+    const raisedAt = isoTime(evidence.levelRaisedAt ?? evidence.createdAt);
+    // Raised with the chip: the card the chip check read (it may have been renewed since); in person:
+    // the card the registry holds.
+    const chip = evidence.method === 'chip' ? (evidence.document ?? {}) : undefined;
+    const number = chip ? chip.documentNumber : documentNumberOf(card.nationalId);
+    const issued = chip ? chip.dateOfIssuance : card.issueDate;
+    const expires = chip ? chip.dateOfExpiry : card.expiryDate;
     // The card's number and dates are personal data: only for a client that may receive them as claims.
     const details: Record<string, unknown> = { type: ID_CARD };
-    if (allowedClaims.national_id !== undefined) details.document_number = documentNumberOf(card.nationalId);
-    if (allowedClaims.id_card_issue_date !== undefined && card.issueDate) details.date_of_issuance = card.issueDate;
-    if (allowedClaims.id_card_expiry_date !== undefined && card.expiryDate) details.date_of_expiry = card.expiryDate;
+    if (allowedClaims.national_id !== undefined && number) details.document_number = number;
+    if (allowedClaims.id_card_issue_date !== undefined && issued) details.date_of_issuance = issued;
+    if (allowedClaims.id_card_expiry_date !== undefined && expires) details.date_of_expiry = expires;
     details.issuer = { name: CARD_ISSUER, country_code: COUNTRY_CODE };
-    items.push({
-      type: 'document',
-      check_details: [{ check_method: evidence.method === 'chip' ? 'vcrypt' : 'vpip', time: checkedAt }, { check_method: 'pvp', time: checkedAt }],
-      document_details: details,
-    });
+    const cardCheck = chip
+      ? { check_method: 'vcrypt', ...(chip.txn && { check_id: chip.txn }), time: chip.time ? isoTime(chip.time) : raisedAt }
+      : { check_method: 'vpip', time: raisedAt };
+    items.push({ type: 'document', check_details: [cardCheck, { check_method: 'pvp', time: raisedAt }], document_details: details });
   }
   return {
     trust_framework: TRUST_FRAMEWORK,
