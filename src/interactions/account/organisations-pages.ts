@@ -245,13 +245,12 @@ ${form.error ? html`<p role="alert">${t(locale, 'org.error.form')}</p>` : ''}
     error('grantee') !== undefined,
   )}${describedBy(error('grantee') !== undefined && errorId('grantee'))}>
 ${fieldError(errorId('grantee'), error('grantee'))}
-<fieldset class="roles"${describedBy(error('roles') !== undefined && errorId('roles'))}>
+<fieldset class="roles">
 <legend>${t(locale, 'org.grant.roles')}</legend>
 ${ORGANISATION_ROLES.map(
-  (role) => html`<label class="choice"><input type="checkbox" name="roles" value="${role}"${form.roles.includes(role) ? html` checked` : ''}> ${t(
-    locale,
-    `org.role.${role}`,
-  )}</label>`,
+  (role) => html`<label class="choice"><input type="checkbox" name="roles" value="${role}"${form.roles.includes(role) ? html` checked` : ''}${invalid(
+    error('roles') !== undefined,
+  )}${describedBy(error('roles') !== undefined && errorId('roles'))}> ${t(locale, `org.role.${role}`)}</label>`,
 )}
 </fieldset>
 ${fieldError(errorId('roles'), error('roles'))}

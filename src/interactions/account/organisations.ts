@@ -49,7 +49,8 @@ const actorOf = (signed: Signed): Actor => ({ accountId: signed.account.id, nati
 
 export function organisationRoutes(deps: OrganisationRoutesDependencies, account: AccountSession): Router {
   const organisations = deps.organisationAccounts;
-  const options = { params: { code: ENTERPRISE_CODE } };
+  // The router anchors a parameter's pattern itself (src/web/router.ts).
+  const options = { params: { code: /[0-9]{10}(?:-[0-9]{3})?/ } };
 
   /** A page that says why the request cannot go on, with a way back to the list. */
   const refuse = (signed: Signed, status: number, key: OrganisationMessageKey) => {
