@@ -497,8 +497,9 @@ describe("organisations' eID accounts", function () {
       expect(await db()('organisation_accounts').count<{ count: string }[]>('* as count')).to.deep.equal(before.accounts);
       expect((await db()('business_organisations').where({ enterprise_code: ORG }).first<{ status: string } | undefined>())?.status).to.equal('active');
       // The endpoint is in the OpenAPI document, as a GET only.
-      const document = (await (await fetch(`${world.adminUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+      const document = (await (await fetch(`${world.adminUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, { 'x-roles': string[] }>> };
       expect(Object.keys(document.paths['/api/organisations/{enterpriseCode}'] ?? {})).to.deep.equal(['get']);
+      expect(document.paths['/api/organisations/{enterpriseCode}']!.get!['x-roles']).to.deep.equal(['support_officer']);
     });
   });
 });

@@ -21,7 +21,7 @@ import {
 } from '../../representation/organisation-accounts.ts';
 import { FRESH_SIGN_IN_SECONDS, LOA_2 } from '../account-console.ts';
 import { html } from '../../web/html.ts';
-import { translator } from '../../web/i18n.ts';
+import { switchHref, translator } from '../../web/i18n.ts';
 import { ORGANISATION_MESSAGES } from '../messages/organisations.ts';
 import {
   isOrganisationMessageKey,
@@ -115,7 +115,9 @@ export function organisationRoutes(deps: OrganisationRoutesDependencies, account
       ctx,
       status,
       organisationsPage({
-        ...frame(ctx, locale),
+        // A refused form is answered at its POST address: the other language is the list itself.
+        locale,
+        switchHref: switchHref(LIST, locale),
         csrf: signed.session.csrf,
         ...message,
         level: holder.level,
@@ -141,7 +143,8 @@ export function organisationRoutes(deps: OrganisationRoutesDependencies, account
       ctx,
       status,
       organisationPage({
-        ...frame(ctx, locale),
+        locale,
+        switchHref: switchHref(`${organisationPath(entry.enterpriseCode)}${usesPage > 0 ? `?uses=${usesPage}` : ''}`, locale),
         csrf: signed.session.csrf,
         ...(message.notice && { notice: message.notice }),
         ...(message.error && { error: message.error }),
