@@ -340,6 +340,12 @@ export class OrganisationAccounts {
     return rows.rows.map((row) => this.#authorisationOf(row));
   }
 
+  /** One authorisation by its id (a well-formed UUID), whoever it concerns. */
+  async #authorisation(id: string): Promise<Authorisation | undefined> {
+    const rows = await this.#db.raw<{ rows: AuthorisationRow[] }>(`${AUTHORISATION_SELECT} WHERE g.id = ?`, [id]);
+    return rows.rows[0] && this.#authorisationOf(rows.rows[0]);
+  }
+
   /** Every authorisation granted to the citizen, newest first. */
   async grantsTo(nationalId: string): Promise<Authorisation[]> {
     const rows = await this.#db.raw<{ rows: AuthorisationRow[] }>(`${AUTHORISATION_SELECT} WHERE g.grantee_national_id = ? ORDER BY g.granted_at DESC, g.id`, [
@@ -391,7 +397,7 @@ export class OrganisationAccounts {
     );
     const id = inserted.rows[0]?.id;
     if (!id) throw new OrganisationRefusal('not_representative');
-    const granted = (await this.grantsOf(enterpriseCode)).find((grant) => grant.id === id)!;
+    const granted = (await this.#authorisation(id))!;
     const granteeAccount = await this.#deps.accounts.findByNationalId(grantee);
     await this.#audit(actor, 'authorisation.granted', {
       enterpriseCode,
@@ -418,8 +424,8 @@ export class OrganisationAccounts {
        RETURNING g.id`,
       { accountId: actor.accountId, id: authorisationId, code: enterpriseCode, nationalId: actor.nationalId },
     );
-    const grant = (await this.grantsOf(enterpriseCode)).find((candidate) => candidate.id === authorisationId);
-    if (!grant) throw new OrganisationRefusal('grant_not_found');
+    const grant = await this.#authorisation(authorisationId);
+    if (grant?.enterpriseCode !== enterpriseCode) throw new OrganisationRefusal('grant_not_found');
     if (updated.rows.length === 0) throw new OrganisationRefusal('grant_ended');
     const granteeAccount = await this.#deps.accounts.findByNationalId(grant.granteeNationalId);
     await this.#audit(actor, 'authorisation.revoked', {
@@ -442,8 +448,8 @@ export class OrganisationAccounts {
        RETURNING id`,
       { id: authorisationId, nationalId: actor.nationalId },
     );
-    const grant = (await this.grantsTo(actor.nationalId)).find((candidate) => candidate.id === authorisationId);
-    if (!grant) throw new OrganisationRefusal('grant_not_found');
+    const grant = await this.#authorisation(authorisationId);
+    if (grant?.granteeNationalId !== actor.nationalId) throw new OrganisationRefusal('grant_not_found');
     if (updated.rows.length === 0) throw new OrganisationRefusal('grant_ended');
     await this.#audit(actor, 'authorisation.declined', { enterpriseCode: grant.enterpriseCode, authorisationId }, context);
     await this.#notifyRepresentatives(grant.enterpriseCode, authorisationNotice('declined', grant, this.#deps.issuer));

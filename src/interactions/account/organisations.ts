@@ -32,7 +32,7 @@ import {
   type OrganisationMessageKey,
 } from './organisations-pages.ts';
 import { ACCOUNT_SECTIONS, page } from './pages.ts';
-import { frame, send, type AccountSession, type Signed } from './session.ts';
+import { send, type AccountSession, type Signed } from './session.ts';
 
 const LIST = ACCOUNT_SECTIONS.organisations.path;
 const VIA = 'account page';
@@ -59,7 +59,8 @@ export function organisationRoutes(deps: OrganisationRoutesDependencies, account
       ctx,
       status,
       page(
-        frame(ctx, locale),
+        // Answered at a POST address too: the other language is the list.
+        { locale, switchHref: switchHref(LIST, locale) },
         t(locale, 'org.title'),
         html`<h1>${t(locale, 'org.title')}</h1>
 <p role="alert">${t(locale, key)}</p>
