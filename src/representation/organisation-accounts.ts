@@ -294,8 +294,9 @@ export class OrganisationAccounts {
   }
 
   /**
-   * The organisation as its current legal representative manages it; refused for anyone else, for a
-   * level-1 account, and for an unknown code (404, the same for a code that exists: nothing to learn).
+   * The organisation as its current legal representative manages it; refused for anyone else (403),
+   * a level-1 account (403) and an unknown code (404: the business register is public, so telling
+   * the two apart gives nothing away).
    */
   async managed(actor: Actor, enterpriseCode: string): Promise<OrganisationEntry> {
     const entry = await this.organisation(enterpriseCode);
