@@ -2,6 +2,7 @@
 // their quickstart stand-ins) → repositories → provider. No module-level singletons: each call builds
 // a new world, which is how tests get their own.
 import { RepresentationDirectory } from './representation/representation.ts';
+import { OrganisationAccounts } from './representation/organisation-accounts.ts';
 import type { Config } from './config/config.ts';
 import { resolveSecrets } from './config/quickstart-secrets.ts';
 import { createDatabase, type Database } from './storage/database.ts';
@@ -159,6 +160,8 @@ export interface Container extends Infrastructure {
   readonly confirmationPolicy: ConfirmationPolicy;
   /** Whom a citizen may act for, from the registers (src/representation/representation.ts). */
   readonly representation: RepresentationDirectory;
+  /** Organisations' eID accounts: activation, authorisations, uses (src/representation/organisation-accounts.ts). */
+  readonly organisationAccounts: OrganisationAccounts;
   /** Closes pools and stops the embedded database, if any. */
   close(): Promise<void>;
 }
@@ -495,6 +498,16 @@ export async function createContainer(config: Config, options: ContainerOptions 
       passwordReset: new PasswordReset({ ...confirmation, sessions, bruteForce }),
       confirmationPolicy,
       representation,
+      organisationAccounts: new OrganisationAccounts({
+        db,
+        audit,
+        notifier,
+        accounts,
+        registry: registryGateway,
+        today: () => representation.today(),
+        issuer: config.issuer,
+        logger: logger.child({ component: 'organisation-accounts' }),
+      }),
       async close() {
         for (const close of closers) await close();
       },

@@ -255,6 +255,7 @@ export function buildAdminApp(container: Container, options: AdminAppOptions = {
     // Read by support officers in the console (/console/outbox), never without signing in.
     ...(notifier instanceof OutboxNotifier && { outbox: notifier }),
     adminConsoleSecret: container.adminConsoleSecret,
+    organisationAccounts: container.organisationAccounts,
   });
   for (const middleware of apiMiddleware) app.use(middleware);
   return app;

@@ -21,6 +21,8 @@ import { auditRoutes } from './api-audit.ts';
 import { keyRoutes } from './api-keys.ts';
 import { registrationRoutes, type RegistrationRoutesDependencies } from './api-registration.ts';
 import { outboxRoutes, type OutboxReader } from './api-outbox.ts';
+import { organisationRoutes } from './api-organisations.ts';
+import type { OrganisationAccounts } from '../representation/organisation-accounts.ts';
 import type { AdminServices } from './services.ts';
 import { adminConsoleRoutes } from './console/console-routes.ts';
 import { VERIFIED_CLAIMS_APPROVAL, verifiedClaimsRoutes } from './api-verified-claims.ts';
@@ -43,6 +45,8 @@ export interface AdminApiDependencies {
   readonly accounts: Pick<AccountStore, 'holderNamesOf'>;
   /** The outbox, where notifications are stored instead of sent (notifications.mode outbox); absent otherwise. */
   readonly outbox?: OutboxReader;
+  /** Organisations' eID accounts, read-only for officers (docs/administration.md "Organisations' eID accounts"). */
+  readonly organisationAccounts?: Pick<OrganisationAccounts, 'organisation' | 'grantsOf'>;
 }
 
 /** Every endpoint of the admin API, each group with the services it uses. */
@@ -68,6 +72,8 @@ export function buildAdminApi(deps: AdminApiDependencies): AdminApi {
   }));
   // The outbox, for support officers (docs/administration.md "The outbox").
   if (deps.outbox) api.add(...outboxRoutes({ outbox: deps.outbox }));
+  // Organisations' eID accounts, read-only (docs/administration.md "Organisations' eID accounts").
+  if (deps.organisationAccounts) api.add(...organisationRoutes({ organisations: deps.organisationAccounts, audit }));
   return api;
 }
 

@@ -102,7 +102,7 @@ describe('every citizen page at 390 pixels', function () {
       await page.getByRole('button', { name: 'Đăng nhập', exact: true }).click();
     }
     await page.waitForURL(`${world.issuer}/account`);
-    for (const group of ['', '/contacts', '/security', '/sessions', '/services', '/history', '/approvals', '/password']) {
+    for (const group of ['', '/contacts', '/security', '/sessions', '/services', '/history', '/approvals', '/password', '/organisations']) {
       await page.goto(`${world.issuer}/account${group}?lang=vi`);
       await fits(`account${group.replace('/', '-') || '-overview'}`);
     }

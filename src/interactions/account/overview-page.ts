@@ -247,7 +247,7 @@ ${
 }
 
 /** One page group of the account page, under the navigation bar. */
-export function overviewPage(model: OverviewModel, section: Exclude<AccountSection, 'password' | 'approvals'> = 'overview'): string {
+export function overviewPage(model: OverviewModel, section: Exclude<AccountSection, 'password' | 'approvals' | 'organisations'> = 'overview'): string {
   const { locale, account, signIn } = model;
   const name = model.record && model.record !== 'unavailable' ? model.record.fullName : account.nationalId;
   const assurance = t(locale, signIn.acr === 'urn:vn:eid:loa:2' ? 'account.assurance.loa2' : 'account.assurance.loa1');

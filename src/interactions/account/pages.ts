@@ -56,6 +56,7 @@ export const ACCOUNT_SECTIONS = {
   services: { path: '/account/services', label: 'consents.title' },
   approvals: { path: '/account/approvals', label: 'approvals.nav' },
   history: { path: '/account/history', label: 'history.title' },
+  organisations: { path: '/account/organisations', label: 'organisations.nav' },
 } as const satisfies Record<string, { path: string; label: AccountMessageKey }>;
 
 export type AccountSection = keyof typeof ACCOUNT_SECTIONS;

@@ -11,6 +11,7 @@ import { passwordRoutes, type PasswordRoutesDependencies } from './password.ts';
 import { sessionRoutes, type SessionRoutesDependencies } from './sessions.ts';
 import { consentRoutes, type ConsentRoutesDependencies } from './consents.ts';
 import { approvalRoutes, type ApprovalRoutesDependencies } from './approvals.ts';
+import { organisationRoutes, type OrganisationRoutesDependencies } from './organisations.ts';
 
 /** What the account page uses; the composition root (src/server.ts) hands it over. */
 export type AccountRoutesDependencies = AccountSessionDependencies &
@@ -21,7 +22,8 @@ export type AccountRoutesDependencies = AccountSessionDependencies &
   PasswordRoutesDependencies &
   SessionRoutesDependencies &
   ConsentRoutesDependencies &
-  ApprovalRoutesDependencies;
+  ApprovalRoutesDependencies &
+  OrganisationRoutesDependencies;
 
 export function accountRoutes(deps: AccountRoutesDependencies): Router {
   const account = accountSession(deps);
@@ -33,5 +35,6 @@ export function accountRoutes(deps: AccountRoutesDependencies): Router {
     .mount(passwordRoutes(deps, account))
     .mount(sessionRoutes(deps, account))
     .mount(consentRoutes(deps, account))
-    .mount(approvalRoutes(deps, account));
+    .mount(approvalRoutes(deps, account))
+    .mount(organisationRoutes(deps, account));
 }

@@ -33,6 +33,8 @@ const RETURN_PATHS = new Set([
   '/account/approvals',
 ]);
 const CONSENT_PAGE = new RegExp(`^/account/consents/${CONSENT_ID.source}(/withdraw)?$`);
+/** An organisation's page (./organisations.ts), after the level-2 sign-in it asks for. */
+const ORGANISATION_PAGE = /^\/account\/organisations\/[0-9]{10}(?:-[0-9]{3})?$/;
 
 export interface SignInRoutesDependencies {
   readonly issuer: string;
@@ -85,7 +87,7 @@ export function signInRoutes(deps: SignInRoutesDependencies, account: AccountSes
           return;
         }
         ctx.status = 303;
-        ctx.redirect(RETURN_PATHS.has(pending.returnTo) || CONSENT_PAGE.test(pending.returnTo) ? pending.returnTo : '/account');
+        ctx.redirect(RETURN_PATHS.has(pending.returnTo) || CONSENT_PAGE.test(pending.returnTo) || ORGANISATION_PAGE.test(pending.returnTo) ? pending.returnTo : '/account');
       }),
     )
     .get(

@@ -277,6 +277,7 @@ export const ACCOUNT_MESSAGES = {
   'nav.label': { vi: 'Các trang của tài khoản', en: 'Account pages' },
   'nav.overview': { vi: 'Tổng quan', en: 'Overview' },
   'approvals.nav': { vi: 'Yêu cầu xác nhận', en: 'Approval requests' },
+  'organisations.nav': { vi: 'Tổ chức và ủy quyền', en: 'Organisations' },
   'registry.id_card.expired': { vi: 'đã hết hạn', en: 'expired' },
   'account.back': { vi: 'Quay lại trang tài khoản', en: 'Back to your account' },
   'account.cancel': { vi: 'Hủy', en: 'Cancel' },
