@@ -295,8 +295,7 @@ class PopulationGenerator {
   }
 
   /**
-   * The parents a child's record names: the household's father and mother, who were 18 or older at the
-   * birth (the ages above see to it). A minor now and then has a guardian instead, the household's head
+   * The parents a child's record names: the household's father and mother, if 18 or older at the birth. A minor now and then has a guardian instead, the household's head
    * (a grandparent, or an adult who took the child in); only people written before the child are named,
    * so that a file cut short names no one it leaves out.
    */
@@ -306,8 +305,11 @@ class PopulationGenerator {
       child.guardian = guardian.nationalId;
       return;
     }
-    child.father = father?.nationalId ?? '';
-    child.mother = mother?.nationalId ?? '';
+    // The household's ages make nearly every parent 18 or more at the birth; the rare one who was not
+    // (a birth day drawn late in the year) is left unnamed rather than written implausible.
+    const adultAtBirth = (parent: Person | undefined) => parent !== undefined && child.birthDay - parent.birthDay >= 18 * YEAR_DAYS;
+    child.father = adultAtBirth(father) ? father!.nationalId : '';
+    child.mother = adultAtBirth(mother) ? mother!.nationalId : '';
   }
 
   #household(): Household {
