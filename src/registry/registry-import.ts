@@ -337,8 +337,11 @@ export async function importRegistry(db: Database, input: AsyncIterable<Buffer |
     await client.query('COMMIT');
     // Fresh statistics for the planner after a load that changed much of the table: for the columns
     // queries filter on (half the time of a whole-table ANALYZE, whose other columns hold wide text and
-    // JSON); autovacuum's own ANALYZE fills in the rest after a load this size.
-    if (merged.mode !== 'incremental') await client.query('ANALYZE registry_records (national_id, household_id, died_on, missing_since)');
+    // JSON); autovacuum's own ANALYZE fills in the rest after a load this size. The relation columns
+    // too: "whose parent is this citizen?" is asked at sign-ins that ask for representation.
+    if (merged.mode !== 'incremental') {
+      await client.query('ANALYZE registry_records (national_id, household_id, died_on, missing_since, father_national_id, mother_national_id, guardian_national_id)');
+    }
     const { inserted, updated, mode } = merged;
     return {
       read,
