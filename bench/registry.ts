@@ -3,7 +3,10 @@
 // latency at a small and at the full size. Prints a Markdown report for docs/benchmarks.md.
 //
 //   npm run bench:registry -- [--count 10000000] [--small 10000] [--lookups 20000] [--rounds 3] [--sign-ins 200] [--reimport] [--keep]
+//                             [--without-relation-indexes]
 //
+// --without-relation-indexes drops the partial indexes on the father, mother and guardian columns from
+// the large registry first: run once with and once without it to see what they cost an import.
 // It works in databases of its own, created next to BENCH_DATABASE_URL (or DATABASE_URL, or
 // postgres://postgres@127.0.0.1:5432/test) and dropped at the end unless --keep is given.
 import { spawn } from 'node:child_process';
@@ -33,6 +36,7 @@ const { values: args } = parseArgs({
     'sign-ins': { type: 'string', default: '200' },
     'redis-url': { type: 'string', default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3' },
     reimport: { type: 'boolean', default: false },
+    'without-relation-indexes': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -217,6 +221,11 @@ try {
   // The small registry: lookups against 10 thousand records; kept for the sign-ins at the end.
   const small = await benchDatabase('small');
   const large = await benchDatabase('large');
+  const RELATIONS = ['father_national_id', 'mother_national_id', 'guardian_national_id'];
+  if (args['without-relation-indexes']) {
+    for (const column of RELATIONS) await large.db.raw(`DROP INDEX registry_records_${column}`);
+    log('the large registry has no indexes on the relation columns');
+  }
   try {
     const smallFile = path.join(folder, 'registry-small.csv');
     await generate(SMALL, smallFile);
@@ -253,6 +262,9 @@ try {
     }
 
     const size = await tableSize(large.db);
+    const { rows: [named] } = await large.db.raw<{ rows: Record<string, string>[] }>(
+      `SELECT ${RELATIONS.map((column) => `count(${column}) AS ${column}`).join(', ')} FROM registry_records`,
+    );
     const largeLatency = await lookupLatency(large.db);
     log(`lookups at ${formatCount(COUNT)}: p50 ${largeLatency.p50.toFixed(3)} ms, p99 ${largeLatency.p99.toFixed(3)} ms`);
     const [smallSignIn, largeSignIn] = await signInLatencies([small.url, large.url]);
@@ -277,6 +289,8 @@ try {
       `| \`registry import\` (${imported.mode === 'first' ? 'validate, COPY straight into the empty registry, build its keys and indexes' : `validate, COPY to staging, ${imported.mode} merge`}) | ${formatDuration(imported.elapsedMs)} (${formatCount(importRate)} rows/s) = ${(importRate / baselineRate).toFixed(2)} × baseline |`,
       ...(reimported ? [`| re-import of the unchanged file (${reimported.mode}) | ${formatDuration(reimported.elapsedMs)} (${formatCount(rate(reimported.elapsedMs))} rows/s), ${formatCount(reimported.unchanged)} unchanged |`] : []),
       `| registry_records on disk | ${mib(size.total)} (table ${mib(size.heap)}, indexes ${mib(size.indexes)}) |`,
+      `| records naming a father, a mother, a guardian | ${RELATIONS.map((column) => formatCount(Number(named![column]))).join(', ')}; ` +
+        `partial indexes on them: ${args['without-relation-indexes'] ? 'dropped for this run' : 'present'} |`,
       `| lookup by ID number at ${formatCount(SMALL)} records | p50 ${smallLatency.p50.toFixed(3)} ms, p99 ${smallLatency.p99.toFixed(3)} ms, max ${smallLatency.max.toFixed(1)} ms |`,
       `| lookup by ID number at ${formatCount(COUNT)} records | p50 ${largeLatency.p50.toFixed(3)} ms, p99 ${largeLatency.p99.toFixed(3)} ms, max ${largeLatency.max.toFixed(1)} ms |`,
       `| sign-in (password, ${formatCount(SIGN_INS)} one after another) at ${formatCount(SMALL)} records | p50 ${smallSignIn.p50.toFixed(1)} ms, p99 ${smallSignIn.p99.toFixed(1)} ms, max ${smallSignIn.max.toFixed(1)} ms |`,

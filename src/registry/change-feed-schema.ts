@@ -2,7 +2,7 @@
 // one JSON object per line, each with an id, a type, the person's ID number and the date it happened.
 import { z } from 'zod';
 import { RELATIONS_TO_HEAD, type Address } from './registry.ts';
-import { isNationalIdShape, nationalIdProblem } from './national-id.ts';
+import { isNationalIdShape, nationalIdFormatProblem, nationalIdProblem } from './national-id.ts';
 import { todayInVietnam } from './record-schema.ts';
 
 /** A calendar date as YYYY-MM-DD that exists (no 2026-02-30). */
@@ -38,6 +38,24 @@ export const fullName = text(200).refine((value) => value.split(/\s+/).length >=
 
 const nationalId = z.string().refine(isNationalIdShape, { message: 'expected 12 digits' });
 
+/** A father's, mother's or guardian's number: 12 digits with a known prefix and century/gender digit. */
+const relationNumber = z.string().superRefine((value, ctx) => {
+  const problem = nationalIdFormatProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `expected an ID number: ${problem.message}` });
+});
+
+const RELATION_KEYS = ['father_national_id', 'mother_national_id', 'guardian_national_id'] as const;
+
+/** No one is their own parent or guardian, and no one both father and mother. */
+function checkRelations(event: { national_id: string } & Partial<Record<(typeof RELATION_KEYS)[number], string | null>>, ctx: z.RefinementCtx): void {
+  for (const key of RELATION_KEYS) {
+    if (event[key] === event.national_id) ctx.addIssue({ code: 'custom', path: [key], message: "expected another person's number than the person's own" });
+  }
+  if (typeof event.father_national_id === 'string' && event.father_national_id === event.mother_national_id) {
+    ctx.addIssue({ code: 'custom', path: ['mother_national_id'], message: 'expected another number than father_national_id' });
+  }
+}
+
 const common = {
   /** The registry's id of the event: unique, and the same every time the event is sent. */
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'expected 1 to 128 letters, digits, dots, dashes, colons or underscores'),
@@ -58,9 +76,14 @@ const born = z
     permanent_address: registryAddress,
     household_id: text(64).optional(),
     relation_to_head: z.enum(RELATIONS_TO_HEAD, { error: `expected one of ${RELATIONS_TO_HEAD.join(', ')}` }).optional(),
+    // The parents and guardian the birth registration names, where known.
+    father_national_id: relationNumber.optional(),
+    mother_national_id: relationNumber.optional(),
+    guardian_national_id: relationNumber.optional(),
   })
   .strict()
   .superRefine((event, ctx) => {
+    checkRelations(event, ctx);
     if (event.relation_to_head !== undefined && event.household_id === undefined) {
       ctx.addIssue({ code: 'custom', path: ['relation_to_head'], message: 'expected only together with household_id' });
     }
@@ -73,11 +96,31 @@ const wentMissing = z.object({ ...common, type: z.literal('went_missing') }).str
 const moved = z.object({ ...common, type: z.literal('moved'), permanent_address: registryAddress }).strict();
 const renamed = z.object({ ...common, type: z.literal('renamed'), full_name: fullName }).strict();
 const cardReissued = z.object({ ...common, type: z.literal('card_reissued') }).strict();
+/**
+ * The registry names another father, mother or guardian, or none (null): a guardianship decided or
+ * ended, a paternity established or annulled. A key left out keeps what the record has; at least one
+ * is given. `occurred_on` is the day the change took effect.
+ */
+const relationsChanged = z
+  .object({
+    ...common,
+    type: z.literal('relations_changed'),
+    father_national_id: relationNumber.nullable().optional(),
+    mother_national_id: relationNumber.nullable().optional(),
+    guardian_national_id: relationNumber.nullable().optional(),
+  })
+  .strict()
+  .superRefine((event, ctx) => {
+    if (RELATION_KEYS.every((key) => event[key] === undefined)) {
+      ctx.addIssue({ code: 'custom', message: `expected at least one of ${RELATION_KEYS.join(', ')} (null to clear it)` });
+    }
+    checkRelations(event, ctx);
+  });
 
-export const CHANGE_TYPES = ['born', 'died', 'went_missing', 'moved', 'renamed', 'card_reissued'] as const;
+export const CHANGE_TYPES = ['born', 'died', 'went_missing', 'moved', 'renamed', 'card_reissued', 'relations_changed'] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 
-const changeEvent = z.discriminatedUnion('type', [born, died, wentMissing, moved, renamed, cardReissued], {
+const changeEvent = z.discriminatedUnion('type', [born, died, wentMissing, moved, renamed, cardReissued, relationsChanged], {
   error: (issue) =>
     issue.code === 'invalid_union' ? `expected one of ${CHANGE_TYPES.join(', ')}` : undefined,
 });

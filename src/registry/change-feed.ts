@@ -1,5 +1,5 @@
 // Applies the population registry's change feed (births, deaths, disappearances, moves, renames, new
-// cards) to the local mirror and to the eID accounts: a death or going missing locks the account and
+// cards, changed parents or guardian) to the local mirror and to the eID accounts: a death or going missing locks the account and
 // ends all its access at once. Each event is applied exactly once (its id is recorded with the change,
 // in one transaction), so a feed applied twice changes nothing the second time.
 import { createHash } from 'node:crypto';
@@ -113,6 +113,13 @@ function changedColumns(event: RegistryChangeEvent, birthDate: string): Record<s
     }
     case 'card_reissued':
       return { id_card_issue_date: event.occurred_on, id_card_expiry_date: cardExpiry(birthDate, event.occurred_on) };
+    case 'relations_changed':
+      // Only the relations the event names; null clears one.
+      return {
+        ...(event.father_national_id !== undefined && { father_national_id: event.father_national_id }),
+        ...(event.mother_national_id !== undefined && { mother_national_id: event.mother_national_id }),
+        ...(event.guardian_national_id !== undefined && { guardian_national_id: event.guardian_national_id }),
+      };
     case 'born':
       throw new Refused('already in the registry');
   }
@@ -137,6 +144,9 @@ async function insertNewborn(trx: Knex.Transaction, event: Extract<RegistryChang
       permanent_address: JSON.stringify(event.permanent_address),
       household_id: event.household_id ?? null,
       relation_to_head: event.relation_to_head ?? null,
+      father_national_id: event.father_national_id ?? null,
+      mother_national_id: event.mother_national_id ?? null,
+      guardian_national_id: event.guardian_national_id ?? null,
     })
     .onConflict('national_id')
     .ignore()

@@ -17,7 +17,7 @@ import type { Logger } from '../observability/logger.ts';
 import { fullName, isoDate, registryAddress } from './change-feed-schema.ts';
 import { CircuitBreaker, type CircuitState } from './gateway-circuit-breaker.ts';
 import { RegistryUnavailable, type RegistryGateway } from './gateway.ts';
-import { isNationalIdShape } from './national-id.ts';
+import { isNationalIdShape, nationalIdFormatProblem } from './national-id.ts';
 import { splitFullName } from './names.ts';
 import { isAlive, RELATIONS_TO_HEAD, type RegistryRecord } from './registry.ts';
 
@@ -50,6 +50,9 @@ export interface RemoteRegistryOptions {
   readonly logger?: Logger;
 }
 
+/** A parent's or the guardian's number: 12 digits with a known prefix and century/gender digit. */
+const relationNumber = z.string().refine((value) => nationalIdFormatProblem(value) === undefined, { message: 'expected a well-formed ID number' });
+
 /** The record as the remote registry writes it (snake_case, like the change feed). */
 const remoteRecord = z.object({
   national_id: z.string().refine(isNationalIdShape, { message: 'expected 12 digits' }),
@@ -70,6 +73,11 @@ const remoteRecord = z.object({
   missing_since: isoDate.nullable().default(null),
   contact_phone: z.string().nullable().default(null),
   contact_email: z.string().nullable().default(null),
+  // Parents and guardian: null when the registry names none; left out when its answer does not say. A
+  // malformed number counts as not said rather than failing the person's own record (and sign-in).
+  father_national_id: relationNumber.nullable().optional().catch(undefined),
+  mother_national_id: relationNumber.nullable().optional().catch(undefined),
+  guardian_national_id: relationNumber.nullable().optional().catch(undefined),
 });
 
 function toRecord(remote: z.output<typeof remoteRecord>): RegistryRecord {
@@ -97,7 +105,16 @@ function toRecord(remote: z.output<typeof remoteRecord>): RegistryRecord {
     missingSince: remote.missing_since,
     contactPhone: remote.contact_phone,
     contactEmail: remote.contact_email,
+    // Absent (not known) when the answer leaves them out; a number equal to the person's own is dropped.
+    ...(remote.father_national_id !== undefined && { fatherNationalId: otherThan(remote.national_id, remote.father_national_id) }),
+    ...(remote.mother_national_id !== undefined && { motherNationalId: otherThan(remote.national_id, remote.mother_national_id) }),
+    ...(remote.guardian_national_id !== undefined && { guardianNationalId: otherThan(remote.national_id, remote.guardian_national_id) }),
   };
+}
+
+/** A relation's number, or null when it is the person's own (no one is their own parent or guardian). */
+function otherThan(own: string, relation: string | null): string | null {
+  return relation === own ? null : relation;
 }
 
 /** One attempt went wrong; `retryable` when another attempt may fare better. */

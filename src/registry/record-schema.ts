@@ -31,9 +31,25 @@ export const REGISTRY_FILE_COLUMNS = [
   'missing_since',
   'contact_phone',
   'contact_email',
+  'father_national_id',
+  'mother_national_id',
+  'guardian_national_id',
 ] as const;
 
 export type RegistryFileColumn = (typeof REGISTRY_FILE_COLUMNS)[number];
+
+/**
+ * The family relations (docs/registry.md "Parents and guardian"): optional columns, so that files
+ * written before them still import. A file without a column says nothing about it: an import keeps what
+ * the registry holds there (registry-import.ts).
+ */
+export const RELATION_COLUMNS = ['father_national_id', 'mother_national_id', 'guardian_national_id'] as const;
+export type RelationColumn = (typeof RELATION_COLUMNS)[number];
+
+/** The columns a file must have (all but the relations). */
+export const REQUIRED_FILE_COLUMNS: readonly RegistryFileColumn[] = REGISTRY_FILE_COLUMNS.filter(
+  (column) => !(RELATION_COLUMNS as readonly string[]).includes(column),
+);
 
 /** registry_records' columns that an import writes, in the order RegistryRowValidator.check() returns them. */
 export const RECORD_COLUMNS = [
@@ -59,6 +75,9 @@ export const RECORD_COLUMNS = [
   'missing_since',
   'contact_phone',
   'contact_email',
+  'father_national_id',
+  'mother_national_id',
+  'guardian_national_id',
 ] as const;
 
 /** The SQL type of each record column, for a staging table that mirrors registry_records. */
@@ -85,6 +104,9 @@ export const RECORD_COLUMN_TYPES: Readonly<Record<(typeof RECORD_COLUMNS)[number
   missing_since: 'date',
   contact_phone: 'text',
   contact_email: 'text',
+  father_national_id: 'char(12)',
+  mother_national_id: 'char(12)',
+  guardian_national_id: 'char(12)',
 };
 
 /** A raw row: one value per REGISTRY_FILE_COLUMNS entry, null (or '') where the file has none. */
@@ -258,6 +280,11 @@ export class RegistryRowValidator {
     const email = present(raw[I.contact_email]);
     if (email !== null && (email.length > 254 || !EMAIL.test(email))) problems.push(`contact_email: not an email address (${JSON.stringify(email)})`);
 
+    const father = this.#relation(raw, 'father_national_id', nationalId, problems);
+    const mother = this.#relation(raw, 'mother_national_id', nationalId, problems);
+    const guardian = this.#relation(raw, 'guardian_national_id', nationalId, problems);
+    if (father !== null && father === mother) problems.push('mother_national_id: the same number as father_national_id');
+
     if (problems.length > 0) return { problems };
     const fullName = middleName === '' ? `${familyName} ${givenName}` : `${familyName} ${middleName} ${givenName}`;
     // Folding works word by word, so the parts are folded (and remembered) one at a time.
@@ -268,8 +295,23 @@ export class RegistryRowValidator {
       values: [
         nationalId, familyName, middleName, givenName, fullName, folded, birthDate, gender, province, placeOfOrigin, ethnicity,
         nationality, issued, expires, permanent, temporary, householdId, relation, diedOn, missingSince, phone, email,
+        father, mother, guardian,
       ],
     };
+  }
+
+  /**
+   * A parent's or the guardian's ID number: optional; a well-formed number (12 digits, a known province
+   * prefix, a century/gender digit 0–5), never the person's own. Nothing more is asked of it: the person
+   * it names need not be in this file or in the mirror.
+   */
+  #relation(raw: RawRegistryRow, column: RelationColumn, own: string, problems: string[]): string | null {
+    const value = present(raw[I[column]]);
+    if (value === null) return null;
+    const problem = nationalIdFormatProblem(value);
+    if (problem) problems.push(`${column}: ${problem.message}`);
+    else if (value === own) problems.push(`${column}: the person's own number`);
+    return value;
   }
 
   #fold(name: string): string {

@@ -8,8 +8,10 @@ import { CURRENT_PROVINCES } from './administrative-units.ts';
 import { CopyRows, daysSince2000 } from './copy-rows.ts';
 import { foldName } from './names.ts';
 import { PROVINCE_PREFIXES } from './national-id.ts';
-import { checkName, checkText, jsonString, MAX_TEXT, REGISTRY_FILE_COLUMNS, RELATIONS, type RawRegistryRow, type RegistryFileColumn, type RegistryRowValidator } from './record-schema.ts';
-import { encodingError, headerOrder, MAX_RECORD_CHARS, parseQuotedRecord, RegistryFileError } from './registry-file.ts';
+import {
+  checkName, checkText, jsonString, MAX_TEXT, RECORD_COLUMNS, REGISTRY_FILE_COLUMNS, RELATIONS, type RawRegistryRow, type RegistryFileColumn, type RegistryRowValidator, type RelationColumn,
+} from './record-schema.ts';
+import { encodingError, headerOrder, MAX_RECORD_CHARS, parseQuotedRecord, RegistryFileError, relationColumnsOf } from './registry-file.ts';
 
 /** What became of each row, told to the import (which counts them and keeps the line map). */
 export interface CopyRowOutcome {
@@ -39,6 +41,9 @@ const DIED = column('died_on');
 const MISSING = column('missing_since');
 const PHONE = column('contact_phone');
 const EMAIL = column('contact_email');
+const FATHER = column('father_national_id');
+const MOTHER = column('mother_national_id');
+const GUARDIAN = column('guardian_national_id');
 const COLUMNS = REGISTRY_FILE_COLUMNS.length;
 /** More fields than this on a line are only counted, for the "has N fields" refusal. */
 const MAX_FIELDS = 64;
@@ -195,8 +200,9 @@ export class RegistryCsvCopier {
   #line = 0;
   #bomChecked = false;
   #skippingLine = false;
-  /** For each column (REGISTRY_FILE_COLUMNS order), its field in the file. */
+  /** For each column (REGISTRY_FILE_COLUMNS order), its field in the file; -1 for a relation column the file leaves out. */
   #fieldOf: Int32Array | undefined;
+  #relationColumns: ReadonlySet<RelationColumn> = new Set();
   #fields = 0;
   readonly #fieldStart = new Int32Array(MAX_FIELDS);
   readonly #fieldEnd = new Int32Array(MAX_FIELDS);
@@ -220,6 +226,11 @@ export class RegistryCsvCopier {
   /** Lines read so far. */
   get lines(): number {
     return this.#line;
+  }
+
+  /** The relation columns the file's header names (RegistryRowReader.relationColumns). */
+  get relationColumns(): ReadonlySet<RelationColumn> {
+    return this.#relationColumns;
   }
 
   /** Reads one chunk of the file; throws RegistryFileError for bytes that are not UTF-8 or a wrong header. */
@@ -322,8 +333,9 @@ export class RegistryCsvCopier {
       const stop = this.#end;
       for (let c = 0; c < COLUMNS; c++) {
         const field = fieldOf[c]!;
-        start[c] = starts[field]!;
-        stop[c] = ends[field]!;
+        // A column the file leaves out reads as an empty field.
+        start[c] = field < 0 ? 0 : starts[field]!;
+        stop[c] = field < 0 ? 0 : ends[field]!;
       }
       if (!this.#fastRow(data, line, end - lineStart)) {
         const values = new Array<string>(COLUMNS);
@@ -336,9 +348,10 @@ export class RegistryCsvCopier {
 
   #header(fields: string[]): void {
     const order = headerOrder(fields);
-    const fieldOf = new Int32Array(COLUMNS);
+    const fieldOf = new Int32Array(COLUMNS).fill(-1);
     order.forEach((columnIndex, field) => (fieldOf[columnIndex] = field));
     this.#fieldOf = fieldOf;
+    this.#relationColumns = new Set(relationColumnsOf(order));
     this.#fields = order.length;
   }
 
@@ -385,7 +398,7 @@ export class RegistryCsvCopier {
       return next;
     }
     const values = new Array<string>(COLUMNS);
-    for (let c = 0; c < COLUMNS; c++) values[c] = fields[this.#fieldOf[c]!]!;
+    for (let c = 0; c < COLUMNS; c++) values[c] = fields[this.#fieldOf[c]!] ?? '';
     this.#slowRow(values, firstLine);
     return next;
   }
@@ -476,6 +489,11 @@ export class RegistryCsvCopier {
     }
     if (s[EMAIL] !== e[EMAIL] && !isPlainEmail(d, s[EMAIL]!, e[EMAIL]!)) return false;
 
+    // Parents and guardian: absent, or a well-formed number that is not the person's own; the father's
+    // and the mother's never the same.
+    if (!relationNumber(d, s[FATHER]!, e[FATHER]!, id) || !relationNumber(d, s[MOTHER]!, e[MOTHER]!, id) || !relationNumber(d, s[GUARDIAN]!, e[GUARDIAN]!, id)) return false;
+    if (s[FATHER] !== e[FATHER] && s[MOTHER] !== e[MOTHER] && sameBytes(d.subarray(s[FATHER], e[FATHER]), d, s[MOTHER]!)) return false;
+
     // Every rule holds: the row is the validator's to count, then written.
     if (!this.#outcome.accepted(line)) return true;
     const out = this.output;
@@ -488,7 +506,7 @@ export class RegistryCsvCopier {
     const o = out.bytes;
     let at = out.length;
     o[at] = 0;
-    o[at + 1] = this.#lineNumbers ? 23 : 22;
+    o[at + 1] = this.#lineNumbers ? RECORD_COLUMNS.length + 1 : RECORD_COLUMNS.length;
     at += 2;
     if (this.#lineNumbers) {
       at = int32(o, at, 8);
@@ -525,6 +543,9 @@ export class RegistryCsvCopier {
     at = s[MISSING] === e[MISSING] ? int32(o, at, -1) : date(o, at, d, s[MISSING]!);
     at = field(o, at, d, s[PHONE]!, e[PHONE]!, true);
     at = field(o, at, d, s[EMAIL]!, e[EMAIL]!, true);
+    at = field(o, at, d, s[FATHER]!, e[FATHER]!, true);
+    at = field(o, at, d, s[MOTHER]!, e[MOTHER]!, true);
+    at = field(o, at, d, s[GUARDIAN]!, e[GUARDIAN]!, true);
     out.length = at;
     return true;
   }
@@ -686,6 +707,22 @@ function isPlainText(d: Buffer, start: number, end: number): boolean {
     }
   }
   return units <= MAX_TEXT;
+}
+
+/**
+ * An optional relation's ID number at [start, end): absent, or 12 digits with a known province prefix and
+ * a century/gender digit 0–5 (nationalIdFormatProblem() on bytes), other than the person's own at `own`.
+ */
+function relationNumber(d: Buffer, start: number, end: number, own: number): boolean {
+  if (start === end) return true;
+  if (end - start !== 12) return false;
+  let same = true;
+  for (let i = 0; i < 12; i++) {
+    const byte = d[start + i]!;
+    if (!isDigit(byte)) return false;
+    if (byte !== d[own + i]) same = false;
+  }
+  return !same && PREFIXES[(d[start]! - 48) * 100 + (d[start + 1]! - 48) * 10 + d[start + 2]! - 48] === 1 && d[start + 3]! <= 0x35;
 }
 
 /** An ASCII address the validator's EMAIL pattern takes, no longer than 254. */

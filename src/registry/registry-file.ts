@@ -1,6 +1,6 @@
 // Reading a registry file (CSV with a header, or NDJSON) as a stream of raw rows with their line
 // numbers: strict UTF-8, a checked header, bounded memory whatever the file or a malformed line.
-import { REGISTRY_FILE_COLUMNS, type RawRegistryRow } from './record-schema.ts';
+import { REGISTRY_FILE_COLUMNS, RELATION_COLUMNS, REQUIRED_FILE_COLUMNS, type RawRegistryRow, type RelationColumn } from './record-schema.ts';
 
 export type RegistryFileFormat = 'csv' | 'ndjson';
 export const REGISTRY_FILE_FORMATS: readonly RegistryFileFormat[] = ['csv', 'ndjson'];
@@ -41,9 +41,10 @@ export interface RowSink {
 export const MAX_RECORD_CHARS = 1 << 16;
 
 /**
- * Turns decoded text into rows. CSV: the first line is the header (columns in any order, each exactly
- * once); fields are RFC 4180 (quotes, doubled quotes, commas and line breaks inside quotes). NDJSON: one
- * JSON object per line with the column names as keys; a missing key is an empty value.
+ * Turns decoded text into rows. CSV: the first line is the header (columns in any order, each at most
+ * once, all but the optional relation columns required); fields are RFC 4180 (quotes, doubled quotes,
+ * commas and line breaks inside quotes). NDJSON: one JSON object per line with the column names as keys;
+ * a missing key is an empty value.
  */
 export class RegistryRowReader {
   readonly #format: RegistryFileFormat;
@@ -56,6 +57,7 @@ export class RegistryRowReader {
   /** The header lists the columns in REGISTRY_FILE_COLUMNS order: rows need no reordering. */
   #inOrder = false;
   #headerChecked = false;
+  readonly #relationColumns = new Set<RelationColumn>();
 
   constructor(format: RegistryFileFormat, sink: RowSink) {
     this.#format = format;
@@ -65,6 +67,14 @@ export class RegistryRowReader {
   /** Lines read so far. */
   get lines(): number {
     return this.#line;
+  }
+
+  /**
+   * The relation columns the file carries: named in the CSV header, or (NDJSON) a key of some line read
+   * so far, null or not. An import leaves the others as the registry holds them.
+   */
+  get relationColumns(): ReadonlySet<RelationColumn> {
+    return this.#relationColumns;
   }
 
   push(text: string): void {
@@ -149,6 +159,7 @@ export class RegistryRowReader {
     if (!this.#order) {
       this.#order = headerOrder(fields);
       this.#inOrder = this.#order.every((column, index) => column === index);
+      for (const column of relationColumnsOf(this.#order)) this.#relationColumns.add(column);
       return next;
     }
     if (fields.length !== this.#order.length) {
@@ -186,8 +197,13 @@ export class RegistryRowReader {
     const notText: string[] = [];
     for (const [key, value] of Object.entries(parsed)) {
       const index = COLUMN_POSITION.get(key);
-      if (index === undefined) unknown.push(key);
-      else if (typeof value === 'string') values[index] = value;
+      if (index === undefined) {
+        unknown.push(key);
+        continue;
+      }
+      // A relation key, even null, says the file speaks of that relation.
+      if (index >= FIRST_RELATION) this.#relationColumns.add(key as RelationColumn);
+      if (typeof value === 'string') values[index] = value;
       else if (value !== null) notText.push(key);
     }
     if (!this.#headerChecked) {
@@ -205,6 +221,13 @@ export class RegistryRowReader {
 }
 
 export const COLUMN_POSITION: ReadonlyMap<string, number> = new Map(REGISTRY_FILE_COLUMNS.map((column, index) => [column, index]));
+/** The relation columns come last in REGISTRY_FILE_COLUMNS. */
+const FIRST_RELATION = COLUMN_POSITION.get(RELATION_COLUMNS[0])!;
+
+/** The relation columns among a header's columns (positions in REGISTRY_FILE_COLUMNS, as headerOrder() gives). */
+export function relationColumnsOf(order: readonly number[]): RelationColumn[] {
+  return RELATION_COLUMNS.filter((column) => order.includes(COLUMN_POSITION.get(column)!));
+}
 
 function describeKeys(keys: string[]): string {
   return `${keys.map((key) => JSON.stringify(key)).join(', ')} ${keys.length === 1 ? 'is not a registry column' : 'are not registry columns'}`;
@@ -214,7 +237,7 @@ function describeKeys(keys: string[]): string {
 export function headerOrder(fields: string[]): number[] {
   const names = fields.map((field) => field.trim());
   const unknown = names.filter((name) => !COLUMN_POSITION.has(name));
-  const missing = REGISTRY_FILE_COLUMNS.filter((column) => !names.includes(column));
+  const missing = REQUIRED_FILE_COLUMNS.filter((column) => !names.includes(column));
   const repeated = names.filter((name, index) => names.indexOf(name) !== index);
   const problems = [
     missing.length > 0 && `missing ${missing.join(', ')}`,

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from '../storage/database.ts';
 import { COPY_FORMAT, CopyRows } from './copy-rows.ts';
-import { RECORD_COLUMNS, RECORD_COLUMN_TYPES, RegistryRowValidator, todayInVietnam, type RawRegistryRow } from './record-schema.ts';
+import { RECORD_COLUMNS, RECORD_COLUMN_TYPES, RELATION_COLUMNS, RegistryRowValidator, todayInVietnam, type RawRegistryRow, type RelationColumn } from './record-schema.ts';
 import { RegistryCsvCopier, type CopyRowOutcome } from './registry-csv-copy.ts';
 import { encodingError, RegistryRowReader, type RegistryFileFormat } from './registry-file.ts';
 
@@ -83,33 +83,40 @@ const IMPORT_LOCK = 0x72656769; // 'regi'
 /** A load this large into a registry at most a tenth its size rebuilds the secondary indexes after it. */
 const BULK_LOAD_MIN_ROWS = 50_000;
 
-/** `column = source.column, …` for every record column but the key. */
-const assignments = (source: string): string =>
-  RECORD_COLUMNS.filter((column) => column !== 'national_id').map((column) => `${column} = ${source}.${column}`).join(', ');
-/** The registry row `r` differs from the row `source` in some record column. */
-const differs = (source: string): string =>
-  `(${RECORD_COLUMNS.map((column) => `r.${column}`).join(', ')}) IS DISTINCT FROM (${RECORD_COLUMNS.map((column) => `${source}.${column}`).join(', ')})`;
+/**
+ * The record columns a file speaks for: all but the relation columns it leaves out (an older file
+ * without them says nothing about parents and guardian, so what the registry holds there stays).
+ */
+const columnsGiven = (relations: ReadonlySet<RelationColumn>): readonly string[] =>
+  RECORD_COLUMNS.filter((column) => !(RELATION_COLUMNS as readonly string[]).includes(column) || relations.has(column as RelationColumn));
+/** `column = source.column, …` for every given column but the key. */
+const assignments = (source: string, columns: readonly string[]): string =>
+  columns.filter((column) => column !== 'national_id').map((column) => `${column} = ${source}.${column}`).join(', ');
+/** The registry row `r` differs from the row `source` in some given column. */
+const differs = (source: string, columns: readonly string[]): string =>
+  `(${columns.map((column) => `r.${column}`).join(', ')}) IS DISTINCT FROM (${columns.map((column) => `${source}.${column}`).join(', ')})`;
 // Rows go in key order, so the primary key grows at its right edge instead of being rewritten page by
 // page all over: with a registry far larger than shared_buffers, random order thrashes the index. The
 // numbers are ASCII digits, so the "C" order is the index's order, and much the quicker sort.
 const KEY_ORDER = 'ORDER BY national_id COLLATE "C"';
 
-// Updates only what differs: an unchanged row is neither written nor given a new updated_at.
-const MERGE = `
+// Updates only what differs: an unchanged row is neither written nor given a new updated_at. A new
+// record gets every column (NULL for a relation the file leaves out: not known).
+const mergeStatement = (columns: readonly string[]): string => `
 WITH merged AS (
   INSERT INTO registry_records AS r (${COLUMN_LIST}, updated_at)
   SELECT ${COLUMN_LIST}, now() FROM ${STAGING} ${KEY_ORDER}
-  ON CONFLICT (national_id) DO UPDATE SET ${assignments('excluded')}, updated_at = excluded.updated_at
-  WHERE ${differs('excluded')}
+  ON CONFLICT (national_id) DO UPDATE SET ${assignments('excluded', columns)}, updated_at = excluded.updated_at
+  WHERE ${differs('excluded', columns)}
   RETURNING xmax = 0 AS inserted
 )
 SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM merged`;
 
 // The bulk path: the few records already there are updated, the rest inserted without the cost of
 // ON CONFLICT's speculative insertion (repeats were removed before, so no key can come twice).
-const BULK_UPDATE = `
-UPDATE registry_records r SET ${assignments('s')}, updated_at = now()
-FROM ${STAGING} s WHERE r.national_id = s.national_id AND ${differs('s')}`;
+const bulkUpdate = (columns: readonly string[]): string => `
+UPDATE registry_records r SET ${assignments('s', columns)}, updated_at = now()
+FROM ${STAGING} s WHERE r.national_id = s.national_id AND ${differs('s', columns)}`;
 const BULK_INSERT = `
 INSERT INTO registry_records (${COLUMN_LIST}, updated_at)
 SELECT ${COLUMN_LIST}, now() FROM ${STAGING} s
@@ -170,6 +177,8 @@ class LineMap {
 interface CopySource {
   readonly output: CopyRows;
   readonly lines: number;
+  /** The relation columns the file carries (known once the file has been read). */
+  readonly relationColumns: ReadonlySet<RelationColumn>;
   push(chunk: Buffer): void;
   end(): void;
 }
@@ -194,6 +203,10 @@ class NdjsonCopier implements CopySource {
 
   get lines(): number {
     return this.#reader.lines;
+  }
+
+  get relationColumns(): ReadonlySet<RelationColumn> {
+    return this.#reader.relationColumns;
   }
 
   push(chunk: Buffer): void {
@@ -305,6 +318,7 @@ export async function importRegistry(db: Database, input: AsyncIterable<Buffer |
     signal?.addEventListener('abort', stopMerge, { once: true });
     const mergeOptions = {
       strict: options.strict === true,
+      columns: columnsGiven(source.relationColumns),
       onRepeat: (line: number, nationalId: string, firstLine: number) => reject(line, nationalId, `national_id: repeats line ${firstLine}`),
       onIndexing: () => options.onProgress?.({ phase: 'indexing' as const, rows: read, bytes }),
     };
@@ -323,8 +337,11 @@ export async function importRegistry(db: Database, input: AsyncIterable<Buffer |
     await client.query('COMMIT');
     // Fresh statistics for the planner after a load that changed much of the table: for the columns
     // queries filter on (half the time of a whole-table ANALYZE, whose other columns hold wide text and
-    // JSON); autovacuum's own ANALYZE fills in the rest after a load this size.
-    if (merged.mode !== 'incremental') await client.query('ANALYZE registry_records (national_id, household_id, died_on, missing_since)');
+    // JSON); autovacuum's own ANALYZE fills in the rest after a load this size. The relation columns
+    // too: "whose parent is this citizen?" is asked at sign-ins that ask for representation.
+    if (merged.mode !== 'incremental') {
+      await client.query('ANALYZE registry_records (national_id, household_id, died_on, missing_since, father_national_id, mother_national_id, guardian_national_id)');
+    }
     const { inserted, updated, mode } = merged;
     return {
       read,
@@ -359,7 +376,7 @@ export async function importRegistry(db: Database, input: AsyncIterable<Buffer |
 async function merge(
   client: pg.Client,
   staged: number,
-  options: { strict: boolean; onRepeat: (line: number, nationalId: string, firstLine: number) => void; onIndexing: () => void },
+  options: { strict: boolean; columns: readonly string[]; onRepeat: (line: number, nationalId: string, firstLine: number) => void; onIndexing: () => void },
 ): Promise<{ inserted: number; updated: number; mode: ImportMode } | undefined> {
   await client.query("SET LOCAL work_mem = '512MB'");
   await client.query("SET LOCAL maintenance_work_mem = '1GB'");
@@ -374,7 +391,7 @@ async function merge(
   const limit = Math.floor(staged / 10);
   const { rows: [existing] } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT 1 FROM registry_records LIMIT ${limit + 1}) r`);
   if (staged < BULK_LOAD_MIN_ROWS || Number(existing?.n) > limit) {
-    const { rows: [row] } = await client.query<{ inserted: string; updated: string }>(MERGE);
+    const { rows: [row] } = await client.query<{ inserted: string; updated: string }>(mergeStatement(options.columns));
     return { inserted: Number(row?.inserted), updated: Number(row?.updated), mode: 'incremental' };
   }
 
@@ -382,7 +399,7 @@ async function merge(
   await client.query("SET LOCAL lock_timeout = '30s'");
   const indexes = await client.query<{ name: string; definition: string }>(SECONDARY_INDEXES);
   for (const index of indexes.rows) await client.query(`DROP INDEX ${pg.escapeIdentifier(index.name)}`);
-  const updated = Number(existing?.n) > 0 ? ((await client.query(BULK_UPDATE)).rowCount ?? 0) : 0;
+  const updated = Number(existing?.n) > 0 ? ((await client.query(bulkUpdate(options.columns))).rowCount ?? 0) : 0;
   const inserted = (await client.query(BULK_INSERT)).rowCount ?? 0;
   options.onIndexing();
   for (const index of indexes.rows) await client.query(index.definition);
@@ -447,7 +464,7 @@ async function finishFirstLoad(
   firstLoad: FirstLoad,
   written: number,
   lines: LineMap,
-  options: { strict: boolean; onRepeat: (line: number, nationalId: string, firstLine: number) => void; onIndexing: () => void },
+  options: { strict: boolean; columns: readonly string[]; onRepeat: (line: number, nationalId: string, firstLine: number) => void; onIndexing: () => void },
 ): Promise<{ inserted: number; updated: number; mode: ImportMode } | undefined> {
   await client.query("SET LOCAL maintenance_work_mem = '1GB'");
   options.onIndexing();

@@ -43,6 +43,15 @@ export interface RegistryRecord {
   readonly missingSince: string | null;
   readonly contactPhone: string | null;
   readonly contactEmail: string | null;
+  /**
+   * The father, the mother and the legal guardian by ID number (docs/registry.md "Parents and
+   * guardian"): null when the registry names none, absent when the source does not say (a remote
+   * registry's answer, a record written without them). Who may act for a child under 14 follows from
+   * these (src/representation/representation.ts).
+   */
+  readonly fatherNationalId?: string | null;
+  readonly motherNationalId?: string | null;
+  readonly guardianNationalId?: string | null;
 }
 
 /** Dead or missing people cannot sign in (docs/domain.md: their eID is locked). */
@@ -90,6 +99,9 @@ export interface RegistryRow {
   missing_since: string | null;
   contact_phone: string | null;
   contact_email: string | null;
+  father_national_id: string | null;
+  mother_national_id: string | null;
+  guardian_national_id: string | null;
 }
 
 export function registryRecordFromRow(row: RegistryRow): RegistryRecord {
@@ -115,6 +127,9 @@ export function registryRecordFromRow(row: RegistryRow): RegistryRecord {
     missingSince: row.missing_since,
     contactPhone: row.contact_phone,
     contactEmail: row.contact_email,
+    fatherNationalId: row.father_national_id,
+    motherNationalId: row.mother_national_id,
+    guardianNationalId: row.guardian_national_id,
   };
 }
 
@@ -143,7 +158,10 @@ export class RegistryRepository {
     return rows.map(registryRecordFromRow);
   }
 
-  /** Inserts or replaces a record (the demo seed; imports use their own bulk path). */
+  /**
+   * Inserts or replaces a record (the demo seed; imports use their own bulk path). A relation left out
+   * (undefined) is not known: a new record gets none, an existing one keeps its own; null clears it.
+   */
   async upsert(record: NewRegistryRecord): Promise<void> {
     const name = splitFullName(record.fullName);
     await this.#db('registry_records')
@@ -170,6 +188,9 @@ export class RegistryRepository {
         missing_since: record.missingSince,
         contact_phone: record.contactPhone,
         contact_email: record.contactEmail,
+        ...(record.fatherNationalId !== undefined && { father_national_id: record.fatherNationalId }),
+        ...(record.motherNationalId !== undefined && { mother_national_id: record.motherNationalId }),
+        ...(record.guardianNationalId !== undefined && { guardian_national_id: record.guardianNationalId }),
         updated_at: this.#db.fn.now(),
       })
       .onConflict('national_id')

@@ -94,6 +94,8 @@ const HEAD_AGE = new WeightedChoice<readonly [number, number]>([
   [[22, 29], 12], [[30, 39], 22], [[40, 49], 22], [[50, 59], 20], [[60, 69], 14], [[70, 79], 7], [[80, 92], 3],
 ]);
 const CHILDREN = new WeightedChoice([[0, 18], [1, 25], [2, 35], [3, 15], [4, 7]]);
+/** Minors whose record names a guardian instead of parents. */
+const GUARDIAN_SHARE = 0.03;
 
 const DAY_MS = 86_400_000;
 const YEAR_DAYS = 365.2425;
@@ -138,6 +140,10 @@ interface Person {
   prefix: string;
   placeOfOrigin: string;
   relation: RelationToHead;
+  /** ID numbers of the parents and guardian the record names ('' for none). */
+  father: string;
+  mother: string;
+  guardian: string;
 }
 
 interface Household {
@@ -198,6 +204,11 @@ function ndjsonLine(fields: readonly string[]): string {
 
 class PopulationGenerator {
   readonly #random: SeededRandom;
+  /**
+   * Draws for the family relations only, so that adding them left every other value of a seed's file
+   * as it was before (the relations came later than the rest).
+   */
+  readonly #relationsRandom: SeededRandom;
   readonly #asOfDay: number;
   readonly #seedWord: number;
   /** Next counter per (prefix, century/gender digit, two-digit year) bucket of ID numbers. */
@@ -211,6 +222,7 @@ class PopulationGenerator {
 
   constructor(seed: string, asOf: string) {
     this.#random = new SeededRandom(seed);
+    this.#relationsRandom = new SeededRandom(`${seed}/relations`);
     this.#asOfDay = dayOf(asOf);
     this.#seedWord = hashSeed(`${seed}/serials`)[0];
     this.#prefixes = new WeightedChoice(PREFIXES.map((prefix) => [prefix, PREFIX_POPULATION[prefix]!] as const));
@@ -257,12 +269,16 @@ class PopulationGenerator {
       if (age < 0) continue;
       const gender: Gender = random.chance(0.51) ? 'male' : 'female';
       const child = this.#person(lineage.familyName, this.#birthDay(age), gender, household.homePrefix, lineage.placeOfOrigin, 'child');
+      this.#relate(child, father, mother, head);
       members.push(child);
       // Now and then a grown son's child lives in the same household.
       if (gender === 'male' && age >= 22 && random.chance(0.15)) {
         const grandchildAge = age - random.between(20, 30);
         if (grandchildAge >= 0) {
-          members.push(this.#person(child.familyName, this.#birthDay(grandchildAge), random.chance(0.51) ? 'male' : 'female', household.homePrefix, child.placeOfOrigin, 'grandchild'));
+          const grandchild = this.#person(child.familyName, this.#birthDay(grandchildAge), random.chance(0.51) ? 'male' : 'female', household.homePrefix, child.placeOfOrigin, 'grandchild');
+          // Its mother lives elsewhere: the record names the father (or the grandparent as guardian).
+          this.#relate(grandchild, child, undefined, head);
+          members.push(grandchild);
         }
       }
     }
@@ -276,6 +292,24 @@ class PopulationGenerator {
     }
 
     for (const member of members.slice(0, limit)) this.rows.push(this.#row(member, household));
+  }
+
+  /**
+   * The parents a child's record names: the household's father and mother, if 18 or older at the birth. A minor now and then has a guardian instead, the household's head
+   * (a grandparent, or an adult who took the child in); only people written before the child are named,
+   * so that a file cut short names no one it leaves out.
+   */
+  #relate(child: Person, father: Person | undefined, mother: Person | undefined, guardian: Person): void {
+    const minor = this.#asOfDay - child.birthDay < 18 * YEAR_DAYS;
+    if (minor && guardian !== child && this.#relationsRandom.chance(GUARDIAN_SHARE)) {
+      child.guardian = guardian.nationalId;
+      return;
+    }
+    // The household's ages make nearly every parent 18 or more at the birth; the rare one who was not
+    // (a birth day drawn late in the year) is left unnamed rather than written implausible.
+    const adultAtBirth = (parent: Person | undefined) => parent !== undefined && child.birthDay - parent.birthDay >= 18 * YEAR_DAYS;
+    child.father = adultAtBirth(father) ? father!.nationalId : '';
+    child.mother = adultAtBirth(mother) ? mother!.nationalId : '';
   }
 
   #household(): Household {
@@ -336,6 +370,9 @@ class PopulationGenerator {
       prefix,
       placeOfOrigin,
       relation,
+      father: '',
+      mother: '',
+      guardian: '',
     };
   }
 
@@ -445,6 +482,9 @@ class PopulationGenerator {
       missingDay >= 0 ? dateOfDay(missingDay) : '',
       phone,
       email,
+      person.father,
+      person.mother,
+      person.guardian,
     ];
   }
 }

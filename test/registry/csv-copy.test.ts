@@ -5,7 +5,7 @@
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
 import { CopyRows } from '../../src/registry/copy-rows.ts';
-import { REGISTRY_FILE_COLUMNS, RegistryRowValidator, type RawRegistryRow, type RowVerdict } from '../../src/registry/record-schema.ts';
+import { REGISTRY_FILE_COLUMNS, RELATION_COLUMNS, REQUIRED_FILE_COLUMNS, RegistryRowValidator, type RawRegistryRow, type RowVerdict } from '../../src/registry/record-schema.ts';
 import { RegistryCsvCopier } from '../../src/registry/registry-csv-copy.ts';
 import { encodingError, RegistryRowReader } from '../../src/registry/registry-file.ts';
 import { generateRegistry } from '../../src/registry/synthetic-registry.ts';
@@ -242,6 +242,18 @@ const VARIANTS: Partial<Citizen>[] = [
   { contact_email: 'an.example.com' },
   { contact_email: `${'a'.repeat(245)}@example.com` },
   { contact_email: `${'a'.repeat(243)}@example.com` },
+  { father_national_id: '001070000001' },
+  { mother_national_id: '001171000002', father_national_id: '001070000001', guardian_national_id: '079185000123' },
+  { guardian_national_id: '001099012345' },
+  { father_national_id: '001099012345' },
+  { father_national_id: '00107000001' },
+  { mother_national_id: '0011710000021' },
+  { mother_national_id: '00117100000x' },
+  { guardian_national_id: '003070000001' },
+  { guardian_national_id: '001670000001' },
+  { father_national_id: '001070000001', mother_national_id: '001070000001' },
+  { father_national_id: ' 001070000001' },
+  { father_national_id: '２０１０７０００００１' },
 ];
 
 function variantsFile(lineEnd = '\n'): Buffer {
@@ -299,9 +311,28 @@ describe('the CSV fast path of the registry import', function () {
       '',
     ].join('\n');
     const result = expectSame(file(text), [1, 2, 5, 64, 4096]);
-    expect(result.rejected.map((refused) => refused.reason)).to.include.members(['a quote inside an unquoted field', 'has 25 fields, the header has 24', 'text after a closing quote']);
+    expect(result.rejected.map((refused) => refused.reason)).to.include.members(['a quote inside an unquoted field', 'has 28 fields, the header has 27', 'text after a closing quote']);
     expect(result.rejected[0]).to.deep.equal({ line: 4, nationalId: '001099000007', reason: 'permanent_street: contains a control character' });
     expect(result.accepted).to.deep.equal([2, 3, 10]);
+  });
+
+  it('agrees on files without the relation columns, or with only some, in any column order', function () {
+    const rows = VARIANTS.map((fields, index) => citizen({ household_id: `HK${index}`, ...fields }));
+    const quote = (value: string) => (/[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+    const withColumns = (columns: readonly string[]) =>
+      file([columns.join(','), ...rows.map((row) => columns.map((name) => quote(row[name as keyof Citizen])).join(','))].join('\n') + '\n');
+    for (const columns of [REQUIRED_FILE_COLUMNS, [...REQUIRED_FILE_COLUMNS].reverse(), [RELATION_COLUMNS[2], ...REQUIRED_FILE_COLUMNS]]) {
+      const copier = new RegistryCsvCopier(new RegistryRowValidator(TODAY), TODAY, outcome({ copy: '', accepted: [], rejected: [] }), { lineNumbers: false });
+      copier.push(withColumns(columns));
+      copier.end();
+      expect([...copier.relationColumns]).to.deep.equal(RELATION_COLUMNS.filter((column) => columns.includes(column)));
+      const result = expectSame(withColumns(columns), [1, 7, 4096]);
+      // Without the columns, no row is refused for a relation: the file says nothing of them.
+      const relationRefusals = result.rejected.filter((refused) => refused.reason.includes('_national_id:'));
+      expect(relationRefusals.every((refused) => refused.reason.startsWith('guardian_national_id') || refused.reason.includes('; guardian_national_id'))).to.equal(true);
+      if (!columns.includes(RELATION_COLUMNS[2])) expect(relationRefusals).to.deep.equal([]);
+      else expect(relationRefusals.length).to.be.greaterThan(0);
+    }
   });
 
   it('agrees on an unterminated quote at the end, and on one that runs past 64 KiB', function () {

@@ -32,6 +32,9 @@ export function citizen(fields: Partial<Citizen> = {}): Citizen {
     missing_since: '',
     contact_phone: '+84900000001',
     contact_email: 'an@example.com',
+    father_national_id: '',
+    mother_national_id: '',
+    guardian_national_id: '',
     ...fields,
   };
 }

@@ -195,6 +195,25 @@ describe('the registry gateway', function () {
         expect(record?.permanentAddress).to.deep.equal({ streetAddress: '45 Đường Lê Lợi', locality: 'Phường Sài Gòn', region: 'Thành phố Hồ Chí Minh', country: 'VN' });
       });
 
+      it('maps parents and guardian: a number, null for none, absent (or malformed) for not said', async function () {
+        const bich = registry.records.get(BICH.id)!;
+        const child = '079321000042';
+        const childRecord = { ...bich, national_id: child, full_name: 'Trần Thị Nhi', birth_date: '2021-01-02', id_card_issue_date: null, id_card_expiry_date: null };
+        try {
+          registry.records.set(child, { ...childRecord, mother_national_id: BICH.id, father_national_id: null });
+          expect(await gateway().findByNationalId(child)).to.deep.include({ motherNationalId: BICH.id, fatherNationalId: null });
+          const found = await gateway().findByNationalId(child);
+          expect(found && 'guardianNationalId' in found, 'a key the answer leaves out stays out').to.equal(false);
+          registry.records.set(child, { ...childRecord, mother_national_id: '07918500012X', guardian_national_id: child });
+          const odd = await gateway().findByNationalId(child);
+          expect(odd && 'motherNationalId' in odd).to.equal(false);
+          expect(odd?.guardianNationalId, "the person's own number is no guardian").to.equal(null);
+          expect(odd?.fullName).to.equal('Trần Thị Nhi');
+        } finally {
+          registry.records.delete(child);
+        }
+      });
+
       it('answers undefined for a number the registry does not know, without retrying', async function () {
         expect(await gateway().findByNationalId('001099999999')).to.equal(undefined);
         expect(registry.requests).to.have.length(1);

@@ -1,7 +1,7 @@
 // Reading registry files: the CSV header, RFC 4180 quoting across chunk boundaries, NDJSON objects,
 // and line numbers that point at the right line whatever the file holds.
 import { expect } from 'chai';
-import { REGISTRY_FILE_COLUMNS, type RawRegistryRow } from '../../src/registry/record-schema.ts';
+import { REGISTRY_FILE_COLUMNS, RELATION_COLUMNS, REQUIRED_FILE_COLUMNS, type RawRegistryRow } from '../../src/registry/record-schema.ts';
 import { RegistryFileError, RegistryRowReader, registryFileFormat, type RegistryFileFormat } from '../../src/registry/registry-file.ts';
 
 interface Read {
@@ -89,7 +89,7 @@ describe('registry files', function () {
       const result = readSplitEverywhere('csv', text);
       expect(result.malformed).to.deep.equal([
         { line: 2, reason: 'a quote inside an unquoted field' },
-        { line: 3, reason: 'has 25 fields, the header has 24' },
+        { line: 3, reason: 'has 28 fields, the header has 27' },
       ]);
       expect(result.rows.map((entry) => entry.line)).to.deep.equal([4]);
     });
@@ -123,9 +123,34 @@ describe('registry files', function () {
       );
       expect(() => read('csv', [''])).to.throw(RegistryFileError, 'the file is empty');
     });
+
+    it('takes a header without the relation columns, or with some of them, and says which it has', function () {
+      for (const columns of [REQUIRED_FILE_COLUMNS, [...REQUIRED_FILE_COLUMNS].reverse(), ['mother_national_id', ...REQUIRED_FILE_COLUMNS]]) {
+        const rows: RawRegistryRow[] = [];
+        const reader = new RegistryRowReader('csv', { row: (values) => rows.push([...values]), malformed: () => expect.fail('malformed') });
+        const line = columns.map((name) => (name === 'national_id' ? '001099012345' : name === 'mother_national_id' ? '001170000001' : '')).join(',');
+        reader.push(`${columns.join(',')}\n${line}\n`);
+        reader.end();
+        expect([...reader.relationColumns]).to.deep.equal(RELATION_COLUMNS.filter((name) => columns.includes(name)));
+        expect(rows).to.have.length(1);
+        expect(column(rows[0]!, 'national_id')).to.equal('001099012345');
+        expect(column(rows[0]!, 'mother_national_id') ?? null).to.equal(columns.includes('mother_national_id') ? '001170000001' : null);
+        expect(column(rows[0]!, 'father_national_id') ?? null).to.equal(null);
+      }
+      expect(() => read('csv', [`${REQUIRED_FILE_COLUMNS.filter((name) => name !== 'contact_email').join(',')}\n`])).to.throw(RegistryFileError, 'wrong header: missing contact_email (');
+    });
   });
 
   describe('NDJSON', function () {
+    it('carries a relation column once any line names its key, null or not', function () {
+      const reader = new RegistryRowReader('ndjson', { row: () => undefined, malformed: () => undefined });
+      reader.push('{"national_id":"001099012345"}\n');
+      expect([...reader.relationColumns]).to.deep.equal([]);
+      reader.push('{"national_id":"001099000001","guardian_national_id":null}\n{"national_id":"001099000002","father_national_id":"001070000001"}\n');
+      reader.end();
+      expect([...reader.relationColumns].sort()).to.deep.equal(['father_national_id', 'guardian_national_id']);
+    });
+
     it('reads one object per line; a missing key is no value', function () {
       const text = `{"national_id":"001099012345","gender":"male"}\n\n{"national_id":"079185000123","contact_email":null}\n`;
       const result = readSplitEverywhere('ndjson', text);
