@@ -264,6 +264,40 @@ describe('business register import', function () {
     });
   });
 
+  describe('a first load into the empty mirror', function () {
+    const indexes = async () =>
+      (await db.raw<{ rows: { indexdef: string }[] }>(
+        "SELECT indexdef FROM pg_indexes WHERE tablename IN ('business_organisations', 'business_representatives') ORDER BY indexname",
+      )).rows.map((row) => row.indexdef);
+
+    it('builds the keys and indexes it dropped again, and they hold', async function () {
+      const before = await indexes();
+      expect(before.join('\n')).to.include('business_representatives_national_id').and.to.include('business_organisations_pkey');
+      const { summary } = await load(csvOf([organisation(), other(1)]));
+      expect(summary).to.include({ mode: 'first', inserted: 2 });
+      expect(await indexes()).to.deep.equal(before);
+      const error = await db('business_organisations').insert({ ...(await db('business_organisations').where({ enterprise_code: '0100000001' }).first()) as object }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect((error as { code?: string }).code).to.equal('23505');
+    });
+
+    it('rolls back whole, keys and indexes included, when aborted while they are rebuilt', async function () {
+      const before = await indexes();
+      const abort = new AbortController();
+      const error = await load(csvOf([organisation(), other(1), other(2)]), {
+        signal: abort.signal,
+        onProgress: ({ phase }) => {
+          if (phase === 'indexing') abort.abort(new Error('stopped while indexing'));
+        },
+      }).then(() => undefined, (caught: unknown) => caught);
+      expect((error as Error).message).to.equal('stopped while indexing');
+      expect(await snapshot()).to.deep.equal({ organisations: [], representatives: [] });
+      expect(await indexes()).to.deep.equal(before);
+    });
+  });
+
   describe('an import that does not finish', function () {
     /** The file in batches of fresh organisations; fails (or aborts) after `stopAfter` batches. */
     async function* failingFile(stopAfter: number, stop: () => void) {
