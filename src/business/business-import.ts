@@ -129,6 +129,10 @@ WHERE i.schemaname = current_schema() AND i.tablename = ANY($1::text[])
 const KEYS = `
 SELECT conrelid::regclass::text AS table_name, conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
 WHERE conrelid = ANY(ARRAY['business_organisations'::regclass, 'business_representatives'::regclass]) AND contype IN ('p', 'u')`;
+// Foreign keys of other tables that point at the mirror (none in migration 018; any a later one adds).
+const REFERENCES = `
+SELECT conrelid::regclass::text AS table_name, conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
+WHERE confrelid = ANY(ARRAY['business_organisations'::regclass, 'business_representatives'::regclass]) AND contype = 'f'`;
 
 /** File bytes in, checked rows out as binary COPY rows with their line numbers. */
 class BusinessCopier {
@@ -265,6 +269,8 @@ export async function importBusinessRegister(db: Database, input: AsyncIterable<
       // representative twice, so the keys build. All inside the transaction: a rollback restores them.
       const indexes = (await client.query<{ name: string; definition: string }>(SECONDARY_INDEXES, [MIRROR_TABLES])).rows;
       const keys = (await client.query<{ table_name: string; name: string; definition: string }>(KEYS)).rows;
+      const references = (await client.query<{ table_name: string; name: string; definition: string }>(REFERENCES)).rows;
+      for (const reference of references) await client.query(`ALTER TABLE ${reference.table_name} DROP CONSTRAINT ${pg.escapeIdentifier(reference.name)}`);
       for (const index of indexes) await client.query(`DROP INDEX ${pg.escapeIdentifier(index.name)}`);
       for (const key of keys) await client.query(`ALTER TABLE ${key.table_name} DROP CONSTRAINT ${pg.escapeIdentifier(key.name)}`);
       const inserted = (await client.query(INSERT_ALL)).rowCount ?? 0;
@@ -272,6 +278,7 @@ export async function importBusinessRegister(db: Database, input: AsyncIterable<
       options.onProgress?.({ phase: 'indexing', rows: read, bytes });
       for (const key of keys) await client.query(`ALTER TABLE ${key.table_name} ADD CONSTRAINT ${pg.escapeIdentifier(key.name)} ${key.definition}`);
       for (const index of indexes) await client.query(index.definition);
+      for (const reference of references) await client.query(`ALTER TABLE ${reference.table_name} ADD CONSTRAINT ${pg.escapeIdentifier(reference.name)} ${reference.definition}`);
       await client.query('ANALYZE business_organisations');
       await client.query('ANALYZE business_representatives');
       result = { inserted, updated: 0, mode: 'first' };

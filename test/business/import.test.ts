@@ -283,6 +283,20 @@ describe('business register import', function () {
       expect((error as { code?: string }).code).to.equal('23505');
     });
 
+    it('puts back a foreign key another table holds on the mirror', async function () {
+      await db.raw('CREATE TABLE business_reference_test (enterprise_code text COLLATE "C" REFERENCES business_organisations)');
+      try {
+        const { summary } = await load(csvOf([organisation()]));
+        expect(summary).to.include({ mode: 'first', inserted: 1 });
+        const { rows } = await db.raw<{ rows: { definition: string }[] }>(
+          "SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = 'business_reference_test'::regclass AND contype = 'f'",
+        );
+        expect(rows.map((row) => row.definition)).to.deep.equal(['FOREIGN KEY (enterprise_code) REFERENCES business_organisations(enterprise_code)']);
+      } finally {
+        await db.raw('DROP TABLE business_reference_test');
+      }
+    });
+
     it('rolls back whole, keys and indexes included, when aborted while they are rebuilt', async function () {
       const before = await indexes();
       const abort = new AbortController();
