@@ -138,12 +138,14 @@ describe('business register import', function () {
         JSON.stringify({ ...organisation(), representatives: '001099012345:Giám đốc' }),
         JSON.stringify({ ...organisation(), representatives: [{ national_id: '001099012345' , title: 'Giám đốc', since: '2020-01-01' }] }),
         JSON.stringify({ ...organisation(), representatives: [] }),
+        JSON.stringify({ ...organisation(), representatives: [{ national_id: '001099012345', title: 'Giám đốc; Kế toán trưởng' }] }),
       ].join('\n');
       const { rejected } = await load(`${lines}\n`, { format: 'ndjson' });
       expect(rejected.map((row) => [row.line, row.reason])).to.deep.equal([
         [1, 'representatives: must be an array of {"national_id", "title"}'],
         [2, 'representatives[0]: unexpected field "since"'],
         [3, 'representatives: at least one legal representative is required'],
+        [4, 'representatives[0]: title contains ";" (the CSV form\'s separator)'],
       ]);
     });
   });
