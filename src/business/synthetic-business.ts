@@ -221,7 +221,8 @@ export async function generateBusinessRegister(options: GenerateBusinessOptions,
   // Enterprise codes: for each prefix, serial k is (a·k + b) mod 10⁸ with a prime to 10 — a permutation,
   // so codes never repeat — and b the prefix's own offset.
   const [a0] = hashSeed(`${options.seed}/business/codes`);
-  const multiplier = BigInt((a0 | 1) % 5 === 0 ? (a0 | 1) + 2 : a0 | 1);
+  const odd = (a0 | 1) >>> 0;
+  const multiplier = BigInt(odd % 5 === 0 ? odd + 2 : odd);
   const serials = new Map<string, { next: number; offset: bigint }>();
   const nextCode = (prefix: string): string => {
     for (;;) {

@@ -52,6 +52,14 @@ describe('synthetic business register', function () {
     expect(smaller.trimEnd().split('\n')).to.have.length(501);
   });
 
+  it('writes well-formed, unique codes whatever the seed', async function () {
+    for (const seed of ['a', 'b', 'p', 'x', 'bench', 'seed 1', 'seed 2', 'seed 3', 'demo', 'cli']) {
+      const codes = (await generate(pool, 300, seed)).trimEnd().split('\n').slice(1).map((line) => line.slice(0, line.indexOf(',')));
+      for (const code of codes) expect(code, `seed ${seed}`).to.match(ENTERPRISE_CODE);
+      expect(new Set(codes).size, `seed ${seed}`).to.equal(300);
+    }
+  });
+
   it('appoints only living adults of the registry file', async function () {
     const adults = new Set<string>();
     const dead = new Set<string>();
