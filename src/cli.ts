@@ -32,6 +32,7 @@ const { ADMIN_CLI_USAGE } = await import('./admin/admin-cli.ts');
 const { KEY_COMMANDS_USAGE, keyCommand } = await import('./admin/key-commands.ts');
 const { ADMINS_USAGE, AdminsCommandRefused } = await import('./admin/auth-cli.ts');
 const { VERIFIED_CLAIMS_CLI_USAGE } = await import('./admin/verified-claims-cli.ts');
+const { BUSINESS_CLI_USAGE, BusinessCommandRefused, generateBusinessFile, importBusinessFile, applyBusinessChangesFile } = await import('./business/business-cli.ts');
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -63,6 +64,7 @@ ${VERIFIED_CLAIMS_CLI_USAGE}
                                    --out - writes to standard output
   registry apply-changes FILE      apply a registry change feed (NDJSON; docs/registry.md "Registry change feed"):
                                    deaths and disappearances lock accounts and end all their access
+${BUSINESS_CLI_USAGE}
 ${ADMIN_CLI_USAGE}
   backup create FILE               dump the database with pg_dump (custom format, mode 0600)
   backup verify FILE               restore FILE into a scratch database beside this one and check it:
@@ -612,7 +614,7 @@ async function backupCommand(action: 'create' | 'verify', config: Config, logger
 /** Runs one command line; resolves to the process's exit status. */
 async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> {
   const [first, second, ...rest] = argv;
-  const grouped = first === 'clients' || first === 'registry' || first === 'accounts' || first === 'backup' || first === 'keys' || first === 'audit' || first === 'admins';
+  const grouped = first === 'clients' || first === 'registry' || first === 'accounts' || first === 'backup' || first === 'keys' || first === 'audit' || first === 'admins' || first === 'business';
   const command = grouped ? `${first} ${second ?? ''}`.trim() : (first ?? '');
   const args = grouped ? rest : argv.slice(1);
   // `help`, or --help / -h anywhere (`clients --help`, `clients add -h`): the usage, never a command run.
@@ -626,6 +628,10 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
       await generateRegistryFile(args);
       return 0;
     }
+    if (command === 'business generate') {
+      await generateBusinessFile(args);
+      return 0;
+    }
     const commands: Record<string, ((config: Config, logger: Logger) => Promise<void | number>) | undefined> = {
       migrate: (config, logger) => migrate(config, logger, args),
       'clients list': (config, logger) => listClients(config, logger, args),
@@ -635,6 +641,9 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
       'seed:demo': (config, logger) => seedDemo(config, logger, args),
       'registry import': (config, logger) => importRegistryFile(config, logger, args),
       'registry apply-changes': (config, logger) => applyChanges(config, logger, args),
+      'business import': (config, logger) => importBusinessFile(args, { actor: operator(), withStorage: (work) => withStorage(config, logger, work) }),
+      'business apply-changes': (config, logger) => applyBusinessChangesFile(args, { actor: operator(), withStorage: (work) => withStorage(config, logger, work) }),
+      'business changes': (config, logger) => applyBusinessChangesFile(args, { actor: operator(), withStorage: (work) => withStorage(config, logger, work) }),
       ...Object.fromEntries(
         ['show', 'lock', 'unlock', 'end-sessions', 'reset-factors', 'raise-level', 'confirm-level'].map((name) => [
           `accounts ${name}`,
@@ -668,7 +677,7 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
       console.error(`citizen-idp: invalid configuration: ${error.message}`);
       return 2;
     }
-    if (error instanceof UsageError || error instanceof InvalidClientRegistration || error instanceof RegistryFileError || error instanceof AdminsCommandRefused) {
+    if (error instanceof UsageError || error instanceof InvalidClientRegistration || error instanceof RegistryFileError || error instanceof AdminsCommandRefused || error instanceof BusinessCommandRefused) {
       console.error(`citizen-idp ${command}: ${error.message}`);
       return 2;
     }

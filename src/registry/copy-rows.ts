@@ -9,8 +9,10 @@ export const COPY_FORMAT = 'FORMAT binary';
 // The signature, then no flags and no header extension.
 const HEADER = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
 const TRAILER = Buffer.from([0xff, 0xff]);
-/** What each record column is sent as: dates as days since 2000-01-01, jsonb as version 1 + its text. */
-const KINDS = RECORD_COLUMNS.map((column) => RECORD_COLUMN_TYPES[column] === 'date' ? 'date' : RECORD_COLUMN_TYPES[column] === 'jsonb' ? 'jsonb' : 'text');
+/** How a column is sent: dates as days since 2000-01-01, jsonb as version 1 + its text, the rest as text. */
+export type CopyColumnKind = 'date' | 'jsonb' | 'text';
+/** What each record column is sent as. */
+const KINDS: readonly CopyColumnKind[] = RECORD_COLUMNS.map((column) => RECORD_COLUMN_TYPES[column] === 'date' ? 'date' : RECORD_COLUMN_TYPES[column] === 'jsonb' ? 'jsonb' : 'text');
 
 /** Days from 2000-01-01 (PostgreSQL's date epoch) to a proleptic Gregorian date. */
 export function daysSince2000(year: number, month: number, day: number): number {
@@ -32,8 +34,11 @@ export function daysSince2000(year: number, month: number, day: number): number 
 export class CopyRows {
   bytes: Buffer;
   length = 0;
+  readonly #kinds: readonly CopyColumnKind[];
 
-  constructor(capacity = 1 << 16) {
+  /** `kinds`: the columns' kinds, for another table than registry_records (the business register's). */
+  constructor(capacity = 1 << 16, kinds: readonly CopyColumnKind[] = KINDS) {
+    this.#kinds = kinds;
     this.bytes = Buffer.allocUnsafe(Math.max(capacity, HEADER.length));
     this.length = HEADER.copy(this.bytes, 0);
   }
@@ -47,7 +52,7 @@ export class CopyRows {
   }
 
   /**
-   * One row: the record's columns (RECORD_COLUMNS order, null for SQL NULL, dates YYYY-MM-DD), after
+   * One row: the record's columns (RECORD_COLUMNS order, or the order of the constructor's `kinds`, null for SQL NULL, dates YYYY-MM-DD), after
    * the file's line number for a staging table.
    */
   write(line: number | undefined, values: readonly (string | null)[]): void {
@@ -64,11 +69,11 @@ export class CopyRows {
       const value = values[i];
       if (value === null || value === undefined) {
         at = o.writeInt32BE(-1, at);
-      } else if (KINDS[i] === 'date') {
+      } else if (this.#kinds[i] === 'date') {
         at = o.writeInt32BE(4, at);
         at = o.writeInt32BE(daysSince2000(Number(value.slice(0, 4)), Number(value.slice(5, 7)), Number(value.slice(8, 10))), at);
       } else {
-        const jsonb = KINDS[i] === 'jsonb';
+        const jsonb = this.#kinds[i] === 'jsonb';
         const start = at + 4;
         let end = start;
         if (jsonb) o[end++] = 1;
