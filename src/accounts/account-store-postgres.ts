@@ -13,6 +13,7 @@ import type {
   Passkey,
   SecondFactors,
   StoredPasskey,
+  LevelTwoCheck,
 } from './account-store.ts';
 
 export interface AccountRow {
@@ -182,10 +183,18 @@ export class PostgresAccountStore implements AccountStore {
     return updated > 0;
   }
 
-  async raiseToLevelTwo(id: string, check: { raisedBy: string; evidence: string }): Promise<boolean> {
+  async raiseToLevelTwo(id: string, check: LevelTwoCheck): Promise<boolean> {
     const raised = await this.#db('accounts')
       .where({ id, level: 1 })
-      .update({ level: 2, level_raised_at: this.#db.fn.now(), level_raised_by: check.raisedBy, level_evidence: check.evidence, updated_at: this.#db.fn.now() });
+      .update({
+        level: 2,
+        level_raised_at: this.#db.fn.now(),
+        level_raised_by: check.raisedBy,
+        level_evidence: check.evidence,
+        level_evidence_method: check.method ?? 'in_person',
+        level_evidence_document: check.document ? JSON.stringify(check.document) : null,
+        updated_at: this.#db.fn.now(),
+      });
     return raised === 1;
   }
 
