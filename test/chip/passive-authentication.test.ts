@@ -93,7 +93,7 @@ describe('passive authentication', function () {
     writeFileSync(certificates, certificatePem(authority.csca.certificate));
     const crls = path.join(folder, 'crl.pem');
     const crl = await issueCrl(authority.csca, [authority.documentSigner.certificate], new Date(Date.now() + 30 * DAY));
-    writeFileSync(crls, toPem(crl.toSchema().toBER(false), 'X509 CRL'));
+    writeFileSync(crls, toPem((crl.toSchema() as asn1js.Sequence).toBER(false), 'X509 CRL'));
     const loaded = loadTrustList({ production: false, trustListFile: certificates, crlFile: crls });
     expect(loaded.cscas).to.have.length(1);
     expect(failed((await passiveAuthentication(parseSod(sod), groups(), loaded)).checks)).to.deep.equal(['document_signer_not_revoked']);

@@ -46,9 +46,6 @@ describe('level 2 at the counter with the chip', function () {
     const nationalId = composeNationalId('001', 1992, 'male', serial);
     await container.registry.upsert({
       nationalId,
-      familyName: 'Vũ',
-      middleName: 'Đức',
-      givenName: 'Thắng',
       fullName: 'Vũ Đức Thắng',
       birthDate: '1992-08-19',
       gender: 'male',
@@ -93,16 +90,16 @@ describe('level 2 at the counter with the chip', function () {
       expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
       const account = await evidenceOf(citizen.accountId);
       expect(account).to.deep.include({ level: 2, level_evidence_method: 'chip' });
-      expect(account!.level_evidence_document).to.deep.include({
+      expect(account.level_evidence_document).to.deep.include({
         type: 'idcard',
         document_number: citizen.nationalId,
         date_of_issuance: '2024-05-02',
         date_of_expiry: '2032-08-19',
         method: 'chip',
       });
-      expect(account!.level_evidence_document!.issuer).to.deep.equal({ name: 'Cục Cảnh sát quản lý hành chính về trật tự xã hội', country_code: 'VNM' });
-      expect(account!.level_evidence_document!.txn).to.match(/^[0-9a-f-]{36}$/);
-      expect(account!.level_evidence).to.include(account!.level_evidence_document!.txn as string);
+      expect(account.level_evidence_document!.issuer).to.deep.equal({ name: 'Cục Cảnh sát quản lý hành chính về trật tự xã hội', country_code: 'VNM' });
+      expect(account.level_evidence_document!.txn).to.match(/^[0-9a-f-]{36}$/);
+      expect(account.level_evidence).to.include(account.level_evidence_document!.txn);
     });
 
     it("refuses a dead citizen's chip with 422 naming the check, and requests nothing", async function () {
@@ -160,7 +157,7 @@ describe('level 2 at the counter with the chip', function () {
       expect(confirmed.code, confirmed.stderr).to.equal(0);
       const account = await evidenceOf(citizen.accountId);
       expect(account).to.deep.include({ level: 2, level_evidence_method: 'chip' });
-      expect(account!.level_evidence_document).to.deep.include({ document_number: citizen.nationalId, method: 'chip' });
+      expect(account.level_evidence_document).to.deep.include({ document_number: citizen.nationalId, method: 'chip' });
     });
 
     it("issues a dead citizen's chip, and raise-level refuses it (status 2) naming the check, requesting nothing", async function () {
