@@ -1,6 +1,6 @@
 // EF.SOD (ICAO Doc 9303 part 10, 4.6.2): tag 77 around a CMS SignedData (RFC 5652) whose content is the
 // LDSSecurityObject, the hash of every data group on the chip, signed by the document signer. Parsed and
-// built with pkijs and asn1js (docs/chip-verification.md "EF.SOD"); nothing here reads DER by hand.
+// built with pkijs and asn1js (docs/chip-verification.md "What is read"); nothing here reads DER by hand.
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
