@@ -24,7 +24,7 @@ describe("chip verification in the citizen's data-access history", function () {
     for (let steps = 0; steps < 5; steps += 1) {
       const step = stepOf(page);
       if (step === 'login') page = await browser.submit(formsOf(page).find((form) => form.action.endsWith('/login'))!, { username: KHOA.id, password: KHOA.password });
-      else if (step === 'otp') page = await browser.submit(formsOf(page).find((form) => form.action.endsWith('/otp'))!, { otp: currentTotp(KHOA.secret) });
+      else if (step === 'otp') page = await browser.submit(formsOf(page).find((form) => form.action.endsWith('/otp'))!, { otp: await currentTotp(KHOA.secret) });
       else if (step === 'consent') page = await browser.submit(formsOf(page).find((form) => form.action.endsWith('/consent'))!);
       else return page;
     }
