@@ -57,7 +57,7 @@ interface BankSession {
   /** Why the last verification failed: the protocol's error code, if it was one, and the error as shown. */
   error?: { code?: string; text: string };
   /** The chip step: its own steps, the signed result's claims (signature checked), or why it failed. */
-  chip?: { steps: Step[]; result?: Record<string, unknown>; error?: { code?: string; text: string } };
+  chip?: { card: string; steps: Step[]; result?: Record<string, unknown>; error?: { code?: string; text: string } };
 }
 
 const TEXT = {
@@ -181,7 +181,7 @@ function jsonFields(body: string): Record<string, string> | undefined {
 
 /** The chip step's form and, once run, its result and steps. */
 function chipView(lang: Lang, chip: BankSession['chip']): string {
-  const options = CHIP_CARDS.map((card) => `<option value="${card.id}">${escape(card.id)} — ${escape(card.label[lang])}</option>`).join('');
+  const options = CHIP_CARDS.map((card) => `<option value="${card.id}"${chip?.card === card.id ? ' selected' : ''}>${escape(card.id)} — ${escape(card.label[lang])}</option>`).join('');
   const form = `<form method="post" action="/chip"><label for="chip-card">${TEXT.chipCard[lang]}</label> <select id="chip-card" name="card">${options}</select> <button type="submit">${TEXT.chipVerify[lang]}</button></form>`;
   let outcome = '';
   if (chip?.error) outcome = failureView(lang, TEXT.chipFailed, chip.error);
@@ -295,7 +295,7 @@ export function createDemoBank(options: DemoBankOptions): Koa {
     // DPoP-bound client_credentials token for the chip API, post the chip read, check the signed result.
     if (ctx.method === 'POST' && ctx.path === '/chip' && options.readChip) {
       const card = (await formOf(ctx)).get('card') ?? '';
-      const chip: NonNullable<BankSession['chip']> = { steps: [] };
+      const chip: NonNullable<BankSession['chip']> = { card, steps: [] };
       session.chip = chip;
       try {
         if (!CHIP_CARDS.some((known) => known.id === card)) throw new Error('choose one of the demo cards');

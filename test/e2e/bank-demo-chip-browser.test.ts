@@ -76,6 +76,8 @@ describe('the demo bank: verifying a chip card, in a browser', function () {
     expect(await page.getAttribute('[data-chip-result]', 'data-chip-result')).to.equal('refused');
     expect(await page.textContent('section.chip [role="alert"]')).to.include('citizen_alive');
     expect(await page.locator('li[data-check="citizen_alive"]').getAttribute('data-passed')).to.equal('false');
+    // The form keeps the card just checked.
+    expect(await page.inputValue('select[name="card"]')).to.equal('036080001111');
     await page.close();
   });
 });
