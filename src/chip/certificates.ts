@@ -45,9 +45,9 @@ export function isTestCertificate(certificate: pkijs.Certificate): boolean {
 /** The key-usage bits of a certificate, or undefined when it has no key-usage extension. */
 export function keyUsageOf(certificate: pkijs.Certificate): { digitalSignature: boolean; keyCertSign: boolean } | undefined {
   const extension = certificate.extensions?.find((item) => item.extnID === KEY_USAGE);
-  if (!extension) return undefined;
-  const bits = new Uint8Array((extension.parsedValue as asn1js.BitString).valueBlock.valueHexView);
-  const first = bits[0] ?? 0;
+  const value: unknown = extension?.parsedValue;
+  if (!(value instanceof asn1js.BitString)) return undefined; // absent, or not a BIT STRING: no usage to rely on
+  const first = new Uint8Array(value.valueBlock.valueHexView)[0] ?? 0;
   return { digitalSignature: (first & 0x80) !== 0, keyCertSign: (first & 0x04) !== 0 };
 }
 

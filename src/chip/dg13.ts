@@ -3,7 +3,7 @@
 // chips) is in docs/chip-verification.md "DG13": 6D { SEQUENCE OF SEQUENCE { INTEGER field, UTF8String
 // value } }, dates as DD/MM/YYYY. Unknown fields are skipped; a field given twice is refused.
 import * as asn1js from 'asn1js';
-import { ChipFormatError } from './errors.ts';
+import { ChipFormatError, readable } from './errors.ts';
 
 /** The field numbers read (docs/chip-verification.md "DG13"). */
 export const DG13_FIELDS = {
@@ -65,6 +65,10 @@ export function encodeDg13(data: Dg13): Buffer {
 
 /** Parses DG13; ChipFormatError when it is not in the layout above or misses a field read. */
 export function parseDg13(bytes: Uint8Array): Dg13 {
+  return readable('DG13', () => unsafeParseDg13(bytes));
+}
+
+function unsafeParseDg13(bytes: Uint8Array): Dg13 {
   const decoded = asn1js.fromBER(bytes);
   const template = decoded.result;
   if (decoded.offset === -1 || decoded.offset !== bytes.length || template.idBlock.tagClass !== 2 || template.idBlock.tagNumber !== 13) {

@@ -3,3 +3,13 @@
 export class ChipFormatError extends Error {
   override readonly name = 'ChipFormatError';
 }
+
+/** Runs a parser over untrusted bytes: whatever it throws other than a ChipFormatError becomes one (a 400, never a 500). */
+export function readable<T>(what: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ChipFormatError) throw error;
+    throw new ChipFormatError(`${what}: unreadable (${error instanceof Error ? error.message : 'malformed'})`);
+  }
+}

@@ -2,7 +2,7 @@
 // part 5), 30 characters a line, inside the DG1 template (tag 61, the MRZ under tag 5F1F). The layout of
 // the card's lines as this provider reads and writes them is in docs/chip-verification.md "DG1".
 import * as asn1js from 'asn1js';
-import { ChipFormatError } from './errors.ts';
+import { ChipFormatError, readable } from './errors.ts';
 
 export const TD1_LINE = 30;
 
@@ -96,6 +96,10 @@ export function encodeDg1(lines: readonly [string, string, string]): Buffer {
 
 /** Parses DG1 (the TD1 MRZ); ChipFormatError when it is not one. */
 export function parseDg1(bytes: Uint8Array): Mrz {
+  return readable('DG1', () => unsafeParseDg1(bytes));
+}
+
+function unsafeParseDg1(bytes: Uint8Array): Mrz {
   const decoded = asn1js.fromBER(bytes);
   const template = decoded.result;
   if (decoded.offset === -1 || decoded.offset !== bytes.length || template.idBlock.tagClass !== 2 || template.idBlock.tagNumber !== 1) {

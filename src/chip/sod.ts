@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { CryptoKey } from 'jose';
-import { ChipFormatError } from './errors.ts';
+import { ChipFormatError, readable } from './errors.ts';
 
 export const LDS_SECURITY_OBJECT_OID = '2.23.136.1.1.1';
 const SIGNED_DATA_OID = '1.2.840.113549.1.7.2';
@@ -52,6 +52,10 @@ function fail(message: string): never {
 
 /** Parses EF.SOD; ChipFormatError when it is not DER, not a SignedData, or not over an LDSSecurityObject. */
 export function parseSod(bytes: Uint8Array): Sod {
+  return readable('SOD', () => unsafeParseSod(bytes));
+}
+
+function unsafeParseSod(bytes: Uint8Array): Sod {
   const decoded = asn1js.fromBER(bytes);
   if (decoded.offset === -1 || decoded.offset !== bytes.length) fail('not DER');
   const wrapper = decoded.result;

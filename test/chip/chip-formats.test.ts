@@ -7,6 +7,9 @@ import { encodeDg13, parseDg13, type Dg13 } from '../../src/chip/dg13.ts';
 import { chipReadOf } from '../../src/chip/chip-verification.ts';
 import { parseSod } from '../../src/chip/sod.ts';
 import { ChipFormatError } from '../../src/chip/errors.ts';
+import { buildSod } from '../../src/chip/sod.ts';
+import { newTestAuthority } from '../../src/chip/test-chip.ts';
+import { randomBytes } from 'node:crypto';
 
 describe('chip formats: MRZ (DG1), DG13, the request', function () {
   // ICAO Doc 9303 part 5, appendix A: the TD1 specimen.
@@ -67,6 +70,32 @@ describe('chip formats: MRZ (DG1), DG13, the request', function () {
   it('refuses a SOD that is not an EF.SOD', function () {
     expect(() => parseSod(Buffer.from('garbage'))).to.throw(ChipFormatError, /not DER/);
     expect(() => parseSod(encodeDg13(card))).to.throw(ChipFormatError, /tag 77/);
+  });
+
+  it('answers hostile bytes with ChipFormatError only: truncations, random bytes, deep nesting', async function () {
+    const authority = await newTestAuthority('fuzz');
+    const dg1 = encodeDg1(SPECIMEN);
+    const dg13 = encodeDg13(card);
+    const sod = await buildSod(new Map([[1, dg1], [13, dg13]]), authority.documentSigner);
+    const deep = Buffer.alloc(64 * 1024);
+    for (let index = 0; index < deep.length; index += 2) deep.set([0x30, 0x80], index);
+    const parsers: [string, (bytes: Uint8Array) => unknown, Buffer][] = [
+      ['SOD', parseSod, sod],
+      ['DG1', parseDg1, dg1],
+      ['DG13', parseDg13, dg13],
+    ];
+    for (const [name, parse, genuine] of parsers) {
+      const hostile = [deep, Buffer.alloc(0), ...Array.from({ length: 30 }, () => randomBytes(64)), ...Array.from({ length: genuine.length - 1 }, (_, length) => genuine.subarray(0, length)).filter((_, index) => index % 5 === 0)];
+      for (const bytes of hostile) {
+        let thrown: unknown;
+        try {
+          parse(bytes);
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown, `${name}, ${bytes.length} bytes`).to.be.instanceOf(ChipFormatError);
+      }
+    }
   });
 
   it('reads the request body strictly: standard base64, known fields, bounded sizes', function () {
