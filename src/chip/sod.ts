@@ -11,6 +11,7 @@ export const LDS_SECURITY_OBJECT_OID = '2.23.136.1.1.1';
 const SIGNED_DATA_OID = '1.2.840.113549.1.7.2';
 const CONTENT_TYPE_ATTRIBUTE = '1.2.840.113549.1.9.3';
 const MESSAGE_DIGEST_ATTRIBUTE = '1.2.840.113549.1.9.4';
+const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
 
 /** The hash algorithms a data group's hash may use (SHA-1 and SHA-224 are not accepted). */
 export const HASH_ALGORITHMS: Readonly<Record<string, 'sha256' | 'sha384' | 'sha512'>> = {
@@ -96,7 +97,19 @@ function signerCertificateOf(signedData: pkijs.SignedData): pkijs.Certificate | 
   if (sid instanceof pkijs.IssuerAndSerialNumber) {
     return certificates.find((certificate) => certificate.issuer.isEqual(sid.issuer) && certificate.serialNumber.isEqual(sid.serialNumber));
   }
-  return undefined;
+  // [0] SubjectKeyIdentifier (RFC 5652 5.3): the certificate whose subjectKeyIdentifier extension is it.
+  const wanted = (sid as { valueBlock?: { valueHexView?: Uint8Array } } | undefined)?.valueBlock?.valueHexView;
+  if (!wanted || wanted.length === 0) return undefined;
+  // Its extension, or (none) the SHA-1 of its public key's bits (RFC 5280 4.2.1.2, method 1), as pkijs looks it up.
+  return certificates.find((certificate) => {
+    const extension = certificate.extensions?.find((item) => item.extnID === SUBJECT_KEY_IDENTIFIER);
+    const value: unknown = extension?.parsedValue;
+    const identifier =
+      value instanceof asn1js.OctetString
+        ? Buffer.from(value.valueBlock.valueHexView)
+        : createHash('sha1').update(certificate.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView).digest();
+    return identifier.equals(Buffer.from(wanted));
+  });
 }
 
 /** The hash of a data group's bytes under the SOD's algorithm; undefined when the algorithm is not accepted. */
@@ -106,7 +119,16 @@ export function dataGroupHash(hashAlgorithm: string, bytes: Uint8Array): Buffer 
 }
 
 /** Builds EF.SOD over the given data groups, signed (SHA-256, signed attributes) by `signer` (test chips). */
-export async function buildSod(dataGroups: ReadonlyMap<number, Uint8Array>, signer: { certificate: pkijs.Certificate; privateKey: CryptoKey }): Promise<Buffer> {
+export async function buildSod(
+  dataGroups: ReadonlyMap<number, Uint8Array>,
+  signer: { certificate: pkijs.Certificate; privateKey: CryptoKey },
+  options: { signerIdentifier?: 'issuerAndSerialNumber' | 'subjectKeyIdentifier' } = {},
+): Promise<Buffer> {
+  const keyIdentifier = createHash('sha1').update(signer.certificate.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView).digest();
+  const sid =
+    options.signerIdentifier === 'subjectKeyIdentifier'
+      ? new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: new Uint8Array(keyIdentifier) })
+      : new pkijs.IssuerAndSerialNumber({ issuer: signer.certificate.issuer, serialNumber: signer.certificate.serialNumber });
   const sha256 = '2.16.840.1.101.3.4.2.1';
   const lds = new asn1js.Sequence({
     value: [
@@ -125,8 +147,8 @@ export async function buildSod(dataGroups: ReadonlyMap<number, Uint8Array>, sign
     encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: LDS_SECURITY_OBJECT_OID, eContent: new asn1js.OctetString({ valueHex: ldsBytes }) }),
     signerInfos: [
       new pkijs.SignerInfo({
-        version: 1,
-        sid: new pkijs.IssuerAndSerialNumber({ issuer: signer.certificate.issuer, serialNumber: signer.certificate.serialNumber }),
+        version: options.signerIdentifier === 'subjectKeyIdentifier' ? 3 : 1,
+        sid,
         signedAttrs: new pkijs.SignedAndUnsignedAttributes({
           type: 0,
           attributes: [

@@ -49,6 +49,12 @@ describe('passive authentication', function () {
     ]);
   });
 
+  it('finds the signer named by its subject key identifier too (RFC 5652 SignerIdentifier [0])', async function () {
+    const byKey = await buildSod(groups(), authority.documentSigner, { signerIdentifier: 'subjectKeyIdentifier' });
+    const result = await passiveAuthentication(parseSod(byKey), groups(), trust);
+    expect(failed(result.checks)).to.deep.equal([]);
+  });
+
   it('fails only the hash of a changed data group', async function () {
     expect(failed((await passiveAuthentication(parseSod(sod), groups(DG1, Buffer.from('other')), trust)).checks)).to.deep.equal(['dg13_hash_matches']);
   });
