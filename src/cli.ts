@@ -33,6 +33,7 @@ const { KEY_COMMANDS_USAGE, keyCommand } = await import('./admin/key-commands.ts
 const { ADMINS_USAGE, AdminsCommandRefused } = await import('./admin/auth-cli.ts');
 const { VERIFIED_CLAIMS_CLI_USAGE } = await import('./admin/verified-claims-cli.ts');
 const { BUSINESS_CLI_USAGE, BusinessCommandRefused, generateBusinessFile, importBusinessFile, applyBusinessChangesFile } = await import('./business/business-cli.ts');
+const { CHIP_CLI_USAGE, ChipCommandRefused } = await import('./chip/chip-cli.ts');
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -72,6 +73,7 @@ ${ADMIN_CLI_USAGE}
                                    KEY_ENCRYPTION_KEY; prints row counts; drops the scratch database
 ${KEY_COMMANDS_USAGE}
 ${ADMINS_USAGE}
+${CHIP_CLI_USAGE}
 
 Exit status: 0 done, 2 input refused (nothing written), 1 any other failure.`;
 
@@ -504,9 +506,24 @@ async function generateRegistryFile(args: string[]): Promise<void> {
 async function accountsCommand(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
   const { accountCommand } = await import('./admin/admin-cli.ts');
   const { PostgresAccountStore } = await import('./accounts/account-store-postgres.ts');
-  return withStorage(config, logger, (storage) =>
-    withChangeFeed(storage, (deps) => accountCommand(name, args, { ...deps, accounts: new PostgresAccountStore(storage.db) })),
-  );
+  // Level 2 with the chip (--chip DIR) checks the chip against the registry mirror, as the server does.
+  const { createChipVerifier } = await import('./chip/chip-services.ts');
+  const { RegistryRepository } = await import('./registry/registry.ts');
+  return withStorage(config, logger, async (storage) => {
+    const chip = args.some((arg) => arg === '--chip' || arg.startsWith('--chip=')) ? await createChipVerifier(config, new RegistryRepository(storage.db)) : undefined;
+    return withChangeFeed(storage, (deps) => accountCommand(name, args, { ...deps, accounts: new PostgresAccountStore(storage.db), ...(chip && { chip }) }));
+  });
+}
+
+/** `chip issue` (docs/chip-verification.md "Test chips"): a test chip for a registry record. */
+async function chipIssue(config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { chipCommand } = await import('./chip/chip-cli.ts');
+  const { RegistryRepository } = await import('./registry/registry.ts');
+  if (config.env === 'production') return chipCommand('issue', args, { production: true, dataDir: config.dataDir, findRecord: () => Promise.resolve(undefined) });
+  return withStorage(config, logger, (storage) => {
+    const registry = new RegistryRepository(storage.db);
+    return chipCommand('issue', args, { production: false, dataDir: config.dataDir, findRecord: (id) => registry.findByNationalId(id) });
+  });
 }
 
 /** `clients verified-claims …` (docs/integrating-a-bank.md "Requesting verified claims"): four eyes, as in the admin API. */
@@ -614,7 +631,7 @@ async function backupCommand(action: 'create' | 'verify', config: Config, logger
 /** Runs one command line; resolves to the process's exit status. */
 async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> {
   const [first, second, ...rest] = argv;
-  const grouped = first === 'clients' || first === 'registry' || first === 'accounts' || first === 'backup' || first === 'keys' || first === 'audit' || first === 'admins' || first === 'business';
+  const grouped = first === 'clients' || first === 'registry' || first === 'accounts' || first === 'backup' || first === 'keys' || first === 'audit' || first === 'admins' || first === 'business' || first === 'chip';
   const command = grouped ? `${first} ${second ?? ''}`.trim() : (first ?? '');
   const args = grouped ? rest : argv.slice(1);
   // `help`, or --help / -h anywhere (`clients --help`, `clients add -h`): the usage, never a command run.
@@ -654,6 +671,7 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
         ['export', 'export-heads', 'verify'].map((name) => [`audit ${name}`, (config: Config, logger: Logger) => auditCommand(name, config, logger, args)]),
       ),
       ...Object.fromEntries(['grant', 'revoke', 'list'].map((name) => [`admins ${name}`, (config: Config, logger: Logger) => adminsCommandOf(name, config, logger, args)])),
+      'chip issue': (config, logger) => chipIssue(config, logger, args),
       'backup create': (config, logger) => backupCommand('create', config, logger, args),
       'backup verify': (config, logger) => backupCommand('verify', config, logger, args),
       ...Object.fromEntries(
@@ -677,7 +695,7 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
       console.error(`citizen-idp: invalid configuration: ${error.message}`);
       return 2;
     }
-    if (error instanceof UsageError || error instanceof InvalidClientRegistration || error instanceof RegistryFileError || error instanceof AdminsCommandRefused || error instanceof BusinessCommandRefused) {
+    if (error instanceof UsageError || error instanceof InvalidClientRegistration || error instanceof RegistryFileError || error instanceof AdminsCommandRefused || error instanceof BusinessCommandRefused || error instanceof ChipCommandRefused) {
       console.error(`citizen-idp ${command}: ${error.message}`);
       return 2;
     }

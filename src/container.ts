@@ -84,6 +84,9 @@ import { CibaApprovals } from './oidc/ciba/ciba-approvals.ts';
 import { approvalNotice } from './interactions/account/approvals-pages.ts';
 import { notifyContacts } from './accounts/self-service.ts';
 import { AccessHistory } from './audit/access-history.ts';
+import { createChipVerifier, type ChipServices } from './chip/chip-services.ts';
+import { ChipVerifications } from './chip/chip-results.ts';
+import { chipClientOf, findChipToken } from './oidc/chip-tokens.ts';
 
 /**
  * What every service stands on: settings, logs and metrics, the two stores, and the key-encryption
@@ -162,6 +165,8 @@ export interface Container extends Infrastructure {
   readonly representation: RepresentationDirectory;
   /** Organisations' eID accounts: activation, authorisations, uses (src/representation/organisation-accounts.ts). */
   readonly organisationAccounts: OrganisationAccounts;
+  /** Chip verification: the verifier, the banks' API and its tokens (src/chip/chip-services.ts). */
+  readonly chip: ChipServices;
   /** Closes pools and stops the embedded database, if any. */
   close(): Promise<void>;
 }
@@ -336,6 +341,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     closers.unshift(() => registryGateway.close());
     const accounts = new PostgresAccountStore(db);
     const representation = new RepresentationDirectory(db, { ...(options.today && { today: options.today }) });
+    const chipVerifier = await createChipVerifier(config, registryGateway);
     const confirmationPolicy: ConfirmationPolicy = { ...DEFAULT_CONFIRMATION_POLICY, ...options.confirmationPolicy };
     const passwords = new PasswordHasher(config.argon2, { concurrent: config.argon2.concurrent, queued: config.argon2.queued });
     // Messages to citizens are queued by the request and delivered after its answer (src/accounts/notification-queue.ts).
@@ -473,7 +479,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       interactions,
       consents,
       ciba: new CibaApprovals({ provider, index: ciba.index, consents, audit }),
-      admin: createAdminServices({ db, store: ephemeral, accounts, audit, clients, access: sessions, findServiceToken: (value) => findServiceToken(provider, value) }),
+      admin: createAdminServices({ db, store: ephemeral, accounts, audit, clients, access: sessions, findServiceToken: (value) => findServiceToken(provider, value), chipVerifier }),
       accessHistory: new AccessHistory(db, { retentionDays: config.audit.historyRetentionDays }),
       notifier,
       bruteForce,
@@ -508,6 +514,19 @@ export async function createContainer(config: Config, options: ContainerOptions 
         issuer: config.issuer,
         logger: logger.child({ component: 'organisation-accounts' }),
       }),
+      chip: {
+        verifier: chipVerifier,
+        verifications: new ChipVerifications({
+          verifier: chipVerifier,
+          issuer: config.issuer,
+          // The key the provider signs ES256 with now (the first of its algorithm: src/oidc/keys/keys.ts).
+          signingKey: async () => (await signingKeys.providerJwks()).jwks.keys.find((key) => key.alg === 'ES256')!,
+          audit,
+          accountIdOf: async (nationalId) => (await accounts.findByNationalId(nationalId))?.id,
+        }),
+        findToken: (value) => findChipToken(provider, value),
+        clientOf: (clientId) => chipClientOf(provider, clientId),
+      },
       async close() {
         for (const close of closers) await close();
       },

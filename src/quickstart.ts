@@ -44,6 +44,13 @@ export async function startDemo(server: Server, out: Pick<NodeJS.WritableStream,
     privateJwk: DEMO_BANK_PRIVATE_JWK,
     baseUrl: origins.bank,
     scope: 'openid profile national_id identity_document',
+    // The chip step reads a test chip of a demo citizen (src/chip/test-chip.ts), signed by the quickstart's test authority.
+    readChip: async (nationalId) => {
+      const { ensureTestAuthority, issueTestChip } = await import('./chip/test-chip.ts');
+      const record = await server.container.registry.findByNationalId(nationalId);
+      if (!record) throw new Error(`no registry record ${nationalId}`);
+      return issueTestChip(record, (await ensureTestAuthority(config.dataDir)).documentSigner);
+    },
   });
   const bankServer: HttpServer = createServer(bank.callback() as RequestListener);
   const bankUp = await new Promise<boolean>((resolve) => {

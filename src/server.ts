@@ -1,5 +1,6 @@
 // The composition root's HTTP side: builds the public app (sign-in pages + the provider) and the admin
 // app from a container, without listening; main.ts listens, tests listen on their own ports.
+import { chipRoutes } from './chip/routes.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Koa from 'koa';
@@ -175,7 +176,16 @@ function publicRoutes(container: Container, readiness: ReturnType<typeof readine
       }),
     )
     .mount(accountRoutes({ ...container, issuer: container.config.issuer, cookies }))
-    .mount(registrationRoutes({ ...container, cookies }));
+    .mount(registrationRoutes({ ...container, cookies }))
+    .mount(
+      chipRoutes({
+        issuer: container.config.issuer,
+        chipVerifications: container.chip.verifications,
+        findChipToken: container.chip.findToken,
+        chipClientOf: container.chip.clientOf,
+        ephemeral: container.ephemeral,
+      }),
+    );
 }
 
 export function buildPublicApp(container: Container, pageRoutes: readonly PageRoutes[] = [], drain: DrainState = { draining: false }): Koa {

@@ -13,6 +13,7 @@ import type {
   Passkey,
   SecondFactors,
   StoredPasskey,
+  LevelTwoCheck,
 } from './account-store.ts';
 
 export interface AccountRow {
@@ -182,7 +183,7 @@ export class PostgresAccountStore implements AccountStore {
     return updated > 0;
   }
 
-  async raiseToLevelTwo(id: string, check: { raisedBy: string; evidence: string; method?: 'in_person' | 'chip' }): Promise<boolean> {
+  async raiseToLevelTwo(id: string, check: LevelTwoCheck): Promise<boolean> {
     const raised = await this.#db('accounts')
       .where({ id, level: 1 })
       .update({
@@ -190,8 +191,8 @@ export class PostgresAccountStore implements AccountStore {
         level_raised_at: this.#db.fn.now(),
         level_raised_by: check.raisedBy,
         level_evidence: check.evidence,
-        // How the card was checked, for verified claims' evidence (src/oidc/consent/verified-claims.ts).
-        ...(check.method && { level_evidence_method: check.method }),
+        level_evidence_method: check.method ?? 'in_person',
+        level_evidence_document: check.document ? JSON.stringify(check.document) : null,
         updated_at: this.#db.fn.now(),
       });
     return raised === 1;

@@ -78,7 +78,7 @@ export interface AccountStore {
   /** True when this call unlocked it. */
   unlock(id: string): Promise<boolean>;
   /** Raises a level-1 account to level 2; false when it is at level 2 already, or gone. */
-  raiseToLevelTwo(id: string, check: { raisedBy: string; evidence: string; method?: 'in_person' | 'chip' }): Promise<boolean>;
+  raiseToLevelTwo(id: string, check: LevelTwoCheck): Promise<boolean>;
   saveVerifiedContact(id: string, kind: ContactKind, value: string): Promise<void>;
   removeEmail(id: string): Promise<void>;
   /**
@@ -123,4 +123,14 @@ export interface AccountStore {
   countHandoverFailure(accountId: string): Promise<void>;
   /** Deletes the code if it is this one and still good: true for the one caller that spent it. */
   spendHandoverCode(accountId: string, codeHash: string, maxAttempts: number): Promise<boolean>;
+}
+
+/** How a level-2 raise was evidenced (accounts.level_evidence_method and level_evidence_document, migration 018). */
+export interface LevelTwoCheck {
+  readonly raisedBy: string;
+  readonly evidence: string;
+  /** Checked in person by an officer (the default), or the card's chip verified (src/chip/). */
+  readonly method?: 'in_person' | 'chip';
+  /** The document as checked (for a chip: src/chip/chip-verification.ts CheckedDocument). */
+  readonly document?: Readonly<Record<string, unknown>> | null;
 }

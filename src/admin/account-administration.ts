@@ -13,6 +13,8 @@ import { ACCOUNT_ID } from '../accounts/accounts.ts';
 import { EnrolmentHandover } from '../accounts/enrolment-handover.ts';
 import { AdminProblem, notFound } from './problem.ts';
 import type { Approval, FourEyesApprovals } from './approvals.ts';
+import { failedChecks } from '../chip/chip-results.ts';
+import type { ChipRead, ChipVerifier } from '../chip/chip-verification.ts';
 
 /** The kind of four-eyes request that raises an account to level 2 (table admin_approvals). */
 export const LEVEL_TWO_APPROVAL = 'account.level2';
@@ -61,8 +63,10 @@ export class AccountAdministration {
   readonly #access: Pick<SessionTerminator, 'endAllAccess'>;
   readonly #approvals: FourEyesApprovals;
   readonly #handover: EnrolmentHandover;
+  readonly #chip: ChipVerifier | undefined;
 
-  constructor(deps: { accounts: AccountStore; audit: AuditLog; access: Pick<SessionTerminator, 'endAllAccess'>; approvals: FourEyesApprovals }) {
+  constructor(deps: { accounts: AccountStore; audit: AuditLog; access: Pick<SessionTerminator, 'endAllAccess'>; approvals: FourEyesApprovals; chip?: ChipVerifier }) {
+    this.#chip = deps.chip;
     this.#accounts = deps.accounts;
     this.#audit = deps.audit;
     this.#access = deps.access;
@@ -182,12 +186,45 @@ export class AccountAdministration {
    * The first officer's half of raising an account to level 2: the in-person check's evidence, waiting
    * for a second, different officer (confirmLevelTwo). 409 when the account is at level 2 already.
    */
-  async requestLevelTwo(officer: Officer, account: string, evidenceInput: string | undefined): Promise<Approval> {
+  async requestLevelTwo(officer: Officer, account: string, evidenceInput: string | undefined, chipRead?: ChipRead): Promise<Approval> {
+    if (chipRead) return this.#requestLevelTwoWithChip(officer, account, evidenceInput, chipRead);
     const evidence = text(evidenceInput, 'the evidence', MAX_EVIDENCE_LENGTH);
     const row = await this.#find(account);
     if (row.level === 2) throw new AdminProblem(409, 'conflict', 'the account is at level 2 already');
-    const approval = await this.#approvals.request({ kind: LEVEL_TWO_APPROVAL, subject: row.id, change: { level: 2, evidence }, requestedBy: officer.id });
+    const approval = await this.#approvals.request({ kind: LEVEL_TWO_APPROVAL, subject: row.id, change: { level: 2, evidence, method: 'in_person' }, requestedBy: officer.id });
     await this.#record(officer, row.id, 'account.level2.requested', { requestId: approval.id, evidence });
+    return approval;
+  }
+
+  /**
+   * Level 2 at the counter with the card's chip (docs/administration.md "Level 2 with the chip"): the
+   * chip is verified as for a bank (src/chip/chip-verification.ts) before any request is made; a chip
+   * refused, or another person's card, is a 422 and nothing is requested. The request carries the
+   * document as checked, which the account keeps once a second officer confirms.
+   */
+  async #requestLevelTwoWithChip(officer: Officer, account: string, evidenceInput: string | undefined, chipRead: ChipRead): Promise<Approval> {
+    if (!this.#chip) throw new AdminProblem(503, 'unavailable', 'chip verification is not available here');
+    const note = (evidenceInput ?? '').trim() === '' ? undefined : text(evidenceInput, 'the evidence', MAX_EVIDENCE_LENGTH);
+    const row = await this.#find(account);
+    if (row.level === 2) throw new AdminProblem(409, 'conflict', 'the account is at level 2 already');
+    const check = await this.#chip.check(chipRead);
+    const failed = failedChecks(check);
+    if (check.nationalId !== row.nationalId) {
+      await this.#record(officer, row.id, 'account.level2.chip_refused', { txn: check.txn, failed: ['card_of_this_account'] });
+      throw new AdminProblem(422, 'chip_refused', "the card is not this account's citizen's", [{ path: 'chip', message: 'card_of_this_account', code: 'card_of_this_account' }]);
+    }
+    if (check.result !== 'verified' || !check.document) {
+      await this.#record(officer, row.id, 'account.level2.chip_refused', { txn: check.txn, failed });
+      throw new AdminProblem(422, 'chip_refused', `the chip was refused: ${failed.join(', ')}`, failed.map((name) => ({ path: 'chip', message: name, code: name })));
+    }
+    const evidence = note ?? `card chip verified (txn ${check.txn})`;
+    const approval = await this.#approvals.request({
+      kind: LEVEL_TWO_APPROVAL,
+      subject: row.id,
+      change: { level: 2, evidence, method: 'chip', document: check.document },
+      requestedBy: officer.id,
+    });
+    await this.#record(officer, row.id, 'account.level2.requested', { requestId: approval.id, evidence, method: 'chip', txn: check.txn });
     return approval;
   }
 
@@ -221,10 +258,13 @@ export class AccountAdministration {
       throw new AdminProblem(403, 'forbidden', 'a level-2 request is confirmed by a support officer');
     }
     const evidence = typeof approval.change.evidence === 'string' ? approval.change.evidence : '';
+    const document = approval.change.document;
+    const chip = approval.change.method === 'chip' && typeof document === 'object' && document !== null;
     const raised = await this.#accounts.joining(trx).raiseToLevelTwo(approval.subject, {
       raisedBy: `${approval.requestedBy}, confirmed by ${approval.decidedBy ?? '?'}`,
       evidence,
-      method: 'in_person',
+      method: chip ? 'chip' : 'in_person',
+      ...(chip && { document: document as Record<string, unknown> }),
     });
     if (!raised) throw new AdminProblem(409, 'conflict', 'the account is at level 2 already, or gone');
   }

@@ -13,6 +13,9 @@ import { exportChainHeads, HeadsFileRefused, openHeadsFile, verifyTrail, type He
 import { AccountAdministration, type Officer } from './account-administration.ts';
 import { AdminProblem } from './problem.ts';
 import { FourEyesApprovals } from './approvals.ts';
+import type { ChipRead, ChipVerifier } from '../chip/chip-verification.ts';
+import { ChipFormatError } from '../chip/errors.ts';
+import { readChipFolder } from '../chip/chip-cli.ts';
 
 export const ADMIN_CLI_USAGE = `  accounts show ID [--officer NAME]
                                    an account's status, level and second factors (never a secret)
@@ -26,6 +29,9 @@ export const ADMIN_CLI_USAGE = `  accounts show ID [--officer NAME]
                                    print the one-time code to hand over in person (shown once)
   accounts raise-level ID --evidence REF --officer NAME
                                    request level 2 after an in-person check; prints the request id
+  accounts raise-level ID --chip DIR --officer NAME [--evidence REF]
+                                   the same with the card's chip read (DIR/sod.bin, dg1.bin, dg13.bin,
+                                   dg2.bin): verified first; a refused chip requests nothing
   accounts confirm-level REQUEST --officer NAME [--reject]
                                    a second, different officer confirms (or rejects) the request
   audit export [--from T] [--to T] [--type T,T] [--actor A] [--account UUID] [--client ID]
@@ -67,11 +73,19 @@ export interface AccountCommandDeps {
   readonly access: AccountAccessTerminator;
   /** `cli:<user>` */
   readonly actor?: string | undefined;
+  /** For `raise-level --chip` (src/chip/chip-verification.ts). */
+  readonly chip?: ChipVerifier;
 }
 
 /** Runs one `accounts …` command; resolves to the exit status. */
 export async function accountCommand(command: string, args: string[], deps: AccountCommandDeps): Promise<number> {
-  const administration = new AccountAdministration({ accounts: deps.accounts, audit: deps.audit, access: deps.access, approvals: new FourEyesApprovals(deps.db) });
+  const administration = new AccountAdministration({
+    accounts: deps.accounts,
+    audit: deps.audit,
+    access: deps.access,
+    approvals: new FourEyesApprovals(deps.db),
+    ...(deps.chip && { chip: deps.chip }),
+  });
   const operator = deps.actor ?? 'cli:unknown';
   const withReason = { reason: { type: 'string' }, officer: { type: 'string' } } as const;
   try {
@@ -116,9 +130,22 @@ export async function accountCommand(command: string, args: string[], deps: Acco
         return 0;
       }
       case 'raise-level': {
-        const { values, positional } = parse(args, { evidence: { type: 'string' }, officer: { type: 'string' } }, 'an ID number');
+        const { values, positional } = parse(args, { evidence: { type: 'string' }, officer: { type: 'string' }, chip: { type: 'string' } }, 'an ID number');
         const officer = officerOf(values, operator);
-        const request = await administration.requestLevelTwo(officer, positional, values.evidence);
+        let chipRead: ChipRead | undefined;
+        try {
+          chipRead = values.chip === undefined ? undefined : readChipFolder(values.chip);
+        } catch (error) {
+          throw new Refused((error as Error).message);
+        }
+        let request;
+        try {
+          request = await administration.requestLevelTwo(officer, positional, values.evidence, chipRead);
+        } catch (error) {
+          if (error instanceof ChipFormatError) throw new Refused(`--chip: ${error.message}`);
+          throw error;
+        }
+        if (chipRead) console.log('the chip is verified: genuine, current, and this citizen\'s');
         console.log(`level-2 request ${request.id} recorded; a second officer confirms it with:`);
         console.log(`  npm run cli -- accounts confirm-level ${request.id} --officer NAME`);
         return 0;

@@ -1,11 +1,13 @@
 // The admin API's account endpoints (docs/administration.md "Account administration"), over AccountAdministration.
 // The ID number never travels in a URL (URLs end up in access logs): an account is found with
 // POST /api/accounts/lookup, and every other call names it by its internal id.
+import { chipReadOf, ChipFormatError, type ChipRead } from '../chip/chip-verification.ts';
 import { z } from 'zod';
 import type { AdminPrincipal, AdminRoute } from './route.ts';
 import type { AccountAdministration, AccountView } from './account-administration.ts';
 import { MAX_EVIDENCE_LENGTH, MAX_REASON_LENGTH } from './account-administration.ts';
 import type { Approval } from './approvals.ts';
+import { AdminProblem } from './problem.ts';
 
 const reasonBody = z.strictObject({ reason: z.string().trim().min(1).max(MAX_REASON_LENGTH).describe('Why: recorded in the audit trail') });
 
@@ -158,18 +160,39 @@ export function accountRoutes(deps: { administration: AccountAdministration }): 
     },
   };
 
-  const requestLevelTwo: AdminRoute<{ evidence: string }, never> = {
+  const requestLevelTwo: AdminRoute<{ evidence?: string | undefined; chip?: Record<string, string> | undefined }, never> = {
     method: 'POST',
     path: '/api/accounts/{accountId}/level-requests',
     operationId: 'requestLevelTwo',
-    summary: 'Ask for level 2 after an in-person check (four eyes)',
-    description: 'Waits for a second, different officer: `POST /api/accounts/level-requests/{requestId}/approve`. Not for automation.',
+    summary: 'Ask for level 2 after an in-person check or with the card’s chip (four eyes)',
+    description:
+      'Waits for a second, different officer: `POST /api/accounts/level-requests/{requestId}/approve`. With `chip` (the card read over NFC), the chip is verified first (passive authentication and the registry, as `POST /chip/verifications`): a refused chip, or another person’s card, is a 422 `chip_refused` naming the failed checks, and nothing is requested. Not for automation.',
     tag,
     access: officers,
-    body: z.strictObject({ evidence: z.string().trim().min(1).max(MAX_EVIDENCE_LENGTH).describe('The in-person check: document and file reference') }),
+    body: z
+      .strictObject({
+        evidence: z.string().trim().min(1).max(MAX_EVIDENCE_LENGTH).optional().describe('The in-person check: document and file reference (optional with `chip`)'),
+        chip: z
+          .strictObject({
+            sod: z.string().max(140_000),
+            dg1: z.string().max(140_000),
+            dg13: z.string().max(140_000),
+            dg2: z.string().max(140_000).optional(),
+          })
+          .optional()
+          .describe('The card’s chip read: EF.SOD, DG1, DG13 and optionally DG2, base64'),
+      })
+      .refine((body) => body.evidence !== undefined || body.chip !== undefined, { message: 'evidence or chip is required', path: ['evidence'] }),
     responses: { 202: { description: 'Waiting for a second officer', schema: requestSchema } },
     async handle({ principal, params, body }) {
-      return { status: 202, body: requestOf(await administration.requestLevelTwo(officerOf(principal), params.accountId!, body.evidence)) };
+      let chipRead: ChipRead | undefined;
+      try {
+        chipRead = body.chip === undefined ? undefined : chipReadOf(body.chip);
+        return { status: 202, body: requestOf(await administration.requestLevelTwo(officerOf(principal), params.accountId!, body.evidence, chipRead)) };
+      } catch (error) {
+        if (error instanceof ChipFormatError) throw new AdminProblem(400, 'invalid_request', `chip: ${error.message}`);
+        throw error;
+      }
     },
   };
 

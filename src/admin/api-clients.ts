@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Database } from '../storage/database.ts';
-import { CLIENT_PROFILES, PROFILE_RULES } from '../oidc/clients/client-profiles.ts';
+import { CHIP_VERIFICATION_SCOPE, CLIENT_PROFILES, PROFILE_RULES } from '../oidc/clients/client-profiles.ts';
 import { InvalidClientRegistration, type ClientRecord, type ClientRegistration, type ClientRepository } from '../oidc/clients/clients.ts';
 import { ENCRYPTION_ALGORITHMS, TLS_SUBJECT_KINDS } from '../oidc/clients/client-keys.ts';
 import { resourceConflictOf } from '../oidc/clients/resource-servers.ts';
@@ -21,7 +21,7 @@ import { ADMIN_SCOPES, isAdminScope } from './auth-roles.ts';
  * Scopes whose approval needs a second administrator: the most sensitive citizen data, and the admin
  * scopes (a service client holding one administers the provider).
  */
-export const SENSITIVE_SCOPES: readonly string[] = ['ethnicity', 'national_id', ...ADMIN_SCOPES];
+export const SENSITIVE_SCOPES: readonly string[] = ['ethnicity', 'national_id', ...ADMIN_SCOPES, CHIP_VERIFICATION_SCOPE];
 export const CLIENT_SCOPES_APPROVAL = 'client.scopes';
 
 /** The provider's own applications: registered by the code itself, never changed through the API. */
@@ -437,6 +437,7 @@ export const applyClientScopes: ApplyApproval = async (approval, trx) => {
     .first<{ profile: string; approved_scopes: string[] } | undefined>('profile', 'approved_scopes');
   if (!row) throw new AdminProblem(409, 'conflict', `client ${approval.subject} no longer exists`);
   if (row.profile !== 'service' && scopes.some(isAdminScope)) throw new AdminProblem(409, 'conflict', 'admin scopes are for service clients only');
+  if (row.profile !== 'bank' && scopes.includes(CHIP_VERIFICATION_SCOPE)) throw new AdminProblem(409, 'conflict', 'chip_verification is for bank clients only');
   await trx('clients')
     .where({ client_id: approval.subject })
     .update({ approved_scopes: [...new Set([...row.approved_scopes, ...scopes])], updated_at: trx.fn.now() });

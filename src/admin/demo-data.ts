@@ -158,8 +158,9 @@ export function demoClients(ports: DemoPorts): readonly ClientRegistration[] {
       redirectUris: [`${bank}/callback`],
       postLogoutRedirectUris: [`${bank}/`],
       subjectType: 'public',
-      approvedScopes: ['openid', 'profile', 'national_id', 'identity_document', 'offline_access'],
       verifiedClaimsApproved: true,
+      // chip_verification: the chip API for banks (docs/integrating-a-bank.md "Verifying a chip card").
+      approvedScopes: ['openid', 'profile', 'national_id', 'identity_document', 'offline_access', 'chip_verification'],
     },
   ];
 }

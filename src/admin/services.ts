@@ -11,6 +11,7 @@ import type { SessionTerminator } from '../oidc/sessions/sessions.ts';
 import type { Database } from '../storage/database.ts';
 import type { EphemeralStore } from '../storage/ephemeral-store.ts';
 import { AccountAdministration } from './account-administration.ts';
+import type { ChipVerifier } from '../chip/chip-verification.ts';
 import { applyClientScopes, CLIENT_SCOPES_APPROVAL } from './api-clients.ts';
 import { FourEyesApprovals } from './approvals.ts';
 import { AdminAuthenticator, AdminSessions } from './auth.ts';
@@ -27,6 +28,8 @@ export interface AdminServiceDependencies {
   readonly access: Pick<SessionTerminator, 'endAllAccess'>;
   /** The provider's client_credentials token for the admin API with this value (src/oidc/admin-tokens.ts). */
   readonly findServiceToken: (value: string) => Promise<ServiceToken | undefined>;
+  /** Checks a card's chip, the evidence of a level-2 raise at the counter (src/chip/chip-verification.ts). */
+  readonly chipVerifier?: ChipVerifier;
 }
 
 export interface AdminServices {
@@ -54,7 +57,7 @@ export function createAdminServices(deps: AdminServiceDependencies): AdminServic
     approvals,
     auth: new AdminAuthenticator({ findServiceToken: deps.findServiceToken, clients, roles, sessions, audit }),
     // Registers the level-2 approvals with the queue (docs/administration.md "Account administration").
-    administration: new AccountAdministration({ accounts: deps.accounts, audit, access: deps.access, approvals }),
+    administration: new AccountAdministration({ accounts: deps.accounts, audit, access: deps.access, approvals, ...(deps.chipVerifier && { chip: deps.chipVerifier }) }),
     trail: new AuditTrail(db),
     verifiedClaims: new VerifiedClaimsApprovals({ db, approvals, audit, clients }),
   };

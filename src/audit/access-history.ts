@@ -7,13 +7,14 @@ import type { Database } from '../storage/database.ts';
 /** Five years (docs/domain.md: the usage history of an eID is kept five years), leap days included. */
 export const DEFAULT_HISTORY_RETENTION_DAYS = 1826;
 
-const HISTORY_EVENTS = ['claims.released', 'consent.given', 'consent.withdrawn'] as const;
+// chip.verified: a bank checked the chip of the citizen's card (src/chip/chip-results.ts); its item is the result.
+const HISTORY_EVENTS = ['claims.released', 'consent.given', 'consent.withdrawn', 'chip.verified'] as const;
 
 export interface HistoryEntry {
   readonly at: Date;
   readonly kind: (typeof HISTORY_EVENTS)[number];
   readonly clientId: string | undefined;
-  /** Claim names (releases) or scopes (consents). */
+  /** Claim names (releases), scopes (consents), or the result (`verified`, `refused`) of a chip verification. */
   readonly items: readonly string[];
 }
 
@@ -63,7 +64,7 @@ export class AccessHistory {
         at: row.occurred_at,
         kind: row.type,
         clientId: row.client_id ?? undefined,
-        items: row.type === 'claims.released' ? strings(row.data.claims) : strings(row.data.scopes),
+        items: row.type === 'claims.released' ? strings(row.data.claims) : row.type === 'chip.verified' ? strings([row.data.result]) : strings(row.data.scopes),
       })),
       hasMore: rows.length > options.pageSize,
     };

@@ -36,7 +36,9 @@ export type AuditEventType =
   /** A client's private_key_jwt assertion refused: wrong audience, too long a lifetime (src/oidc/clients/client-assertions.ts). */
   | 'client.assertion_refused'
   /** An organisation's eID account activated, an authorisation granted, revoked or declined (src/representation/organisation-accounts.ts). */
-  | 'organisation.changed';
+  | 'organisation.changed'
+  /** A card's chip checked for a bank (src/chip/chip-results.ts): the result, its txn, the checks that failed. */
+  | 'chip.verified';
 
 export interface AuditEvent {
   readonly type: AuditEventType;

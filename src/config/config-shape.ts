@@ -58,6 +58,7 @@ export interface Config {
   };
   readonly registry: RegistryGatewaySettings;
   readonly mtls: MutualTlsSettings;
+  readonly chip: ChipSettings;
   readonly audit: AuditSettings;
   readonly ciba: CibaSettings;
   readonly admin: AdminSettings;
@@ -138,6 +139,12 @@ export interface ProbeSettings {
 export interface MutualTlsSettings {
   readonly certificateHeader: string;
   readonly caFile?: string | undefined;
+}
+
+/** Chip verification (src/chip/): the trusted country signing CAs and their revocation lists. */
+export interface ChipSettings {
+  readonly trustListFile?: string | undefined;
+  readonly crlFile?: string | undefined;
 }
 
 /** A setting that cannot be used; `message` is one line that names it and says what is expected. */

@@ -1,6 +1,7 @@
 // Every setting once: its environment variable, its validation, and what it means. config.ts builds
 // the schema and the environment overlay from this list, and configuration-reference.ts writes
 // docs/configuration.md from it; a setting added anywhere else is a type error.
+import { holdsTestCertificate } from '../chip/trust-list.ts';
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -552,6 +553,21 @@ export const SETTINGS: Settings = {
     meaning: 'the authorities that issue banks\' certificates for `tls_client_auth` (`self_signed_tls_client_auth` needs none)',
     whenUnset: '`tls_client_auth` is refused',
   },
+  // ICAO Doc 9303 passive authentication (src/chip/trust-list.ts): the country signing CAs.
+  'chip.trustListFile': {
+    env: 'CHIP_TRUST_LIST',
+    schema: pemFile,
+    type: 'PEM file',
+    meaning: 'the country signing CA (CSCA) certificates a card chip\'s document signer must chain to (`POST /chip/verifications`, level 2 with a chip); outside production the quickstart\'s test CSCA (`DATA_DIR/chip-test-authority/`) is trusted too; production refuses a certificate marked `TEST ONLY`',
+    whenUnset: 'only the test CSCA outside production; in production every chip is refused (no document signer is trusted)',
+  },
+  'chip.crlFile': {
+    env: 'CHIP_CRL_FILE',
+    schema: pemFile,
+    type: 'PEM file',
+    meaning: 'the CSCAs\' certificate revocation lists (`X509 CRL` blocks): a document signer listed, or a list past its next update, fails the check `document_signer_not_revoked`',
+    whenUnset: 'no revocation check',
+  },
   'ciba.pollIntervalSeconds': {
     env: 'CIBA_POLL_INTERVAL_SECONDS',
     schema: wholeNumber(1, 60, 'seconds').default(5),
@@ -808,6 +824,12 @@ export const DEPLOYMENT_CHECKS: readonly (SettingPath | CrossRule)[] = [
   },
   'admin.url',
   'demo.seed',
+  {
+    blames: 'CHIP_TRUST_LIST',
+    productionOnly: true,
+    refuses: (config) => !!config.chip.trustListFile && holdsTestCertificate(config.chip.trustListFile),
+    expected: 'expected no test certificate (CN "TEST ONLY …") in production',
+  },
 ];
 
 /**

@@ -23,6 +23,7 @@ import { trustedPeerCheck } from '../observability/http.ts';
 import type { CibaHooks } from './ciba/ciba.ts';
 import { acceptRetiredSecrets, type RetiredSecretCheck } from './clients/secret-rotation.ts';
 import { withAdminApiResource } from './admin-tokens.ts';
+import { withChipVerificationResource } from './chip-tokens.ts';
 import { bitsOfOpaqueRandomness } from './models/token-lengths.ts';
 import { grantOnlyApprovedClientScopes } from './consent/client-credentials-scopes.ts';
 import { publishIssuerUrls } from './issuer-urls.ts';
@@ -134,7 +135,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
       revocation: { enabled: true, allowedPolicy: revocationAllowedPolicy },
       // RFC 8707 over the registered resource servers; their access tokens are JWTs (RFC 9068).
       // The admin API is one more (src/oidc/admin-tokens.ts): automation's client_credentials tokens.
-      resourceIndicators: withAdminApiResource(resourceIndicatorsFeature(deps.resourceServers), deps.adminScopes ?? []),
+      // Chip verification for banks is another (src/oidc/chip-tokens.ts).
+      resourceIndicators: withChipVerificationResource(withAdminApiResource(resourceIndicatorsFeature(deps.resourceServers), deps.adminScopes ?? [])),
       // Userinfo as a signed JWT for clients registered with userinfo_signed_response_alg.
       jwtUserinfo: { enabled: true },
       // verified_claims requests are checked too (src/oidc/consent/verified-claims-provider.ts).

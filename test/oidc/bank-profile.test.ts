@@ -54,7 +54,7 @@ describe('bank profile: registration', function () {
     const metadata = buildClientMetadata(demo, { allowLoopbackReceivers: true });
     expect(metadata).to.include({ token_endpoint_auth_method: 'private_key_jwt', dpop_bound_access_tokens: true, require_pushed_authorization_requests: true, subject_type: 'public' });
     expect(metadata.redirect_uris).to.deep.equal(['http://127.0.0.1:4003/callback']);
-    expect(demo.approvedScopes).to.deep.equal(['openid', 'profile', 'national_id', 'identity_document', 'offline_access']);
+    expect(demo.approvedScopes).to.deep.equal(['openid', 'profile', 'national_id', 'identity_document', 'offline_access', 'chip_verification']);
     expect((metadata.jwks as { keys: JWK[] }).keys).to.deep.equal([
       { kty: 'EC', crv: 'P-256', kid: 'demo-bank-2026', alg: 'ES256', use: 'sig', x: 'XkcBBuFzWz-d13tC433oSjPQqCkIIffRSb6nVo6RVcg', y: 'H1M1C-PM0HczsNTWCj_JERyS1H3CC5CVJh46Aa45qwQ' },
     ]);

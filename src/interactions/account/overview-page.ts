@@ -30,7 +30,7 @@ export interface ServiceRow {
 
 export interface HistoryRow {
   readonly at: Date;
-  readonly kind: 'claims.released' | 'consent.given' | 'consent.withdrawn';
+  readonly kind: 'claims.released' | 'consent.given' | 'consent.withdrawn' | 'chip.verified';
   readonly clientName: string;
   /** Claim names (a release) or scopes (a consent). */
   readonly items: readonly string[];
@@ -216,7 +216,9 @@ ${t(locale, 'consents.since')} ${formatDateTime(locale, service.since)}
 function historySection(model: OverviewModel): Html {
   const { locale, history } = model;
   const what = (row: HistoryRow) =>
-    row.kind === 'claims.released'
+    row.kind === 'chip.verified'
+      ? t(locale, row.items[0] === 'verified' ? 'history.chip_verified' : 'history.chip_refused')
+      : row.kind === 'claims.released'
       ? `${t(locale, 'history.released')}: ${inClaimOrder(row.items).map((claim) => claimWords(locale, claim)).join(', ')}`
       : `${t(locale, row.kind === 'consent.given' ? 'history.given' : 'history.withdrawn')}${
           row.items.length > 0 ? `: ${inScopeOrder(row.items).map((scope) => scopeWords(locale, scope)).join('; ')}` : ''

@@ -16,6 +16,12 @@ export const KNOWN_SCOPES = [
   'offline_access',
 ] as const;
 
+/**
+ * A client-credentials scope of the bank profile: chip verification (src/oidc/chip-tokens.ts). Approved
+ * per bank with four eyes; a bank approved for it may use the client_credentials grant for that API only.
+ */
+export const CHIP_VERIFICATION_SCOPE = 'chip_verification';
+
 export interface ProfileRules {
   readonly grantTypes: readonly string[];
   readonly responseTypes: readonly string[];

@@ -5,7 +5,7 @@ import type { AdapterPayload } from 'oidc-provider';
 import type { Database } from '../../storage/database.ts';
 import type { KeyEncryption } from '../../storage/key-encryption.ts';
 import type { ClientLookup } from '../models/adapter.ts';
-import { KNOWN_SCOPES, PROFILE_RULES, CLIENT_PROFILES, type ClientProfile } from './client-profiles.ts';
+import { KNOWN_SCOPES, PROFILE_RULES, CLIENT_PROFILES, CHIP_VERIFICATION_SCOPE, type ClientProfile } from './client-profiles.ts';
 import { SectorIdentifierRefused, verifySectorIdentifierUri, type SectorMembers } from './sector-identifier.ts';
 import { clientSettingsMetadata, type ClientSettings, type LifetimeCeilings } from './client-settings.ts';
 import { isResourceScope } from './resource-servers.ts';
@@ -146,6 +146,10 @@ export function buildClientMetadata(registration: ClientRegistration, options: C
 
   for (const scope of registration.approvedScopes) {
     if ((KNOWN_SCOPES as readonly string[]).includes(scope)) continue;
+    if (scope === CHIP_VERIFICATION_SCOPE) {
+      if (profile !== 'bank') throw new InvalidClientRegistration(`approved scopes: "${scope}" is for bank clients only`, 'not_for_profile');
+      continue;
+    }
     if (!isResourceScope(scope)) throw new InvalidClientRegistration(`approved scopes: unknown scope "${scope}"`, 'unknown_scope');
     // A citizen would have to consent to them, and the consent page does not show them yet.
     if (profile !== 'service') throw new InvalidClientRegistration(`approved scopes: "${scope}" is a resource server's scope, for service clients only`, 'service_only');
@@ -512,6 +516,7 @@ export class ClientRepository implements ClientLookup {
     if (!row) return undefined;
     return {
       ...row.metadata,
+      ...withChipVerificationGrant(row),
       client_id: row.client_id,
       ...(row.secret_sealed && { client_secret: this.#sealer.open(row.secret_sealed, `client:${row.client_id}`) }),
       profile: row.profile,
@@ -519,6 +524,17 @@ export class ClientRepository implements ClientLookup {
       verified_claims_approved: row.verified_claims_approved === true,
     };
   }
+}
+
+/**
+ * A bank approved for chip verification may use the client_credentials grant (for that API only:
+ * src/oidc/chip-tokens.ts). Added when the client is loaded, so a four-eyes approval, which changes
+ * only the approved scopes, takes effect at once.
+ */
+function withChipVerificationGrant(row: ClientRow): { grant_types?: string[] } {
+  const grants = (row.metadata as { grant_types?: unknown }).grant_types;
+  if (row.profile !== 'bank' || !row.approved_scopes.includes(CHIP_VERIFICATION_SCOPE) || !Array.isArray(grants)) return {};
+  return grants.includes('client_credentials') ? {} : { grant_types: [...(grants as string[]), 'client_credentials'] };
 }
 
 function toRecord(row: ClientRow): ClientRecord {
