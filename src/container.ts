@@ -2,6 +2,7 @@
 // their quickstart stand-ins) → repositories → provider. No module-level singletons: each call builds
 // a new world, which is how tests get their own.
 import { RepresentationDirectory } from './representation/representation.ts';
+import { RepresentationUses } from './representation/uses.ts';
 import type { Config } from './config/config.ts';
 import { resolveSecrets } from './config/quickstart-secrets.ts';
 import { createDatabase, type Database } from './storage/database.ts';
@@ -332,6 +333,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     closers.unshift(() => registryGateway.close());
     const accounts = new PostgresAccountStore(db);
     const representation = new RepresentationDirectory(db, { ...(options.today && { today: options.today }) });
+    const representationUses = new RepresentationUses(db);
     const confirmationPolicy: ConfirmationPolicy = { ...DEFAULT_CONFIRMATION_POLICY, ...options.confirmationPolicy };
     const passwords = new PasswordHasher(config.argon2, { concurrent: config.argon2.concurrent, queued: config.argon2.queued });
     // Messages to citizens are queued by the request and delivered after its answer (src/accounts/notification-queue.ts).
@@ -406,6 +408,15 @@ export async function createContainer(config: Config, options: ContainerOptions 
       pages: providerPages,
       audit,
       logger,
+      // Acting for organisations and children, checked against the registers at every token (src/oidc/consent/representation.ts).
+      representation: {
+        directory: representation,
+        actorOf: async (accountId) => {
+          const account = await accounts.findById(accountId);
+          return account?.status === 'active' ? { nationalId: account.nationalId, level: account.level } : undefined;
+        },
+        recordUse: (use) => representationUses.record(use),
+      },
     })), metrics);
     const providers = new ProviderHolder(buildProvider(initialKeys));
     const provider = providers.view;

@@ -34,7 +34,9 @@ export type AuditEventType =
   /** A client registered, updated or deleted itself (RFC 7591/7592), or was refused (src/oidc/clients/dynamic-registration.ts). */
   | 'client.registration'
   /** A client's private_key_jwt assertion refused: wrong audience, too long a lifetime (src/oidc/clients/client-assertions.ts). */
-  | 'client.assertion_refused';
+  | 'client.assertion_refused'
+  /** A token issued or refreshed while a citizen acts for an organisation or a child (src/oidc/consent/representation.ts). */
+  | 'representation.used';
 
 export interface AuditEvent {
   readonly type: AuditEventType;

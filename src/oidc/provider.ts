@@ -28,6 +28,7 @@ import { grantOnlyApprovedClientScopes } from './consent/client-credentials-scop
 import { publishIssuerUrls } from './issuer-urls.ts';
 import { clientAssertionRule } from './clients/client-assertions.ts';
 import { installPublicSubjects, publicSubjectInJwt, Subjects } from './subjects.ts';
+import { installRepresentationClaims, representationFeature, withRepresentationPrompt, withUserinfoResource, type RepresentationHooks } from './consent/representation.ts';
 
 // The provider's type for the composition root and the admin sign-in: outside src/oidc nothing imports oidc-provider.
 export type { Provider };
@@ -86,6 +87,8 @@ export interface ProviderDependencies {
   readonly adminScopes?: readonly string[];
   /** Dynamic client registration under initial access tokens (src/oidc/clients/dynamic-registration.ts); off without it. */
   readonly registration?: Pick<NonNullable<Configuration['features']>, 'registration' | 'registrationManagement'>;
+  /** Acting for organisations and children (src/oidc/consent/representation.ts); off without it. */
+  readonly representation?: RepresentationHooks;
 }
 
 type BackchannelLogoutHook = (this: InstanceType<Provider['Client']>, accountId: string, sid: string) => Promise<void>;
@@ -132,7 +135,11 @@ export function createProvider(deps: ProviderDependencies): Provider {
       revocation: { enabled: true, allowedPolicy: revocationAllowedPolicy },
       // RFC 8707 over the registered resource servers; their access tokens are JWTs (RFC 9068).
       // The admin API is one more (src/oidc/admin-tokens.ts): automation's client_credentials tokens.
-      resourceIndicators: withAdminApiResource(resourceIndicatorsFeature(deps.resourceServers), deps.adminScopes ?? []),
+      resourceIndicators: withUserinfoResource(withAdminApiResource(resourceIndicatorsFeature(deps.resourceServers), deps.adminScopes ?? [])),
+      // Rich Authorization Requests with one type, urn:vn:eid:representation (src/oidc/consent/representation.ts).
+      ...(deps.representation && {
+        richAuthorizationRequests: representationFeature({ hooks: deps.representation, subjects, audit: deps.audit, logger: deps.logger }),
+      }),
       // Userinfo as a signed JWT for clients registered with userinfo_signed_response_alg.
       jwtUserinfo: { enabled: true },
       claimsParameter: { enabled: true },
@@ -183,7 +190,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     acrValues: [...ACR_VALUES],
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: createInteractionPolicy(config.sessions, subjects),
+      policy: withRepresentationPrompt(createInteractionPolicy(config.sessions, subjects), deps.representation !== undefined),
     },
     responseTypes: ['code'],
     // OpenID Connect Core 3.1.2.1: redirect_uri is required, even for a client with only one.
@@ -314,6 +321,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   });
 
   installPublicSubjects(provider, subjects);
+  if (deps.representation) installRepresentationClaims(provider);
   allowFormPostToRedirectUri(provider);
   grantOnlyApprovedClientScopes(provider);
   publishIssuerUrls(provider);
