@@ -29,6 +29,7 @@ const { CIBA_OPTIONS, CIBA_USAGE, cibaOf } = await import('./admin/ciba-options.
 const { KEY_OPTIONS, KEY_USAGE, clientKeysOf } = await import('./admin/key-options.ts');
 const { RegistryFileError } = await import('./registry/registry-file.ts');
 const { ADMIN_CLI_USAGE } = await import('./admin/admin-cli.ts');
+const { DETAILS_TYPES_USAGE } = await import('./admin/details-types-cli.ts');
 const { KEY_COMMANDS_USAGE, keyCommand } = await import('./admin/key-commands.ts');
 const { ADMINS_USAGE, AdminsCommandRefused } = await import('./admin/auth-cli.ts');
 
@@ -49,6 +50,7 @@ ${KEY_USAGE}
                                    makes a service client the resource server for URI (docs/portals.md
                                    "Resource servers"); lifetimes in seconds, at most the provider's
   clients remove --id ID           remove a relying party
+${DETAILS_TYPES_USAGE}
   seed:demo                        load the demo citizens, accounts and clients (never in production)
   registry import FILE [--format csv|ndjson] [--strict] [--errors REPORT]
                                    load a registry file (columns: docs/registry.md "Population registry") into
@@ -505,6 +507,20 @@ async function accountsCommand(name: string, config: Config, logger: Logger, arg
   );
 }
 
+/** `clients request-type|confirm-type|withdraw-type` (docs/representation.md "Approving a portal"). */
+async function detailsTypesCommandOf(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { detailsTypesCommand } = await import('./admin/details-types-cli.ts');
+  const { AuditLog } = await import('./audit/audit-log.ts');
+  return withStorage(config, logger, async (storage) => {
+    const audit = new AuditLog(storage.db);
+    try {
+      return await detailsTypesCommand(name, args, { db: storage.db, clients: await clientRepository(storage, { changes: true }), audit, actor: operator() });
+    } finally {
+      await audit.flush();
+    }
+  });
+}
+
 /** `audit …` (docs/administration.md "Audit trail"). */
 async function auditCommand(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
   const { auditCommand: run } = await import('./admin/admin-cli.ts');
@@ -620,6 +636,9 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
       'clients list': (config, logger) => listClients(config, logger, args),
       'clients add': (config, logger) => addClient(config, logger, args, environ),
       'clients remove': (config, logger) => removeClient(config, logger, args),
+      ...Object.fromEntries(
+        ['request-type', 'confirm-type', 'withdraw-type'].map((name) => [`clients ${name}`, (config: Config, logger: Logger) => detailsTypesCommandOf(name, config, logger, args)]),
+      ),
       'seed:demo': (config, logger) => seedDemo(config, logger, args),
       'registry import': (config, logger) => importRegistryFile(config, logger, args),
       'registry apply-changes': (config, logger) => applyChanges(config, logger, args),
