@@ -95,6 +95,8 @@ describe('acting for an organisation or a child (RFC 9396 authorization_details)
     expect(detail!.roles).to.equal(undefined);
     const idToken = decodeJwt(tokens.id_token!);
     expect(idToken.sub).to.not.equal(detail!.party.sub);
+    const userinfo = await rp.userinfo(tokens.access_token, idToken.sub!);
+    expect(userinfo.authorization_details).to.deep.equal(tokens.authorization_details);
 
     // The same child at another sector gets another subject; a client not approved for national_id does not get her number.
     await world.server.container.clients.save({
@@ -297,5 +299,13 @@ describe('acting for an organisation or a child (RFC 9396 authorization_details)
     expect(records[0]!.shown_text).to.include('thay mặt');
     const events = await db('audit_events').where({ account_id: an.id, type: 'representation.used' }).select('id');
     expect(events.length).to.be.at.least(2);
+    // The data-access history (the account page's) says whom each release and consent was for.
+    await world.server.container.audit.flush();
+    const history = await world.server.container.accessHistory.page(an.id, { page: 0, pageSize: 100 });
+    const released = history.entries.filter((entry) => entry.kind === 'claims.released' && entry.actingFor !== undefined);
+    expect(released.map((entry) => entry.actingFor!.name)).to.include.members([ORGANISATION.name, CHAU.name]);
+    const consents = history.entries.filter((entry) => entry.kind === 'consent.given' && entry.actingFor !== undefined);
+    expect(consents.map((entry) => entry.actingFor!.name)).to.include(ORGANISATION.name);
+
   });
 });

@@ -348,6 +348,7 @@ export const ACCOUNT_MESSAGES = {
   'history.released': { vi: 'Đã nhận', en: 'Received' },
   'history.given': { vi: 'Bạn đồng ý chia sẻ', en: 'You gave consent' },
   'history.withdrawn': { vi: 'Bạn rút lại sự đồng ý', en: 'You withdrew consent' },
+  'history.acting_for': { vi: 'thay mặt {name}', en: 'acting for {name}' },
   'history.newer': { vi: 'Mới hơn', en: 'Newer' },
   'history.older': { vi: 'Cũ hơn', en: 'Older' },
   'history.pages': { vi: 'Trang lịch sử', en: 'History pages' },

@@ -12,6 +12,7 @@ import type { Metrics } from '../../observability/metrics.ts';
 import type { Database } from '../../storage/database.ts';
 import { readTokenHolder, type TokenHolder } from '../models/token-holder.ts';
 import { SCOPE_CLAIMS } from './claims.ts';
+import { actingForOf } from './representation.ts';
 
 /** Every claim value we can give for a citizen; the provider masks it by granted scopes and claims. */
 export function claimsOf(account: Account, record: RegistryRecord): Record<string, unknown> {
@@ -113,12 +114,14 @@ export function createFindAccount(deps: {
         const released = releasedClaimNames(values, releasedScope, requested, rejected);
         if (released.length > 0) {
           const clientId = ctx.oidc.client?.clientId;
+          // Released while acting for an organisation or a child: the history says so (src/audit/access-history.ts).
+          const actingFor = actingForOf((ctx.oidc.entities.AccessToken as { rar?: unknown[] } | undefined)?.rar);
           await deps.audit.record({
             type: 'claims.released',
             actor: clientId ?? 'unknown',
             accountId: account.id,
             ...(clientId && { clientId }),
-            data: { use, claims: released },
+            data: { use, claims: released, ...(actingFor && { actingFor }) },
           });
         }
         return values as { sub: string };
