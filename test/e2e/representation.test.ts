@@ -279,6 +279,17 @@ describe('acting for an organisation or a child (RFC 9396 authorization_details)
     }
   });
 
+  it('answers prompt=none with interaction_required: the choice needs the citizen', async () => {
+    const rp = new RepresentingParty(world.issuer, DEMO_PORTAL);
+    const same = browser();
+    const first = await rp.start({ party_kinds: ['organisation'], roles: ['tax'] });
+    await walk(same, first.url, AN, `organisation:${ORGANISATION.code}`);
+    const silent = await rp.start({ party_kinds: ['organisation'], roles: ['tax'] }, { prompt: 'none', scope: 'openid' });
+    const { callback } = await walk(same, silent.url, AN);
+    expect(callback.searchParams.get('error')).to.equal('interaction_required');
+    expect(callback.searchParams.get('code')).to.equal(null);
+  });
+
   it('takes the request through PAR (a portal client)', async () => {
     const rp = new RepresentingParty(world.issuer, DEMO_PORTAL);
     const started = await rp.start({ party_kinds: ['organisation'], roles: ['tax', 'customs'] }, { par: true });

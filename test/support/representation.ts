@@ -51,7 +51,7 @@ export class RepresentingParty {
     return this.#config;
   }
 
-  async start(ask: RepresentationAsk | undefined, options: { par?: boolean; scope?: string } = {}): Promise<Started> {
+  async start(ask: RepresentationAsk | undefined, options: { par?: boolean; scope?: string; prompt?: string } = {}): Promise<Started> {
     const config = await this.config();
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
@@ -59,7 +59,7 @@ export class RepresentingParty {
     const parameters: Record<string, string> = {
       redirect_uri: this.rp.redirectUri,
       scope: options.scope ?? 'openid profile offline_access',
-      prompt: 'consent',
+      prompt: options.prompt ?? 'consent',
       state,
       nonce,
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
