@@ -279,6 +279,28 @@ describe('acting for an organisation or a child (RFC 9396 authorization_details)
     }
   });
 
+  it("gives a resource server's JWT access token the same authorization_details", async () => {
+    const resource = 'https://orders.example.vn/api';
+    await world.server.container.clients.save({
+      clientId: 'orders-api',
+      name: 'orders-api',
+      profile: 'service',
+      secret: 'orders-api-secret-0123',
+      approvedScopes: [],
+      settings: { resourceServer: { resources: [resource], accessTokenFormat: 'jwt' } },
+    });
+    const rp = new RepresentingParty(world.issuer, DEMO_PORTAL);
+    const started = await rp.start({ party_kinds: ['organisation'], roles: ['tax'] }, { resource });
+    const { callback } = await walk(browser(), started.url, AN, `organisation:${ORGANISATION.code}`);
+    const tokens = await rp.redeem(started, callback);
+    const forOrders = await rp.refresh(tokens.refresh_token!, { resource });
+    const jwt = decodeJwt(forOrders.access_token);
+    expect(jwt.aud).to.equal(resource);
+    expect(jwt.authorization_details).to.deep.equal([
+      { type: REPRESENTATION_TYPE, party: { kind: 'organisation', enterprise_code: ORGANISATION.code, name: ORGANISATION.name }, roles: ['tax'] },
+    ]);
+  });
+
   it('answers prompt=none with interaction_required: the choice needs the citizen', async () => {
     const rp = new RepresentingParty(world.issuer, DEMO_PORTAL);
     const same = browser();

@@ -51,7 +51,7 @@ export class RepresentingParty {
     return this.#config;
   }
 
-  async start(ask: RepresentationAsk | undefined, options: { par?: boolean; scope?: string; prompt?: string } = {}): Promise<Started> {
+  async start(ask: RepresentationAsk | undefined, options: { par?: boolean; scope?: string; prompt?: string; resource?: string } = {}): Promise<Started> {
     const config = await this.config();
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
@@ -65,6 +65,7 @@ export class RepresentingParty {
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       ...(ask && { authorization_details: JSON.stringify([{ type: REPRESENTATION_TYPE, ...ask }]) }),
+      ...(options.resource && { resource: options.resource }),
     };
     const url = options.par ? await client.buildAuthorizationUrlWithPAR(config, parameters) : client.buildAuthorizationUrl(config, parameters);
     return { url, verifier, state, nonce };
@@ -79,8 +80,8 @@ export class RepresentingParty {
     });
   }
 
-  async refresh(refreshToken: string) {
-    return client.refreshTokenGrant(await this.config(), refreshToken);
+  async refresh(refreshToken: string, parameters?: Record<string, string>) {
+    return client.refreshTokenGrant(await this.config(), refreshToken, parameters);
   }
 
   async userinfo(accessToken: string, sub: string) {
