@@ -312,6 +312,13 @@ describe('acting for an organisation or a child (RFC 9396 authorization_details)
     expect(callback.searchParams.get('code')).to.equal(null);
   });
 
+  it('keeps the userinfo endpoint an unknown resource for any other request', async () => {
+    const rp = new RepresentingParty(world.issuer, DEMO_PORTAL);
+    const started = await rp.start(undefined, { resource: `${world.issuer}/me` });
+    const answer = await browser().fetch(started.url);
+    expect(new URL(answer.location!).searchParams.get('error')).to.equal('invalid_target');
+  });
+
   it('takes the request through PAR (a portal client)', async () => {
     const rp = new RepresentingParty(world.issuer, DEMO_PORTAL);
     const started = await rp.start({ party_kinds: ['organisation'], roles: ['tax', 'customs'] }, { par: true });

@@ -310,15 +310,20 @@ export function withUserinfoResource<T extends ResourceFeature>(feature: T): T {
   const defaultResource = feature.defaultResource!;
   const getResourceServerInfo = feature.getResourceServerInfo!;
   const userinfoOf = (ctx: KoaContextWithOIDC) => ctx.oidc.urlFor('userinfo');
+  const asksRepresentation = (ctx: KoaContextWithOIDC) => detailsOf(ctx.oidc.params?.authorization_details).some((item) => item.type === REPRESENTATION_TYPE);
   const wrapped: ResourceFeature = {
     ...feature,
     defaultResource: async (ctx, client, oneOf) => {
       const chosen = await defaultResource(ctx, client, oneOf);
       if (chosen !== undefined || oneOf !== undefined || !REQUEST_ROUTES.has(ctx.oidc.route)) return chosen;
-      return detailsOf(ctx.oidc.params?.authorization_details).some((item) => item.type === REPRESENTATION_TYPE) ? userinfoOf(ctx) : chosen;
+      return asksRepresentation(ctx) ? userinfoOf(ctx) : chosen;
     },
+    // The userinfo endpoint is a resource only for a representation request (and, at the token
+    // endpoint, for the code or refresh token it was granted to); otherwise it stays unknown.
     getResourceServerInfo: (ctx, indicator, client) =>
-      indicator === userinfoOf(ctx) ? { audience: indicator, scope: '', accessTokenFormat: 'opaque' } : getResourceServerInfo(ctx, indicator, client),
+      indicator === userinfoOf(ctx) && (!REQUEST_ROUTES.has(ctx.oidc.route) || asksRepresentation(ctx))
+        ? { audience: indicator, scope: '', accessTokenFormat: 'opaque' }
+        : getResourceServerInfo(ctx, indicator, client),
   };
   return wrapped as T;
 }
