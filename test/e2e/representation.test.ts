@@ -8,6 +8,7 @@ import { decodeJwt } from 'jose';
 import { Browser, alertsOf } from '../support/browserless.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 import { raw } from '../support/rp-flow.ts';
+import { currentTotp } from '../../src/accounts/totp.ts';
 import {
   AN,
   BICH,
@@ -299,6 +300,16 @@ describe('acting for an organisation or a child (RFC 9396 authorization_details)
     expect(jwt.authorization_details).to.deep.equal([
       { type: REPRESENTATION_TYPE, party: { kind: 'organisation', enterprise_code: ORGANISATION.code, name: ORGANISATION.name }, roles: ['tax'] },
     ]);
+  });
+
+  it('works with the second factor when the portal asks for level 2 (as it should for an organisation)', async () => {
+    const rp = new RepresentingParty(world.issuer, DEMO_TAX);
+    const started = await rp.start({ party_kinds: ['organisation'], roles: ['tax'] }, { acrValues: 'urn:vn:eid:loa:2' });
+    const an = { ...AN, otp: () => currentTotp('JBSWY3DPEHPK3PXP') };
+    const { callback } = await walk(browser(), started.url, an, `organisation:${ORGANISATION.code}`);
+    const tokens = await rp.redeem(started, callback);
+    expect(decodeJwt(tokens.id_token!).acr).to.equal('urn:vn:eid:loa:2');
+    expect(tokens.authorization_details).to.have.length(1);
   });
 
   it('answers prompt=none with interaction_required: the choice needs the citizen', async () => {

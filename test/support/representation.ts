@@ -51,7 +51,7 @@ export class RepresentingParty {
     return this.#config;
   }
 
-  async start(ask: RepresentationAsk | undefined, options: { par?: boolean; scope?: string; prompt?: string; resource?: string } = {}): Promise<Started> {
+  async start(ask: RepresentationAsk | undefined, options: { par?: boolean; scope?: string; prompt?: string; resource?: string; acrValues?: string } = {}): Promise<Started> {
     const config = await this.config();
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
@@ -66,6 +66,7 @@ export class RepresentingParty {
       code_challenge_method: 'S256',
       ...(ask && { authorization_details: JSON.stringify([{ type: REPRESENTATION_TYPE, ...ask }]) }),
       ...(options.resource && { resource: options.resource }),
+      ...(options.acrValues && { acr_values: options.acrValues }),
     };
     const url = options.par ? await client.buildAuthorizationUrlWithPAR(config, parameters) : client.buildAuthorizationUrl(config, parameters);
     return { url, verifier, state, nonce };
@@ -106,7 +107,7 @@ export interface Walk {
  * `organisation:0109999999`), or presses the "no one" page's button. A chooser refusing the choice
  * throws with its alert.
  */
-export async function walk(browser: Browser, url: URL, who: { id: string; password: string }, party?: string): Promise<Walk> {
+export async function walk(browser: Browser, url: URL, who: { id: string; password: string; otp?: () => Promise<string> }, party?: string): Promise<Walk> {
   let page = await browser.get(url);
   let chooser: Page | undefined;
   for (let steps = 0; steps < 8; steps += 1) {
@@ -116,6 +117,10 @@ export async function walk(browser: Browser, url: URL, who: { id: string; passwo
     if (step === 'login') {
       page = await browser.submit(forms.find((form) => form.action.endsWith('/login'))!, { username: who.id, password: who.password });
       if (stepOf(page) === 'login') throw new Error(`sign-in refused: ${alertsOf(page).join(' ')}`);
+    } else if (step === 'otp') {
+      if (!who.otp) throw new Error('a second factor was asked and the test has none');
+      page = await browser.submit(forms.find((form) => form.action.endsWith('/otp'))!, { otp: await who.otp() });
+      if (stepOf(page) === 'otp') throw new Error(`second factor refused: ${alertsOf(page).join(' ')}`);
     } else if (step === 'consent') {
       page = await browser.submit(forms.find((form) => form.action.endsWith('/consent'))!);
     } else if (forms.some((form) => form.action.endsWith('/representation/none'))) {
