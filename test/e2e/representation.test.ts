@@ -348,10 +348,10 @@ describe('acting for an organisation or a child (RFC 9396 authorization_details)
     const records = await db('consent_records').where({ account_id: an.id }).whereLike('shown_text', `%${ORGANISATION.name}%`).select<{ shown_text: string }[]>('shown_text');
     expect(records.length).to.be.at.least(1);
     expect(records[0]!.shown_text).to.include('thay mặt');
+    await world.server.container.audit.flush();
     const events = await db('audit_events').where({ account_id: an.id, type: 'representation.used' }).select('id');
     expect(events.length).to.be.at.least(2);
     // The data-access history (the account page's) says whom each release and consent was for.
-    await world.server.container.audit.flush();
     const history = await world.server.container.accessHistory.page(an.id, { page: 0, pageSize: 100 });
     const released = history.entries.filter((entry) => entry.kind === 'claims.released' && entry.actingFor !== undefined);
     expect(released.map((entry) => entry.actingFor!.name)).to.include.members([ORGANISATION.name, CHAU.name]);

@@ -224,47 +224,50 @@ export function representationFeature(deps: RepresentationFeatureDependencies): 
 
   const type: RichAuthorizationRequestType = {
     validate(ctx: KoaContextWithOIDC, detail: Record<string, unknown>) {
-          if (!REQUEST_ROUTES.has(ctx.oidc.route)) {
-            throw new errors.InvalidAuthorizationDetails(`${REPRESENTATION_TYPE} is asked in an authorization request or PAR only (the citizen chooses in a browser)`);
-          }
-          const scope = typeof ctx.oidc.params?.scope === 'string' ? ctx.oidc.params.scope.split(' ') : [];
-          if (!scope.includes('openid')) throw new errors.InvalidAuthorizationDetails(`${REPRESENTATION_TYPE} needs the openid scope`);
-          const ours = detailsOf(ctx.oidc.params?.authorization_details).filter((item) => item.type === REPRESENTATION_TYPE);
-          if (ours.length > 1) throw new errors.InvalidAuthorizationDetails(`${REPRESENTATION_TYPE}: at most one entry per request`);
-          validateRepresentationRequest(detail);
+      if (!REQUEST_ROUTES.has(ctx.oidc.route)) {
+        throw new errors.InvalidAuthorizationDetails(`${REPRESENTATION_TYPE} is asked in an authorization request or PAR only (the citizen chooses in a browser)`);
+      }
+      const scope = typeof ctx.oidc.params?.scope === 'string' ? ctx.oidc.params.scope.split(' ') : [];
+      if (!scope.includes('openid')) throw new errors.InvalidAuthorizationDetails(`${REPRESENTATION_TYPE} needs the openid scope`);
+      const ours = detailsOf(ctx.oidc.params?.authorization_details).filter((item) => item.type === REPRESENTATION_TYPE);
+      if (ours.length > 1) throw new errors.InvalidAuthorizationDetails(`${REPRESENTATION_TYPE}: at most one entry per request`);
+      validateRepresentationRequest(detail);
     },
   };
   // The code carries the chosen party, confirmed by the registers at this moment.
   const forGrantSource: AuthorizationDetailsForGrantSource = async (ctx, code) => {
-      if (representationRequestOf(ctx.oidc.params) === undefined) return [];
-      const choice = choiceOf(ctx.oidc.result);
-      if (!choice) throw new errors.AccessDenied('no party was chosen');
-      const party = await recheck(code.accountId, choice.ref, choice.roles);
-      return [grantedEntry(subjects, ctx.oidc.client!, party, choice.roles)];
+    if (representationRequestOf(ctx.oidc.params) === undefined) return [];
+    const choice = choiceOf(ctx.oidc.result);
+    if (!choice) throw new errors.AccessDenied('no party was chosen');
+    const party = await recheck(code.accountId, choice.ref, choice.roles);
+    return [grantedEntry(subjects, ctx.oidc.client!, party, choice.roles)];
   };
   // Every access token, at the code's exchange and at each refresh: checked again, recorded.
   const forAccessToken: AuthorizationDetailsForAccessToken = async (ctx, token, source, grantType) => {
-      const stored = ((source as TokenLike | undefined)?.rar ?? []) as Record<string, unknown>[];
-      const granted: GrantedRepresentation[] = [];
-      for (const entry of stored) {
-        if (entry.type !== REPRESENTATION_TYPE || typeof entry.ref !== 'string') continue;
-        const roles = (isStrings(entry.roles) ? entry.roles : []) as OrganisationRole[];
-        const accountId = (token as TokenLike).accountId;
-        const party = await recheck(accountId, entry.ref, roles);
-        const fresh = grantedEntry(subjects, ctx.oidc.client!, party, roles);
-        const event = grantType === 'refresh_token' ? 'refreshed' : 'issued';
-        const clientId = ctx.oidc.client!.clientId;
-        await hooks.recordUse({ party, actorAccountId: accountId!, clientId, roles, event });
-        await deps.audit.record({
+    const stored = ((source as TokenLike | undefined)?.rar ?? []) as Record<string, unknown>[];
+    const granted: GrantedRepresentation[] = [];
+    for (const entry of stored) {
+      if (entry.type !== REPRESENTATION_TYPE || typeof entry.ref !== 'string') continue;
+      const roles = (isStrings(entry.roles) ? entry.roles : []) as OrganisationRole[];
+      const accountId = (token as TokenLike).accountId;
+      const party = await recheck(accountId, entry.ref, roles);
+      const fresh = grantedEntry(subjects, ctx.oidc.client!, party, roles);
+      const event = grantType === 'refresh_token' ? 'refreshed' : 'issued';
+      const clientId = ctx.oidc.client!.clientId;
+      await hooks.recordUse({ party, actorAccountId: accountId!, clientId, roles, event });
+      // The row above is the durable record; the audit event goes with the next batch, as token.issued does.
+      void deps.audit
+        .recordLater({
           type: 'representation.used',
           actor: accountId!,
           accountId: accountId!,
           clientId,
           data: { event, grantType, actingFor: { kind: party.kind, name: party.name, ...(party.kind === 'organisation' && { enterpriseCode: party.enterpriseCode }) }, roles },
-        });
-        granted.push(withoutRef(fresh) as unknown as GrantedRepresentation);
-      }
-      return granted as unknown as Awaited<ReturnType<AuthorizationDetailsForAccessToken>>;
+        })
+        .catch((error: unknown) => deps.logger.error({ err: error }, 'could not write the audit event of a representation'));
+      granted.push(withoutRef(fresh) as unknown as GrantedRepresentation);
+    }
+    return granted as unknown as Awaited<ReturnType<AuthorizationDetailsForAccessToken>>;
   };
   const forIntrospection: AuthorizationDetailsForIntrospection = (_ctx, token) =>
     publicRepresentations((token as TokenLike).rar) as unknown as Awaited<ReturnType<AuthorizationDetailsForIntrospection>>;
