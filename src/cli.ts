@@ -29,6 +29,7 @@ const { CIBA_OPTIONS, CIBA_USAGE, cibaOf } = await import('./admin/ciba-options.
 const { KEY_OPTIONS, KEY_USAGE, clientKeysOf } = await import('./admin/key-options.ts');
 const { RegistryFileError } = await import('./registry/registry-file.ts');
 const { ADMIN_CLI_USAGE } = await import('./admin/admin-cli.ts');
+const { DETAILS_TYPES_USAGE } = await import('./admin/details-types-cli.ts');
 const { KEY_COMMANDS_USAGE, keyCommand } = await import('./admin/key-commands.ts');
 const { ADMINS_USAGE, AdminsCommandRefused } = await import('./admin/auth-cli.ts');
 const { VERIFIED_CLAIMS_CLI_USAGE } = await import('./admin/verified-claims-cli.ts');
@@ -53,6 +54,7 @@ ${KEY_USAGE}
                                    "Resource servers"); lifetimes in seconds, at most the provider's
   clients remove --id ID           remove a relying party
 ${VERIFIED_CLAIMS_CLI_USAGE}
+${DETAILS_TYPES_USAGE}
   seed:demo                        load the demo citizens, accounts and clients (never in production)
   registry import FILE [--format csv|ndjson] [--strict] [--errors REPORT]
                                    load a registry file (columns: docs/registry.md "Population registry") into
@@ -535,6 +537,20 @@ async function verifiedClaimsCommandOf(config: Config, logger: Logger, args: str
   );
 }
 
+/** `clients request-type|confirm-type|withdraw-type` (docs/representation.md "Approving a portal"). */
+async function detailsTypesCommandOf(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { detailsTypesCommand } = await import('./admin/details-types-cli.ts');
+  const { AuditLog } = await import('./audit/audit-log.ts');
+  return withStorage(config, logger, async (storage) => {
+    const audit = new AuditLog(storage.db);
+    try {
+      return await detailsTypesCommand(name, args, { db: storage.db, clients: await clientRepository(storage, { changes: true }), audit, actor: operator() });
+    } finally {
+      await audit.flush();
+    }
+  });
+}
+
 /** `audit …` (docs/administration.md "Audit trail"). */
 async function auditCommand(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
   const { auditCommand: run } = await import('./admin/admin-cli.ts');
@@ -655,6 +671,9 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
       'clients add': (config, logger) => addClient(config, logger, args, environ),
       'clients remove': (config, logger) => removeClient(config, logger, args),
       'clients verified-claims': (config, logger) => verifiedClaimsCommandOf(config, logger, args),
+      ...Object.fromEntries(
+        ['request-type', 'confirm-type', 'withdraw-type'].map((name) => [`clients ${name}`, (config: Config, logger: Logger) => detailsTypesCommandOf(name, config, logger, args)]),
+      ),
       'seed:demo': (config, logger) => seedDemo(config, logger, args),
       'registry import': (config, logger) => importRegistryFile(config, logger, args),
       'registry apply-changes': (config, logger) => applyChanges(config, logger, args),

@@ -3,6 +3,7 @@
 // a new world, which is how tests get their own.
 import { RepresentationDirectory } from './representation/representation.ts';
 import { OrganisationAccounts } from './representation/organisation-accounts.ts';
+import { RepresentationUses } from './representation/uses.ts';
 import type { Config } from './config/config.ts';
 import { resolveSecrets } from './config/quickstart-secrets.ts';
 import { createDatabase, type Database } from './storage/database.ts';
@@ -342,6 +343,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const accounts = new PostgresAccountStore(db);
     const representation = new RepresentationDirectory(db, { ...(options.today && { today: options.today }) });
     const chipVerifier = await createChipVerifier(config, registryGateway);
+    const representationUses = new RepresentationUses(db);
     const confirmationPolicy: ConfirmationPolicy = { ...DEFAULT_CONFIRMATION_POLICY, ...options.confirmationPolicy };
     const passwords = new PasswordHasher(config.argon2, { concurrent: config.argon2.concurrent, queued: config.argon2.queued });
     // Messages to citizens are queued by the request and delivered after its answer (src/accounts/notification-queue.ts).
@@ -416,6 +418,15 @@ export async function createContainer(config: Config, options: ContainerOptions 
       pages: providerPages,
       audit,
       logger,
+      // Acting for organisations and children, checked against the registers at every token (src/oidc/consent/representation.ts).
+      representation: {
+        directory: representation,
+        actorOf: async (accountId) => {
+          const account = await accounts.findById(accountId);
+          return account?.status === 'active' ? { nationalId: account.nationalId, level: account.level } : undefined;
+        },
+        recordUse: (use) => representationUses.record(use),
+      },
     })), metrics);
     const providers = new ProviderHolder(buildProvider(initialKeys));
     const provider = providers.view;

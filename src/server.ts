@@ -162,6 +162,7 @@ function publicRoutes(container: Container, readiness: ReturnType<typeof readine
         store: container.ephemeral,
         passkeys: container.passkeySignIn,
         devices: container.devices,
+        representation: container.representation,
         cookies,
       }),
     )

@@ -2,6 +2,7 @@
 // document, the administrators' sign-in and the web console, from the services the composition root
 // built (src/admin/services.ts) and the few repositories and settings they use. Another group of
 // endpoints is one more `api.add(...yourRoutes(deps))` line here (docs/administration.md).
+import { CLIENT_DETAILS_TYPES_APPROVAL, detailsTypesRoutes } from './api-client-details-types.ts';
 import type Koa from 'koa';
 import type { Config } from '../config/config.ts';
 import type { AccountStore } from '../accounts/account-store.ts';
@@ -55,9 +56,11 @@ export function buildAdminApi(deps: AdminApiDependencies): AdminApi {
   const { approvals } = services;
   const api = new AdminApi(services.auth);
   api.add(...clientRoutes({ db: deps.db, clients: deps.clients, approvals, audit, secretRotationOverlapSeconds: config.admin.secretRotationOverlapSeconds }));
-  api.add(...adminRoutes({ roles: services.roles, approvals, audit, decidableKinds: [CLIENT_SCOPES_APPROVAL, VERIFIED_CLAIMS_APPROVAL] }));
   // Verified claims, approved like a sensitive scope (docs/integrating-a-bank.md "Requesting verified claims").
   api.add(...verifiedClaimsRoutes({ verifiedClaims: services.verifiedClaims }));
+  api.add(...adminRoutes({ roles: services.roles, approvals, audit, decidableKinds: [CLIENT_SCOPES_APPROVAL, VERIFIED_CLAIMS_APPROVAL, CLIENT_DETAILS_TYPES_APPROVAL] }));
+  // Authorization-details types (acting for others), four eyes like sensitive scopes (docs/representation.md).
+  api.add(...detailsTypesRoutes({ clients: deps.clients, approvals, audit }));
   // Accounts and the audit trail (docs/administration.md "Account administration", "Audit trail").
   api.add(...accountRoutes({ administration: services.administration }));
   api.add(...auditRoutes({ trail: services.trail, audit }));

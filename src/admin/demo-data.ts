@@ -10,6 +10,9 @@ import type { AccountStore } from '../accounts/account-store.ts';
 import type { PasswordHasher } from '../accounts/passwords.ts';
 import type { KeyEncryption } from '../storage/key-encryption.ts';
 import type { ClientRepository } from '../oidc/clients/clients.ts';
+import type { Database } from '../storage/database.ts';
+import { DEMO_CHILD, seedRepresentationDemo } from '../representation/demo-representation.ts';
+import { REPRESENTATION_TYPE } from '../representation/representation.ts';
 
 interface DemoCitizen {
   readonly record: NewRegistryRecord;
@@ -175,8 +178,13 @@ export interface DemoSeedDependencies {
   readonly accounts: Pick<AccountStore, 'enrol'>;
   readonly passwords: Pick<PasswordHasher, 'hash'>;
   readonly sealer: Pick<KeyEncryption, 'seal'>;
-  readonly clients: Pick<ClientRepository, 'save'>;
+  readonly clients: Pick<ClientRepository, 'save' | 'setAuthorizationDetailsTypes'>;
+  /** Acting for others: the business register's and authorisations' rows (src/representation/demo-representation.ts). */
+  readonly db: Database;
 }
+
+/** Clients approved for acting for others (docs/design.md "Demo data"). */
+export const DEMO_REPRESENTATION_CLIENTS: readonly string[] = ['demo-portal', 'demo-tax'];
 
 export async function seedDemoData(container: DemoSeedDependencies): Promise<void> {
   if (container.config.env === 'production') throw new Error('demo data is never loaded in production');
@@ -194,5 +202,11 @@ export async function seedDemoData(container: DemoSeedDependencies): Promise<voi
       emailVerified: false,
     });
   }
-  for (const client of demoClients(container.config.demo)) await container.clients.save(client);
+  // Nguyễn Minh Châu, An's daughter: a registry record, no account.
+  await container.registry.upsert(DEMO_CHILD);
+  for (const client of demoClients(container.config.demo)) {
+    await container.clients.save(client);
+    await container.clients.setAuthorizationDetailsTypes(client.clientId, DEMO_REPRESENTATION_CLIENTS.includes(client.clientId) ? [REPRESENTATION_TYPE] : []);
+  }
+  await seedRepresentationDemo(container.db);
 }

@@ -2,6 +2,7 @@
 // and repositories it already holds: roles, administrators' sessions, the four-eyes queue, the
 // authenticator, account administration and the audit trail's reader. The admin API, its sign-in and
 // the console receive these (src/admin/api-app.ts), never the container.
+import { CLIENT_DETAILS_TYPES_APPROVAL, applyDetailsTypes } from './api-client-details-types.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { AccountStore } from '../accounts/account-store.ts';
 import { AuditTrail } from '../audit/audit-trail.ts';
@@ -51,6 +52,7 @@ export function createAdminServices(deps: AdminServiceDependencies): AdminServic
   // Applied in the approval's transaction, outside ClientRepository: other instances are told after the commit.
   approvals.register(CLIENT_SCOPES_APPROVAL, applyClientScopes, () => clients.clientsChanged());
   approvals.register(VERIFIED_CLAIMS_APPROVAL, applyVerifiedClaims, () => clients.clientsChanged());
+  approvals.register(CLIENT_DETAILS_TYPES_APPROVAL, applyDetailsTypes, () => clients.clientsChanged());
   return {
     roles,
     sessions,

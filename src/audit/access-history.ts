@@ -16,6 +16,8 @@ export interface HistoryEntry {
   readonly clientId: string | undefined;
   /** Claim names (releases), scopes (consents), or the result (`verified`, `refused`) of a chip verification. */
   readonly items: readonly string[];
+  /** Whom the citizen acted for, when they acted for an organisation or a child (src/oidc/consent/representation.ts). */
+  readonly actingFor?: { readonly kind: string; readonly name: string };
 }
 
 export interface HistoryPage {
@@ -33,6 +35,12 @@ interface HistoryRow {
 }
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
+
+/** The `actingFor` an event's data names ({ kind, name }), as an entry's optional field. */
+function actingForOf(value: unknown): { actingFor?: { kind: string; name: string } } {
+  const acting = value as { kind?: unknown; name?: unknown } | undefined;
+  return typeof acting?.kind === 'string' && typeof acting.name === 'string' ? { actingFor: { kind: acting.kind, name: acting.name } } : {};
+}
 
 export class AccessHistory {
   readonly #db: Database;
@@ -65,6 +73,7 @@ export class AccessHistory {
         kind: row.type,
         clientId: row.client_id ?? undefined,
         items: row.type === 'claims.released' ? strings(row.data.claims) : row.type === 'chip.verified' ? strings([row.data.result]) : strings(row.data.scopes),
+        ...actingForOf(row.data.actingFor),
       })),
       hasMore: rows.length > options.pageSize,
     };

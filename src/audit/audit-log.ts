@@ -38,7 +38,9 @@ export type AuditEventType =
   /** An organisation's eID account activated, an authorisation granted, revoked or declined (src/representation/organisation-accounts.ts). */
   | 'organisation.changed'
   /** A card's chip checked for a bank (src/chip/chip-results.ts): the result, its txn, the checks that failed. */
-  | 'chip.verified';
+  | 'chip.verified'
+  /** A token issued or refreshed while a citizen acts for an organisation or a child (src/oidc/consent/representation.ts). */
+  | 'representation.used';
 
 export interface AuditEvent {
   readonly type: AuditEventType;

@@ -19,7 +19,7 @@ export interface DemoPortalOptions {
 
 interface PortalSession {
   pending?: { state: string; nonce: string; codeVerifier: string };
-  signedIn?: { idToken: string; idTokenClaims: Record<string, unknown>; userinfo: Record<string, unknown> };
+  signedIn?: { idToken: string; idTokenClaims: Record<string, unknown>; userinfo: Record<string, unknown>; actingFor?: Record<string, unknown>[] };
 }
 
 const TEXT = {
@@ -52,6 +52,12 @@ const TEXT = {
       'The portal exchanges the code for tokens, checks the ID token, then calls userinfo.',
     ],
   },
+  signInForOthers: { vi: 'Đăng nhập thay mặt tổ chức hoặc trẻ em', en: 'Sign in for an organisation or a child' },
+  othersHint: {
+    vi: 'Ví dụ <code>001099012345</code> (Nguyễn Văn An, mật khẩu <code>An#Demo2026</code>): người đại diện của công ty mẫu 0109999999 và cha của Nguyễn Minh Châu.',
+    en: 'E.g. <code>001099012345</code> (Nguyễn Văn An, password <code>An#Demo2026</code>): the demo company 0109999999’s representative and Nguyễn Minh Châu’s father.',
+  },
+  actingFor: { vi: 'Thay mặt (authorization_details)', en: 'Acting for (authorization_details)' },
   failed: { vi: 'Đăng nhập không thành công', en: 'Sign-in did not complete' },
   back: { vi: 'Quay lại trang chủ', en: 'Back to the start page' },
   other: { vi: 'English', en: 'Tiếng Việt' },
@@ -100,6 +106,7 @@ export function createDemoPortal(options: DemoPortalOptions): Koa {
             lang,
             `<p>${TEXT.welcome[lang]}, <strong>${escape(signedIn.userinfo.name ?? signedIn.idTokenClaims.sub)}</strong></p>
 <div class="actions"><form method="post" action="/logout"><button class="button" type="submit">${TEXT.signOut[lang]}</button></form></div>
+${(signedIn.actingFor ?? []).map((detail) => `<h2>${TEXT.actingFor[lang]}</h2>${claimsList(lang, { ...(detail.party as Record<string, unknown>), ...(Array.isArray(detail.roles) && { roles: detail.roles.join(', ') }) })}`).join('')}
 <h2>${TEXT.idToken[lang]}</h2>${claimsList(lang, signedIn.idTokenClaims)}
 <h2>${TEXT.userinfo[lang]}</h2>${claimsList(lang, signedIn.userinfo)}`,
           )
@@ -107,6 +114,7 @@ export function createDemoPortal(options: DemoPortalOptions): Koa {
             lang,
             `<p>${TEXT.intro[lang]}</p><p class="hint">${TEXT.demoCitizen[lang]}</p>
 <div class="actions"><a class="button" href="/login">${TEXT.signIn[lang]}</a></div>
+<div class="actions"><a class="button" id="for-others" href="/login?for=others">${TEXT.signInForOthers[lang]}</a></div><p class="hint">${TEXT.othersHint[lang]}</p>
 <h2>${TEXT.howItWorks[lang]}</h2><ol>${TEXT.steps[lang].map((step) => `<li>${step}</li>`).join('')}</ol>`,
           );
       return;
@@ -116,6 +124,8 @@ export function createDemoPortal(options: DemoPortalOptions): Koa {
       const config = await provider();
       const pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
       session.pending = pending;
+      // Acting for others (docs/representation.md): an organisation (for tax matters) or a child under 14.
+      const forOthers = ctx.query.for === 'others';
       ctx.redirect(
         oidc.buildAuthorizationUrl(config, {
           redirect_uri: redirectUri,
@@ -125,6 +135,9 @@ export function createDemoPortal(options: DemoPortalOptions): Koa {
           code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
           code_challenge_method: 'S256',
           ui_locales: lang,
+          ...(forOthers && {
+            authorization_details: JSON.stringify([{ type: 'urn:vn:eid:representation', party_kinds: ['organisation', 'child'], roles: ['tax'] }]),
+          }),
         }).href,
       );
       return;
@@ -145,7 +158,10 @@ export function createDemoPortal(options: DemoPortalOptions): Koa {
         });
         const idTokenClaims = tokens.claims()!;
         const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, idTokenClaims.sub);
-        session.signedIn = { idToken: tokens.id_token!, idTokenClaims: { ...idTokenClaims }, userinfo: { ...userinfo } };
+        // Whom the citizen acts for, if the portal asked: the token response's authorization_details, the
+        // same as the ID token's. A portal checks the type and the party before acting on it.
+        const actingFor = (tokens.authorization_details ?? []).filter((detail) => detail.type === 'urn:vn:eid:representation') as unknown as Record<string, unknown>[];
+        session.signedIn = { idToken: tokens.id_token!, idTokenClaims: { ...idTokenClaims }, userinfo: { ...userinfo }, ...(actingFor.length > 0 && { actingFor }) };
         ctx.redirect('/');
       } catch (error) {
         const failure =

@@ -31,6 +31,7 @@ import { clientAssertionRule } from './clients/client-assertions.ts';
 import { installPublicSubjects, publicSubjectInJwt, Subjects } from './subjects.ts';
 import { assertClaimsParameter, installVerifiedClaims, VERIFIED_CLAIMS_METADATA } from './consent/verified-claims-provider.ts';
 import { VERIFIED_CLAIMS_DISCOVERY } from './consent/verified-claims.ts';
+import { installRepresentationClaims, representationFeature, withRepresentationPrompt, withUserinfoResource, type RepresentationHooks } from './consent/representation.ts';
 
 // The provider's type for the composition root and the admin sign-in: outside src/oidc nothing imports oidc-provider.
 export type { Provider };
@@ -89,6 +90,8 @@ export interface ProviderDependencies {
   readonly adminScopes?: readonly string[];
   /** Dynamic client registration under initial access tokens (src/oidc/clients/dynamic-registration.ts); off without it. */
   readonly registration?: Pick<NonNullable<Configuration['features']>, 'registration' | 'registrationManagement'>;
+  /** Acting for organisations and children (src/oidc/consent/representation.ts); off without it. */
+  readonly representation?: RepresentationHooks;
 }
 
 type BackchannelLogoutHook = (this: InstanceType<Provider['Client']>, accountId: string, sid: string) => Promise<void>;
@@ -136,7 +139,14 @@ export function createProvider(deps: ProviderDependencies): Provider {
       // RFC 8707 over the registered resource servers; their access tokens are JWTs (RFC 9068).
       // The admin API is one more (src/oidc/admin-tokens.ts): automation's client_credentials tokens.
       // Chip verification for banks is another (src/oidc/chip-tokens.ts).
-      resourceIndicators: withChipVerificationResource(withAdminApiResource(resourceIndicatorsFeature(deps.resourceServers), deps.adminScopes ?? [])),
+      // The userinfo endpoint, for a representation request only (src/oidc/consent/representation.ts).
+      resourceIndicators: withUserinfoResource(
+        withChipVerificationResource(withAdminApiResource(resourceIndicatorsFeature(deps.resourceServers), deps.adminScopes ?? [])),
+      ),
+      // Rich Authorization Requests with one type, urn:vn:eid:representation (src/oidc/consent/representation.ts).
+      ...(deps.representation && {
+        richAuthorizationRequests: representationFeature({ hooks: deps.representation, subjects, audit: deps.audit, logger: deps.logger }),
+      }),
       // Userinfo as a signed JWT for clients registered with userinfo_signed_response_alg.
       jwtUserinfo: { enabled: true },
       // verified_claims requests are checked too (src/oidc/consent/verified-claims-provider.ts).
@@ -188,7 +198,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     acrValues: [...ACR_VALUES],
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: createInteractionPolicy(config.sessions, subjects),
+      policy: withRepresentationPrompt(createInteractionPolicy(config.sessions, subjects), deps.representation !== undefined),
     },
     responseTypes: ['code'],
     // OpenID Connect Core 3.1.2.1: redirect_uri is required, even for a client with only one.
@@ -322,6 +332,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   });
 
   installPublicSubjects(provider, subjects);
+  if (deps.representation) installRepresentationClaims(provider);
   allowFormPostToRedirectUri(provider);
   grantOnlyApprovedClientScopes(provider);
   publishIssuerUrls(provider);

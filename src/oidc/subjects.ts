@@ -43,6 +43,16 @@ export class Subjects {
   }
 
   /**
+   * The `sub` of a child a citizen acts for (src/oidc/consent/representation.ts): a child under 14 has no
+   * account, so HMAC-SHA256 over the client's sector (`public` for a public client) and `child:` + the
+   * ID number — stable at a sector, unlinkable across sectors, never the ID number itself.
+   */
+  childSubject(client: SubjectClient, nationalId: string): string {
+    const sector = client.subjectType === 'pairwise' ? String(client.sectorIdentifier) : 'public';
+    return pairwiseSubject(this.#pairwiseKey, sector, `child:${nationalId}`);
+  }
+
+  /**
    * The same for every public client: the account's 16-byte UUID as one AES-256 block, in base64url
    * (22 characters). Only the provider, with the key, can turn it back into the internal id.
    */

@@ -34,6 +34,8 @@ export interface HistoryRow {
   readonly clientName: string;
   /** Claim names (a release) or scopes (a consent). */
   readonly items: readonly string[];
+  /** The organisation or child the citizen acted for, if they did. */
+  readonly actingFor?: { readonly kind: string; readonly name: string };
 }
 
 export interface HistoryPage {
@@ -219,10 +221,12 @@ function historySection(model: OverviewModel): Html {
     row.kind === 'chip.verified'
       ? t(locale, row.items[0] === 'verified' ? 'history.chip_verified' : 'history.chip_refused')
       : row.kind === 'claims.released'
-      ? `${t(locale, 'history.released')}: ${inClaimOrder(row.items).map((claim) => claimWords(locale, claim)).join(', ')}`
+      ? `${t(locale, 'history.released')}: ${inClaimOrder(row.items).map((claim) => claimWords(locale, claim)).join(', ')}${
+          row.actingFor ? ` (${t(locale, 'history.acting_for').replace('{name}', row.actingFor.name)})` : ''
+        }`
       : `${t(locale, row.kind === 'consent.given' ? 'history.given' : 'history.withdrawn')}${
           row.items.length > 0 ? `: ${inScopeOrder(row.items).map((scope) => scopeWords(locale, scope)).join('; ')}` : ''
-        }`;
+        }${row.actingFor ? ` (${t(locale, 'history.acting_for').replace('{name}', row.actingFor.name)})` : ''}`;
   const pageLink = (page: number, key: 'history.newer' | 'history.older') =>
     html`<a class="secondary" href="/account/history?history=${page}">${t(locale, key)}</a>`;
   return html`<section aria-labelledby="history-title">

@@ -88,6 +88,7 @@ export function overviewRoutes(deps: OverviewRoutesDependencies, account: Accoun
             kind: entry.kind,
             clientName: entry.clientId === undefined ? '' : (clientNames.get(entry.clientId) ?? entry.clientId),
             items: entry.items,
+            ...(entry.actingFor && { actingFor: entry.actingFor }),
           })),
         },
         today: new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date()),

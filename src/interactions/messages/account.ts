@@ -351,6 +351,7 @@ export const ACCOUNT_MESSAGES = {
   'history.withdrawn': { vi: 'Bạn rút lại sự đồng ý', en: 'You withdrew consent' },
   'history.chip_verified': { vi: 'Đã kiểm tra chip trên thẻ căn cước của bạn: hợp lệ', en: 'Checked the chip of your identity card: genuine' },
   'history.chip_refused': { vi: 'Đã kiểm tra chip trên thẻ căn cước của bạn: không hợp lệ', en: 'Checked the chip of your identity card: refused' },
+  'history.acting_for': { vi: 'thay mặt {name}', en: 'acting for {name}' },
   'history.newer': { vi: 'Mới hơn', en: 'Newer' },
   'history.older': { vi: 'Cũ hơn', en: 'Older' },
   'history.pages': { vi: 'Trang lịch sử', en: 'History pages' },

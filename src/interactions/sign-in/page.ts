@@ -7,6 +7,7 @@ import { isNationalIdShape } from '../../registry/national-id.ts';
 import { consentPage, errorPage, loginPage } from '../pages.ts';
 import { otpPage, passkeySection, unmetPage } from './second-factor-pages.ts';
 import { selectAccountPath } from './select-account.ts';
+import { representationPath } from './representation.ts';
 import type { SecondStep } from './second-step.ts';
 import { consentRequestOf, type ConsentDependencies } from './consent.ts';
 import { UID, signInStep } from './step.ts';
@@ -41,6 +42,10 @@ export function interactionPageRoutes(deps: InteractionPageDependencies, second:
         );
       } else if (view.prompt === 'consent') {
         send(200, consentPage({ locale, uid: view.uid, clientName: view.clientName, ...(await consentRequestOf(deps, view)), switchHref: here }));
+      } else if (view.prompt === 'representation') {
+        // The chooser of acting for others (./representation.ts).
+        ctx.status = 303;
+        ctx.redirect(representationPath(view.uid));
       } else if (view.prompt === 'select_account') {
         // Its own page and forms (./select-account.ts).
         ctx.status = 303;

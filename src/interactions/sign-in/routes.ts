@@ -6,8 +6,9 @@ import { loginRoutes, type LoginDependencies } from './login.ts';
 import { passkeyRoutes, type PasskeyDependencies } from './passkey.ts';
 import { secondStep, secondStepRoutes, type SecondStepDependencies } from './second-step.ts';
 import { consentRoutes } from './consent.ts';
+import { representationRoutes, type RepresentationRoutesDependencies } from './representation.ts';
 
-export type InteractionRoutesDependencies = InteractionPageDependencies & LoginDependencies & PasskeyDependencies & SecondStepDependencies;
+export type InteractionRoutesDependencies = InteractionPageDependencies & LoginDependencies & PasskeyDependencies & SecondStepDependencies & RepresentationRoutesDependencies;
 
 export function interactionRoutes(deps: InteractionRoutesDependencies): Router {
   const second = secondStep(deps);
@@ -16,5 +17,6 @@ export function interactionRoutes(deps: InteractionRoutesDependencies): Router {
     .mount(loginRoutes(deps, second))
     .mount(passkeyRoutes(deps, second))
     .mount(secondStepRoutes(deps, second))
-    .mount(consentRoutes(deps));
+    .mount(consentRoutes(deps))
+    .mount(representationRoutes(deps));
 }

@@ -78,6 +78,8 @@ export interface ClientRecord {
   readonly name: string;
   readonly profile: ClientProfile;
   readonly approvedScopes: readonly string[];
+  /** RFC 9396 authorization-details types the client is approved for (urn:vn:eid:representation). */
+  readonly approvedAuthorizationDetailsTypes: readonly string[];
   readonly status: 'active' | 'suspended';
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly createdAt: Date;
@@ -88,6 +90,8 @@ interface ClientRow {
   name: string;
   profile: ClientProfile;
   approved_scopes: string[];
+  /** RFC 9396 types an administrator approved (src/oidc/consent/representation.ts); metadata authorization_details_types. */
+  approved_authorization_details_types?: string[];
   status: 'active' | 'suspended';
   metadata: Record<string, unknown>;
   secret_sealed: string | null;
@@ -323,6 +327,20 @@ export class ClientRepository implements ClientLookup {
     await this.#cache?.changed();
   }
 
+  /**
+   * Sets the RFC 9396 types the client is approved for (the demo seed; the admin API's approvals write
+   * in their own transaction and call clientsChanged). Undefined when there is no such client.
+   */
+  async setAuthorizationDetailsTypes(clientId: string, types: readonly string[]): Promise<ClientRecord | undefined> {
+    const [updated] = await this.#change(() =>
+      this.#db('clients')
+        .where({ client_id: clientId })
+        .update({ approved_authorization_details_types: [...new Set(types)], updated_at: this.#db.fn.now() })
+        .returning<ClientRow[]>('*'),
+    );
+    return updated && toRecord(updated);
+  }
+
   /** Adds or replaces a client (the demo seed uses replace, so it is idempotent). */
   async save(registration: ClientRegistration): Promise<ClientRecord> {
     const row = await this.#verifiedRow(registration);
@@ -522,6 +540,8 @@ export class ClientRepository implements ClientLookup {
       profile: row.profile,
       approved_scopes: row.approved_scopes,
       verified_claims_approved: row.verified_claims_approved === true,
+      // Only the approved types may be asked for; none approved, the provider's default (none) stands.
+      ...(row.approved_authorization_details_types?.length && { authorization_details_types: row.approved_authorization_details_types }),
     };
   }
 }
@@ -543,6 +563,7 @@ function toRecord(row: ClientRow): ClientRecord {
     name: row.name,
     profile: row.profile,
     approvedScopes: row.approved_scopes,
+    approvedAuthorizationDetailsTypes: row.approved_authorization_details_types ?? [],
     status: row.status,
     metadata: row.metadata,
     createdAt: row.created_at,

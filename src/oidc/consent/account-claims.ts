@@ -14,6 +14,7 @@ import { readTokenHolder, type TokenHolder } from '../models/token-holder.ts';
 import { SCOPE_CLAIMS } from './claims.ts';
 import { approvedClaimsOf } from './interaction-policy.ts';
 import { verifiedClaimsFor, type LevelEvidenceReader } from './verified-claims-provider.ts';
+import { actingForOf } from './representation.ts';
 
 /** Every claim value we can give for a citizen; the provider masks it by granted scopes and claims. */
 export function claimsOf(account: Account, record: RegistryRecord): Record<string, unknown> {
@@ -128,6 +129,8 @@ export function createFindAccount(deps: {
         if (verified) released.push(...verified.claims.filter((claim) => !released.includes(claim)));
         if (released.length > 0) {
           const clientId = ctx.oidc.client?.clientId;
+          // Released while acting for an organisation or a child: the history says so (src/audit/access-history.ts).
+          const actingFor = actingForOf((ctx.oidc.entities.AccessToken as { rar?: unknown[] } | undefined)?.rar);
           await deps.audit.record({
             type: 'claims.released',
             actor: clientId ?? 'unknown',
@@ -137,6 +140,7 @@ export function createFindAccount(deps: {
               use,
               claims: released,
               ...(verified && { verifiedClaims: { txn: verified.txn, claims: verified.claims, assuranceLevel: verified.assuranceLevel, evidence: verified.evidence } }),
+              ...(actingFor && { actingFor }),
             },
           });
         }

@@ -8,6 +8,8 @@ import type { ConsentRecords, ShownConsent } from './consent-records.ts';
 import { approvedScopesOf } from './interaction-policy.ts';
 import type { SubjectType } from '../subjects.ts';
 import type { Metrics } from '../../observability/metrics.ts';
+import type { RepresentationRequest } from '../../representation/representation.ts';
+import { representationRequestOf, type RepresentationChoice } from './representation.ts';
 
 export interface InteractionView {
   readonly uid: string;
@@ -150,6 +152,53 @@ export class InteractionService {
       data: { scopes, claims, grantId },
     });
     return this.#provider.interactionResult(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  }
+
+  /** What the chooser is asked (src/oidc/consent/representation.ts); undefined when the interaction asks no representation. */
+  async representationRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<{ readonly request: RepresentationRequest; readonly childNationalIdReleased: boolean } | undefined> {
+    const details = await this.#details(req, res);
+    if (details.prompt.name !== 'representation') return undefined;
+    const request = representationRequestOf(details.params);
+    if (!request) return undefined;
+    const client = await this.#provider.Client.find(asString(details.params.client_id) ?? '');
+    // A child's ID number goes only to a client approved for the national_id scope (src/oidc/consent/representation.ts).
+    return { request, childNationalIdReleased: approvedScopesOf(client).has('national_id') };
+  }
+
+  /**
+   * The citizen chose a party (already checked against the registers by the caller): a consent record
+   * of the chooser's words ("acting for X"), an audit event, and the choice in the interaction's result,
+   * from which the code's authorization_details are made.
+   */
+  async finishRepresentation(
+    req: IncomingMessage,
+    res: ServerResponse,
+    choice: RepresentationChoice & { readonly shown: ShownConsent; readonly actingFor: { readonly kind: string; readonly name: string } },
+  ): Promise<string> {
+    const details = await this.#details(req, res);
+    const accountId = details.session?.accountId;
+    const clientId = asString(details.params.client_id) ?? '';
+    const lastConsent = (details.lastSubmission as { consent?: { grantId?: unknown } } | undefined)?.consent?.grantId;
+    const grantId = details.grantId ?? asString(lastConsent);
+    if (!accountId || details.prompt.name !== 'representation' || !grantId) throw new InteractionExpired('no representation is being asked');
+    await this.#consents.record({ accountId, clientId, grantId, scopes: [], claims: [], shown: choice.shown });
+    await this.#audit.record({
+      type: 'consent.given',
+      actor: accountId,
+      accountId,
+      clientId,
+      data: { scopes: [], claims: [], grantId, actingFor: choice.actingFor, roles: [...choice.roles] },
+    });
+    return this.#provider.interactionResult(req, res, { representation: { ref: choice.ref, roles: [...choice.roles] } }, { mergeWithLastSubmission: true });
+  }
+
+  /** The request for representation cannot be met (no party, or the citizen cancelled): access_denied with a description. */
+  async refuseRepresentation(req: IncomingMessage, res: ServerResponse, description: string): Promise<string> {
+    await this.#details(req, res);
+    return this.#provider.interactionResult(req, res, { error: 'access_denied', error_description: description }, { mergeWithLastSubmission: false });
   }
 
   /** The request cannot be met as asked (for example level 2 for a level-1 account). */
