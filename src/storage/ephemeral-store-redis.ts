@@ -67,6 +67,14 @@ export class RedisEphemeralStore implements EphemeralStore {
   }
 
   async delete(...keys: string[]): Promise<void> {
+    if (keys.length > 1 && !this.#redis.isCluster) {
+      // One round trip (issue 19: a sign-in's two brute-force counters); each key still its own DEL,
+      // so a Cluster (below) sees no multi-key command.
+      const replies = await this.#redis.pipeline(keys.map((key) => ['del', key])).exec();
+      const failure = replies?.find(([error]) => error !== null)?.[0];
+      if (failure) throw failure;
+      return;
+    }
     await Promise.all(keys.map((key) => this.#redis.del(key)));
   }
 
