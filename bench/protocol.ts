@@ -5,7 +5,7 @@
 // the physical limits of the machine (ES256 signatures and argon2id verifies per second) and the Redis
 // memory taken by 10,000 active sessions. Prints a Markdown report with the targets' verdicts.
 //
-//   npm run bench:protocol [-- --seconds 5 --rounds 3 --concurrency 16 --sessions 10000 --profile]
+//   npm run bench:protocol [-- --seconds 5 --rounds 3 --concurrency 16 --sessions 10000 --profile --only clientCredentials,userinfo]
 //
 // Everything runs on loopback. Both servers run in processes of their own, loaded in turn (never at
 // once), in alternating rounds; the load generator shares the machine with them. --profile starts the
@@ -54,6 +54,8 @@ const { values: args } = parseArgs({
     citizens: { type: 'string', default: '100' },
     sessions: { type: 'string', default: '10000' },
     profile: { type: 'boolean', default: false },
+    /** Some scenarios only, by key, comma-separated (e.g. clientCredentials,userinfo), to compare a change quickly. */
+    only: { type: 'string' },
     'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
     // Without one (nor BENCH_REDIS_URL), a redis-server of the benchmark's own (bench/support.ts benchRedis).
     'redis-url': { type: 'string', default: process.env.BENCH_REDIS_URL },
@@ -287,7 +289,8 @@ async function main(): Promise<void> {
   let bare: Awaited<ReturnType<typeof startBareProvider>> | undefined;
   let project: Scenarios;
   let library: Scenarios;
-  let memory: Awaited<ReturnType<typeof sessionMemory>>;
+  let memory: Awaited<ReturnType<typeof sessionMemory>> | undefined;
+  const keys = (Object.keys(SCENARIO_NAMES) as (keyof Scenarios)[]).filter((key) => !args.only || args.only.split(',').includes(key));
   try {
     bare = await startBareProvider();
     const loadGenerator = ownCpu();
@@ -307,7 +310,7 @@ async function main(): Promise<void> {
     // shared machine drifts less between the two figures compared.
     const libraryResults: Partial<Scenarios> = {};
     const projectResults: Partial<Scenarios> = {};
-    for (const key of Object.keys(SCENARIO_NAMES) as (keyof Scenarios)[]) {
+    for (const key of keys) {
       // The argon2 baseline just before the sign-ins it is compared with, both servers idle.
       if (key === 'codeFlow') {
         log('argon2id verifies');
@@ -318,8 +321,10 @@ async function main(): Promise<void> {
     library = libraryResults as Scenarios;
     project = projectResults as Scenarios;
     await bare.stop();
-    log(`Redis memory of ${SESSIONS} sessions`);
-    memory = await sessionMemory(redisUrl, server.redisPrefix, SESSIONS);
+    if (SESSIONS > 0) {
+      log(`Redis memory of ${SESSIONS} sessions`);
+      memory = await sessionMemory(redisUrl, server.redisPrefix, SESSIONS);
+    }
   } finally {
     await bare?.stop();
     await backends.close();
@@ -328,15 +333,14 @@ async function main(): Promise<void> {
   }
   const loadAfter = loadAverage();
 
-  const keys = Object.keys(SCENARIO_NAMES) as (keyof Scenarios)[];
   const cores = machine.cores;
   const ratio = (key: keyof Scenarios) => project[key].perSecond / library[key].perSecond;
   // A sign-in's provider CPU without its one argon2 verify (both servers verify once, with the same hasher).
   const withoutVerify = (result: MeasuredResult, key: keyof Scenarios) => (result.cpu.provider ?? Number.NaN) - (key === 'codeFlow' ? verify.cpuMicros : 0);
   const cpuRatio = (key: keyof Scenarios) => withoutVerify(project[key], key) / withoutVerify(library[key], key);
   const stores = (key: keyof Scenarios) => (project[key].cpu.Redis ?? Number.NaN) + (project[key].cpu.PostgreSQL ?? Number.NaN);
-  const ccRate = perCore(project.clientCredentials.cpu.provider!);
-  const refreshRate = perCore(project.refresh.cpu.provider!);
+  const ccRate = keys.includes('clientCredentials') ? perCore(project.clientCredentials.cpu.provider!) : Number.NaN;
+  const refreshRate = keys.includes('refresh') ? perCore(project.refresh.cpu.provider!) : Number.NaN;
   const cpuTarget = (key: keyof Scenarios, limit: number) =>
     `| ${SCENARIO_NAMES[key]}: provider CPU per request ≤ ${limit}× the bare library's${key === 'codeFlow' ? ' (each without its argon2 verify)' : ''} | ` +
     `${micros(withoutVerify(project[key], key))} against ${micros(withoutVerify(library[key], key))} = ${cpuRatio(key).toFixed(2)}× | ${verdict(cpuRatio(key) <= limit)} |`;
@@ -362,18 +366,28 @@ async function main(): Promise<void> {
     '',
     '| target (provider process only, against the bare library in the same run) | measured | verdict |',
     '| --- | ---: | --- |',
-    cpuTarget('clientCredentials', 1.3),
-    cpuTarget('introspection', 1.3),
-    cpuTarget('refresh', 2),
-    cpuTarget('userinfo', 2),
-    cpuTarget('codeFlow', 1.3),
+    ...(
+      [
+        ['clientCredentials', 1.3],
+        ['introspection', 1.3],
+        ['refresh', 2],
+        ['userinfo', 2],
+        ['codeFlow', 1.3],
+      ] as const
+    )
+      .filter(([key]) => keys.includes(key))
+      .map(([key, limit]) => cpuTarget(key, limit)),
     ...keys.map(
       (key) =>
         `| ${SCENARIO_NAMES[key]}: Redis + PostgreSQL ≤ 0.5× the provider's CPU per request${key === 'codeFlow' ? ' (without its argon2 verify)' : ''} | ` +
         `${micros(stores(key))} against ${micros(withoutVerify(project[key], key))} = ${(stores(key) / withoutVerify(project[key], key)).toFixed(2)}× | ${verdict(stores(key) <= 0.5 * withoutVerify(project[key], key))} |`,
     ),
-    `| client credentials, provider-only rate per core ≥ 15× Keycloak's ${KEYCLOAK_PER_VCPU} /s per vCPU | ${ccRate.toFixed(0)} /s = ${(ccRate / KEYCLOAK_PER_VCPU).toFixed(1)}× | ${verdict(ccRate >= 15 * KEYCLOAK_PER_VCPU)} |`,
-    `| refresh, provider-only rate per core ≥ 10× Keycloak's ${KEYCLOAK_PER_VCPU} /s per vCPU | ${refreshRate.toFixed(0)} /s = ${(refreshRate / KEYCLOAK_PER_VCPU).toFixed(1)}× | ${verdict(refreshRate >= 10 * KEYCLOAK_PER_VCPU)} |`,
+    ...(keys.includes('clientCredentials')
+      ? [`| client credentials, provider-only rate per core ≥ 15× Keycloak's ${KEYCLOAK_PER_VCPU} /s per vCPU | ${ccRate.toFixed(0)} /s = ${(ccRate / KEYCLOAK_PER_VCPU).toFixed(1)}× | ${verdict(ccRate >= 15 * KEYCLOAK_PER_VCPU)} |`]
+      : []),
+    ...(keys.includes('refresh')
+      ? [`| refresh, provider-only rate per core ≥ 10× Keycloak's ${KEYCLOAK_PER_VCPU} /s per vCPU | ${refreshRate.toFixed(0)} /s = ${(refreshRate / KEYCLOAK_PER_VCPU).toFixed(1)}× | ${verdict(refreshRate >= 10 * KEYCLOAK_PER_VCPU)} |`]
+      : []),
     '',
     `Throughput, for reference (not a target: on this machine it measures every process's CPU together; concurrency ${CONCURRENCY}, median of ${ROUNDS} alternating ${SECONDS}-second runs):`,
     '',
@@ -387,8 +401,12 @@ async function main(): Promise<void> {
     '| physical limit | figure |',
     '| --- | ---: |',
     `| ES256 signatures (node:crypto, one core) | ${signRate.toFixed(0)} /s |`,
-    `| argon2id verifies (m = ${config.argon2.memoryKiB} KiB, t = ${config.argon2.iterations}, p = ${config.argon2.parallelism}, ${config.argon2.concurrent} at once) | ${verify.perSecond.toFixed(1)} /s |`,
-    `| Redis memory per ${SESSIONS.toLocaleString('en')} active sessions (${memory.keysPerSession.toFixed(1)} keys each, payload ${memory.payloadBytes} B) | ${(memory.bytes / 2 ** 20).toFixed(1)} MiB (${memory.perSession.toFixed(0)} B per session) |`,
+    ...(keys.includes('codeFlow')
+      ? [`| argon2id verifies (m = ${config.argon2.memoryKiB} KiB, t = ${config.argon2.iterations}, p = ${config.argon2.parallelism}, ${config.argon2.concurrent} at once) | ${verify.perSecond.toFixed(1)} /s |`]
+      : []),
+    ...(memory
+      ? [`| Redis memory per ${SESSIONS.toLocaleString('en')} active sessions (${memory.keysPerSession.toFixed(1)} keys each, payload ${memory.payloadBytes} B) | ${(memory.bytes / 2 ** 20).toFixed(1)} MiB (${memory.perSession.toFixed(0)} B per session) |`]
+      : []),
   ];
   if (profileDir) lines.push('', `CPU profile of the provider: ${profileDir}`);
   console.log(lines.join('\n'));

@@ -292,6 +292,7 @@ export async function benchRedis(url: string | undefined): Promise<{ url: string
   for (let tries = 0; ; tries += 1) {
     if (tries > 50 || child.exitCode !== null) throw new Error('redis-server did not start (is it installed? or give --redis-url)');
     const probe = createRedis(own, { commandTimeoutMs: 1000 });
+    probe.on('error', () => undefined); // not up yet: the loop tries again
     try {
       await probe.connect();
       await probe.ping();
