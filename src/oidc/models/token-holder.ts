@@ -10,6 +10,7 @@ import { accountFromRow, type AccountRow } from '../../accounts/account-store-po
 import { registryRecordFromRow, type RegistryRecord, type RegistryRow } from '../../registry/registry.ts';
 import type { Database } from '../../storage/database.ts';
 import { rememberGrant } from './request-reads.ts';
+import { prepared } from './durable-model-store.ts';
 
 export interface TokenHolder {
   readonly account: Account;
@@ -32,7 +33,7 @@ type Row = AccountRow & { registry_record: RegistryRow | null; grant_payload: Ad
 export async function readTokenHolder(db: Database, accountId: string, grantId?: string): Promise<TokenHolder | undefined> {
   if (!ACCOUNT_ID.test(accountId)) return undefined;
   // Without a grant to read, the sub-select compares with NULL and reads nothing.
-  const { rows } = await db.raw<{ rows: Row[] }>(READ, [grantId ?? null, accountId]);
+  const { rows } = await db.raw<{ rows: Row[] }>(READ, [grantId ?? null, accountId]).options(prepared('token-holder'));
   const row = rows[0];
   if (!row) return undefined;
   if (grantId !== undefined) rememberGrant(grantId, row.grant_payload ?? undefined);
