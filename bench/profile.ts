@@ -4,6 +4,7 @@
 // provider's own code (src/…), each package, and Node's internals.
 //
 //   npm run bench:profile [-- --seconds 10 --concurrency 16 --only userinfo --top 30]
+//   npm run bench:profile -- --summarise <file.cpuprofile> --seconds 8   (a profile taken before)
 //
 // Same server, database and Redis arrangement as bench:protocol (bench/support.ts). The profiler
 // itself costs CPU: compare shares within one profile, not its totals with bench:protocol's figures.
@@ -20,6 +21,9 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     only: { type: 'string' },
     top: { type: 'string', default: '30' },
+    /** Summarise a .cpuprofile taken before instead (its last --seconds, less --tail-ms before its end). */
+    summarise: { type: 'string' },
+    'tail-ms': { type: 'string', default: '300' },
     'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
     'redis-url': { type: 'string', default: process.env.BENCH_REDIS_URL },
   },
@@ -56,8 +60,9 @@ function moduleOf(url: string): string {
 
 /**
  * Self time per function and per module, of the samples within `window` (µs before the profile's end:
- * the load, not the start-up, seeding and preparation); native frames (no URL: string writes, GC,
- * microtasks) are also charged, in the third table, to the nearest frame with a module above them.
+ * the load, not the start-up, seeding and preparation); native frames (no URL: socket writes, GC,
+ * microtasks) and Node's internals are also charged, in the third table, to the nearest frame of the
+ * provider's code or a package above them (a Redis command's socket write to ioredis).
  */
 function summarise(profile: Profile, top: number, window: { from: number; to: number }): string {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -75,8 +80,9 @@ function summarise(profile: Profile, top: number, window: { from: number; to: nu
   for (const [id, micros] of self) {
     if (byId.get(id)!.callFrame.functionName === '(idle)') continue;
     let node: number | undefined = id;
-    while (node !== undefined && !byId.get(node)!.callFrame.url) node = parentOf.get(node);
-    const where = node === undefined ? '(no JavaScript caller: GC, program)' : moduleOf(byId.get(node)!.callFrame.url);
+    const outside = (url: string) => !url || url.startsWith('node:');
+    while (node !== undefined && outside(byId.get(node)!.callFrame.url)) node = parentOf.get(node);
+    const where = node === undefined ? '(no caller outside Node.js: GC, program, timers)' : moduleOf(byId.get(node)!.callFrame.url);
     charged.set(where, (charged.get(where) ?? 0) + micros);
   }
   const total = [...self.values()].reduce((sum, value) => sum + value, 0);
@@ -116,6 +122,13 @@ function summarise(profile: Profile, top: number, window: { from: number; to: nu
 }
 
 async function main(): Promise<void> {
+  if (args.summarise) {
+    const tail = Number(args['tail-ms']) * 1000;
+    const profile = JSON.parse(readFileSync(args.summarise, 'utf8')) as Profile;
+    console.log(`Profile: ${args.summarise} (its last ${SECONDS} s before ${args['tail-ms']} ms from its end)\n`);
+    console.log(summarise(profile, Number(args.top), { from: SECONDS * 1e6 + tail, to: tail }));
+    return;
+  }
   const redis = await benchRedis(args['redis-url']);
   const profileDir = mkdtempSync(path.join(tmpdir(), 'cidp-profile-'));
   const times = { loadStarted: 0, loadEnded: 0, stopped: 0 };
