@@ -190,6 +190,23 @@ describe('reads shared within a request', function () {
       }
     });
 
+    it('still reads once a migration added a column to accounts and registry_records (a prepared statement of jsonb rows)', async () => {
+      // PostgreSQL refuses a prepared SELECT * whose table gained a column (src/storage/prepared.ts).
+      for (let read = 0; read < 4; read += 1) expect((await readTokenHolder(db, accountId))?.account.id).to.equal(accountId);
+      await db.raw('ALTER TABLE accounts ADD COLUMN rolling_deploy_probe text');
+      await db.raw('ALTER TABLE registry_records ADD COLUMN rolling_deploy_probe text');
+      try {
+        for (let read = 0; read < 4; read += 1) {
+          const holder = await readTokenHolder(db, accountId);
+          expect(holder?.account.nationalId).to.equal(citizen.record.nationalId);
+          expect(holder?.record?.nationalId).to.equal(citizen.record.nationalId);
+        }
+      } finally {
+        await db.raw('ALTER TABLE accounts DROP COLUMN rolling_deploy_probe');
+        await db.raw('ALTER TABLE registry_records DROP COLUMN rolling_deploy_probe');
+      }
+    });
+
     it('asks nothing for an id that is no account id, and finds nobody for an unknown one', async () => {
       statements = 0;
       expect(await readTokenHolder(db, "x' OR 1=1 --")).to.equal(undefined);
