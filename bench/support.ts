@@ -3,6 +3,7 @@
 // database, bench citizens, the argon2 baseline and a description of the machine.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { openSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -365,7 +366,8 @@ export async function startBenchServer(options: { postgresUrl: string; redisUrl:
       // The benchmark is the proxy: X-Forwarded-For from loopback is believed.
       TRUSTED_PROXIES: '127.0.0.1,::1',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // BENCH_SERVER_LOG=<file>: the server's log lines (stdout) go there, to see why it failed.
+    stdio: ['ignore', process.env.BENCH_SERVER_LOG ? openSync(process.env.BENCH_SERVER_LOG, 'a') : 'ignore', 'inherit'],
   });
   const stop = async () => {
     if (server.exitCode === null && server.signalCode === null) {
