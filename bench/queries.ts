@@ -1,9 +1,9 @@
 // Counts the PostgreSQL statements and Redis commands each protocol request causes (issue 9): client
-// credentials, introspection, refresh with rotation and userinfo, against an in-process server on a
+// credentials, introspection, refresh with rotation, userinfo and a whole password sign-in, against an in-process server on a
 // fresh database and a Redis key prefix of its own. Counts are exact, so before/after comparisons of
 // a change belong here (throughput on a shared machine is not).
 //
-//   npm run bench:queries [-- --requests 200 --verbose --only userinfo]
+//   npm run bench:queries [-- --requests 200 --verbose --only userinfo --json]
 //
 // Each request runs in an AsyncLocalStorage context of its own, and a statement or command counts for
 // the request whose context issued it: background work (the back-channel logout worker, the purge,
@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
   options: {
     requests: { type: 'string', default: '200' },
     verbose: { type: 'boolean', default: false },
+    /** The counts per request as one JSON object by scenario (what test/bench/queries.test.ts reads). */
+    json: { type: 'boolean', default: false },
     /** One scenario by name (e.g. userinfo), e.g. to profile it with node --cpu-prof. */
     only: { type: 'string' },
     'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
@@ -43,6 +45,8 @@ interface Counted {
   auditRows: number;
   bySql: Map<string, number>;
   redisCommands: number;
+  /** Commands sent alone, plus each pipeline (MULTI … EXEC included) once: what waits for Redis's answer. */
+  redisRoundTrips: number;
   byCommand: Map<string, number>;
 }
 
@@ -62,15 +66,22 @@ const counts = () => (counting && request > 0 && requestOf.getStore() === reques
  */
 function countRedisCommands(): void {
   const sent = new WeakSet<object>();
+  const pipelines = new WeakSet<object>();
   // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with each instance as `this`
   const sendCommand = Redis.prototype.sendCommand;
   Redis.prototype.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
     const counted = counts();
-    const [command] = args;
+    const [command, stream] = args as [Parameters<Redis['sendCommand']>[0], { isPipeline?: boolean } | undefined];
     if (counted && !sent.has(command)) {
       sent.add(command);
       counted.redisCommands += 1;
+      if (!stream?.isPipeline) counted.redisRoundTrips += 1;
+      else if (!pipelines.has(stream)) {
+        pipelines.add(stream);
+        counted.redisRoundTrips += 1;
+      }
       const name = command.name.toUpperCase();
+      if (process.env.TRACE && request === 3) console.error('TRACE', name, String(command.args[0] ?? '').replace(/[A-Za-z0-9_-]{16,}/g, '<id>'), new Error().stack!.split('\n').slice(3, 12).filter((l) => l.includes('/src/')).map((l) => l.trim().replace(/.*\/src\//, '')).join(' < '));
       counted.byCommand.set(name, (counted.byCommand.get(name) ?? 0) + 1);
     }
     return sendCommand.apply(this, args);
@@ -110,7 +121,7 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => http!.listen(port, '127.0.0.1', resolve));
     const issuer = config.issuer;
     const bench = { databaseUrl: databaseUrl.href, kek } as BenchServer;
-    const citizens = await enrolBenchCitizens(bench, 2);
+    const citizens = await enrolBenchCitizens(bench, 3);
     const endpoints = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as Record<string, string>;
     const serviceToken = String((await post(endpoints.token_endpoint!, SERVICE, { grant_type: 'client_credentials' })).access_token);
     let refreshToken = (await signInOnce(issuer, citizens[0]!, { scope: 'openid profile offline_access', prompt: 'consent' })).refresh_token!;
@@ -132,6 +143,9 @@ async function main(): Promise<void> {
         if (!response.ok) throw new Error(`userinfo answered ${response.status}`);
         await response.json();
       },
+      // A whole password sign-in of a citizen who consented before (the warm-up's first): authorize,
+      // the login page, the password, the provider's resume, the code at the token endpoint.
+      'sign-in': () => signInOnce(issuer, citizens[2]!),
     };
 
     const transactions = new Set<string>();
@@ -151,14 +165,15 @@ async function main(): Promise<void> {
       counted.bySql.set(query.sql, (counted.bySql.get(query.sql) ?? 0) + 1);
     });
 
+    const results: Record<string, Record<string, unknown>> = {};
     const rows: string[] = [
-      '| scenario | PostgreSQL statements per request | transactions per request | audit rows per request | Redis commands per request | ms per request (one at a time) |',
-      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      '| scenario | PostgreSQL statements per request | transactions per request | audit rows per request | Redis commands per request | Redis round trips per request | ms per request (one at a time) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ];
     for (const [name, work] of Object.entries(scenarios).filter(([name]) => args.only === undefined || name === args.only)) {
       for (let warm = 0; warm < 5; warm += 1) await work();
       await server.container.audit.flush();
-      const counted: Counted = { statements: 0, transactions: 0, auditRows: 0, bySql: new Map(), redisCommands: 0, byCommand: new Map() };
+      const counted: Counted = { statements: 0, transactions: 0, auditRows: 0, bySql: new Map(), redisCommands: 0, redisRoundTrips: 0, byCommand: new Map() };
       counting = counted;
       let elapsed = 0;
       for (let index = 1; index <= REQUESTS; index += 1) {
@@ -173,15 +188,24 @@ async function main(): Promise<void> {
       counting = undefined;
       const perRequest = (count: number) => (count / REQUESTS).toFixed(2);
       rows.push(
-        `| ${name} | ${perRequest(counted.statements)} | ${perRequest(counted.transactions)} | ${perRequest(counted.auditRows)} | ${perRequest(counted.redisCommands)} | ${(elapsed / REQUESTS).toFixed(2)} |`,
+        `| ${name} | ${perRequest(counted.statements)} | ${perRequest(counted.transactions)} | ${perRequest(counted.auditRows)} | ${perRequest(counted.redisCommands)} | ${perRequest(counted.redisRoundTrips)} | ${(elapsed / REQUESTS).toFixed(2)} |`,
       );
+      results[name] = {
+        statements: counted.statements / REQUESTS,
+        transactions: counted.transactions / REQUESTS,
+        auditRows: counted.auditRows / REQUESTS,
+        redisCommands: counted.redisCommands / REQUESTS,
+        redisRoundTrips: counted.redisRoundTrips / REQUESTS,
+        byCommand: Object.fromEntries([...counted.byCommand].map(([command, count]) => [command, count / REQUESTS])),
+      };
       if (args.verbose) {
         log(`${name}:`);
         for (const [sql, count] of [...counted.bySql].sort((a, b) => b[1] - a[1])) log(`  ${perRequest(count)}  ${sql.slice(0, 220)}`);
         log(`  Redis: ${[...counted.byCommand].map(([command, count]) => `${command} ${perRequest(count)}`).join(', ')}`);
       }
     }
-    console.log(`${REQUESTS} requests per scenario, one at a time\n\n${rows.join('\n')}`);
+    if (args.json) console.log(JSON.stringify(results));
+    else console.log(`${REQUESTS} requests per scenario, one at a time\n\n${rows.join('\n')}`);
   } finally {
     if (http) {
       // fetch keeps its connections alive: close them, or close() waits for them.

@@ -3,6 +3,7 @@
 // database, bench citizens, the argon2 baseline and a description of the machine.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { openSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +17,7 @@ import { PasswordHasher } from '../src/accounts/passwords.ts';
 import { currentTotp, newTotpSecret } from '../src/accounts/totp.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { DEMO_CITIZENS } from '../src/admin/demo-data.ts';
+import { cpuBetween, median, readCpu, redisServerPid, type CpuReader } from './cpu.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 export const REDIRECT = 'http://localhost:4000/callback';
@@ -200,19 +202,124 @@ export async function load(seconds: number, concurrency: number, work: (worker: 
   return { completed: latencies.length, failures, perSecond: latencies.length / seconds, latencies, firstError };
 }
 
-/** This project's argon2id verify rate: its own hasher and parameters, as many at once as the server allows itself. */
-export async function argon2VerifyRate(seconds: number): Promise<number> {
+/**
+ * This project's argon2id verify rate: its own hasher and parameters, as many at once as the server
+ * allows itself; and the CPU one verify costs (this process's, its hashing threads included), which a
+ * sign-in's CPU is compared without.
+ */
+export async function argon2Verifies(seconds: number): Promise<{ perSecond: number; cpuMicros: number }> {
   const config = loadConfig({ NODE_ENV: 'development' });
   const hasher = new PasswordHasher(config.argon2, { concurrent: config.argon2.concurrent, queued: 10_000 });
   const hash = await hasher.hash(PASSWORD);
+  const before = process.cpuUsage();
   const result = await load(seconds, config.argon2.concurrent, async () => {
     await hasher.verify(hash, PASSWORD);
   });
-  return result.perSecond;
+  const used = process.cpuUsage(before);
+  return { perSecond: result.perSecond, cpuMicros: (used.user + used.system) / result.completed };
+}
+
+export interface MeasuredResult extends LoadResult {
+  /** CPU microseconds per completed request, by process (the names of the readers given). */
+  readonly cpu: Record<string, number>;
+}
+
+/** load() with each reader's CPU read at the start and end of the run (bench/cpu.ts). */
+export async function measuredLoad(
+  seconds: number,
+  concurrency: number,
+  work: (worker: number, round: number) => Promise<unknown>,
+  readers: Record<string, CpuReader>,
+): Promise<MeasuredResult> {
+  const start = await readCpu(readers);
+  const result = await load(seconds, concurrency, work);
+  const used = cpuBetween(start, await readCpu(readers));
+  const cpu = Object.fromEntries(Object.entries(used).map(([name, micros]) => [name, micros / Math.max(1, result.completed)]));
+  return { ...result, cpu };
+}
+
+/**
+ * Rounds of one scenario as one result: the median round's rate, every latency, and for each process
+ * the median over rounds of its CPU per request.
+ */
+export function combineRounds(rounds: readonly MeasuredResult[]): MeasuredResult {
+  const names = Object.keys(rounds[0]?.cpu ?? {});
+  return {
+    completed: rounds.reduce((sum, result) => sum + result.completed, 0),
+    failures: rounds.reduce((sum, result) => sum + result.failures, 0),
+    perSecond: median(rounds.map((result) => result.perSecond)),
+    latencies: rounds.flatMap((result) => result.latencies),
+    firstError: rounds.find((result) => result.firstError)?.firstError,
+    cpu: Object.fromEntries(names.map((name) => [name, median(rounds.map((result) => result.cpu[name] ?? Number.NaN))])),
+  };
+}
+
+/** CPU µs as the tables print them. */
+export const micros = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? '—' : `${value.toFixed(0)} µs`);
+
+/** The bare library (bench/bare-provider.ts) in a process of its own. */
+export async function startBareProvider(): Promise<{ issuer: string; pid: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['bench/bare-provider.ts', '--port', String(port)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const issuer = await new Promise<string>((resolve, reject) => {
+    child.once('exit', () => reject(new Error('the bare provider did not start')));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      const ready = /ready (\S+)/.exec(chunk);
+      if (ready) resolve(ready[1]!);
+    });
+  });
+  return {
+    issuer,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * The Redis a benchmark uses, and the pid whose CPU is Redis's. Unless a URL is given (--redis-url or
+ * BENCH_REDIS_URL), a redis-server of the benchmark's own on a free loopback port, without
+ * persistence: on a shared machine the system's Redis also serves others, whose commands would count.
+ */
+export async function benchRedis(url: string | undefined): Promise<{ url: string; pid: number | undefined; stop(): Promise<void> }> {
+  if (url) return { url, pid: redisServerPid(Number(new URL(url).port || 6379)), stop: () => Promise.resolve() };
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const own = `redis://127.0.0.1:${port}/3`;
+  for (let tries = 0; ; tries += 1) {
+    if (tries > 50 || child.exitCode !== null) throw new Error('redis-server did not start (is it installed? or give --redis-url)');
+    const probe = createRedis(own, { commandTimeoutMs: 1000 });
+    probe.on('error', () => undefined); // not up yet: the loop tries again
+    try {
+      await probe.connect();
+      await probe.ping();
+      break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      probe.disconnect();
+    }
+  }
+  return {
+    url: own,
+    pid: child.pid,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 export interface BenchServer {
   readonly issuer: string;
+  /** The name of its database (pg_stat_activity's datname). */
+  readonly databaseName: string;
   readonly databaseUrl: string;
   readonly kek: Buffer;
   readonly redisUrl: string;
@@ -259,7 +366,8 @@ export async function startBenchServer(options: { postgresUrl: string; redisUrl:
       // The benchmark is the proxy: X-Forwarded-For from loopback is believed.
       TRUSTED_PROXIES: '127.0.0.1,::1',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // BENCH_SERVER_LOG=<file>: the server's log lines (stdout) go there, to see why it failed.
+    stdio: ['ignore', process.env.BENCH_SERVER_LOG ? openSync(process.env.BENCH_SERVER_LOG, 'a') : 'ignore', 'inherit'],
   });
   const stop = async () => {
     if (server.exitCode === null && server.signalCode === null) {
@@ -286,7 +394,7 @@ export async function startBenchServer(options: { postgresUrl: string; redisUrl:
     await stop();
     throw error;
   }
-  return { issuer, databaseUrl: databaseUrl.href, kek, redisUrl: options.redisUrl, redisPrefix, process: server, stop };
+  return { issuer, databaseName: databaseUrl.pathname.slice(1), databaseUrl: databaseUrl.href, kek, redisUrl: options.redisUrl, redisPrefix, process: server, stop };
 }
 
 /** Deletes every key under `prefix` (what a bench server or measurement left); returns how many. */

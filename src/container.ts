@@ -51,7 +51,7 @@ import { NotificationQueue, NotificationWorker } from './accounts/notification-q
 import { BruteForceGuard } from './accounts/brute-force.ts';
 import { TotpVerifier } from './accounts/totp.ts';
 import { AccountFactors, SecondFactorCheck } from './accounts/second-factors.ts';
-import { PasskeySignIn } from './accounts/passkey-sign-in.ts';
+import { PasskeySignIn, passkeyChallengeSecret } from './accounts/passkey-sign-in.ts';
 import { DeviceNotices } from './accounts/devices.ts';
 import { hkdfSync } from 'node:crypto';
 import {
@@ -498,7 +498,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       secondFactor,
       factors: new AccountFactors({ store: accounts, sealer, issuer: config.issuer }),
       devices: new DeviceNotices({ store: accounts, notifier, logger }),
-      passkeySignIn: new PasskeySignIn({ store: ephemeral, accounts, registry: registryGateway, audit, issuer: config.issuer, metrics }),
+      passkeySignIn: new PasskeySignIn({ store: ephemeral, accounts, registry: registryGateway, audit, issuer: config.issuer, metrics, challengeSecret: passkeyChallengeSecret(secrets.keyEncryptionKey) }),
       accountSessions: new AccountSessions(ephemeralModels, durableModels, sessions),
       accountSelection: new AccountSelection(provider, sessions, audit),
       passkeyChallenges: new PasskeyChallenges(ephemeral),

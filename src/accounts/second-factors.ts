@@ -233,10 +233,13 @@ export async function passkeyRequestOptions(
   store: Pick<AccountStore, 'passkeyCredentialsOf'>,
   relyingParty: RelyingParty,
   accountId?: string,
+  /** The challenge, when the caller made it (src/accounts/passkey-sign-in.ts); else a random one. */
+  challenge?: string,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const allowed = accountId ? await store.passkeyCredentialsOf(accountId) : [];
   return generateAuthenticationOptions({
     rpID: relyingParty.id,
+    ...(challenge !== undefined && { challenge: new Uint8Array(Buffer.from(challenge, 'base64url')) }),
     timeout: WEBAUTHN_TIMEOUT_MS,
     userVerification: 'required',
     ...(accountId && { allowCredentials: allowed.map((passkey) => ({ id: passkey.credentialId, transports: passkey.transports })) }),

@@ -134,6 +134,12 @@ const MAX_BATCH = 500;
  * the queue at once.
  */
 const LINGER_MS = 20;
+/**
+ * Batches of up to this many rows are prepared statements, one per size on each connection: parsed
+ * and planned once instead of at every insert (issue 19; see src/oidc/models/durable-model-store.ts
+ * `prepared`). Larger batches are rare (a backlog) and not worth a plan kept per size.
+ */
+const PREPARED_BATCHES = 64;
 
 interface PendingEvent {
   readonly event: AuditEvent;
@@ -246,7 +252,7 @@ export class AuditLog {
           prev_hash: entry.prevHash,
           hash: entry.hash,
         })),
-      );
+      ).options(recorded.length <= PREPARED_BATCHES ? { name: `cidp-audit-insert-${recorded.length}` } : {});
     } catch (error) {
       if (batch.length === 1) {
         batch[0]!.reject(error);

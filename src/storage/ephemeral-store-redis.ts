@@ -4,6 +4,14 @@ import type { Cluster, Redis } from 'ioredis';
 import { evictionPolicyOf } from './redis-cluster.ts';
 import type { ConsumeOutcome, EphemeralStore, StoredItem } from './ephemeral-store.ts';
 
+// KEYS[1] item; ARGV[1] payload; ARGV[2] ttl seconds or '' for none. An item's write is one script
+// rather than MULTI, HSET, EXPIRE, EXEC: one command to build and answer instead of four (issue 19:
+// about 24 → 7 µs of the provider's CPU per write, measured with ioredis against a local Redis).
+const PUT_ITEM = `
+redis.call('HSET', KEYS[1], 'payload', ARGV[1])
+if ARGV[2] == '' then redis.call('PERSIST', KEYS[1]) else redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
 // KEYS[1] item; ARGV[1] epoch seconds. Returns 1 consumed, 0 already consumed, -1 missing.
 const CONSUME = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
@@ -24,21 +32,30 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count`;
 
+/** The scripts as commands of their own: sent by SHA (EVALSHA), the text only when Redis does not have it yet. */
+interface Scripts {
+  cidpPutItem(key: string, payload: string, ttl: string): Promise<number>;
+  cidpConsume(key: string, atEpochSeconds: string): Promise<number>;
+  cidpAddToSet(key: string, member: string, ttl: string): Promise<number>;
+  cidpIncrement(key: string, ttlSeconds: string): Promise<number>;
+}
+
 export class RedisEphemeralStore implements EphemeralStore {
   readonly #redis: Redis | Cluster;
+  readonly #scripts: Scripts;
 
   constructor(redis: Redis | Cluster) {
     this.#redis = redis;
+    redis.defineCommand('cidpPutItem', { numberOfKeys: 1, lua: PUT_ITEM });
+    redis.defineCommand('cidpConsume', { numberOfKeys: 1, lua: CONSUME });
+    redis.defineCommand('cidpAddToSet', { numberOfKeys: 1, lua: ADD_TO_SET });
+    redis.defineCommand('cidpIncrement', { numberOfKeys: 1, lua: INCREMENT });
+    this.#scripts = redis as unknown as Scripts;
   }
 
   async putItem(key: string, payload: string, ttlSeconds: number | undefined): Promise<void> {
-    const transaction = this.#redis.multi().hset(key, 'payload', payload);
-    if (ttlSeconds === undefined) transaction.persist(key);
-    else transaction.expire(key, Math.max(1, Math.ceil(ttlSeconds)));
-    // exec() resolves even when a queued command failed (e.g. WRONGTYPE): surface the failure.
-    const replies = await transaction.exec();
-    const failure = replies?.find(([error]) => error !== null)?.[0];
-    if (failure) throw failure;
+    // A script's error (e.g. WRONGTYPE) rejects the command.
+    await this.#scripts.cidpPutItem(key, payload, ttlSeconds === undefined ? '' : String(Math.max(1, Math.ceil(ttlSeconds))));
   }
 
   async getItem(key: string): Promise<StoredItem | undefined> {
@@ -48,7 +65,7 @@ export class RedisEphemeralStore implements EphemeralStore {
   }
 
   async consumeItem(key: string, atEpochSeconds: number): Promise<ConsumeOutcome> {
-    const result = (await this.#redis.eval(CONSUME, 1, key, String(atEpochSeconds))) as number;
+    const result = await this.#scripts.cidpConsume(key, String(atEpochSeconds));
     return result === 1 ? 'consumed' : result === 0 ? 'already-consumed' : 'missing';
   }
 
@@ -67,12 +84,20 @@ export class RedisEphemeralStore implements EphemeralStore {
   }
 
   async delete(...keys: string[]): Promise<void> {
+    if (keys.length > 1 && !this.#redis.isCluster) {
+      // One round trip (issue 19: a sign-in's two brute-force counters); each key still its own DEL,
+      // so a Cluster (below) sees no multi-key command.
+      const replies = await this.#redis.pipeline(keys.map((key) => ['del', key])).exec();
+      const failure = replies?.find(([error]) => error !== null)?.[0];
+      if (failure) throw failure;
+      return;
+    }
     await Promise.all(keys.map((key) => this.#redis.del(key)));
   }
 
   async addToSet(key: string, member: string, ttlSeconds: number | undefined): Promise<void> {
     const ttl = ttlSeconds === undefined ? '' : String(Math.max(1, Math.ceil(ttlSeconds)));
-    await this.#redis.eval(ADD_TO_SET, 1, key, member, ttl);
+    await this.#scripts.cidpAddToSet(key, member, ttl);
   }
 
   async setMembers(key: string): Promise<string[]> {
@@ -84,7 +109,7 @@ export class RedisEphemeralStore implements EphemeralStore {
   }
 
   async increment(key: string, ttlSeconds: number): Promise<number> {
-    return (await this.#redis.eval(INCREMENT, 1, key, String(Math.max(1, Math.ceil(ttlSeconds))))) as number;
+    return this.#scripts.cidpIncrement(key, String(Math.max(1, Math.ceil(ttlSeconds))));
   }
 
   async ping(): Promise<void> {

@@ -1,7 +1,6 @@
 // PostgreSQL refuses U+0000 in text, so a NUL in any parameter that reaches a query would end in a
 // 500: both apps refuse such a request at the door with 400, before any route or the provider sees it.
 import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
 import type Koa from 'koa';
 
 /** The largest body a route reads (the admin API's JSON); a larger one is refused downstream anyway. */
@@ -35,7 +34,10 @@ function basicCredentialsHaveNul(authorization: string | undefined): boolean {
 
 /**
  * Reads the body up to MAX_CHECKED_BYTES and puts it back: whoever reads the request next (the
- * provider, src/web/forms.ts, the admin API) iterates the same bytes, then the unread rest.
+ * provider, src/web/forms.ts, the admin API) iterates the same bytes, then the unread rest. Every
+ * reader iterates (`for await`, or `req.iterator()` in oidc-provider, after it checks `readable`), so
+ * the bytes are handed on by a plain generator: a Readable.from() stream around it cost twice as
+ * much per request (issue 19: about 11 µs against 5 µs for a token request's body).
  */
 async function readAndHandOn(req: IncomingMessage): Promise<Buffer> {
   const source = req.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
@@ -50,14 +52,16 @@ async function readAndHandOn(req: IncomingMessage): Promise<Buffer> {
       break;
     }
   }
+  let handedOn = false;
   async function* replayed(): AsyncGenerator<Buffer> {
+    handedOn = true;
     yield* read;
     if (rest) for (let step = await rest.next(); !step.done; step = await rest.next()) yield step.value;
   }
-  const replay = Readable.from(replayed());
-  Object.defineProperty(req, 'readable', { configurable: true, get: () => replay.readable });
-  req.iterator = replay.iterator.bind(replay);
-  req[Symbol.asyncIterator] = replay[Symbol.asyncIterator].bind(replay);
+  // Readable until someone reads it; each reader gets the bytes from the start (there is only ever one).
+  Object.defineProperty(req, 'readable', { configurable: true, get: () => !handedOn });
+  req.iterator = replayed as IncomingMessage['iterator'];
+  req[Symbol.asyncIterator] = replayed;
   return Buffer.concat(read);
 }
 

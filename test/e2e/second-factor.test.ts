@@ -293,6 +293,32 @@ describe('level 2, step-up and brute force (end to end)', function () {
       expect(alertsOf(refused)).to.have.length(1);
     });
 
+    it("refuses a login page's passkey challenge in another interaction, and a challenge presented a second time", async () => {
+      // The login page writes nothing for its challenge (src/accounts/passkey-sign-in.ts): it is sealed
+      // to the interaction, and taken once when a passkey is presented.
+      const citizen = await levelTwoCitizen();
+      const { db } = world.server.container;
+      const relyingParty = relyingPartyOf(world.issuer);
+      const account = await world.server.container.accounts.findByNationalId(citizen.id);
+      const authenticator = new SoftAuthenticator(relyingParty.origin, relyingParty.id);
+      const registration = await passkeyCreationOptions(new PostgresAccountStore(db), relyingParty, { accountId: account!.id, userName: 'x', displayName: 'x' });
+      await registerPasskey(new PostgresAccountStore(db), relyingParty, { accountId: account!.id, credential: authenticator.register(registration), expectedChallenge: registration.challenge, name: 'Phone' });
+      const challengeOf = (page: Page) => (JSON.parse(decodeEntities(/data-passkey-options="([^"]*)"/.exec(page.body)![1]!)) as { challenge: string }).challenge;
+      const browser = new Browser(world.issuer);
+      const first = await browser.get((await authorize()).url);
+      const second = await browser.get((await authorize()).url);
+      const secondForm = formsOf(second).find((candidate) => candidate.action.endsWith('/passkey'))!;
+      const elsewhere = await browser.submit(secondForm, { credential: JSON.stringify(authenticator.assert(challengeOf(first))) });
+      expect(elsewhere.status, "the first interaction's challenge in the second").to.equal(401);
+
+      const own = authenticator.assert(challengeOf(second)) as { response: { signature: string } };
+      const tampered = { ...own, response: { ...own.response, signature: Buffer.alloc(64, 1).toString('base64url') } };
+      expect((await browser.submit(secondForm, { credential: JSON.stringify(tampered) })).status, 'a bad signature').to.equal(401);
+      const again = await browser.submit(secondForm, { credential: JSON.stringify(own) });
+      expect(again.status, 'the same challenge, now with a good signature').to.equal(401);
+      expect(stepOf(again)).to.equal('login');
+    });
+
     it('ignores X-Forwarded-For from a peer that is not a trusted proxy when limiting by address', async () => {
       const limited = await startTestServer({
         overrides: { signInLimits: { failuresBeforeLock: 20, firstLockSeconds: 900, maxLockSeconds: 86400, attemptsPerAddressPerMinute: 10 } },

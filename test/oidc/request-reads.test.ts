@@ -30,6 +30,8 @@ describe('reads shared within a request', function () {
   let durable: DurableModelStore;
   let Adapter: ReturnType<typeof createAdapterClass>;
   let grantReads = 0;
+  let interactionReads = 0;
+  const memory = new MemoryEphemeralStore();
 
   before(async () => {
     database = await createTestDatabase();
@@ -37,13 +39,18 @@ describe('reads shared within a request', function () {
     await migrateToLatest(db);
     durable = new DurableModelStore(db);
     Adapter = createAdapterClass({
-      ephemeral: new EphemeralModelStore(new MemoryEphemeralStore()),
+      ephemeral: new EphemeralModelStore(memory),
       durable,
       clients: { findMetadata: () => Promise.resolve(undefined) },
     });
     db.on('query', (query: { sql: string; bindings?: unknown[] }) => {
       if (query.bindings?.[0] === 'Grant') grantReads += 1;
     });
+    const getItem = memory.getItem.bind(memory);
+    memory.getItem = (key) => {
+      if (key.startsWith('oidc:Interaction:')) interactionReads += 1;
+      return getItem(key);
+    };
   });
   after(async () => {
     await db?.destroy();
@@ -183,12 +190,75 @@ describe('reads shared within a request', function () {
       }
     });
 
+    it('still reads once a migration added a column to accounts and registry_records (a prepared statement of jsonb rows)', async () => {
+      // PostgreSQL refuses a prepared SELECT * whose table gained a column (src/storage/prepared.ts).
+      for (let read = 0; read < 4; read += 1) expect((await readTokenHolder(db, accountId))?.account.id).to.equal(accountId);
+      await db.raw('ALTER TABLE accounts ADD COLUMN rolling_deploy_probe text');
+      await db.raw('ALTER TABLE registry_records ADD COLUMN rolling_deploy_probe text');
+      try {
+        for (let read = 0; read < 4; read += 1) {
+          const holder = await readTokenHolder(db, accountId);
+          expect(holder?.account.nationalId).to.equal(citizen.record.nationalId);
+          expect(holder?.record?.nationalId).to.equal(citizen.record.nationalId);
+        }
+      } finally {
+        await db.raw('ALTER TABLE accounts DROP COLUMN rolling_deploy_probe');
+        await db.raw('ALTER TABLE registry_records DROP COLUMN rolling_deploy_probe');
+      }
+    });
+
     it('asks nothing for an id that is no account id, and finds nobody for an unknown one', async () => {
       statements = 0;
       expect(await readTokenHolder(db, "x' OR 1=1 --")).to.equal(undefined);
       expect(statements).to.equal(0);
       expect(await readTokenHolder(db, '00000000-0000-4000-8000-000000000000')).to.equal(undefined);
       expect(statements).to.equal(1);
+    });
+  });
+
+  describe("the request's Interaction, read once", () => {
+    const interaction = (id: string, extra: Record<string, unknown> = {}) => ({ jti: id, kind: 'Interaction', iat: now(), exp: now() + 600, params: { client_id: 'c' }, ...extra });
+
+    it('reads it once per request, a fresh copy each time, and what the request wrote is what it reads next', async () => {
+      const id = newId();
+      await new Adapter('Interaction').upsert(id, interaction(id), 600);
+      await runInRequest('test', async () => {
+        interactionReads = 0;
+        const first = await new Adapter('Interaction').find(id);
+        (first!.params as Record<string, unknown>).client_id = 'changed by the caller';
+        const second = await new Adapter('Interaction').find(id);
+        expect(second).to.deep.equal(interaction(id, { iat: second!.iat, exp: second!.exp }));
+        expect(interactionReads).to.equal(1);
+        await new Adapter('Interaction').upsert(id, interaction(id, { result: { login: { accountId: 'a' } } }), 600);
+        expect((await new Adapter('Interaction').find(id))?.result).to.deep.equal({ login: { accountId: 'a' } });
+        expect(interactionReads).to.equal(1);
+      });
+      // Another request reads the store, and sees the write.
+      await runInRequest('other', async () => {
+        interactionReads = 0;
+        expect((await new Adapter('Interaction').find(id))?.result).to.deep.equal({ login: { accountId: 'a' } });
+        expect(interactionReads).to.equal(1);
+      });
+    });
+
+    it('does not keep it past the request, nor outside one, and destroys it with the indexes the read named', async () => {
+      const id = newId();
+      const grantId = newId();
+      await new Adapter('Interaction').upsert(id, interaction(id, { grantId }), 600);
+      interactionReads = 0;
+      await new Adapter('Interaction').find(id);
+      await new Adapter('Interaction').find(id);
+      expect(interactionReads, 'outside a request every find reads').to.equal(2);
+      expect(await memory.setMembers(`oidc:grant:{${grantId}}`)).to.deep.equal([`oidc:Interaction:{${id}}`]);
+      await runInRequest('test', async () => {
+        interactionReads = 0;
+        await new Adapter('Interaction').find(id);
+        await new Adapter('Interaction').destroy(id);
+        expect(interactionReads, 'destroy asks nothing more').to.equal(1);
+        expect(await new Adapter('Interaction').find(id)).to.equal(undefined);
+      });
+      expect(await memory.setMembers(`oidc:grant:{${grantId}}`)).to.deep.equal([]);
+      expect(await new Adapter('Interaction').find(id)).to.equal(undefined);
     });
   });
 });

@@ -4,7 +4,7 @@ import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } fr
 import type { ModelStore } from './model-store.ts';
 import type { EphemeralModelStore } from './ephemeral-model-store.ts';
 import { couldBeRefreshToken } from './token-lengths.ts';
-import { forgetGrant, rememberGrant, takeGrant } from './request-reads.ts';
+import { forgetGrant, forgetInteraction, recallInteraction, rememberGrant, rememberInteraction, takeGrant } from './request-reads.ts';
 
 /** Models whose loss would log citizens out or lose consent: PostgreSQL. Everything else: Redis. */
 export const DURABLE_MODELS: ReadonlySet<string> = new Set([
@@ -75,7 +75,14 @@ export function createAdapterClass(stores: AdapterStores): AdapterConstructor {
       }
       if (this.#model === 'Grant') forgetGrant(id);
       const kept = KEPT_AFTER_EXPIRY[this.#model];
-      await this.#store.upsert(this.#model, id, payload, expiresIn !== undefined && kept !== undefined ? expiresIn + kept : expiresIn);
+      if (this.#model !== 'Interaction') {
+        await this.#store.upsert(this.#model, id, payload, expiresIn !== undefined && kept !== undefined ? expiresIn + kept : expiresIn);
+        return;
+      }
+      // What this request wrote is what it reads next (src/oidc/models/request-reads.ts).
+      forgetInteraction(id);
+      await this.#store.upsert(this.#model, id, payload, expiresIn);
+      rememberInteraction(id, payload);
     }
 
     find(id: string): Promise<AdapterPayload | undefined> {
@@ -87,7 +94,17 @@ export function createAdapterClass(stores: AdapterStores): AdapterConstructor {
         const read = takeGrant(id);
         if (read.found) return Promise.resolve(read.payload);
       }
+      if (this.#model === 'Interaction') return this.#findInteraction(id);
       return this.#store.find(this.#model, id);
+    }
+
+    /** Once per request (src/oidc/models/request-reads.ts). */
+    async #findInteraction(id: string): Promise<AdapterPayload | undefined> {
+      const known = recallInteraction(id);
+      if (known.found) return known.payload;
+      const payload = await this.#store.find(this.#model, id);
+      rememberInteraction(id, payload);
+      return payload;
     }
 
     /** The token, and its grant kept for the lookup of it that follows in the same request. */
@@ -125,6 +142,15 @@ export function createAdapterClass(stores: AdapterStores): AdapterConstructor {
         return;
       }
       if (this.#model === 'Grant') forgetGrant(id);
+      if (this.#model === 'Interaction') {
+        // Its indexes are known from this request's read: no second read to clean them up.
+        const known = recallInteraction(id);
+        forgetInteraction(id);
+        if (known.found) {
+          await stores.ephemeral.destroyKnown(this.#model, id, known.payload);
+          return;
+        }
+      }
       await this.#store.destroy(this.#model, id);
     }
 

@@ -4,6 +4,7 @@ import type { AdapterPayload } from 'oidc-provider';
 import type { Database } from '../../storage/database.ts';
 import type { ConsumeOutcome } from '../../storage/ephemeral-store.ts';
 import type { ModelStore } from './model-store.ts';
+import { prepared } from '../../storage/prepared.ts';
 
 interface ModelRow {
   payload: AdapterPayload;
@@ -30,7 +31,8 @@ export class DurableModelStore implements ModelStore {
         expires_at: expiresAt,
       })
       .onConflict(['model', 'id'])
-      .merge(['payload', 'grant_id', 'uid', 'user_code', 'expires_at']);
+      .merge(['payload', 'grant_id', 'uid', 'user_code', 'expires_at'])
+      .options(prepared('oidc-models-upsert'));
   }
 
   async #findWhere(where: Record<string, string>): Promise<AdapterPayload | undefined> {
@@ -40,7 +42,8 @@ export class DurableModelStore implements ModelStore {
       .andWhere((query) => {
         void query.whereNull('expires_at').orWhere('expires_at', '>', this.#db.fn.now());
       })
-      .first();
+      .first()
+      .options(prepared(`oidc-models-find-${Object.keys(where).join('-')}`));
     if (!row) return undefined;
     return row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : row.payload;
   }
@@ -59,7 +62,7 @@ export class DurableModelStore implements ModelStore {
         WHERE t.model = ? AND t.id = ? AND (t.expires_at IS NULL OR t.expires_at > CURRENT_TIMESTAMP)
         LIMIT 1`,
       [model, id],
-    );
+    ).options(prepared('oidc-models-find-with-grant'));
     const row = rows[0];
     if (!row) return undefined;
     const payload = row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : row.payload;
@@ -78,7 +81,8 @@ export class DurableModelStore implements ModelStore {
       .andWhere((query) => {
         void query.whereNull('expires_at').orWhere('expires_at', '>', this.#db.fn.now());
       })
-      .orderByRaw(`(payload->>'iat')::bigint DESC`);
+      .orderByRaw(`(payload->>'iat')::bigint DESC`)
+      .options(prepared('standing-grant'));
     return row?.id;
   }
 
@@ -95,14 +99,15 @@ export class DurableModelStore implements ModelStore {
     const updated = await this.#db('oidc_models')
       .where({ model, id })
       .whereNull('consumed_at')
-      .update({ consumed_at: this.#db.fn.now() });
+      .update({ consumed_at: this.#db.fn.now() })
+      .options(prepared('oidc-models-consume'));
     if (updated === 1) return 'consumed';
-    const exists: unknown = await this.#db('oidc_models').where({ model, id }).first('id');
+    const exists: unknown = await this.#db('oidc_models').where({ model, id }).first('id').options(prepared('oidc-models-exists'));
     return exists ? 'already-consumed' : 'missing';
   }
 
   async destroy(model: string, id: string): Promise<void> {
-    await this.#db('oidc_models').where({ model, id }).delete();
+    await this.#db('oidc_models').where({ model, id }).delete().options(prepared('oidc-models-destroy'));
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {

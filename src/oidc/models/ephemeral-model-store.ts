@@ -78,9 +78,14 @@ export class EphemeralModelStore implements ModelStore {
       return;
     }
     const item = await this.#store.getItem(key);
+    await this.destroyKnown(model, id, item && (JSON.parse(item.payload) as AdapterPayload));
+  }
+
+  /** destroy() of an item whose payload the caller read a moment ago (undefined: there was none): no second read. */
+  async destroyKnown(model: string, id: string, payload: AdapterPayload | undefined): Promise<void> {
+    const key = itemKey(model, id);
     await this.#store.delete(key);
-    if (!item) return;
-    const payload = JSON.parse(item.payload) as AdapterPayload;
+    if (!payload) return;
     const cleanups: Promise<unknown>[] = [];
     if (typeof payload.uid === 'string') cleanups.push(this.#deleteIndex(uidKey(model, payload.uid), id));
     if (typeof payload.userCode === 'string') cleanups.push(this.#deleteIndex(userCodeKey(model, payload.userCode), id));

@@ -4,6 +4,11 @@
 // (DurableModelStore.findWithGrant); on userinfo, with the account behind the access token
 // (src/oidc/models/token-holder.ts). Each saves a PostgreSQL round trip. Each entry is taken once,
 // and any write of that grant in the request drops it, so nothing read here outlives its moment.
+// And the request's Interaction (issue 19): the sign-in pages read it, then oidc-provider's
+// interactionResult reads it again, and the resume reads it to destroy it — three to six HMGETs of the
+// same hash in one request. Here it is read once per request; what the request writes is what it
+// reads next; destroying it uses what was read. It holds nothing a lock, a death or a revocation
+// decides (those are read where they are checked), and another request's interaction is never seen.
 // The reads live in the request's own context (src/observability/request-context.ts, begun for every
 // request by the request log): no second scope per request.
 import type { AdapterPayload } from 'oidc-provider';
@@ -30,4 +35,26 @@ export function takeGrant(grantId: string): { found: true; payload: AdapterPaylo
 /** The grant was written or revoked in this request: what was read of it is stale. */
 export function forgetGrant(grantId: string): void {
   currentRequestReads()?.delete(grantKey(grantId));
+}
+
+/** The key of an Interaction read or written in this request (the value: its JSON, null when there was none). */
+const interactionKey = (id: string) => `Interaction:${id}`;
+
+/** The Interaction as this request last read or wrote it: a fresh copy each time (`found: false`: ask the store). */
+export function recallInteraction(id: string): { found: true; payload: AdapterPayload | undefined } | { found: false } {
+  const reads = currentRequestReads();
+  const key = interactionKey(id);
+  if (!reads?.has(key)) return { found: false };
+  const json = reads.get(key) as string | null;
+  return { found: true, payload: json === null ? undefined : (JSON.parse(json) as AdapterPayload) };
+}
+
+/** What this request read or wrote of an Interaction (undefined: there is none); outside a request, nothing. */
+export function rememberInteraction(id: string, payload: AdapterPayload | undefined): void {
+  currentRequestReads()?.set(interactionKey(id), payload === undefined ? null : JSON.stringify(payload));
+}
+
+/** The request destroyed it, or a write failed: read it from the store next time. */
+export function forgetInteraction(id: string): void {
+  currentRequestReads()?.delete(interactionKey(id));
 }

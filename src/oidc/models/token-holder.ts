@@ -10,6 +10,7 @@ import { accountFromRow, type AccountRow } from '../../accounts/account-store-po
 import { registryRecordFromRow, type RegistryRecord, type RegistryRow } from '../../registry/registry.ts';
 import type { Database } from '../../storage/database.ts';
 import { rememberGrant } from './request-reads.ts';
+import { prepared } from '../../storage/prepared.ts';
 
 export interface TokenHolder {
   readonly account: Account;
@@ -18,23 +19,26 @@ export interface TokenHolder {
 }
 
 // Reads the accounts table outside the account store on purpose: one joined statement on the hot path (docs/design.md).
-// The grant as DurableModelStore.find('Grant', …) sees it: present and not expired.
+// The grant as DurableModelStore.find('Grant', …) sees it: present and not expired. A prepared statement
+// (src/storage/prepared.ts), so each row comes back as one jsonb value — a column added to accounts or
+// registry_records by a later migration changes no result type. (accountFromRow reads no date column;
+// to_jsonb gives dates as text.)
 const READ = `
-SELECT a.*, to_jsonb(r) AS registry_record,
+SELECT to_jsonb(a) AS account, to_jsonb(r) AS registry_record,
   (SELECT g.payload FROM oidc_models g
     WHERE g.model = 'Grant' AND g.id = ? AND (g.expires_at IS NULL OR g.expires_at > CURRENT_TIMESTAMP)) AS grant_payload
 FROM accounts a LEFT JOIN registry_records r ON r.national_id = a.national_id
 WHERE a.id = ?`;
 
-type Row = AccountRow & { registry_record: RegistryRow | null; grant_payload: AdapterPayload | null };
+type Row = { account: AccountRow; registry_record: RegistryRow | null; grant_payload: AdapterPayload | null };
 
 /** The account `accountId` and its holder's record; with `grantId`, that grant is read too and kept for this request. */
 export async function readTokenHolder(db: Database, accountId: string, grantId?: string): Promise<TokenHolder | undefined> {
   if (!ACCOUNT_ID.test(accountId)) return undefined;
   // Without a grant to read, the sub-select compares with NULL and reads nothing.
-  const { rows } = await db.raw<{ rows: Row[] }>(READ, [grantId ?? null, accountId]);
+  const { rows } = await db.raw<{ rows: Row[] }>(READ, [grantId ?? null, accountId]).options(prepared('token-holder'));
   const row = rows[0];
   if (!row) return undefined;
   if (grantId !== undefined) rememberGrant(grantId, row.grant_payload ?? undefined);
-  return { account: accountFromRow(row), record: row.registry_record ? registryRecordFromRow(row.registry_record) : undefined };
+  return { account: accountFromRow(row.account), record: row.registry_record ? registryRecordFromRow(row.registry_record) : undefined };
 }
