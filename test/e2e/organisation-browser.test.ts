@@ -125,10 +125,11 @@ describe("an organisation's eID account in a real browser at phone width", funct
     await page.waitForSelector('[role=status]');
     await page.context().clearCookies();
     await signIn(KHOA);
-    const received = page.locator('ul.authorisations li[data-status=current]');
+    // The demo data's own authorisation (Khoa, tax, for 0109999999) is listed too: pick this organisation's.
+    const received = page.locator('ul.authorisations li[data-status=current]').filter({ hasText: NAME });
     expect(await received.textContent()).to.include(NAME).and.to.include('Hải quan');
     await checkPage('6-received');
-    await page.getByRole('button', { name: 'Từ chối ủy quyền này' }).click();
+    await received.getByRole('button', { name: 'Từ chối ủy quyền này' }).click();
     await page.waitForSelector('[role=status]');
     expect(await page.getByRole('status').textContent()).to.include('Bạn đã từ chối ủy quyền.');
     expect(await page.locator('ul.authorisations li[data-status=declined]').count()).to.equal(1);
