@@ -28,6 +28,7 @@ import { ResourceServerRegistry } from './oidc/clients/resource-servers.ts';
 import { EphemeralModelStore } from './oidc/models/ephemeral-model-store.ts';
 import { DurableModelStore } from './oidc/models/durable-model-store.ts';
 import { createAdapterClass } from './oidc/models/adapter.ts';
+import { TokensAtRest } from './oidc/models/tokens-at-rest.ts';
 import { createProvider, type Provider } from './oidc/provider.ts';
 import { KeyRotation } from './oidc/keys/key-rotation.ts';
 import { ProviderHolder } from './oidc/provider-holder.ts';
@@ -356,7 +357,13 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const purge = schedulePurge(durableModels, logger);
     closers.unshift(() => purge.stop());
     // Storage failures become 503 temporarily_unavailable (src/storage/dependency-faults.ts).
-    const adapter = guardAdapter(createAdapterClass({ ephemeral: ephemeralModels, durable: durableModels, clients, selfRegistration: registrations }), () =>
+    const adapter = guardAdapter(createAdapterClass({
+      ephemeral: ephemeralModels,
+      durable: durableModels,
+      clients,
+      selfRegistration: registrations,
+      tokens: new TokensAtRest(secrets.keyEncryptionKey, config.keyEncryptionKeyPrevious ? [config.keyEncryptionKeyPrevious] : []),
+    }), () =>
       ephemeral.get('probe:{reachable}'),
     );
     const ciba = createCibaHooks({

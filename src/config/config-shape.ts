@@ -10,6 +10,7 @@ export interface Ttl {
   readonly idToken: number;
   readonly refreshToken: number;
   readonly grant: number;
+  readonly registrationAccessToken: number;
 }
 
 export interface Config {

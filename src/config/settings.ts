@@ -429,6 +429,11 @@ export const SETTINGS: Settings = {
     type: 'positive seconds',
     meaning: 'how long a grant (the citizen\'s approval for a client) lives',
   },
+  'ttl.registrationAccessToken': {
+    schema: seconds,
+    type: 'positive seconds',
+    meaning: 'how long a registration access token (RFC 7592) lives; each update of the registration replaces it with a new one',
+  },
   // OWASP's minimum for argon2id; never lower.
   'argon2.memoryKiB': {
     schema: z.number().int().min(19456, 'expected at least 19456 KiB (OWASP minimum)'),

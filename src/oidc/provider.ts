@@ -247,6 +247,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
       Session: (_ctx, session) => sessionTtlSeconds(config.sessions, session.loginTs),
       Grant: config.ttl.grant,
       RefreshToken: lifetimes.RefreshToken,
+      // Expires, and is replaced on each update (src/oidc/clients/dynamic-registration.ts): issue 20.
+      RegistrationAccessToken: config.ttl.registrationAccessToken,
       // requested_expiry, at most ciba.maxExpirySeconds (src/oidc/ciba/ciba.ts).
       ...(deps.ciba && { BackchannelAuthenticationRequest: deps.ciba.requestLifetime }),
     },

@@ -9,6 +9,7 @@ import { startTestServer, type RunningServer } from '../support/world.ts';
 import { adminCall, adminSession, auditEvents, FIRST_ADMIN, type AdminCredentials } from '../support/admin.ts';
 import { Browser } from '../support/browserless.ts';
 import { BICH } from '../support/rp-flow.ts';
+import { TokensAtRest } from '../../src/oidc/models/tokens-at-rest.ts';
 
 type Json = Record<string, unknown>;
 
@@ -95,7 +96,7 @@ describe('dynamic client registration', function () {
 
       // Expired as the provider keeps it, and as our limits record it: either refuses.
       const lapsed = await issue();
-      await world.server.container.db('oidc_models').where({ model: 'InitialAccessToken', id: lapsed.token }).update({ expires_at: new Date(Date.now() - 1000) });
+      await world.server.container.db('oidc_models').where({ model: 'InitialAccessToken', id: new TokensAtRest(world.config.keyEncryptionKey!).storedId(lapsed.token) }).update({ expires_at: new Date(Date.now() - 1000) });
       const expiredAtProvider = await register(portalMetadata(), lapsed.token);
       expect([expiredAtProvider.status, expiredAtProvider.body.error]).to.deep.equal([401, 'invalid_token']);
       const ended = await issue();
@@ -176,6 +177,15 @@ describe('dynamic client registration', function () {
       expect(read.status).to.equal(200);
       expect(read.body).to.include({ client_id: registered.client_id, client_name: 'Khám bệnh trực tuyến', registration_access_token: rat });
       expect((await manage('GET', String(registered.registration_client_uri), 'wrong-token')).status).to.equal(401);
+    });
+
+    it('keeps the registration access token for ttl.registrationAccessToken only, stored by its digest (issue 20)', async () => {
+      const storedId = new TokensAtRest(world.config.keyEncryptionKey!).storedId(rat);
+      const row = await world.server.container.db('oidc_models').where({ model: 'RegistrationAccessToken', id: storedId }).first<{ expires_at: Date | null }>('expires_at');
+      expect(row?.expires_at, 'an expiry').to.be.instanceOf(Date);
+      const lifetime = (row.expires_at!.getTime() - Date.now()) / 1000;
+      expect(lifetime).to.be.within(world.config.ttl.registrationAccessToken - 120, world.config.ttl.registrationAccessToken + 1);
+      expect(await world.server.container.db('oidc_models').where({ model: 'RegistrationAccessToken', id: rat }).first()).to.equal(undefined);
     });
 
     it('updates within the limits, and the registration access token is rotated', async () => {
