@@ -363,6 +363,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       clients,
       selfRegistration: registrations,
       tokens: new TokensAtRest(secrets.keyEncryptionKey, config.keyEncryptionKeyPrevious ? [config.keyEncryptionKeyPrevious] : []),
+      tokensStoredByValue: config.tokensStoredByValue,
     }), () =>
       ephemeral.get('probe:{reachable}'),
     );

@@ -36,6 +36,8 @@ export interface Config {
   readonly embeddedPostgresPort: number;
   readonly demo: { readonly seed: boolean; readonly portalPort: number; readonly bankPort: number };
   readonly ttl: Ttl;
+  /** Only during an upgrade from a release before token digests (src/oidc/models/tokens-at-rest.ts). */
+  readonly tokensStoredByValue: boolean;
   readonly sessions: SessionLifetimes;
   readonly argon2: {
     readonly memoryKiB: number;

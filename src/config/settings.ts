@@ -217,6 +217,15 @@ export const SETTINGS: Settings = {
     type: 'up to 64 letters, digits and `: . _ -`',
     meaning: 'put before every Redis key, so several deployments (or test runs) can share one Redis',
   },
+  tokensStoredByValue: {
+    env: 'TOKENS_STORED_BY_VALUE',
+    schema: z
+      .union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')], { error: 'expected true or false' })
+      .default(false),
+    type: '`true` or `false`',
+    meaning:
+      'only while upgrading from a release that stored tokens by their value (before token digests): `true` stores new tokens that way too, so its instances find them; unset once none runs (docs/operations.md "Tokens at rest")',
+  },
   'redis.cluster': {
     env: 'REDIS_CLUSTER',
     schema: z

@@ -65,7 +65,7 @@ interface AdapterWorld {
   /** The key-encryption key the adapter's digests are derived from. */
   readonly keyEncryptionKey: Buffer;
   /** Another adapter over the same stores, under other keys (a rotation of the key-encryption key). */
-  readonly adapterUnder: (keyEncryptionKey: Buffer, previous: Buffer[]) => (model: string) => Adapter;
+  readonly adapterUnder: (keyEncryptionKey: Buffer, previous: Buffer[], tokensStoredByValue?: boolean) => (model: string) => Adapter;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -116,8 +116,8 @@ function describeAdapterContract(
         storedId: (model, id) => (DIGESTED_MODELS.has(model) ? tokens.storedId(id) : id),
         ephemeralModels: ephemeral,
         keyEncryptionKey,
-        adapterUnder: (key, previous) => {
-          const Other = createAdapterClass({ ephemeral, durable, clients, tokens: new TokensAtRest(key, previous) });
+        adapterUnder: (key, previous, tokensStoredByValue = false) => {
+          const Other = createAdapterClass({ ephemeral, durable, clients, tokens: new TokensAtRest(key, previous), tokensStoredByValue });
           return (model) => new Other(model);
         },
         ...(ephemeralSide.redisKeys && { redisKeys: ephemeralSide.redisKeys }),
@@ -359,6 +359,19 @@ function describeAdapterContract(
         // The provider saves the code it found by the user code under the same stored id.
         await world.adapter('DeviceCode').upsert(id, { ...found!, accountId: 'acct' }, 300);
         expect(await world.adapter('DeviceCode').find(id)).to.deep.include({ jti: id, accountId: 'acct' });
+      });
+
+      it('stores by value while upgrading from a release before digests (TOKENS_STORED_BY_VALUE), and finds either kind', async () => {
+        const byValue = world.adapterUnder(world.keyEncryptionKey, [], true);
+        const old = newId('rt');
+        await byValue('RefreshToken').upsert(old, payloadFor('RefreshToken', old), 300);
+        expect(await world.durable.find('RefreshToken', old), 'stored as the previous release stores it').to.deep.include({ jti: old });
+        expect(await world.adapter('RefreshToken').find(old)).to.deep.include({ jti: old });
+        const digested = newId('rt');
+        await world.adapter('RefreshToken').upsert(digested, payloadFor('RefreshToken', digested), 300);
+        expect(await byValue('RefreshToken').find(digested)).to.deep.include({ jti: digested });
+        await byValue('RefreshToken').consume(digested);
+        expect(await rejectionOf(world.adapter('RefreshToken').consume(digested))).to.be.instanceOf(errors.InvalidGrant);
       });
 
       it('finds tokens stored under the previous key-encryption key during its rotation, and not after', async () => {

@@ -42,6 +42,11 @@ export interface AdapterStores {
   readonly selfRegistration?: ClientSelfRegistration;
   /** Token values become digests before they reach either store (src/oidc/models/tokens-at-rest.ts). */
   readonly tokens: TokensAtRest;
+  /**
+   * Stores new tokens by their clear value, as releases before digests did (TOKENS_STORED_BY_VALUE), so
+   * that their instances find them during a rolling upgrade; lookups try digests either way.
+   */
+  readonly tokensStoredByValue?: boolean;
 }
 
 /**
@@ -57,9 +62,11 @@ const mayBeLegacyId = (id: string) => LOOK_UP_CLEAR_VALUES && !id.startsWith(DIG
 
 export function createAdapterClass(stores: AdapterStores): AdapterConstructor {
   const { tokens } = stores;
+  const byValue = stores.tokensStoredByValue === true;
 
   /** What is stored of a payload: the value itself (`jti`) never; a device code's, sealed (src/oidc/models/tokens-at-rest.ts). */
   const atRest = (model: string, id: string, payload: AdapterPayload): AdapterPayload => {
+    if (byValue) return payload;
     if (model === 'Interaction' && typeof payload.deviceCode === 'string') return { ...payload, deviceCode: tokens.seal(payload.deviceCode) };
     if (!DIGESTED_MODELS.has(model)) return payload;
     const rest = { ...payload };
@@ -124,7 +131,7 @@ export function createAdapterClass(stores: AdapterStores): AdapterConstructor {
       }
       if (this.#model === 'Grant') forgetGrant(id);
       const kept = KEPT_AFTER_EXPIRY[this.#model];
-      const storedId = this.#digested ? tokens.storedId(id) : id;
+      const storedId = this.#digested && !byValue ? tokens.storedId(id) : id;
       await this.#store.upsert(this.#model, storedId, atRest(this.#model, id, payload), expiresIn !== undefined && kept !== undefined ? expiresIn + kept : expiresIn);
     }
 
