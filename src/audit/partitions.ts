@@ -75,3 +75,22 @@ export function schedulePartitions(db: Database, onError: (error: unknown) => vo
   const timer = setInterval(() => void run(), everyMs).unref();
   return { stop: () => clearInterval(timer), ready };
 }
+
+export interface ArchivedChainStart {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** Where a writer's live chain goes on from, by the archive catalogue (undefined: from the genesis). */
+export async function archivedChainStart(db: Database, writerId: string): Promise<ArchivedChainStart | undefined> {
+  const { rows: catalogue } = await db.raw<{ rows: { present: boolean }[] }>(`SELECT to_regclass('audit_archives') IS NOT NULL AS present`);
+  if (!catalogue[0]?.present) return undefined;
+  const { rows } = await db.raw<{ rows: { seq: string; hash: string }[] }>(
+    `SELECT s->>'lastSeq' AS seq, s->>'lastHash' AS hash
+       FROM audit_archives, jsonb_array_elements(segments) s
+      WHERE s->>'writerId' = ?
+      ORDER BY (s->>'lastSeq')::bigint DESC LIMIT 1`,
+    [writerId],
+  );
+  return rows[0] ? { seq: Number(rows[0].seq), hash: rows[0].hash } : undefined;
+}
