@@ -640,7 +640,7 @@ export const SETTINGS: Settings = {
       .max(36500, 'expected at most 36500 days')
       .default(1826),
     type: 'days, 1826–36500',
-    meaning: 'days of audit events the citizen\'s data-access history shows; older events are not shown, and not deleted',
+    meaning: 'days of audit events the citizen\'s data-access history shows; older events are not shown, and not deleted (`audit archive` may move their months to files; it never touches these days)',
   },
   // Up to 30 days: the longest NIST SP 800-63B allows between authentications at any level (AAL1).
   'sessions.idleSeconds': {
