@@ -33,7 +33,8 @@ export const ADMIN_CLI_USAGE = `  accounts show ID [--officer NAME]
                                    the audit events as NDJSON on standard output, oldest first
   audit export-heads --out FILE    write each writer's chain head, signed with AUDIT_HEADS_KEY
   audit verify [--heads FILE]...   check every writer's hash chain and each signed head in FILE
-  audit verify --archives DIR      the chains across the archive files in DIR and the live partitions
+  audit verify --archives DIR [--heads FILE]...
+                                   the chains (and heads) across the archive files in DIR and the live partitions
   audit archive --before YYYY-MM --dir DIR
                                    each monthly partition before YYYY-MM and older than the history
                                    retention: to DIR as signed .ndjson.gz, checked, then dropped`;
@@ -222,23 +223,6 @@ export async function auditCommand(command: string, args: string[], deps: AuditC
       }
       case 'verify': {
         const { values } = parse(args, { heads: { type: 'string', multiple: true }, archives: { type: 'string' } });
-        if (values.archives !== undefined) {
-          // Across the archive files and the live partitions (src/audit/archive.ts).
-          if (!deps.headsKey) throw new Refused('AUDIT_HEADS_KEY is not set: the archive files cannot be checked');
-          const across = await verifyWithArchives(deps.db, { dir: values.archives, key: deps.headsKey });
-          for (const file of across.files) console.log(file.ok ? `archive ${file.partition}: intact` : `archive ${file.partition}: ${file.problem ?? 'NOT intact'} (${file.file})`);
-          for (const chain of across.chains) {
-            console.log(chain.intact ? `chain ${chain.writerId}: intact, ${chain.events} event(s)` : `chain ${chain.writerId}: BROKEN at seq ${chain.brokenAt}`);
-          }
-          if (!across.ok) {
-            console.log('audit trail NOT intact');
-            return 1;
-          }
-          if ((values.heads ?? []).length === 0) {
-            console.log('audit trail verified, archives included');
-            return 0;
-          }
-        }
         const files: HeadsFile[] = [];
         for (const path of values.heads ?? []) {
           if (!deps.headsKey) throw new Refused('AUDIT_HEADS_KEY is not set: the heads files cannot be checked');
@@ -251,6 +235,21 @@ export async function auditCommand(command: string, args: string[], deps: AuditC
             }
             throw error;
           }
+        }
+        if (values.archives !== undefined) {
+          // Across the archive files and the live partitions (src/audit/archive.ts), heads included.
+          if (!deps.headsKey) throw new Refused('AUDIT_HEADS_KEY is not set: the archive files cannot be checked');
+          const across = await verifyWithArchives(deps.db, { dir: values.archives, key: deps.headsKey, heads: files.flatMap((file) => file.heads) });
+          for (const file of across.files) console.log(file.ok ? `archive ${file.partition}: intact` : `archive ${file.partition}: ${file.problem ?? 'NOT intact'} (${file.file})`);
+          for (const chain of across.chains) {
+            console.log(chain.intact ? `chain ${chain.writerId}: intact, ${chain.events} event(s)` : `chain ${chain.writerId}: BROKEN at seq ${chain.brokenAt}`);
+          }
+          for (const head of across.heads) {
+            const what = { present: 'present', missing: 'MISSING (the chain was cut)', mismatch: 'DIFFERENT (the chain was rewritten)' }[head.outcome];
+            console.log(`head ${head.writerId}#${head.seq}: ${what}`);
+          }
+          console.log(across.ok ? 'audit trail verified, archives included' : 'audit trail NOT intact');
+          return across.ok ? 0 : 1;
         }
         const verification = await verifyTrail(deps.db, deps.log, files);
         for (const chain of verification.chains) {

@@ -16,6 +16,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import type { Database } from '../storage/database.ts';
 import { eventHash, type AuditEventType } from './audit-log.ts';
 import { listPartitions, type AuditPartition } from './partitions.ts';
+import type { ChainHead, HeadCheck } from './chain-heads.ts';
 
 export const ARCHIVE_FORMAT = 'citizen-idp/audit-archive/1';
 const GENESIS = 'genesis';
@@ -333,6 +334,8 @@ export interface ArchiveVerification {
   readonly ok: boolean;
   readonly files: { partition: string; file: string; ok: boolean; problem?: string }[];
   readonly chains: WriterVerification[];
+  /** Each signed head asked about, found in a file or a live partition (src/audit/chain-heads.ts). */
+  readonly heads: HeadCheck[];
 }
 
 /**
@@ -340,7 +343,13 @@ export interface ArchiveVerification {
  * partitions: each file whole and signed, each event matching its hash, and every chain covered from
  * its genesis to its head without a gap or a broken link.
  */
-export async function verifyWithArchives(db: Database, options: { dir: string; key: Buffer }): Promise<ArchiveVerification> {
+export async function verifyWithArchives(db: Database, options: { dir: string; key: Buffer; heads?: readonly ChainHead[] }): Promise<ArchiveVerification> {
+  const wanted = new Map((options.heads ?? []).map((head) => [`${head.writerId}#${head.seq}`, head]));
+  const seen = new Map<string, string>();
+  const note = (event: { writerId: string; seq: number; hash: string }) => {
+    const at = `${event.writerId}#${event.seq}`;
+    if (wanted.has(at)) seen.set(at, event.hash);
+  };
   const catalogue = await db('audit_archives').select<{ partition: string; file_name: string; file_sha256: string; events: string; segments: ChainSegment[] }[]>('*').orderBy('range_from');
   const files: ArchiveVerification['files'] = [];
   const segments: ChainSegment[] = [];
@@ -353,6 +362,7 @@ export async function verifyWithArchives(db: Database, options: { dir: string; k
     }
     const check = await readArchiveFile(file, options.key, (event) => {
       if (!selfConsistent(event) && !editedAt.has(event.writerId)) editedAt.set(event.writerId, event.seq);
+      note(event);
     });
     const sha = await sha256OfFile(file);
     const problem = !check.ok ? check.problem : sha !== entry.file_sha256 ? 'the file is not the one archived (its SHA-256 differs)' : undefined;
@@ -371,6 +381,7 @@ export async function verifyWithArchives(db: Database, options: { dir: string; k
     for (const row of rows) {
       const line = lineOf(row);
       if (!selfConsistent(line) && !editedAt.has(line.writerId)) editedAt.set(line.writerId, line.seq);
+      note(line);
       builder.add(line);
     }
     if (rows.length < 5000) break;
@@ -397,5 +408,14 @@ export async function verifyWithArchives(db: Database, options: { dir: string; k
     if (edited !== undefined && (brokenAt === undefined || edited < brokenAt)) brokenAt = edited;
     chains.push({ writerId, events, intact: brokenAt === undefined, ...(brokenAt !== undefined && { brokenAt }) });
   }
-  return { ok: files.every((file) => file.ok) && chains.every((chain) => chain.intact), files, chains };
+  const heads: HeadCheck[] = [...wanted.values()].map((head) => {
+    const hash = seen.get(`${head.writerId}#${head.seq}`);
+    return { writerId: head.writerId, seq: head.seq, outcome: hash === undefined ? 'missing' : hash === head.hash ? 'present' : 'mismatch' };
+  });
+  return {
+    ok: files.every((file) => file.ok) && chains.every((chain) => chain.intact) && heads.every((head) => head.outcome === 'present'),
+    files,
+    chains,
+    heads,
+  };
 }

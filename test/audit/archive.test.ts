@@ -13,6 +13,7 @@ import { AccessHistory } from '../../src/audit/access-history.ts';
 import { archivePartitions, ArchiveRefused, verifyWithArchives } from '../../src/audit/archive.ts';
 import { AuditLog, type AuditEvent } from '../../src/audit/audit-log.ts';
 import { createPartitionsAhead, listPartitions } from '../../src/audit/partitions.ts';
+import { exportChainHeads } from '../../src/audit/chain-heads.ts';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
 import { cliEnvironment, runCli } from '../support/cli.ts';
@@ -75,6 +76,9 @@ describe('archiving the audit trail', function () {
   it('archives the months older than the retention to checked files, drops them, and keeps the history whole', async () => {
     const historyBefore = await new AccessHistory(db, { retentionDays: RETENTION }).page(ACCOUNT, { page: 0, pageSize: 10 });
     const countBefore = Number((await db('audit_events').count<{ count: string }[]>('* as count'))[0]!.count);
+    // Signed heads taken before: writer B's head lies in a month about to be archived.
+    const headsFile = path.join(dir, 'heads-before.json');
+    writeFileSync(headsFile, JSON.stringify(await exportChainHeads(db, key)));
 
     const cli = await runCli(['audit', 'archive', '--before', thisMonth, '--dir', dir], { ...cliEnvironment(database.url), AUDIT_HEADS_KEY: key.toString('base64') });
     expect(cli.code, cli.stderr).to.equal(0);
@@ -102,6 +106,9 @@ describe('archiving the audit trail', function () {
     const verify = await runCli(['audit', 'verify', '--archives', dir], { ...cliEnvironment(database.url), AUDIT_HEADS_KEY: key.toString('base64') });
     expect(verify.code, verify.stdout + verify.stderr).to.equal(0);
     expect(verify.stdout).to.include('audit trail verified, archives included');
+    const withHeads = await runCli(['audit', 'verify', '--archives', dir, '--heads', headsFile], { ...cliEnvironment(database.url), AUDIT_HEADS_KEY: key.toString('base64') });
+    expect(withHeads.code, withHeads.stdout + withHeads.stderr).to.equal(0);
+    expect(withHeads.stdout).to.include('head writer-b#40: present').and.to.include('head writer-a#302: present');
   });
 
   /** Changes one archive file for the length of `check`, then puts the original back. */
