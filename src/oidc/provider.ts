@@ -11,6 +11,7 @@ import { createInteractionPolicy } from './consent/interaction-policy.ts';
 import { sessionTtlSeconds } from './sessions/session-lifetime.ts';
 import { ACR_VALUES } from './consent/assurance.ts';
 import { allowFormPostToRedirectUri } from './form-post.ts';
+import { rotateRegistrationTokenOnRead } from './clients/registration-token-rotation.ts';
 import type { PendingLogout } from './sessions/backchannel-logout.ts';
 import { SIGNING_ALGORITHMS } from './keys/keys.ts';
 import { clientLifetimes, LIFETIME_METADATA } from './clients/client-settings.ts';
@@ -247,7 +248,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       Session: (_ctx, session) => sessionTtlSeconds(config.sessions, session.loginTs),
       Grant: config.ttl.grant,
       RefreshToken: lifetimes.RefreshToken,
-      // Expires, and is replaced on each update (src/oidc/clients/dynamic-registration.ts): issue 20.
+      // Expires, and is replaced on each use (src/oidc/clients/registration-token-rotation.ts): issue 20.
       RegistrationAccessToken: config.ttl.registrationAccessToken,
       // requested_expiry, at most ciba.maxExpirySeconds (src/oidc/ciba/ciba.ts).
       ...(deps.ciba && { BackchannelAuthenticationRequest: deps.ciba.requestLifetime }),
@@ -317,6 +318,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
 
   installPublicSubjects(provider, subjects);
   allowFormPostToRedirectUri(provider);
+  if (deps.registration) rotateRegistrationTokenOnRead(provider);
   grantOnlyApprovedClientScopes(provider);
   publishIssuerUrls(provider);
   deps.ciba?.install(provider);

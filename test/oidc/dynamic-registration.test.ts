@@ -172,10 +172,13 @@ describe('dynamic client registration', function () {
       expect(refreshToken).to.be.a('string');
     });
 
-    it('reads its registration with the registration access token (RFC 7592)', async () => {
+    it('reads its registration with the registration access token (RFC 7592), which is replaced on the read (issue 20)', async () => {
       const read = await manage('GET', String(registered.registration_client_uri), rat);
       expect(read.status).to.equal(200);
-      expect(read.body).to.include({ client_id: registered.client_id, client_name: 'Khám bệnh trực tuyến', registration_access_token: rat });
+      expect(read.body).to.include({ client_id: registered.client_id, client_name: 'Khám bệnh trực tuyến' });
+      expect(read.body.registration_access_token).to.be.a('string').and.not.equal(rat);
+      expect((await manage('GET', String(registered.registration_client_uri), rat)).status, 'the used token').to.equal(401);
+      rat = String(read.body.registration_access_token);
       expect((await manage('GET', String(registered.registration_client_uri), 'wrong-token')).status).to.equal(401);
     });
 
@@ -223,7 +226,10 @@ describe('dynamic client registration', function () {
         expect(['invalid_client_metadata', 'invalid_redirect_uri']).to.include(refused.body.error);
       }
       expect((await world.server.container.clients.find(String(registered.client_id)))?.name).to.equal('Khám bệnh trực tuyến (mới)');
-      expect((await manage('GET', String(registered.registration_client_uri), rat)).status, 'the token still works').to.equal(200);
+      // A refused update does not use the token up.
+      const read = await manage('GET', String(registered.registration_client_uri), rat);
+      expect(read.status, 'the token still works').to.equal(200);
+      rat = String(read.body.registration_access_token);
     });
 
     it('deletes itself; then it can get no tokens and its registration access token is gone', async () => {
