@@ -555,7 +555,7 @@ async function detailsTypesCommandOf(name: string, config: Config, logger: Logge
 async function auditCommand(name: string, config: Config, logger: Logger, args: string[]): Promise<number> {
   const { auditCommand: run } = await import('./admin/admin-cli.ts');
   const { AuditLog } = await import('./audit/audit-log.ts');
-  return withStorage(config, logger, ({ db }) => run(name, args, { db, log: new AuditLog(db), headsKey: config.auditHeadsKey }));
+  return withStorage(config, logger, ({ db }) => run(name, args, { db, log: new AuditLog(db), headsKey: config.auditHeadsKey, retentionDays: config.audit.historyRetentionDays }));
 }
 
 /** Applies a change feed file to the registry mirror; deaths lock accounts and end their access. */
@@ -687,7 +687,7 @@ async function run(argv: string[], environ: NodeJS.ProcessEnv): Promise<number> 
         ]),
       ),
       ...Object.fromEntries(
-        ['export', 'export-heads', 'verify'].map((name) => [`audit ${name}`, (config: Config, logger: Logger) => auditCommand(name, config, logger, args)]),
+        ['export', 'export-heads', 'verify', 'archive'].map((name) => [`audit ${name}`, (config: Config, logger: Logger) => auditCommand(name, config, logger, args)]),
       ),
       ...Object.fromEntries(['grant', 'revoke', 'list'].map((name) => [`admins ${name}`, (config: Config, logger: Logger) => adminsCommandOf(name, config, logger, args)])),
       'chip issue': (config, logger) => chipIssue(config, logger, args),

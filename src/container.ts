@@ -30,6 +30,8 @@ import { ResourceServerRegistry } from './oidc/clients/resource-servers.ts';
 import { EphemeralModelStore } from './oidc/models/ephemeral-model-store.ts';
 import { DurableModelStore } from './oidc/models/durable-model-store.ts';
 import { createAdapterClass } from './oidc/models/adapter.ts';
+import { TokensAtRest } from './oidc/models/tokens-at-rest.ts';
+import { schedulePartitions } from './audit/partitions.ts';
 import { createProvider, type Provider } from './oidc/provider.ts';
 import { KeyRotation } from './oidc/keys/key-rotation.ts';
 import { ProviderHolder } from './oidc/provider-holder.ts';
@@ -367,8 +369,19 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const durableModels = new DurableModelStore(db);
     const purge = schedulePurge(durableModels, logger);
     closers.unshift(() => purge.stop());
+    // The audit trail's months ahead (src/audit/partitions.ts), now and daily.
+    const auditPartitions = schedulePartitions(db, (error) => logger.error({ err: error }, 'could not create the audit trail\'s partitions ahead'));
+    closers.unshift(() => Promise.resolve(auditPartitions.stop()));
+    await auditPartitions.ready;
     // Storage failures become 503 temporarily_unavailable (src/storage/dependency-faults.ts).
-    const adapter = guardAdapter(createAdapterClass({ ephemeral: ephemeralModels, durable: durableModels, clients, selfRegistration: registrations }), () =>
+    const adapter = guardAdapter(createAdapterClass({
+      ephemeral: ephemeralModels,
+      durable: durableModels,
+      clients,
+      selfRegistration: registrations,
+      tokens: new TokensAtRest(secrets.keyEncryptionKey, config.keyEncryptionKeyPrevious ? [config.keyEncryptionKeyPrevious] : []),
+      tokensStoredByValue: config.tokensStoredByValue,
+    }), () =>
       ephemeral.get('probe:{reachable}'),
     );
     const ciba = createCibaHooks({

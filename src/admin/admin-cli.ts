@@ -10,6 +10,7 @@ import type { AccountStore } from '../accounts/account-store.ts';
 import type { AccountAccessTerminator } from '../registry/change-feed.ts';
 import { AuditTrail, auditFilterSchema, filterOf } from '../audit/audit-trail.ts';
 import { exportChainHeads, HeadsFileRefused, openHeadsFile, verifyTrail, type HeadsFile } from '../audit/chain-heads.ts';
+import { archivePartitions, ArchiveRefused, verifyWithArchives } from '../audit/archive.ts';
 import { AccountAdministration, type Officer } from './account-administration.ts';
 import { AdminProblem } from './problem.ts';
 import { FourEyesApprovals } from './approvals.ts';
@@ -37,7 +38,12 @@ export const ADMIN_CLI_USAGE = `  accounts show ID [--officer NAME]
   audit export [--from T] [--to T] [--type T,T] [--actor A] [--account UUID] [--client ID]
                                    the audit events as NDJSON on standard output, oldest first
   audit export-heads --out FILE    write each writer's chain head, signed with AUDIT_HEADS_KEY
-  audit verify [--heads FILE]...   check every writer's hash chain and each signed head in FILE`;
+  audit verify [--heads FILE]...   check every writer's hash chain and each signed head in FILE
+  audit verify --archives DIR [--heads FILE]...
+                                   the chains (and heads) across the archive files in DIR and the live partitions
+  audit archive --before YYYY-MM --dir DIR
+                                   each monthly partition before YYYY-MM and older than the history
+                                   retention: to DIR as signed .ndjson.gz, checked, then dropped`;
 
 class Refused extends Error {
   override readonly name = 'Refused';
@@ -178,6 +184,8 @@ export interface AuditCommandDeps {
   readonly log: Pick<AuditLog, 'verifyChain' | 'writers'>;
   readonly headsKey: Buffer | undefined;
   readonly out?: NodeJS.WritableStream;
+  /** The citizen's history retention (audit.historyRetentionDays): what `audit archive` never touches. */
+  readonly retentionDays?: number;
 }
 
 /** Runs one `audit …` command; resolves to the exit status. */
@@ -219,8 +227,29 @@ export async function auditCommand(command: string, args: string[], deps: AuditC
         console.log(`wrote the heads of ${file.heads.length} chain(s) to ${values.out}`);
         return 0;
       }
+      case 'archive': {
+        // src/audit/archive.ts: each closed month older than the history retention, to a file, checked, then dropped.
+        const { values } = parse(args, { before: { type: 'string' }, dir: { type: 'string' } });
+        if (!values.before || !/^\d{4}-(0[1-9]|1[0-2])$/.test(values.before)) throw new Refused('--before YYYY-MM is required (a month, such as 2021-01)');
+        if (!values.dir) throw new Refused('--dir DIRECTORY is required (where the archive files go)');
+        if (!deps.headsKey) throw new Refused('AUDIT_HEADS_KEY is not set: archives are signed with it');
+        if (deps.retentionDays === undefined) throw new Refused('the history retention is not known');
+        try {
+          const outcome = await archivePartitions(deps.db, { before: values.before, retentionDays: deps.retentionDays, dir: values.dir, key: deps.headsKey });
+          for (const entry of outcome.archived) console.log(`archived ${entry.partition}: ${entry.events} event(s) to ${entry.file}, verified, partition dropped`);
+          for (const name of outcome.kept) console.log(`kept ${name}: the citizen's history (${deps.retentionDays} days) still shows it`);
+          if (outcome.archived.length === 0) console.log('nothing to archive');
+          return 0;
+        } catch (error) {
+          if (error instanceof ArchiveRefused) {
+            console.error(`citizen-idp audit archive: ${error.message}`);
+            return 1;
+          }
+          throw error;
+        }
+      }
       case 'verify': {
-        const { values } = parse(args, { heads: { type: 'string', multiple: true } });
+        const { values } = parse(args, { heads: { type: 'string', multiple: true }, archives: { type: 'string' } });
         const files: HeadsFile[] = [];
         for (const path of values.heads ?? []) {
           if (!deps.headsKey) throw new Refused('AUDIT_HEADS_KEY is not set: the heads files cannot be checked');
@@ -233,6 +262,21 @@ export async function auditCommand(command: string, args: string[], deps: AuditC
             }
             throw error;
           }
+        }
+        if (values.archives !== undefined) {
+          // Across the archive files and the live partitions (src/audit/archive.ts), heads included.
+          if (!deps.headsKey) throw new Refused('AUDIT_HEADS_KEY is not set: the archive files cannot be checked');
+          const across = await verifyWithArchives(deps.db, { dir: values.archives, key: deps.headsKey, heads: files.flatMap((file) => file.heads) });
+          for (const file of across.files) console.log(file.ok ? `archive ${file.partition}: intact` : `archive ${file.partition}: ${file.problem ?? 'NOT intact'} (${file.file})`);
+          for (const chain of across.chains) {
+            console.log(chain.intact ? `chain ${chain.writerId}: intact, ${chain.events} event(s)` : `chain ${chain.writerId}: BROKEN at seq ${chain.brokenAt}`);
+          }
+          for (const head of across.heads) {
+            const what = { present: 'present', missing: 'MISSING (the chain was cut)', mismatch: 'DIFFERENT (the chain was rewritten)' }[head.outcome];
+            console.log(`head ${head.writerId}#${head.seq}: ${what}`);
+          }
+          console.log(across.ok ? 'audit trail verified, archives included' : 'audit trail NOT intact');
+          return across.ok ? 0 : 1;
         }
         const verification = await verifyTrail(deps.db, deps.log, files);
         for (const chain of verification.chains) {

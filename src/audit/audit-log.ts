@@ -4,6 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Database } from '../storage/database.ts';
+import { archivedChainStart } from './partitions.ts';
 
 export type AuditEventType =
   | 'signin.succeeded'
@@ -267,11 +268,18 @@ export class AuditLog {
     batch.forEach((pending, index) => pending.resolve(recorded[index]!));
   }
 
-  /** Recomputes a writer's chain from its first event. */
+  /**
+   * Recomputes a writer's chain from its first event — or, when its first months are archived, from
+   * the end of the archived part as the catalogue records it (src/audit/archive.ts checks the files).
+   */
   async verifyChain(writerId: string): Promise<ChainVerification> {
-    const rows = await this.#db<AuditRow>('audit_events').where({ writer_id: writerId }).orderBy('seq', 'asc');
-    let prevHash = GENESIS;
-    let expectedSeq = 1;
+    const start = await archivedChainStart(this.#db, writerId);
+    const rows = await this.#db<AuditRow>('audit_events')
+      .where({ writer_id: writerId })
+      .where('seq', '>', start?.seq ?? 0)
+      .orderBy('seq', 'asc');
+    let prevHash = start?.hash ?? GENESIS;
+    let expectedSeq = (start?.seq ?? 0) + 1;
     for (const row of rows) {
       const event = fromRow(row);
       const { hash, prevHash: storedPrev, ...unhashed } = event;

@@ -10,6 +10,7 @@ export interface Ttl {
   readonly idToken: number;
   readonly refreshToken: number;
   readonly grant: number;
+  readonly registrationAccessToken: number;
 }
 
 export interface Config {
@@ -35,6 +36,8 @@ export interface Config {
   readonly embeddedPostgresPort: number;
   readonly demo: { readonly seed: boolean; readonly portalPort: number; readonly bankPort: number };
   readonly ttl: Ttl;
+  /** Only during an upgrade from a release before token digests (src/oidc/models/tokens-at-rest.ts). */
+  readonly tokensStoredByValue: boolean;
   readonly sessions: SessionLifetimes;
   readonly argon2: {
     readonly memoryKiB: number;

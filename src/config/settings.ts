@@ -218,6 +218,15 @@ export const SETTINGS: Settings = {
     type: 'up to 64 letters, digits and `: . _ -`',
     meaning: 'put before every Redis key, so several deployments (or test runs) can share one Redis',
   },
+  tokensStoredByValue: {
+    env: 'TOKENS_STORED_BY_VALUE',
+    schema: z
+      .union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')], { error: 'expected true or false' })
+      .default(false),
+    type: '`true` or `false`',
+    meaning:
+      'only while upgrading from a release that stored tokens by their value (before token digests): `true` stores new tokens that way too, so its instances find them; unset once none runs (docs/operations.md "Tokens at rest")',
+  },
   'redis.cluster': {
     env: 'REDIS_CLUSTER',
     schema: z
@@ -429,6 +438,11 @@ export const SETTINGS: Settings = {
     schema: seconds,
     type: 'positive seconds',
     meaning: 'how long a grant (the citizen\'s approval for a client) lives',
+  },
+  'ttl.registrationAccessToken': {
+    schema: seconds,
+    type: 'positive seconds',
+    meaning: 'how long a registration access token (RFC 7592) lives; each update of the registration replaces it with a new one',
   },
   // OWASP's minimum for argon2id; never lower.
   'argon2.memoryKiB': {
@@ -642,7 +656,7 @@ export const SETTINGS: Settings = {
       .max(36500, 'expected at most 36500 days')
       .default(1826),
     type: 'days, 1826–36500',
-    meaning: 'days of audit events the citizen\'s data-access history shows; older events are not shown, and not deleted',
+    meaning: 'days of audit events the citizen\'s data-access history shows; older events are not shown, and not deleted (`audit archive` may move their months to files; it never touches these days)',
   },
   // Up to 30 days: the longest NIST SP 800-63B allows between authentications at any level (AAL1).
   'sessions.idleSeconds': {

@@ -11,6 +11,7 @@ import { createInteractionPolicy } from './consent/interaction-policy.ts';
 import { sessionTtlSeconds } from './sessions/session-lifetime.ts';
 import { ACR_VALUES } from './consent/assurance.ts';
 import { allowFormPostToRedirectUri } from './form-post.ts';
+import { rotateRegistrationTokenOnRead } from './clients/registration-token-rotation.ts';
 import type { PendingLogout } from './sessions/backchannel-logout.ts';
 import { SIGNING_ALGORITHMS } from './keys/keys.ts';
 import { clientLifetimes, LIFETIME_METADATA } from './clients/client-settings.ts';
@@ -265,6 +266,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
       Session: (_ctx, session) => sessionTtlSeconds(config.sessions, session.loginTs),
       Grant: config.ttl.grant,
       RefreshToken: lifetimes.RefreshToken,
+      // Expires, and is replaced on each use (src/oidc/clients/registration-token-rotation.ts): issue 20.
+      RegistrationAccessToken: config.ttl.registrationAccessToken,
       // requested_expiry, at most ciba.maxExpirySeconds (src/oidc/ciba/ciba.ts).
       ...(deps.ciba && { BackchannelAuthenticationRequest: deps.ciba.requestLifetime }),
     },
@@ -334,6 +337,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   installPublicSubjects(provider, subjects);
   if (deps.representation) installRepresentationClaims(provider);
   allowFormPostToRedirectUri(provider);
+  if (deps.registration) rotateRegistrationTokenOnRead(provider);
   grantOnlyApprovedClientScopes(provider);
   publishIssuerUrls(provider);
   installVerifiedClaims(provider);

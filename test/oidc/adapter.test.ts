@@ -9,6 +9,7 @@ import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } fr
 import { createAdapterClass, DURABLE_MODELS, type ClientLookup } from '../../src/oidc/models/adapter.ts';
 import { DurableModelStore } from '../../src/oidc/models/durable-model-store.ts';
 import { EphemeralModelStore } from '../../src/oidc/models/ephemeral-model-store.ts';
+import { DIGESTED_MODELS, TokensAtRest } from '../../src/oidc/models/tokens-at-rest.ts';
 import { SessionTerminator } from '../../src/oidc/sessions/sessions.ts';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import type { EphemeralStore } from '../../src/storage/ephemeral-store.ts';
@@ -58,6 +59,13 @@ interface AdapterWorld {
   readonly sessions: SessionTerminator;
   readonly db: Database;
   readonly redisKeys?: () => Promise<string[]>;
+  /** The id a model's item is stored under: a token's digest (src/oidc/models/tokens-at-rest.ts), else the id. */
+  readonly storedId: (model: string, id: string) => string;
+  readonly ephemeralModels: EphemeralModelStore;
+  /** The key-encryption key the adapter's digests are derived from. */
+  readonly keyEncryptionKey: Buffer;
+  /** Another adapter over the same stores, under other keys (a rotation of the key-encryption key). */
+  readonly adapterUnder: (keyEncryptionKey: Buffer, previous: Buffer[], tokensStoredByValue?: boolean) => (model: string) => Adapter;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -97,12 +105,21 @@ function describeAdapterContract(
       ephemeralSide = await openEphemeral();
       const ephemeral = new EphemeralModelStore(ephemeralSide.store);
       const durable = new DurableModelStore(db);
-      const Adapter: AdapterConstructor = createAdapterClass({ ephemeral, durable, clients });
+      const keyEncryptionKey = randomBytes(32);
+      const tokens = new TokensAtRest(keyEncryptionKey);
+      const Adapter: AdapterConstructor = createAdapterClass({ ephemeral, durable, clients, tokens });
       world = {
         adapter: (model) => new Adapter(model),
         durable,
         sessions: new SessionTerminator(ephemeral, durable),
         db,
+        storedId: (model, id) => (DIGESTED_MODELS.has(model) ? tokens.storedId(id) : id),
+        ephemeralModels: ephemeral,
+        keyEncryptionKey,
+        adapterUnder: (key, previous, tokensStoredByValue = false) => {
+          const Other = createAdapterClass({ ephemeral, durable, clients, tokens: new TokensAtRest(key, previous), tokensStoredByValue });
+          return (model) => new Other(model);
+        },
         ...(ephemeralSide.redisKeys && { redisKeys: ephemeralSide.redisKeys }),
       };
     });
@@ -115,7 +132,7 @@ function describeAdapterContract(
 
     /** Rows of the oidc_models table for one model and id: where a model actually lives. */
     const durableRows = async (model: string, id: string) =>
-      Number((await db('oidc_models').where({ model, id }).count<{ count: string }[]>('* as count'))[0]?.count);
+      Number((await db('oidc_models').where({ model, id: world.storedId(model, id) }).count<{ count: string }[]>('* as count'))[0]?.count);
 
     /** One grant with a code, an access token and a refresh token, as a code exchange leaves it. */
     async function issueGrant(fields: { code?: boolean } = {}) {
@@ -282,6 +299,87 @@ function describeAdapterContract(
         expect(await deviceCodes.findByUserCode('XXXX-XXXX')).to.equal(undefined);
         await deviceCodes.destroy(id);
         expect(await deviceCodes.findByUserCode(userCode)).to.equal(undefined);
+      });
+    });
+
+    describe('tokens at rest (issue 20)', () => {
+      const TOKEN_MODELS = MODELS.filter((model) => DIGESTED_MODELS.has(model));
+      const storeOf = (model: string) => (DURABLE_MODELS.has(model) ? world.durable : world.ephemeralModels);
+
+      it('stores every opaque token under a keyed digest, with its value nowhere in what is stored', async () => {
+        expect(TOKEN_MODELS).to.have.length(9);
+        for (const model of TOKEN_MODELS) {
+          const id = newId(model);
+          await world.adapter(model).upsert(id, payloadFor(model, id, { clientId: 'demo-portal', grantId: newId('grant'), userCode: `${model}-code` }), 300);
+          expect(await storeOf(model).find(model, id), model).to.equal(undefined);
+          const stored = await storeOf(model).find(model, world.storedId(model, id));
+          expect(stored, model).to.not.equal(undefined);
+          expect(JSON.stringify(stored), model).to.not.include(id);
+          expect(world.storedId(model, id), model).to.match(/^h1\.[\w-]{43}$/);
+        }
+      });
+
+      it('finds nothing for a digest presented as a token', async () => {
+        for (const model of TOKEN_MODELS) {
+          const id = newId(model);
+          await world.adapter(model).upsert(id, payloadFor(model, id), 300);
+          expect(await world.adapter(model).find(world.storedId(model, id)), model).to.equal(undefined);
+          expect(await world.adapter(model).find(id), model).to.deep.include({ jti: id });
+        }
+      });
+
+      it('still finds, consumes and destroys a token stored by its clear value before the upgrade', async () => {
+        for (const model of ['AuthorizationCode', 'RefreshToken', 'AccessToken']) {
+          const id = newId(model);
+          const payload = payloadFor(model, id, { grantId: newId('grant') });
+          await storeOf(model).upsert(model, id, payload, 300);
+          const adapter = world.adapter(model);
+          expect(await adapter.find(id), model).to.deep.equal(payload);
+          if (model !== 'AccessToken') {
+            await adapter.consume(id);
+            expect(await adapter.find(id), model).to.have.property('consumed');
+            expect(await rejectionOf(adapter.consume(id)), model).to.be.instanceOf(errors.InvalidGrant);
+          }
+          await adapter.destroy(id);
+          expect(await storeOf(model).find(model, id), model).to.equal(undefined);
+        }
+      });
+
+      it('keeps a device code found by its user code, and the interaction naming it, sealed at rest', async () => {
+        const id = newId('device');
+        const userCode = 'MNPQ-RSTV';
+        await world.adapter('DeviceCode').upsert(id, payloadFor('DeviceCode', id, { userCode }), 300);
+        const found = await world.adapter('DeviceCode').findByUserCode(userCode);
+        expect(found?.jti).to.equal(id);
+        const interactionId = newId('Interaction');
+        const interaction = payloadFor('Interaction', interactionId, { deviceCode: id });
+        await world.adapter('Interaction').upsert(interactionId, interaction, 300);
+        expect(JSON.stringify(await world.ephemeralModels.find('Interaction', interactionId))).to.not.include(id);
+        expect(await world.adapter('Interaction').find(interactionId)).to.deep.equal(interaction);
+        // The provider saves the code it found by the user code under the same stored id.
+        await world.adapter('DeviceCode').upsert(id, { ...found!, accountId: 'acct' }, 300);
+        expect(await world.adapter('DeviceCode').find(id)).to.deep.include({ jti: id, accountId: 'acct' });
+      });
+
+      it('stores by value while upgrading from a release before digests (TOKENS_STORED_BY_VALUE), and finds either kind', async () => {
+        const byValue = world.adapterUnder(world.keyEncryptionKey, [], true);
+        const old = newId('rt');
+        await byValue('RefreshToken').upsert(old, payloadFor('RefreshToken', old), 300);
+        expect(await world.durable.find('RefreshToken', old), 'stored as the previous release stores it').to.deep.include({ jti: old });
+        expect(await world.adapter('RefreshToken').find(old)).to.deep.include({ jti: old });
+        const digested = newId('rt');
+        await world.adapter('RefreshToken').upsert(digested, payloadFor('RefreshToken', digested), 300);
+        expect(await byValue('RefreshToken').find(digested)).to.deep.include({ jti: digested });
+        await byValue('RefreshToken').consume(digested);
+        expect(await rejectionOf(world.adapter('RefreshToken').consume(digested))).to.be.instanceOf(errors.InvalidGrant);
+      });
+
+      it('finds tokens stored under the previous key-encryption key during its rotation, and not after', async () => {
+        const id = newId('rt');
+        await world.adapter('RefreshToken').upsert(id, payloadFor('RefreshToken', id), 300);
+        const newKey = randomBytes(32);
+        expect(await world.adapterUnder(newKey, [world.keyEncryptionKey])('RefreshToken').find(id)).to.deep.include({ jti: id });
+        expect(await world.adapterUnder(newKey, [])('RefreshToken').find(id)).to.equal(undefined);
       });
     });
 
@@ -500,7 +598,7 @@ function describeAdapterContract(
         const keys = await world.redisKeys!();
         expect(keys).to.include.members([
           'oidc:Session:{tagged-session}',
-          'oidc:DeviceCode:{tagged-device}',
+          `oidc:DeviceCode:{${world.storedId('DeviceCode', 'tagged-device')}}`,
           'oidc:ReplayDetection:{tagged-replay}',
           `oidc:grant:{${ids.grantId}}`,
         ]);

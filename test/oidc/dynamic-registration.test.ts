@@ -9,6 +9,7 @@ import { startTestServer, type RunningServer } from '../support/world.ts';
 import { adminCall, adminSession, auditEvents, FIRST_ADMIN, type AdminCredentials } from '../support/admin.ts';
 import { Browser } from '../support/browserless.ts';
 import { BICH } from '../support/rp-flow.ts';
+import { TokensAtRest } from '../../src/oidc/models/tokens-at-rest.ts';
 
 type Json = Record<string, unknown>;
 
@@ -95,7 +96,7 @@ describe('dynamic client registration', function () {
 
       // Expired as the provider keeps it, and as our limits record it: either refuses.
       const lapsed = await issue();
-      await world.server.container.db('oidc_models').where({ model: 'InitialAccessToken', id: lapsed.token }).update({ expires_at: new Date(Date.now() - 1000) });
+      await world.server.container.db('oidc_models').where({ model: 'InitialAccessToken', id: new TokensAtRest(world.config.keyEncryptionKey!).storedId(lapsed.token) }).update({ expires_at: new Date(Date.now() - 1000) });
       const expiredAtProvider = await register(portalMetadata(), lapsed.token);
       expect([expiredAtProvider.status, expiredAtProvider.body.error]).to.deep.equal([401, 'invalid_token']);
       const ended = await issue();
@@ -171,11 +172,23 @@ describe('dynamic client registration', function () {
       expect(refreshToken).to.be.a('string');
     });
 
-    it('reads its registration with the registration access token (RFC 7592)', async () => {
+    it('reads its registration with the registration access token (RFC 7592), which is replaced on the read (issue 20)', async () => {
       const read = await manage('GET', String(registered.registration_client_uri), rat);
       expect(read.status).to.equal(200);
-      expect(read.body).to.include({ client_id: registered.client_id, client_name: 'Khám bệnh trực tuyến', registration_access_token: rat });
+      expect(read.body).to.include({ client_id: registered.client_id, client_name: 'Khám bệnh trực tuyến' });
+      expect(read.body.registration_access_token).to.be.a('string').and.not.equal(rat);
+      expect((await manage('GET', String(registered.registration_client_uri), rat)).status, 'the used token').to.equal(401);
+      rat = String(read.body.registration_access_token);
       expect((await manage('GET', String(registered.registration_client_uri), 'wrong-token')).status).to.equal(401);
+    });
+
+    it('keeps the registration access token for ttl.registrationAccessToken only, stored by its digest (issue 20)', async () => {
+      const storedId = new TokensAtRest(world.config.keyEncryptionKey!).storedId(rat);
+      const row = await world.server.container.db('oidc_models').where({ model: 'RegistrationAccessToken', id: storedId }).first<{ expires_at: Date | null }>('expires_at');
+      expect(row?.expires_at, 'an expiry').to.be.instanceOf(Date);
+      const lifetime = (row.expires_at!.getTime() - Date.now()) / 1000;
+      expect(lifetime).to.be.within(world.config.ttl.registrationAccessToken - 120, world.config.ttl.registrationAccessToken + 1);
+      expect(await world.server.container.db('oidc_models').where({ model: 'RegistrationAccessToken', id: rat }).first()).to.equal(undefined);
     });
 
     it('updates within the limits, and the registration access token is rotated', async () => {
@@ -213,7 +226,10 @@ describe('dynamic client registration', function () {
         expect(['invalid_client_metadata', 'invalid_redirect_uri']).to.include(refused.body.error);
       }
       expect((await world.server.container.clients.find(String(registered.client_id)))?.name).to.equal('Khám bệnh trực tuyến (mới)');
-      expect((await manage('GET', String(registered.registration_client_uri), rat)).status, 'the token still works').to.equal(200);
+      // A refused update does not use the token up.
+      const read = await manage('GET', String(registered.registration_client_uri), rat);
+      expect(read.status, 'the token still works').to.equal(200);
+      rat = String(read.body.registration_access_token);
     });
 
     it('deletes itself; then it can get no tokens and its registration access token is gone', async () => {

@@ -10,6 +10,7 @@ import { DEMO_CITIZENS } from '../../src/admin/demo-data.ts';
 import { PostgresAccountStore } from '../../src/accounts/account-store-postgres.ts';
 import { createAdapterClass } from '../../src/oidc/models/adapter.ts';
 import { readTokenHolder } from '../../src/oidc/models/token-holder.ts';
+import { TokensAtRest } from '../../src/oidc/models/tokens-at-rest.ts';
 import { RegistryRepository } from '../../src/registry/registry.ts';
 import { DurableModelStore } from '../../src/oidc/models/durable-model-store.ts';
 import { EphemeralModelStore } from '../../src/oidc/models/ephemeral-model-store.ts';
@@ -42,6 +43,7 @@ describe('reads shared within a request', function () {
       ephemeral: new EphemeralModelStore(memory),
       durable,
       clients: { findMetadata: () => Promise.resolve(undefined) },
+      tokens: new TokensAtRest(randomBytes(32)),
     });
     db.on('query', (query: { sql: string; bindings?: unknown[] }) => {
       if (query.bindings?.[0] === 'Grant') grantReads += 1;
