@@ -37,8 +37,11 @@ describe('bench:queries counts per request', function () {
     expect(pick(counts['client credentials']!)).to.deep.equal({ statements: 0, auditRows: 1, redisCommands: 2, redisRoundTrips: 2 });
   });
 
-  it('an introspection: no statement, 3 Redis reads', () => {
-    expect(pick(counts.introspection!)).to.deep.equal({ statements: 0, auditRows: 0, redisCommands: 3, redisRoundTrips: 3 });
+  // The access-token lookup that misses (a client-credentials token is introspected) also asks for the
+  // token by its clear value, for tokens stored before digests (src/oidc/models/adapter.ts
+  // LOOK_UP_CLEAR_VALUES): 4 reads while that fallback lasts, 3 once it goes.
+  it('an introspection: no statement, 4 Redis reads (one of them the pre-digest fallback)', () => {
+    expect(pick(counts.introspection!)).to.deep.equal({ statements: 0, auditRows: 0, redisCommands: 4, redisRoundTrips: 4 });
   });
 
   it('a refresh with rotation: token + grant, account + record, consume, new token', () => {
