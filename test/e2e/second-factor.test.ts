@@ -9,6 +9,7 @@ import { Browser, alertsOf, decodeEntities, formsOf, stepOf, type Page } from '.
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { passkeyCreationOptions, relyingPartyOf, registerPasskey } from '../../src/accounts/second-factors.ts';
 import { PostgresAccountStore } from '../../src/accounts/account-store-postgres.ts';
+import { OutboxNotifier } from '../../src/accounts/notifier.ts';
 import { startTestServer, type RunningServer } from '../support/world.ts';
 import { currentTotp, newTotpSecret } from '../../src/accounts/totp.ts';
 import { DEMO_CITIZENS } from '../../src/admin/demo-data.ts';
@@ -184,7 +185,12 @@ describe('level 2, step-up and brute force (end to end)', function () {
 
   it("tells the citizen's contacts about a sign-in from a new device — not the first one, not a known one", async () => {
     const khoa = { id: '048203000777', password: 'Khoa#Demo2026', phone: '+84900000003' };
-    const outbox = () => world.server.container.db('outbox_messages').where({ destination: khoa.phone }).orderBy('id');
+    // Notices are queued by the sign-in and delivered by the worker after its answer: wait for it to settle.
+    const notifier = world.server.container.notifier;
+    const outbox = async () => {
+      if (notifier instanceof OutboxNotifier) await notifier.settled();
+      return world.server.container.db('outbox_messages').where({ destination: khoa.phone }).orderBy('id');
+    };
     const before = (await outbox()).length;
     const first = new Browser(world.issuer);
     await first.signIn((await authorize()).url, khoa.id, khoa.password);
