@@ -8,6 +8,7 @@ import type { SubjectType } from '../oidc/subjects.ts';
 import type { ProviderPages } from '../oidc/provider.ts';
 import { contentSecurityPolicy } from '../web/security.ts';
 import { flowHref } from './registration-pages.ts';
+import { ACCOUNT_MESSAGES } from './messages/account.ts';
 
 export function errorPage(locale: Locale, options: { lead?: string; code?: string; description?: string; switchHref?: string }): string {
   return layout({
@@ -114,6 +115,12 @@ export function withheldItems(request: ConsentRequest): { scopes: string[]; clai
   };
 }
 
+/** A claim in the account page's plain words (`claimname.*`), or its name where there are none. */
+function claimName(locale: Locale, claim: string): string {
+  const words = (ACCOUNT_MESSAGES as Record<string, Readonly<Record<Locale, string>> | undefined>)[`claimname.${claim}`];
+  return words ? words[locale] : claim;
+}
+
 /** The request's lines in the fixed order (src/oidc/consent/claims.ts), without a contact the citizen has not given. */
 export function consentWording(locale: Locale, request: ConsentRequest): ConsentWording {
   const missing = (item: string) => isMissingContact(request, item);
@@ -127,7 +134,7 @@ export function consentWording(locale: Locale, request: ConsentRequest): Consent
     title: translate(locale, 'consent.title'),
     lead: translate(locale, 'consent.lead'),
     ordinary: scopes.filter((scope) => !SENSITIVE_SCOPES.has(scope)).map(describe),
-    otherClaims: claims.length > 0 ? `${translate(locale, 'claim.other')}: ${claims.join(', ')}` : undefined,
+    otherClaims: claims.length > 0 ? `${translate(locale, 'claim.other')}: ${claims.map((claim) => claimName(locale, claim)).join(', ')}` : undefined,
     sensitiveHeading: translate(locale, 'consent.sensitive'),
     sensitive: scopes.filter((scope) => SENSITIVE_SCOPES.has(scope)).map(describe),
     note: translate(locale, 'consent.note'),

@@ -306,7 +306,11 @@ describe('consent records and the services with access (/account)', function () 
       'zz_custom',
     ]);
     const wording = consentWording('en', { scopes: ['openid'], claims: ['email', 'gender', 'phone_number', 'name'], subjectType: 'pairwise', contacts: { phoneNumber: null, email: 'an@example.vn' } });
-    expect(wording.otherClaims, 'no phone line without a phone').to.equal('Individually requested information: name, gender, email');
+    expect(wording.otherClaims, 'no phone line without a phone').to.equal('Individually requested information: Full name, Gender, Email address');
+    const vi = consentWording('vi', { scopes: ['openid'], claims: ['verified_claims', 'zz_custom'], subjectType: 'pairwise', contacts: { phoneNumber: null, email: null } });
+    expect(vi.otherClaims, 'in plain words where there are any').to.equal(
+      'Thông tin riêng được yêu cầu: Thông tin đã xác minh, kèm cách xác minh (mức tài khoản, thẻ căn cước), zz_custom',
+    );
   });
 
   it('does not grant an e-mail it did not show: one added later reaches the service only after a consent that shows it', async () => {
