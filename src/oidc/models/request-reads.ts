@@ -58,3 +58,19 @@ export function rememberInteraction(id: string, payload: AdapterPayload | undefi
 export function forgetInteraction(id: string): void {
   currentRequestReads()?.delete(interactionKey(id));
 }
+
+/**
+ * The ephemeral store (Redis) answered a read in this request (the client generation's, which every
+ * request that authenticates a client makes first): a refresh needs no separate probe of it before
+ * consuming its token (src/oidc/dependency-faults.ts). Only this request's own answer counts; outside a
+ * request, nothing is noted and the probe runs.
+ */
+const EPHEMERAL_ANSWERED = 'ephemeral:answered';
+
+export function noteEphemeralAnswered(): void {
+  currentRequestReads()?.set(EPHEMERAL_ANSWERED, true);
+}
+
+export function ephemeralAnsweredInRequest(): boolean {
+  return currentRequestReads()?.get(EPHEMERAL_ANSWERED) === true;
+}
