@@ -14,7 +14,7 @@ import { RegistryRepository } from '../../src/registry/registry.ts';
 import { DurableModelStore } from '../../src/oidc/models/durable-model-store.ts';
 import { EphemeralModelStore } from '../../src/oidc/models/ephemeral-model-store.ts';
 import { runInRequest } from '../../src/observability/request-context.ts';
-import { bitsOfOpaqueRandomness, couldBeRefreshToken } from '../../src/oidc/models/token-lengths.ts';
+import { bitsOfOpaqueRandomness, couldBeAccessToken, couldBeRefreshToken } from '../../src/oidc/models/token-lengths.ts';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { MemoryEphemeralStore } from '../../src/storage/ephemeral-store-memory.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
@@ -122,6 +122,16 @@ describe('reads shared within a request', function () {
     const id = 'y'.repeat(accessLength);
     await durable.upsert('RefreshToken', id, { jti: id, kind: 'RefreshToken' }, 600);
     expect(await new Adapter('RefreshToken').find(id)).to.equal(undefined);
+  });
+
+  it('never looks up a value of the client-credentials tokens’ length as an access or refresh token; still looks up the old length', () => {
+    const accessLength = Math.ceil(bitsOfOpaqueRandomness({} as never, { kind: 'AccessToken' }) / 6);
+    const clientCredentialsLength = Math.ceil(bitsOfOpaqueRandomness({} as never, { kind: 'ClientCredentials' }) / 6);
+    expect(clientCredentialsLength).to.not.equal(accessLength);
+    expect(couldBeAccessToken('x'.repeat(clientCredentialsLength))).to.equal(false);
+    expect(couldBeRefreshToken('x'.repeat(clientCredentialsLength))).to.equal(false);
+    // Issued before the rule, client-credentials tokens had the access tokens' length: an access token's lookup still happens.
+    expect(couldBeAccessToken('x'.repeat(accessLength))).to.equal(true);
   });
 
   describe('the account behind a token, with its registry record and grant (token-holder.ts)', () => {
