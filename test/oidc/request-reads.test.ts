@@ -9,7 +9,8 @@ import type { AdapterPayload } from 'oidc-provider';
 import { DEMO_CITIZENS } from '../../src/admin/demo-data.ts';
 import { PostgresAccountStore } from '../../src/accounts/account-store-postgres.ts';
 import { createAdapterClass } from '../../src/oidc/models/adapter.ts';
-import { readTokenHolder } from '../../src/oidc/models/token-holder.ts';
+import { readTokenHolder, tokenHolderFromRow, type TokenHolderRow } from '../../src/oidc/models/token-holder.ts';
+import { takeTokenHolderRow } from '../../src/oidc/models/request-reads.ts';
 import { RegistryRepository } from '../../src/registry/registry.ts';
 import { DurableModelStore } from '../../src/oidc/models/durable-model-store.ts';
 import { EphemeralModelStore } from '../../src/oidc/models/ephemeral-model-store.ts';
@@ -171,6 +172,34 @@ describe('reads shared within a request', function () {
         expect(await new Adapter('Grant').find(grantId)).to.deep.equal(grant);
         expect(grantReads).to.equal(0);
       });
+    });
+
+    it("reads a refresh token's account and record with it, once per request, as they are at that request", async () => {
+      const grantId = newId();
+      const tokenId = newId();
+      await new Adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', iat: now(), exp: now() + 600, accountId, clientId: 'c' }, 600);
+      await new Adapter('RefreshToken').upsert(tokenId, { jti: tokenId, kind: 'RefreshToken', grantId, accountId, iat: now(), exp: now() + 600 }, 600);
+      await runInRequest('test', async () => {
+        statements = 0;
+        await new Adapter('RefreshToken').find(tokenId);
+        expect(statements).to.equal(1);
+        const row = takeTokenHolderRow(accountId) as TokenHolderRow;
+        expect(tokenHolderFromRow(row)).to.deep.equal(await readTokenHolder(db, accountId));
+        expect(takeTokenHolderRow(accountId), 'taken once').to.equal(undefined);
+      });
+      // The next request reads it again: a lock made between requests is what it sees.
+      await db('accounts').where({ id: accountId }).update({ status: 'locked' });
+      try {
+        await runInRequest('test', async () => {
+          await new Adapter('RefreshToken').find(tokenId);
+          expect(tokenHolderFromRow(takeTokenHolderRow(accountId) as TokenHolderRow).account.status).to.equal('locked');
+        });
+      } finally {
+        await db('accounts').where({ id: accountId }).update({ status: 'active' });
+      }
+      // Outside a request nothing is kept.
+      await new Adapter('RefreshToken').find(tokenId);
+      expect(takeTokenHolderRow(accountId)).to.equal(undefined);
     });
 
     it('tells of a grant that is gone or expired, and of a holder the mirror has no record of', async () => {

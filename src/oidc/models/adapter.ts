@@ -4,7 +4,7 @@ import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } fr
 import type { ModelStore } from './model-store.ts';
 import type { EphemeralModelStore } from './ephemeral-model-store.ts';
 import { couldBeAccessToken, couldBeRefreshToken } from './token-lengths.ts';
-import { forgetGrant, forgetInteraction, recallInteraction, rememberGrant, rememberInteraction, takeGrant } from './request-reads.ts';
+import { forgetGrant, forgetInteraction, recallInteraction, rememberGrant, rememberInteraction, rememberTokenHolderRow, takeGrant } from './request-reads.ts';
 
 /** Models whose loss would log citizens out or lose consent: PostgreSQL. Everything else: Redis. */
 export const DURABLE_MODELS: ReadonlySet<string> = new Set([
@@ -114,6 +114,7 @@ export function createAdapterClass(stores: AdapterStores): AdapterConstructor {
       if (!this.#store.findWithGrant) return this.#store.find(this.#model, id);
       const found = await this.#store.findWithGrant(this.#model, id);
       if (typeof found?.payload.grantId === 'string') rememberGrant(found.payload.grantId, found.grant);
+      if (found?.holder && typeof found.payload.accountId === 'string') rememberTokenHolderRow(found.payload.accountId, found.holder);
       return found?.payload;
     }
 

@@ -5,6 +5,7 @@ import type { Database } from '../../storage/database.ts';
 import type { ConsumeOutcome } from '../../storage/ephemeral-store.ts';
 import type { ModelStore } from './model-store.ts';
 import { prepared } from '../../storage/prepared.ts';
+import type { TokenHolderRow } from './token-holder.ts';
 
 interface ModelRow {
   payload: AdapterPayload;
@@ -59,13 +60,21 @@ export class DurableModelStore implements ModelStore {
     return this.#findWhere({ model, id });
   }
 
-  /** One statement for a token and its live grant (the primary key finds both): a refresh's first two reads. */
-  async findWithGrant(model: string, id: string): Promise<{ payload: AdapterPayload; grant: AdapterPayload | undefined } | undefined> {
-    const { rows } = await this.#db.raw<{ rows: (ModelRow & { grant_payload: AdapterPayload | null })[] }>(
-      `SELECT t.payload, t.consumed_at, g.payload AS grant_payload
+  /**
+   * One statement for a token, its live grant (the primary key finds both) and the account behind it with
+   * its holder's registry record (as src/oidc/models/token-holder.ts reads them, jsonb rows): a refresh's
+   * first three reads (issue 19: four statements per refresh → three).
+   */
+  async findWithGrant(model: string, id: string): Promise<{ payload: AdapterPayload; grant: AdapterPayload | undefined; holder?: TokenHolderRow } | undefined> {
+    const { rows } = await this.#db.raw<{ rows: (ModelRow & { grant_payload: AdapterPayload | null } & { account: TokenHolderRow['account'] | null; registry_record: TokenHolderRow['registry_record'] })[] }>(
+      `SELECT t.payload, t.consumed_at, g.payload AS grant_payload, to_jsonb(a) AS account, to_jsonb(r) AS registry_record
          FROM oidc_models t
          LEFT JOIN oidc_models g
            ON g.model = 'Grant' AND g.id = t.grant_id AND (g.expires_at IS NULL OR g.expires_at > CURRENT_TIMESTAMP)
+         LEFT JOIN accounts a
+           ON a.id = CASE WHEN t.payload->>'accountId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                          THEN (t.payload->>'accountId')::uuid END
+         LEFT JOIN registry_records r ON r.national_id = a.national_id
         WHERE t.model = ? AND t.id = ? AND (t.expires_at IS NULL OR t.expires_at > CURRENT_TIMESTAMP)
         LIMIT 1`,
       [model, id],
@@ -73,7 +82,7 @@ export class DurableModelStore implements ModelStore {
     const row = rows[0];
     if (!row) return undefined;
     const payload = row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : row.payload;
-    return { payload, grant: row.grant_payload ?? undefined };
+    return { payload, grant: row.grant_payload ?? undefined, ...(row.account && { holder: { account: row.account, registry_record: row.registry_record } }) };
   }
 
   /**

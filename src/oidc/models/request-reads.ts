@@ -74,3 +74,25 @@ export function noteEphemeralAnswered(): void {
 export function ephemeralAnsweredInRequest(): boolean {
   return currentRequestReads()?.get(EPHEMERAL_ANSWERED) === true;
 }
+
+/**
+ * The account behind a refresh token and its holder's registry record, read in the refresh token's own
+ * statement (DurableModelStore.findWithGrant) for the account lookup that follows in the same request
+ * (src/oidc/consent/account-claims.ts): one PostgreSQL round trip less per refresh. Taken once; read as
+ * they are at this request, so a lock or a death still refuses it.
+ */
+const holderKey = (accountId: string) => `TokenHolder:${accountId}`;
+
+export function rememberTokenHolderRow(accountId: string, row: unknown): void {
+  currentRequestReads()?.set(holderKey(accountId), row);
+}
+
+/** The row read earlier in this request, once (undefined: ask PostgreSQL). */
+export function takeTokenHolderRow(accountId: string): unknown {
+  const reads = currentRequestReads();
+  const key = holderKey(accountId);
+  if (!reads?.has(key)) return undefined;
+  const row = reads.get(key);
+  reads.delete(key);
+  return row;
+}
