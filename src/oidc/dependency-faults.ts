@@ -5,6 +5,7 @@ import type { Adapter, AdapterConstructor, AdapterPayload, FindAccount, KoaConte
 import { errors } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import { isDependencyUnavailable, RETRY_AFTER_SECONDS } from '../storage/dependency-faults.ts';
+import { ephemeralAnsweredInRequest } from './models/request-reads.ts';
 
 /** The OAuth error for it: `temporarily_unavailable` with status 503 (RFC 6749 §4.1.2.1). */
 export function temporarilyUnavailable(cause?: unknown): InstanceType<typeof errors.TemporarilyUnavailable> {
@@ -30,7 +31,10 @@ async function guarded<T>(run: () => Promise<T>): Promise<T> {
  * `reachable` is asked before a refresh token is consumed: rotation consumes the old token in
  * PostgreSQL, then writes the access token to Redis; with Redis already down, the consumed token
  * would come back as a replay and revoke the grant. Refusing first keeps the token usable. (A Redis
- * lost in the milliseconds between the check and the write still costs that grant.)
+ * lost in the milliseconds between the check and the write still costs that grant.) When Redis has
+ * already answered in this very request — the client generation's read, at the client's
+ * authentication a few milliseconds before — that answer is the check, and no probe is sent (issue 19:
+ * one Redis round trip less per refresh). Only the request's own answer counts, never an earlier one.
  */
 export function guardAdapter(Inner: AdapterConstructor, reachable: () => Promise<unknown>): AdapterConstructor {
   return class GuardedAdapter implements Adapter {
@@ -60,7 +64,7 @@ export function guardAdapter(Inner: AdapterConstructor, reachable: () => Promise
 
     consume(id: string): Promise<void> {
       return guarded(async () => {
-        if (this.#model === 'RefreshToken') await reachable();
+        if (this.#model === 'RefreshToken' && !ephemeralAnsweredInRequest()) await reachable();
         await this.#inner.consume(id);
       });
     }

@@ -14,6 +14,12 @@ export interface EphemeralStore {
   /** Writes an item's payload with a time to live (seconds; none = until deleted). A consumed mark stays. */
   putItem(key: string, payload: string, ttlSeconds: number | undefined): Promise<void>;
   getItem(key: string): Promise<StoredItem | undefined>;
+  /**
+   * The item an index key names (its value: the item's id, `itemKey(id)` its key) in one round trip,
+   * where the store can (a single Redis: one script); without it, callers read the index, then the item.
+   * The two keys are in different Cluster slots, so a Cluster store does not offer it.
+   */
+  getIndexedItem?(indexKey: string, itemKey: (id: string) => string): Promise<{ id: string; item: StoredItem } | undefined>;
   /** Atomically marks an item consumed: of any number of concurrent callers exactly one gets 'consumed'. */
   consumeItem(key: string, atEpochSeconds: number): Promise<ConsumeOutcome>;
 

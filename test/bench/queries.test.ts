@@ -37,25 +37,24 @@ describe('bench:queries counts per request', function () {
     expect(pick(counts['client credentials']!)).to.deep.equal({ statements: 0, auditRows: 1, redisCommands: 2, redisRoundTrips: 2 });
   });
 
-  // The access-token lookup that misses (a client-credentials token is introspected) also asks for the
-  // token by its clear value, for tokens stored before digests (src/oidc/models/adapter.ts
-  // LOOK_UP_CLEAR_VALUES): 4 reads while that fallback lasts, 3 once it goes.
-  it('an introspection: no statement, 4 Redis reads (one of them the pre-digest fallback)', () => {
-    expect(pick(counts.introspection!)).to.deep.equal({ statements: 0, auditRows: 0, redisCommands: 4, redisRoundTrips: 4 });
+  it('an introspection of a client-credentials token: no statement, 2 Redis reads (its value is no access token’s)', () => {
+    expect(pick(counts.introspection!)).to.deep.equal({ statements: 0, auditRows: 0, redisCommands: 2, redisRoundTrips: 2 });
   });
 
-  it('a refresh with rotation: token + grant, account + record, consume, new token', () => {
-    expect(pick(counts['refresh with rotation']!)).to.deep.equal({ statements: 4, auditRows: 1, redisCommands: 4, redisRoundTrips: 4 });
+  it('a refresh with rotation: token + grant + account + record in one statement, consume, new token; no Redis probe (the client generation answered)', () => {
+    expect(pick(counts['refresh with rotation']!)).to.deep.equal({ statements: 3, auditRows: 1, redisCommands: 3, redisRoundTrips: 3 });
   });
 
-  it('userinfo: account + record + grant in one statement, its audit row', () => {
-    expect(pick(counts.userinfo!)).to.deep.equal({ statements: 1, auditRows: 1, redisCommands: 4, redisRoundTrips: 4 });
+  it('userinfo: account + record + grant in one statement, its audit row; the session found by its uid in one script', () => {
+    expect(pick(counts.userinfo!)).to.deep.equal({ statements: 1, auditRows: 1, redisCommands: 3, redisRoundTrips: 3 });
+    expect(counts.userinfo!.byCommand).to.deep.equal({ HMGET: 1, EVALSHA: 1, GET: 1 });
   });
 
-  it('a password sign-in: each request reads its Interaction once, the login page writes nothing, 27 Redis round trips', () => {
-    expect(pick(counts['sign-in']!)).to.deep.equal({ statements: 10, auditRows: 2, redisCommands: 28, redisRoundTrips: 27 });
+  it('a password sign-in: each request reads its Interaction once, the login page writes nothing, 26 Redis round trips', () => {
+    expect(pick(counts['sign-in']!)).to.deep.equal({ statements: 10, auditRows: 2, redisCommands: 27, redisRoundTrips: 26 });
     // Written once at the authorization request and once by the login; read once by each of the login
-    // page, the login and the resume (then destroyed); no passkey challenge written (SET is the session's uid index only).
-    expect(counts['sign-in']!.byCommand).to.deep.include({ HMGET: 5, SET: 1, DEL: 3 });
+    // page, the login and the resume (then destroyed); no passkey challenge written (SET is the session's uid index only);
+    // the token request finds the session by its uid in one script (its HMGET is in the script).
+    expect(counts['sign-in']!.byCommand).to.deep.include({ HMGET: 4, SET: 1, DEL: 3 });
   });
 });

@@ -176,11 +176,13 @@ describe('client cache', function () {
       expect(row?.status).to.equal('active');
     });
 
-    it('hands each caller its own copy', async () => {
+    it('hands every caller metadata none of them can change', async () => {
       const one = await repository.findMetadata(clientId);
-      (one!.approved_scopes as string[]).push('tampered');
+      expect(() => (one!.approved_scopes as string[]).push('tampered')).to.throw(TypeError);
+      expect(() => Object.assign(one!, { client_name: 'tampered' })).to.throw(TypeError);
       const two = await repository.findMetadata(clientId);
       expect(two!.approved_scopes).to.not.include('tampered');
+      expect(two!.client_name).to.not.equal('tampered');
     });
   });
 

@@ -9,13 +9,14 @@ import type { AdapterPayload } from 'oidc-provider';
 import { DEMO_CITIZENS } from '../../src/admin/demo-data.ts';
 import { PostgresAccountStore } from '../../src/accounts/account-store-postgres.ts';
 import { createAdapterClass } from '../../src/oidc/models/adapter.ts';
-import { readTokenHolder } from '../../src/oidc/models/token-holder.ts';
+import { readTokenHolder, tokenHolderFromRow, type TokenHolderRow } from '../../src/oidc/models/token-holder.ts';
+import { takeTokenHolderRow } from '../../src/oidc/models/request-reads.ts';
 import { TokensAtRest } from '../../src/oidc/models/tokens-at-rest.ts';
 import { RegistryRepository } from '../../src/registry/registry.ts';
 import { DurableModelStore } from '../../src/oidc/models/durable-model-store.ts';
 import { EphemeralModelStore } from '../../src/oidc/models/ephemeral-model-store.ts';
 import { runInRequest } from '../../src/observability/request-context.ts';
-import { bitsOfOpaqueRandomness, couldBeRefreshToken } from '../../src/oidc/models/token-lengths.ts';
+import { bitsOfOpaqueRandomness, couldBeAccessToken, couldBeRefreshToken } from '../../src/oidc/models/token-lengths.ts';
 import { createDatabase, type Database } from '../../src/storage/database.ts';
 import { MemoryEphemeralStore } from '../../src/storage/ephemeral-store-memory.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
@@ -126,6 +127,16 @@ describe('reads shared within a request', function () {
     expect(await new Adapter('RefreshToken').find(id)).to.equal(undefined);
   });
 
+  it('never looks up a value of the client-credentials tokens’ length as an access or refresh token; still looks up the old length', () => {
+    const accessLength = Math.ceil(bitsOfOpaqueRandomness({} as never, { kind: 'AccessToken' }) / 6);
+    const clientCredentialsLength = Math.ceil(bitsOfOpaqueRandomness({} as never, { kind: 'ClientCredentials' }) / 6);
+    expect(clientCredentialsLength).to.not.equal(accessLength);
+    expect(couldBeAccessToken('x'.repeat(clientCredentialsLength))).to.equal(false);
+    expect(couldBeRefreshToken('x'.repeat(clientCredentialsLength))).to.equal(false);
+    // Issued before the rule, client-credentials tokens had the access tokens' length: an access token's lookup still happens.
+    expect(couldBeAccessToken('x'.repeat(accessLength))).to.equal(true);
+  });
+
   describe('the account behind a token, with its registry record and grant (token-holder.ts)', () => {
     const citizen = DEMO_CITIZENS[0]!;
     let accountId: string;
@@ -163,6 +174,34 @@ describe('reads shared within a request', function () {
         expect(await new Adapter('Grant').find(grantId)).to.deep.equal(grant);
         expect(grantReads).to.equal(0);
       });
+    });
+
+    it("reads a refresh token's account and record with it, once per request, as they are at that request", async () => {
+      const grantId = newId();
+      const tokenId = newId();
+      await new Adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', iat: now(), exp: now() + 600, accountId, clientId: 'c' }, 600);
+      await new Adapter('RefreshToken').upsert(tokenId, { jti: tokenId, kind: 'RefreshToken', grantId, accountId, iat: now(), exp: now() + 600 }, 600);
+      await runInRequest('test', async () => {
+        statements = 0;
+        await new Adapter('RefreshToken').find(tokenId);
+        expect(statements).to.equal(1);
+        const row = takeTokenHolderRow(accountId) as TokenHolderRow;
+        expect(tokenHolderFromRow(row)).to.deep.equal(await readTokenHolder(db, accountId));
+        expect(takeTokenHolderRow(accountId), 'taken once').to.equal(undefined);
+      });
+      // The next request reads it again: a lock made between requests is what it sees.
+      await db('accounts').where({ id: accountId }).update({ status: 'locked' });
+      try {
+        await runInRequest('test', async () => {
+          await new Adapter('RefreshToken').find(tokenId);
+          expect(tokenHolderFromRow(takeTokenHolderRow(accountId) as TokenHolderRow).account.status).to.equal('locked');
+        });
+      } finally {
+        await db('accounts').where({ id: accountId }).update({ status: 'active' });
+      }
+      // Outside a request nothing is kept.
+      await new Adapter('RefreshToken').find(tokenId);
+      expect(takeTokenHolderRow(accountId)).to.equal(undefined);
     });
 
     it('tells of a grant that is gone or expired, and of a holder the mirror has no record of', async () => {

@@ -48,6 +48,23 @@ function describeEphemeralStoreContract(name: string, openWorld: () => Promise<S
         expect(await store.getItem('item:{read-back}')).to.deep.equal({ payload: '{"a":1}', consumedAt: undefined });
       });
 
+      it('finds an item through an index in one call, where it offers that, as reading the index and then the item would', async function () {
+        if (!store.getIndexedItem) {
+          // A Cluster keeps index and item in different slots; the in-memory store has no round trips to save.
+          expect(name).to.match(/Cluster|in-memory/);
+          this.skip();
+        }
+        const itemKey = (id: string) => `item:{${id}}`;
+        await store.putItem(itemKey('indexed-1'), '{"s":1}', 60);
+        await store.put('index:{uid-1}', 'indexed-1', 60);
+        expect(await store.getIndexedItem('index:{uid-1}', itemKey)).to.deep.equal({ id: 'indexed-1', item: { payload: '{"s":1}', consumedAt: undefined } });
+        await store.consumeItem(itemKey('indexed-1'), 1_800_000_000);
+        expect((await store.getIndexedItem('index:{uid-1}', itemKey))?.item.consumedAt).to.equal(1_800_000_000);
+        expect(await store.getIndexedItem('index:{uid-none}', itemKey), 'no index').to.equal(undefined);
+        await store.put('index:{uid-2}', 'indexed-gone', 60);
+        expect(await store.getIndexedItem('index:{uid-2}', itemKey), 'an index to an item that is gone').to.equal(undefined);
+      });
+
       it('knows nothing of an item never stored', async () => {
         expect(await store.getItem('item:{never-stored}')).to.equal(undefined);
       });
@@ -270,6 +287,21 @@ describeEphemeralStoreContract('Redis', async () => {
 // The same contract on a three-master Redis Cluster started here (test/support/redis-servers.ts),
 // through the cluster client the server uses with REDIS_CLUSTER=true and a key prefix: keys hash to
 // different masters, and each operation must still find its key in one slot.
+// With a key prefix, as the server runs it (REDIS_KEY_PREFIX): a script that names a key itself must add it.
+describeEphemeralStoreContract('Redis with a key prefix', async () => {
+  await flushTestRedis();
+  const open = () => new RedisEphemeralStore(new Redis(STORE_TEST_REDIS_URL, { keyPrefix: 'contract-prefixed:' }));
+  const store = open();
+  const others = Array.from({ length: 2 }, open);
+  return {
+    store,
+    peers: [store, ...others],
+    async close() {
+      for (const peer of [store, ...others]) await peer.close();
+    },
+  };
+});
+
 describeEphemeralStoreContract('Redis Cluster (three masters)', async () => {
   const cluster = await startRedisCluster();
   const open = async () => {

@@ -22,6 +22,7 @@
 // not held here (ClientRepository.retiredSecretMatches asks PostgreSQL after a mismatch), and a
 // key-encryption-key rotation changes nothing held here (secrets are kept opened, not sealed).
 import { randomUUID } from 'node:crypto';
+import { noteEphemeralAnswered } from '../models/request-reads.ts';
 
 /** Where the generation lives: the ephemeral store (Redis); every instance and the CLI share it. */
 export interface GenerationStore {
@@ -83,6 +84,7 @@ export class ClientCache<T> {
     let generation: string | undefined;
     try {
       generation = await this.#store.get(CLIENT_GENERATION_KEY);
+      noteEphemeralAnswered();
     } catch {
       // A change may be made while the generation cannot be read: forget everything, ask PostgreSQL.
       this.#entries.clear();

@@ -521,18 +521,19 @@ export class ClientRepository implements ClientLookup {
 
   /**
    * The provider's metadata of an active client: from this instance's memory while no client changed
-   * anywhere, else from PostgreSQL (src/oidc/clients/client-cache.ts). Each caller gets its own copy.
+   * anywhere, else from PostgreSQL (src/oidc/clients/client-cache.ts). Deeply frozen: every caller
+   * shares it and none can change what the next one gets — a copy per lookup (structuredClone) cost
+   * 2.5 µs of every token, introspection and userinfo request (issue 19, docs/benchmarks.md).
    */
   async findMetadata(clientId: string): Promise<AdapterPayload | undefined> {
     if (typeof clientId !== 'string' || clientId.length > 64) return undefined;
-    const found = this.#cache ? await this.#cache.find(clientId, () => this.#loadMetadata(clientId)) : await this.#loadMetadata(clientId);
-    return found && structuredClone(found);
+    return this.#cache ? await this.#cache.find(clientId, () => this.#loadMetadata(clientId)) : await this.#loadMetadata(clientId);
   }
 
   async #loadMetadata(clientId: string): Promise<AdapterPayload | undefined> {
     const row = await this.#db<ClientRow>('clients').where({ client_id: clientId, status: 'active' }).first();
     if (!row) return undefined;
-    return {
+    return deepFreeze({
       ...row.metadata,
       ...withChipVerificationGrant(row),
       client_id: row.client_id,
@@ -542,8 +543,17 @@ export class ClientRepository implements ClientLookup {
       verified_claims_approved: row.verified_claims_approved === true,
       // Only the approved types may be asked for; none approved, the provider's default (none) stands.
       ...(row.approved_authorization_details_types?.length && { authorization_details_types: row.approved_authorization_details_types }),
-    };
+    });
   }
+}
+
+/** Freezes a JSON value and everything in it (client metadata: plain objects and arrays). */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /**

@@ -10,7 +10,8 @@ import type { AuditLog } from '../../audit/audit-log.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { Database } from '../../storage/database.ts';
-import { readTokenHolder, type TokenHolder } from '../models/token-holder.ts';
+import { readTokenHolder, tokenHolderFromRow, type TokenHolder, type TokenHolderRow } from '../models/token-holder.ts';
+import { takeTokenHolderRow } from '../models/request-reads.ts';
 import { SCOPE_CLAIMS } from './claims.ts';
 import { approvedClaimsOf } from './interaction-policy.ts';
 import { verifiedClaimsFor, type LevelEvidenceReader } from './verified-claims-provider.ts';
@@ -88,7 +89,9 @@ export function createFindAccount(deps: {
       const started = performance.now();
       // Userinfo looks the access token's grant up right after the account: read it now, with it.
       const grantId = token?.kind === 'AccessToken' && typeof token.grantId === 'string' ? token.grantId : undefined;
-      const found = await readTokenHolder(mirror.db, accountId, grantId);
+      // A refresh read them with its token a moment ago, in this request (src/oidc/models/request-reads.ts).
+      const read = takeTokenHolderRow(accountId) as TokenHolderRow | undefined;
+      const found = read ? tokenHolderFromRow(read) : await readTokenHolder(mirror.db, accountId, grantId);
       if (found?.account.status === 'active') mirror.metrics.registryCall('mirror', found.record ? 'found' : 'not_found', (performance.now() - started) / 1000);
       return found;
     }

@@ -3,8 +3,8 @@
 import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 import type { ModelStore } from './model-store.ts';
 import type { EphemeralModelStore } from './ephemeral-model-store.ts';
-import { couldBeRefreshToken } from './token-lengths.ts';
-import { forgetGrant, forgetInteraction, recallInteraction, rememberGrant, rememberInteraction, takeGrant } from './request-reads.ts';
+import { couldBeAccessToken, couldBeRefreshToken } from './token-lengths.ts';
+import { forgetGrant, forgetInteraction, recallInteraction, rememberGrant, rememberInteraction, rememberTokenHolderRow, takeGrant } from './request-reads.ts';
 import { DIGEST_PREFIX, DIGESTED_MODELS, type TokensAtRest } from './tokens-at-rest.ts';
 
 /** Models whose loss would log citizens out or lose consent: PostgreSQL. Everything else: Redis. */
@@ -144,8 +144,10 @@ export function createAdapterClass(stores: AdapterStores): AdapterConstructor {
 
     find(id: string): Promise<AdapterPayload | undefined> {
       if (this.#model === 'Client') return stores.clients.findMetadata(id);
-      // Introspection asks every model at once; an access token's value is no refresh token (src/oidc/models/token-lengths.ts).
+      // Introspection asks every model at once; an access or client-credentials token's value is no refresh token, a
+      // client-credentials token's no access token (src/oidc/models/token-lengths.ts).
       if (this.#model === 'RefreshToken') return couldBeRefreshToken(id) ? this.#findRefreshToken(id) : Promise.resolve(undefined);
+      if (this.#model === 'AccessToken' && !couldBeAccessToken(id)) return Promise.resolve(undefined);
       if (this.#model === 'Grant') {
         // Read with the refresh token a moment ago, in this request (src/oidc/models/request-reads.ts).
         const read = takeGrant(id);
@@ -175,6 +177,7 @@ export function createAdapterClass(stores: AdapterStores): AdapterConstructor {
       if (!store.findWithGrant) return this.#find(id);
       const found = await this.#findStored(id, (storedId) => store.findWithGrant!(this.#model, storedId));
       if (typeof found?.payload.grantId === 'string') rememberGrant(found.payload.grantId, found.grant);
+      if (found?.holder && typeof found.payload.accountId === 'string') rememberTokenHolderRow(found.payload.accountId, found.holder);
       return found && inUse(this.#model, found.payload, id);
     }
 

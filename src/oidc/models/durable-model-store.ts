@@ -5,11 +5,21 @@ import type { Database } from '../../storage/database.ts';
 import type { ConsumeOutcome } from '../../storage/ephemeral-store.ts';
 import type { ModelStore } from './model-store.ts';
 import { prepared } from '../../storage/prepared.ts';
+import type { TokenHolderRow } from './token-holder.ts';
 
 interface ModelRow {
   payload: AdapterPayload;
   consumed_at: Date | null;
 }
+
+// The statements a refresh writes, as fixed text rather than built by knex's query builder on every call
+// (issue 19: the builder's compiling cost the provider more CPU than the statement's own round trip
+// in the refresh profile, docs/benchmarks.md "CPU per request per process"). Same text, same prepared names.
+const UPSERT = `INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
+  user_code = excluded.user_code, expires_at = excluded.expires_at`;
+// One statement: the row lock makes concurrent updates queue, and only the first sees NULL.
+const CONSUME = `UPDATE oidc_models SET consumed_at = CURRENT_TIMESTAMP WHERE model = ? AND id = ? AND consumed_at IS NULL`;
 
 export class DurableModelStore implements ModelStore {
   readonly #db: Database;
@@ -20,18 +30,16 @@ export class DurableModelStore implements ModelStore {
 
   async upsert(model: string, id: string, payload: AdapterPayload, expiresIn: number | undefined): Promise<void> {
     const expiresAt = expiresIn === undefined ? null : new Date(Date.now() + expiresIn * 1000);
-    await this.#db('oidc_models')
-      .insert({
+    await this.#db
+      .raw(UPSERT, [
         model,
         id,
-        payload: JSON.stringify(payload),
-        grant_id: typeof payload.grantId === 'string' ? payload.grantId : null,
-        uid: typeof payload.uid === 'string' ? payload.uid : null,
-        user_code: typeof payload.userCode === 'string' ? payload.userCode : null,
-        expires_at: expiresAt,
-      })
-      .onConflict(['model', 'id'])
-      .merge(['payload', 'grant_id', 'uid', 'user_code', 'expires_at'])
+        JSON.stringify(payload),
+        typeof payload.grantId === 'string' ? payload.grantId : null,
+        typeof payload.uid === 'string' ? payload.uid : null,
+        typeof payload.userCode === 'string' ? payload.userCode : null,
+        expiresAt,
+      ])
       .options(prepared('oidc-models-upsert'));
   }
 
@@ -52,13 +60,21 @@ export class DurableModelStore implements ModelStore {
     return this.#findWhere({ model, id });
   }
 
-  /** One statement for a token and its live grant (the primary key finds both): a refresh's first two reads. */
-  async findWithGrant(model: string, id: string): Promise<{ payload: AdapterPayload; grant: AdapterPayload | undefined } | undefined> {
-    const { rows } = await this.#db.raw<{ rows: (ModelRow & { grant_payload: AdapterPayload | null })[] }>(
-      `SELECT t.payload, t.consumed_at, g.payload AS grant_payload
+  /**
+   * One statement for a token, its live grant (the primary key finds both) and the account behind it with
+   * its holder's registry record (as src/oidc/models/token-holder.ts reads them, jsonb rows): a refresh's
+   * first three reads (issue 19: four statements per refresh → three).
+   */
+  async findWithGrant(model: string, id: string): Promise<{ payload: AdapterPayload; grant: AdapterPayload | undefined; holder?: TokenHolderRow } | undefined> {
+    const { rows } = await this.#db.raw<{ rows: (ModelRow & { grant_payload: AdapterPayload | null } & { account: TokenHolderRow['account'] | null; registry_record: TokenHolderRow['registry_record'] })[] }>(
+      `SELECT t.payload, t.consumed_at, g.payload AS grant_payload, to_jsonb(a) AS account, to_jsonb(r) AS registry_record
          FROM oidc_models t
          LEFT JOIN oidc_models g
            ON g.model = 'Grant' AND g.id = t.grant_id AND (g.expires_at IS NULL OR g.expires_at > CURRENT_TIMESTAMP)
+         LEFT JOIN accounts a
+           ON a.id = CASE WHEN t.payload->>'accountId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                          THEN (t.payload->>'accountId')::uuid END
+         LEFT JOIN registry_records r ON r.national_id = a.national_id
         WHERE t.model = ? AND t.id = ? AND (t.expires_at IS NULL OR t.expires_at > CURRENT_TIMESTAMP)
         LIMIT 1`,
       [model, id],
@@ -66,7 +82,7 @@ export class DurableModelStore implements ModelStore {
     const row = rows[0];
     if (!row) return undefined;
     const payload = row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : row.payload;
-    return { payload, grant: row.grant_payload ?? undefined };
+    return { payload, grant: row.grant_payload ?? undefined, ...(row.account && { holder: { account: row.account, registry_record: row.registry_record } }) };
   }
 
   /**
@@ -95,13 +111,8 @@ export class DurableModelStore implements ModelStore {
   }
 
   async consume(model: string, id: string): Promise<ConsumeOutcome> {
-    // One statement: the row lock makes concurrent updates queue, and only the first sees NULL.
-    const updated = await this.#db('oidc_models')
-      .where({ model, id })
-      .whereNull('consumed_at')
-      .update({ consumed_at: this.#db.fn.now() })
-      .options(prepared('oidc-models-consume'));
-    if (updated === 1) return 'consumed';
+    const { rowCount } = await this.#db.raw<{ rowCount: number | null }>(CONSUME, [model, id]).options(prepared('oidc-models-consume'));
+    if (rowCount === 1) return 'consumed';
     const exists: unknown = await this.#db('oidc_models').where({ model, id }).first('id').options(prepared('oidc-models-exists'));
     return exists ? 'already-consumed' : 'missing';
   }

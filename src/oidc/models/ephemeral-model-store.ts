@@ -57,6 +57,13 @@ export class EphemeralModelStore implements ModelStore {
   }
 
   async findByUid(model: string, uid: string): Promise<AdapterPayload | undefined> {
+    if (this.#store.getIndexedItem) {
+      // One round trip where the store can (a single Redis), rather than the index, then the item.
+      const found = await this.#store.getIndexedItem(uidKey(model, uid), (id) => itemKey(model, id));
+      if (!found) return undefined;
+      const payload = JSON.parse(found.item.payload) as AdapterPayload;
+      return found.item.consumedAt === undefined ? payload : { ...payload, consumed: found.item.consumedAt };
+    }
     const id = await this.#store.get(uidKey(model, uid));
     return id === undefined ? undefined : this.find(model, id);
   }

@@ -1,6 +1,7 @@
 // What the adapter needs from a store of provider models; one implementation over the ephemeral
 // store (Redis or memory), one over PostgreSQL.
 import type { AdapterPayload } from 'oidc-provider';
+import type { TokenHolderRow } from './token-holder.ts';
 import type { ConsumeOutcome } from '../../storage/ephemeral-store.ts';
 
 export interface ModelStore {
@@ -10,7 +11,7 @@ export interface ModelStore {
    * A token and, read in the same statement, the live grant it was issued under (`grant` undefined:
    * none). Optional: a store without it is asked for the grant separately.
    */
-  findWithGrant?(model: string, id: string): Promise<{ payload: AdapterPayload; grant: AdapterPayload | undefined } | undefined>;
+  findWithGrant?(model: string, id: string): Promise<{ payload: AdapterPayload; grant: AdapterPayload | undefined; holder?: TokenHolderRow } | undefined>;
   findByUid(model: string, uid: string): Promise<AdapterPayload | undefined>;
   findByUserCode(model: string, userCode: string): Promise<AdapterPayload | undefined>;
   /** Exactly one concurrent caller gets 'consumed'. */

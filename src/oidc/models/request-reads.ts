@@ -58,3 +58,41 @@ export function rememberInteraction(id: string, payload: AdapterPayload | undefi
 export function forgetInteraction(id: string): void {
   currentRequestReads()?.delete(interactionKey(id));
 }
+
+/**
+ * The ephemeral store (Redis) answered a read in this request (the client generation's, which every
+ * request that authenticates a client makes first): a refresh needs no separate probe of it before
+ * consuming its token (src/oidc/dependency-faults.ts). Only this request's own answer counts; outside a
+ * request, nothing is noted and the probe runs.
+ */
+const EPHEMERAL_ANSWERED = 'ephemeral:answered';
+
+export function noteEphemeralAnswered(): void {
+  currentRequestReads()?.set(EPHEMERAL_ANSWERED, true);
+}
+
+export function ephemeralAnsweredInRequest(): boolean {
+  return currentRequestReads()?.get(EPHEMERAL_ANSWERED) === true;
+}
+
+/**
+ * The account behind a refresh token and its holder's registry record, read in the refresh token's own
+ * statement (DurableModelStore.findWithGrant) for the account lookup that follows in the same request
+ * (src/oidc/consent/account-claims.ts): one PostgreSQL round trip less per refresh. Taken once; read as
+ * they are at this request, so a lock or a death still refuses it.
+ */
+const holderKey = (accountId: string) => `TokenHolder:${accountId}`;
+
+export function rememberTokenHolderRow(accountId: string, row: unknown): void {
+  currentRequestReads()?.set(holderKey(accountId), row);
+}
+
+/** The row read earlier in this request, once (undefined: ask PostgreSQL). */
+export function takeTokenHolderRow(accountId: string): unknown {
+  const reads = currentRequestReads();
+  const key = holderKey(accountId);
+  if (!reads?.has(key)) return undefined;
+  const row = reads.get(key);
+  reads.delete(key);
+  return row;
+}

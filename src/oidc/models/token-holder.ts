@@ -30,7 +30,13 @@ SELECT to_jsonb(a) AS account, to_jsonb(r) AS registry_record,
 FROM accounts a LEFT JOIN registry_records r ON r.national_id = a.national_id
 WHERE a.id = ?`;
 
-type Row = { account: AccountRow; registry_record: RegistryRow | null; grant_payload: AdapterPayload | null };
+/** The account and its holder's registry record as one statement returns them (jsonb rows). */
+export type TokenHolderRow = { account: AccountRow; registry_record: RegistryRow | null };
+type Row = TokenHolderRow & { grant_payload: AdapterPayload | null };
+
+export function tokenHolderFromRow(row: TokenHolderRow): TokenHolder {
+  return { account: accountFromRow(row.account), record: row.registry_record ? registryRecordFromRow(row.registry_record) : undefined };
+}
 
 /** The account `accountId` and its holder's record; with `grantId`, that grant is read too and kept for this request. */
 export async function readTokenHolder(db: Database, accountId: string, grantId?: string): Promise<TokenHolder | undefined> {
@@ -40,5 +46,5 @@ export async function readTokenHolder(db: Database, accountId: string, grantId?:
   const row = rows[0];
   if (!row) return undefined;
   if (grantId !== undefined) rememberGrant(grantId, row.grant_payload ?? undefined);
-  return { account: accountFromRow(row.account), record: row.registry_record ? registryRecordFromRow(row.registry_record) : undefined };
+  return tokenHolderFromRow(row);
 }
