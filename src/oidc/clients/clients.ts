@@ -523,11 +523,14 @@ export class ClientRepository implements ClientLookup {
    * The provider's metadata of an active client: from this instance's memory while no client changed
    * anywhere, else from PostgreSQL (src/oidc/clients/client-cache.ts). Deeply frozen: every caller
    * shares it and none can change what the next one gets — a copy per lookup (structuredClone) cost
-   * 2.5 µs of every token, introspection and userinfo request (issue 19, docs/benchmarks.md).
+   * 2.5 µs of every token, introspection and userinfo request (issue 19, docs/benchmarks.md). The one
+   * exception is the client's own keys: oidc-provider decorates each JWK it loads (`x5t#S256` of a
+   * certificate), so a client with `jwks` gets a copy of them.
    */
   async findMetadata(clientId: string): Promise<AdapterPayload | undefined> {
     if (typeof clientId !== 'string' || clientId.length > 64) return undefined;
-    return this.#cache ? await this.#cache.find(clientId, () => this.#loadMetadata(clientId)) : await this.#loadMetadata(clientId);
+    const metadata = this.#cache ? await this.#cache.find(clientId, () => this.#loadMetadata(clientId)) : await this.#loadMetadata(clientId);
+    return metadata?.jwks ? { ...metadata, jwks: structuredClone(metadata.jwks) } : metadata;
   }
 
   async #loadMetadata(clientId: string): Promise<AdapterPayload | undefined> {
