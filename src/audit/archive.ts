@@ -14,9 +14,10 @@ import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Database } from '../storage/database.ts';
-import { eventHash, type AuditEventType } from './audit-log.ts';
+import { eventHash } from './audit-log.ts';
 import { listPartitions, type AuditPartition } from './partitions.ts';
 import type { ChainHead, HeadCheck } from './chain-heads.ts';
+import { auditEventOf, type AuditEventRow, type AuditTrailEvent } from './audit-trail.ts';
 
 export const ARCHIVE_FORMAT = 'citizen-idp/audit-archive/1';
 const GENESIS = 'genesis';
@@ -44,47 +45,11 @@ interface ArchiveTrailer {
   readonly mac: string;
 }
 
-interface EventLine {
-  id: string;
-  writerId: string;
-  seq: number;
-  occurredAt: string;
-  type: AuditEventType;
-  actor: string | null;
-  accountId: string | null;
-  clientId: string | null;
-  data: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
+/** An event as an archive file holds it: the trail's event, its time as ISO text. */
+type EventLine = Omit<AuditTrailEvent, 'occurredAt'> & { readonly occurredAt: string };
 
-interface Row {
-  id: string;
-  writer_id: string;
-  seq: string;
-  occurred_at: Date;
-  type: AuditEventType;
-  actor: string | null;
-  account_id: string | null;
-  client_id: string | null;
-  data: Record<string, unknown>;
-  prev_hash: string;
-  hash: string;
-}
-
-const lineOf = (row: Row): EventLine => ({
-  id: String(row.id),
-  writerId: row.writer_id,
-  seq: Number(row.seq),
-  occurredAt: row.occurred_at.toISOString(),
-  type: row.type,
-  actor: row.actor,
-  accountId: row.account_id,
-  clientId: row.client_id,
-  data: row.data,
-  prevHash: row.prev_hash,
-  hash: row.hash,
-});
+// Spreading keeps the trail's key order, which the archive's lines (and their digest) are written in.
+const lineOf = (row: AuditEventRow): EventLine => ({ ...auditEventOf(row), occurredAt: row.occurred_at.toISOString() });
 
 /** Does the event's own content give its hash (over the hash it links to)? */
 function selfConsistent(event: EventLine): boolean {
@@ -146,10 +111,10 @@ function trailerMac(key: Buffer, trailer: Omit<ArchiveTrailer, 'mac'>): string {
 }
 
 /** The partition's rows in (writer, seq) order, a batch at a time. */
-async function* partitionRows(db: Database, partition: string, batch = 5000): AsyncGenerator<Row> {
+async function* partitionRows(db: Database, partition: string, batch = 5000): AsyncGenerator<AuditEventRow> {
   let after: { writer: string; seq: string } | undefined;
   for (;;) {
-    let query = db<Row>(partition).select('*').orderBy([{ column: 'writer_id' }, { column: 'seq' }]).limit(batch);
+    let query = db<AuditEventRow>(partition).select('*').orderBy([{ column: 'writer_id' }, { column: 'seq' }]).limit(batch);
     if (after) query = query.whereRaw('(writer_id, seq) > (?, ?)', [after.writer, after.seq]);
     const rows = await query;
     for (const row of rows) yield row;
@@ -375,7 +340,7 @@ export async function verifyWithArchives(db: Database, options: { dir: string; k
   const builder = new SegmentBuilder();
   let after: { writer: string; seq: string } | undefined;
   for (;;) {
-    let query = db<Row>('audit_events').select('*').orderBy([{ column: 'writer_id' }, { column: 'seq' }]).limit(5000);
+    let query = db<AuditEventRow>('audit_events').select('*').orderBy([{ column: 'writer_id' }, { column: 'seq' }]).limit(5000);
     if (after) query = query.whereRaw('(writer_id, seq) > (?, ?)', [after.writer, after.seq]);
     const rows = await query;
     for (const row of rows) {

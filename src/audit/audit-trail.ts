@@ -32,7 +32,8 @@ export interface AuditTrailEvent {
   readonly hash: string;
 }
 
-interface Row {
+/** An audit_events row as PostgreSQL returns it (the archive reads the same rows: src/audit/archive.ts). */
+export interface AuditEventRow {
   id: string;
   writer_id: string;
   seq: string;
@@ -46,7 +47,7 @@ interface Row {
   hash: string;
 }
 
-const toEvent = (row: Row): AuditTrailEvent => ({
+export const auditEventOf = (row: AuditEventRow): AuditTrailEvent => ({
   id: String(row.id),
   writerId: row.writer_id,
   seq: Number(row.seq),
@@ -95,7 +96,7 @@ export class AuditTrail {
   }
 
   #filtered(filter: AuditFilter) {
-    let query = this.#db<Row>('audit_events');
+    let query = this.#db<AuditEventRow>('audit_events');
     if (filter.actor !== undefined) query = query.where({ actor: filter.actor });
     if (filter.accountId !== undefined) query = query.where({ account_id: filter.accountId });
     if (filter.clientId !== undefined) query = query.where({ client_id: filter.clientId });
@@ -114,7 +115,7 @@ export class AuditTrail {
       query = query.where('id', '<', page.before);
     }
     const rows = await query;
-    const events = rows.slice(0, limit).map(toEvent);
+    const events = rows.slice(0, limit).map(auditEventOf);
     return rows.length > limit ? { events, next: events.at(-1)!.id } : { events };
   }
 
@@ -125,7 +126,7 @@ export class AuditTrail {
       let query = this.#filtered(filter).orderBy('id', 'asc').limit(batch);
       if (after !== undefined) query = query.where('id', '>', after);
       const rows = await query;
-      for (const row of rows) yield toEvent(row);
+      for (const row of rows) yield auditEventOf(row);
       if (rows.length < batch) return;
       after = String(rows.at(-1)!.id);
     }
