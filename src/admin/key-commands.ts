@@ -23,8 +23,12 @@ export const KEY_COMMANDS_USAGE = `  keys list                        signing ke
 class Refused extends Error {}
 
 function parse<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
+  // A kid is an RFC 7638 thumbprint in base64url and may begin with "-": the commands' first word is
+  // their kid, never an option (every option here is long), so it is passed on as a positional.
+  const [first, ...rest] = args;
+  const positional = first !== undefined && /^-[^-]/.test(first) ? [...rest, '--', first] : args;
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: true });
+    return parseArgs({ args: positional, options, strict: true, allowPositionals: true });
   } catch (error) {
     throw new Refused((error as Error).message);
   }

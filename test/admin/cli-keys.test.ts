@@ -72,6 +72,10 @@ describe('the keys commands', function () {
     const unknown = await cli(['revoke', 'no-such-kid', '--reason', 'test']);
     expect(unknown.code).to.equal(2);
     expect(unknown.stderr).to.include('no signing key "no-such-kid"');
+    // A thumbprint may begin with "-" (base64url): it is still read as the kid, not as an option.
+    const dashed = await cli(['revoke', '-rno-such-kid', '--reason', 'test']);
+    expect(dashed.code).to.equal(2);
+    expect(dashed.stderr).to.include('no signing key "-rno-such-kid"');
     const [kid] = linesOf((await cli(['list'])).stdout)[0]!.split(/\s+/);
     const noReason = await cli(['revoke', kid!]);
     expect(noReason.code).to.equal(2);
