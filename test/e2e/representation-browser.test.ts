@@ -24,11 +24,13 @@ describe('the representation chooser in a real browser', function () {
     browser = await launchChromium();
     page = await watchedPage(browser, cspViolations);
     await page.setViewportSize(PHONE);
-    await page.route('http://localhost:4000/**', async (route) => {
-      const url = new URL(route.request().url());
-      if (url.pathname === '/callback') callbacks.push(url);
-      await route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>demo-portal</title>' });
+    // Every request the browser makes to the portal's callback, routed or not: a quickstart may be
+    // serving the real demo portal on :4000 meanwhile (it cannot redeem the code: its state is not this).
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.origin === 'http://localhost:4000' && url.pathname === '/callback') callbacks.push(url);
     });
+    await page.route('http://localhost:4000/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>demo-portal</title>' }));
   });
 
   after(async () => {
